@@ -1,0 +1,119 @@
+//! Server functions: the dashboard's calls. Each is a thin pass-through to the [`Backend`]
+//! (crate::backend::Backend), which authenticates the request and runs the same service the
+//! REST API runs. They live under `/fn/…` so that `/api/…` stays the documented REST API.
+
+use crate::model::*;
+use leptos::prelude::*;
+
+#[server(prefix = "/fn", endpoint = "server_info")]
+pub async fn get_server_info() -> Result<ServerInfo, ErrorBody> {
+    let (b, _) = crate::backend::context()?;
+    crate::backend::respond(b.server_info().await)
+}
+
+#[server(prefix = "/fn", endpoint = "me")]
+pub async fn get_me() -> Result<Option<Me>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.me(&req).await)
+}
+
+#[server(prefix = "/fn", endpoint = "login")]
+pub async fn login(username: String, password: String) -> Result<Me, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    let result = b.login(&req, Credentials { username, password }).await;
+    crate::backend::respond(result.map(|(me, cookie)| {
+        crate::backend::set_cookie(&cookie);
+        me
+    }))
+}
+
+#[server(prefix = "/fn", endpoint = "register")]
+pub async fn register(username: String, password: String) -> Result<Me, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    let result = b.register(&req, Credentials { username, password }).await;
+    crate::backend::respond(result.map(|(me, cookie)| {
+        crate::backend::set_cookie(&cookie);
+        me
+    }))
+}
+
+#[server(prefix = "/fn", endpoint = "logout")]
+pub async fn logout() -> Result<(), ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    let result = b.logout(&req).await;
+    crate::backend::respond(result.map(|cookie| crate::backend::set_cookie(&cookie)))
+}
+
+#[server(prefix = "/fn", endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<UserView>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.list_users(&req).await)
+}
+
+#[server(prefix = "/fn", endpoint = "create_user")]
+pub async fn create_user(
+    username: String,
+    password: String,
+    role: Role,
+) -> Result<UserView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    let new = NewUser {
+        username,
+        password,
+        role: Some(role),
+    };
+    crate::backend::respond(b.create_user(&req, new).await)
+}
+
+#[server(prefix = "/fn", endpoint = "update_user")]
+pub async fn update_user(id: UserId, patch: UserPatch) -> Result<UserView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.update_user(&req, id, patch).await)
+}
+
+#[server(prefix = "/fn", endpoint = "delete_user")]
+pub async fn delete_user(id: UserId) -> Result<(), ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.delete_user(&req, id).await)
+}
+
+#[server(prefix = "/fn", endpoint = "list_keys")]
+pub async fn list_keys() -> Result<Vec<ApiKeyView>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.list_keys(&req).await)
+}
+
+/// `owner_id` empty means "me"; `session_id` empty means "any of the owner's sessions".
+#[server(prefix = "/fn", endpoint = "create_key")]
+pub async fn create_key(
+    name: String,
+    owner_id: String,
+    session_id: String,
+) -> Result<CreatedApiKey, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    let non_empty = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let new = NewApiKey {
+        name,
+        owner_id: non_empty(owner_id).map(UserId),
+        session_id: non_empty(session_id).map(SessionId),
+    };
+    crate::backend::respond(b.create_key(&req, new).await)
+}
+
+#[server(prefix = "/fn", endpoint = "revoke_key")]
+pub async fn revoke_key(id: ApiKeyId) -> Result<(), ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.revoke_key(&req, id).await)
+}
+
+#[server(prefix = "/fn", endpoint = "settings")]
+pub async fn get_settings() -> Result<Settings, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.settings(&req).await)
+}
+
+#[server(prefix = "/fn", endpoint = "update_settings")]
+pub async fn update_settings(patch: SettingsPatch) -> Result<Settings, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.update_settings(&req, patch).await)
+}

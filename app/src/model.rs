@@ -1,0 +1,176 @@
+//! The shapes a client can observe: ids, requests, responses and the one error body.
+//!
+//! Field names are camelCase as in the original product description; contract §9 lists them.
+//! Both the REST handlers (server) and the dashboard (server functions) use these types.
+
+mod error;
+mod ids;
+
+pub use error::{ErrorBody, ErrorCode};
+pub use ids::{ApiKeyId, SessionId, UserId};
+
+use serde::{Deserialize, Serialize};
+
+/// What a signed-in person may do (contract §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything: users, settings, API keys, every session and rule.
+    Admin,
+    /// Their own sessions and auto-reply rules.
+    User,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::User => "user",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "user" => Some(Role::User),
+            _ => None,
+        }
+    }
+}
+
+/// `POST /api/auth/register` and `/api/auth/login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+/// The signed-in account: `GET /api/me`, the answer to register and login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+}
+
+/// The answer to login: the account plus the JWT that the `auth-token` cookie also carries.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LoginResponse {
+    #[serde(flatten)]
+    pub me: Me,
+    pub token: String,
+}
+
+/// One account as an admin sees it (`GET /api/users`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserView {
+    pub id: UserId,
+    pub username: String,
+    pub role: Role,
+    pub disabled: bool,
+    /// Milliseconds since the Unix epoch, like every timestamp Kabar shows.
+    pub created_at: i64,
+}
+
+/// `POST /api/users` (admin).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub role: Option<Role>,
+}
+
+/// `PATCH /api/users/{id}` (admin): every field optional, only the given ones change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub role: Option<Role>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// `POST /api/keys` (admin). The owner defaults to the caller.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewApiKey {
+    pub name: String,
+    #[serde(default)]
+    pub owner_id: Option<UserId>,
+    #[serde(default)]
+    pub session_id: Option<SessionId>,
+}
+
+/// A key as listed: never the secret, only its visible prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyView {
+    pub id: ApiKeyId,
+    pub name: String,
+    /// `kbr_` and the first characters of the secret, enough to recognise a key.
+    pub prefix: String,
+    pub owner_id: UserId,
+    pub owner_username: String,
+    pub session_id: Option<SessionId>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+/// The answer to `POST /api/keys`: the only time the secret `key` is ever shown.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedApiKey {
+    pub id: ApiKeyId,
+    pub name: String,
+    pub prefix: String,
+    pub key: String,
+    pub owner_id: UserId,
+    pub session_id: Option<SessionId>,
+    pub created_at: i64,
+}
+
+/// Global settings (admin, `GET|PUT /api/settings`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    /// Whether anyone may create an account at `/register` (open by default, as the original).
+    pub allow_registration: bool,
+    /// Whether webhook URLs may point at loopback/private addresses (also `--allow-private-webhooks`).
+    pub allow_private_webhooks: bool,
+}
+
+/// `PUT /api/settings`: any subset of the fields.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SettingsPatch {
+    #[serde(default)]
+    pub allow_registration: Option<bool>,
+    #[serde(default)]
+    pub allow_private_webhooks: Option<bool>,
+}
+
+/// What the dashboard shows about the running server (the engine banner, registration link).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerInfo {
+    pub version: String,
+    /// `whatsapp` or `simulator`; the dashboard shows a banner for the simulator.
+    pub engine: String,
+    pub allow_registration: bool,
+}
+
+/// The plain success answer of calls that return nothing else (deletes, logout).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Done {
+    pub success: bool,
+}
+
+impl Done {
+    pub const OK: Done = Done { success: true };
+}

@@ -1,0 +1,166 @@
+//! The one error shape every client sees: `{"success":false,"error":CODE,"message":TEXT}`.
+//!
+//! Used as the JSON body of every failed REST call and as the error type of every server
+//! function, so the dashboard shows exactly what an API client would get.
+
+use serde::{Deserialize, Serialize};
+use server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+/// Machine-readable error codes (contract §1 and §4). Each variant's doc names its HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ErrorCode {
+    /// 400: malformed JSON, a missing or mistyped field, an invalid value.
+    InvalidRequest,
+    /// 400: `to` is not a phone number or a WhatsApp JID.
+    InvalidPhone,
+    /// 400: more than one session could be meant; name one.
+    SessionRequired,
+    /// 400: more than 3 quick-reply buttons.
+    ButtonLimitExceeded,
+    /// 400: a `buttonParamsJson` that does not parse or lacks a field.
+    InvalidButtonParams,
+    /// 401: no credentials, or wrong, revoked, expired or forged ones.
+    Unauthorized,
+    /// 403: signed in but not allowed.
+    Forbidden,
+    /// 403: self-registration is turned off by an admin.
+    RegistrationClosed,
+    /// 404: no such resource (or not yours).
+    NotFound,
+    /// 404: the session does not exist or is not yours.
+    SessionNotFound,
+    /// 404: the number is not on WhatsApp.
+    ContactNotFound,
+    /// 405: the path exists but not with this method.
+    MethodNotAllowed,
+    /// 409: the username is taken.
+    UsernameTaken,
+    /// 409: the change would leave no active admin.
+    LastAdmin,
+    /// 409: the session is not connected.
+    SessionNotConnected,
+    /// 413: the body is over the configured limit.
+    PayloadTooLarge,
+    /// 429: too many requests; `Retry-After` says when to try again.
+    RateLimited,
+    /// 500: anything else. Never carries internals.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The code as it appears in JSON (`RATE_LIMITED`).
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest => "INVALID_REQUEST",
+            InvalidPhone => "INVALID_PHONE",
+            SessionRequired => "SESSION_REQUIRED",
+            ButtonLimitExceeded => "BUTTON_LIMIT_EXCEEDED",
+            InvalidButtonParams => "INVALID_BUTTON_PARAMS",
+            Unauthorized => "UNAUTHORIZED",
+            Forbidden => "FORBIDDEN",
+            RegistrationClosed => "REGISTRATION_CLOSED",
+            NotFound => "NOT_FOUND",
+            SessionNotFound => "SESSION_NOT_FOUND",
+            ContactNotFound => "CONTACT_NOT_FOUND",
+            MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            UsernameTaken => "USERNAME_TAKEN",
+            LastAdmin => "LAST_ADMIN",
+            SessionNotConnected => "SESSION_NOT_CONNECTED",
+            PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            RateLimited => "RATE_LIMITED",
+            InternalError => "INTERNAL_ERROR",
+        }
+    }
+
+    /// The HTTP status that goes with the code.
+    pub fn http_status(self) -> u16 {
+        use ErrorCode::*;
+        match self {
+            InvalidRequest | InvalidPhone | SessionRequired | ButtonLimitExceeded
+            | InvalidButtonParams => 400,
+            Unauthorized => 401,
+            Forbidden | RegistrationClosed => 403,
+            NotFound | SessionNotFound | ContactNotFound => 404,
+            MethodNotAllowed => 405,
+            UsernameTaken | LastAdmin | SessionNotConnected => 409,
+            PayloadTooLarge => 413,
+            RateLimited => 429,
+            InternalError => 500,
+        }
+    }
+}
+
+/// The JSON error body. `success` is always `false`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ErrorBody {
+    pub success: bool,
+    pub error: ErrorCode,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(error: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorBody {
+            success: false,
+            error,
+            message: message.into(),
+        }
+    }
+}
+
+impl FromServerFnError for ErrorBody {
+    type Encoder = server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        match value {
+            ServerFnErrorErr::Args(m) | ServerFnErrorErr::MissingArg(m) => {
+                ErrorBody::new(ErrorCode::InvalidRequest, m)
+            }
+            ServerFnErrorErr::Request(_) => ErrorBody::new(
+                ErrorCode::InternalError,
+                "The server could not be reached. Check your connection and try again.",
+            ),
+            _ => ErrorBody::new(
+                ErrorCode::InternalError,
+                "Something went wrong on the server.",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_str_matches_the_json_spelling() {
+        use ErrorCode::*;
+        for code in [
+            InvalidRequest,
+            InvalidPhone,
+            SessionRequired,
+            ButtonLimitExceeded,
+            InvalidButtonParams,
+            Unauthorized,
+            Forbidden,
+            RegistrationClosed,
+            NotFound,
+            SessionNotFound,
+            ContactNotFound,
+            MethodNotAllowed,
+            UsernameTaken,
+            LastAdmin,
+            SessionNotConnected,
+            PayloadTooLarge,
+            RateLimited,
+            InternalError,
+        ] {
+            let json = serde_json::to_string(&code).expect("json");
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert!((400..=500).contains(&code.http_status()));
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Admin pages: API keys, users and global settings. The server refuses these calls to
+//! non-admins whatever the UI shows; the navigation merely hides them.
+
+use super::common::{ActionError, ErrorBox, format_ms};
+use crate::api::*;
+use crate::model::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn KeysPage() -> impl IntoView {
+    let create = Action::new(|(n, o, s): &(String, String, String)| {
+        create_key(n.clone(), o.clone(), s.clone())
+    });
+    let revoke = Action::new(|id: &ApiKeyId| revoke_key(id.clone()));
+    let keys = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| list_keys(),
+    );
+    let users = Resource::new(|| (), |_| list_users());
+    let name = RwSignal::new(String::new());
+    let owner = RwSignal::new(String::new());
+    let session = RwSignal::new(String::new());
+
+    view! {
+        <Title text="API keys"/>
+        <h1>"API keys"</h1>
+        <p class="muted">
+            "A key acts with its owner's rights. Send it as the " <code>"X-API-KEY"</code>
+            " header (or " <code>"?api_key="</code> "). Scope it to one session to limit it."
+        </p>
+        <form class="card row-form" on:submit=move |ev| {
+            ev.prevent_default();
+            create.dispatch((name.get(), owner.get(), session.get()));
+        }>
+            <label>"Name" <input name="name" required placeholder="e.g. shop backend" bind:value=name/></label>
+            <label>"Owner"
+                <select name="owner" on:change:target=move |ev| owner.set(ev.target().value())>
+                    <option value="">"Me"</option>
+                    <Suspense>
+                        {move || Suspend::new(async move {
+                            users.await.unwrap_or_default().into_iter().map(|u| view! {
+                                <option value=u.id.0.clone()>{u.username}</option>
+                            }).collect_view()
+                        })}
+                    </Suspense>
+                </select>
+            </label>
+            <label>"Session (optional)" <input name="session" placeholder="any session" bind:value=session/></label>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>"Create key"</button>
+        </form>
+        <ActionError action=create/>
+        {move || create.value().get().and_then(Result::ok).map(|k| view! {
+            <div class="card secret" role="status">
+                <p><strong>"Copy this key now. It will not be shown again."</strong></p>
+                <code class="key" data-testid="new-key">{k.key}</code>
+            </div>
+        })}
+        <ActionError action=revoke/>
+        <Transition fallback=|| view! { <p class="loading">"Loading keys…"</p> }>
+            {move || Suspend::new(async move {
+                match keys.await {
+                    Err(err) => view! { <ErrorBox err/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="card empty">"No API keys yet."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap"><table class="list" data-testid="keys">
+                            <thead><tr>
+                                <th>"Name"</th><th>"Key"</th><th>"Owner"</th><th>"Session"</th>
+                                <th>"Created"</th><th>"Last used"</th><th></th>
+                            </tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|k| {
+                                    let id = k.id.clone();
+                                    view! {
+                                        <tr>
+                                            <td>{k.name}</td>
+                                            <td><code>{k.prefix}"…"</code></td>
+                                            <td>{k.owner_username}</td>
+                                            <td>{k.session_id.map(|s| s.0).unwrap_or_else(|| "any".into())}</td>
+                                            <td>{format_ms(k.created_at)}</td>
+                                            <td>{k.last_used_at.map(format_ms).unwrap_or_else(|| "never".into())}</td>
+                                            <td><button class="danger small" on:click=move |_| {
+                                                revoke.dispatch(id.clone());
+                                            }>"Revoke"</button></td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table></div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let create =
+        Action::new(|(u, p, r): &(String, String, Role)| create_user(u.clone(), p.clone(), *r));
+    let update =
+        Action::new(|(id, patch): &(UserId, UserPatch)| update_user(id.clone(), patch.clone()));
+    let delete = Action::new(|id: &UserId| delete_user(id.clone()));
+    let users = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                delete.version().get(),
+            )
+        },
+        |_| list_users(),
+    );
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::User);
+    let confirm = RwSignal::new(None::<UserId>);
+
+    view! {
+        <Title text="Users"/>
+        <h1>"Users"</h1>
+        <form class="card row-form" on:submit=move |ev| {
+            ev.prevent_default();
+            create.dispatch((username.get(), password.get(), role.get()));
+        }>
+            <label>"Username" <input name="username" required bind:value=username/></label>
+            <label>"Password" <input name="password" type="password" required autocomplete="new-password" bind:value=password/></label>
+            <label>"Role"
+                <select name="role" on:change:target=move |ev| {
+                    role.set(Role::parse(&ev.target().value()).unwrap_or(Role::User))
+                }>
+                    <option value="user">"user"</option>
+                    <option value="admin">"admin"</option>
+                </select>
+            </label>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>"Add user"</button>
+        </form>
+        <ActionError action=create/>
+        <ActionError action=update/>
+        <ActionError action=delete/>
+        <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+            {move || Suspend::new(async move {
+                match users.await {
+                    Err(err) => view! { <ErrorBox err/> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap"><table class="list" data-testid="users">
+                            <thead><tr><th>"Username"</th><th>"Role"</th><th>"Status"</th><th>"Created"</th><th></th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|u| {
+                                    let (id1, id2, id3, id4) = (u.id.clone(), u.id.clone(), u.id.clone(), u.id.clone());
+                                    let other_role = if u.role == Role::Admin { Role::User } else { Role::Admin };
+                                    let disabled = u.disabled;
+                                    view! {
+                                        <tr class:disabled=disabled>
+                                            <td>{u.username}</td>
+                                            <td>{u.role.as_str()}</td>
+                                            <td>{if disabled { "disabled" } else { "active" }}</td>
+                                            <td>{format_ms(u.created_at)}</td>
+                                            <td class="actions">
+                                                <button class="small" on:click=move |_| {
+                                                    update.dispatch((id1.clone(), UserPatch { role: Some(other_role), ..Default::default() }));
+                                                }>{if other_role == Role::Admin { "Make admin" } else { "Make user" }}</button>
+                                                <button class="small" on:click=move |_| {
+                                                    update.dispatch((id2.clone(), UserPatch { disabled: Some(!disabled), ..Default::default() }));
+                                                }>{if disabled { "Enable" } else { "Disable" }}</button>
+                                                {move || if confirm.get().as_ref() == Some(&id3) {
+                                                    let id = id3.clone();
+                                                    view! { <button class="danger small" on:click=move |_| {
+                                                        confirm.set(None);
+                                                        delete.dispatch(id.clone());
+                                                    }>"Really delete?"</button> }.into_any()
+                                                } else {
+                                                    let id = id4.clone();
+                                                    view! { <button class="small" on:click=move |_| confirm.set(Some(id.clone()))>"Delete"</button> }.into_any()
+                                                }}
+                                            </td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                        </table></div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn SettingsPage() -> impl IntoView {
+    let save = Action::new(|patch: &SettingsPatch| update_settings(patch.clone()));
+    let settings = Resource::new(move || save.version().get(), |_| get_settings());
+    view! {
+        <Title text="Settings"/>
+        <h1>"Settings"</h1>
+        <ActionError action=save/>
+        <Transition fallback=|| view! { <p class="loading">"Loading settings…"</p> }>
+            {move || Suspend::new(async move {
+                match settings.await {
+                    Err(err) => view! { <ErrorBox err/> }.into_any(),
+                    Ok(s) => view! {
+                        <div class="card stack">
+                            <label class="check">
+                                <input type="checkbox" name="allowRegistration" prop:checked=s.allow_registration
+                                    on:change:target=move |ev| { save.dispatch(SettingsPatch {
+                                        allow_registration: Some(ev.target().checked()), ..Default::default()
+                                    }); }/>
+                                "Anyone may create an account on the sign-in page"
+                            </label>
+                            <label class="check">
+                                <input type="checkbox" name="allowPrivateWebhooks" prop:checked=s.allow_private_webhooks
+                                    on:change:target=move |ev| { save.dispatch(SettingsPatch {
+                                        allow_private_webhooks: Some(ev.target().checked()), ..Default::default()
+                                    }); }/>
+                                "Allow webhook URLs on this machine or a private network"
+                            </label>
+                        </div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}

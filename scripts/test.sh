@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Runs every test Kabar has, on a fresh Debian 12 machine with only the Rust toolchain:
+# formatting, clippy (host and wasm32), the browser tests in Debian's Chromium, then the unit
+# and integration tests with nextest, whose summary line ends the output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/tools.sh
+
+step() { echo; echo "==> $*"; }
+
+step "tools"
+ensure_wasm_target
+ensure_wasm_bindgen
+ensure_npm_packages
+ensure_chromium
+command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "dashboard bundle (debug)"
+bash scripts/build-site.sh
+
+step "clippy (server and shared code, host)"
+cargo clippy --workspace --all-targets -- -D warnings
+step "clippy (browser code, wasm32)"
+cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/hydrate -- -D warnings
+
+step "browser tests (Playwright, Debian's Chromium)"
+cargo build -p server --bin kabar
+e2e_data=$(mktemp -d)
+trap 'rm -rf "$e2e_data"' EXIT
+export KABAR_E2E_DATA="$e2e_data"
+export KABAR_E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+(cd end2end && npx playwright test)
+
+step "unit and integration tests (nextest)"
+cargo nextest run --workspace --no-fail-fast

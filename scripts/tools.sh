@@ -1,0 +1,54 @@
+# Shared by the scripts: install what a fresh Debian 12 machine with only Rust lacks.
+# Nothing here downloads from GitHub: crates.io, npm and Debian's archive only.
+
+WASM_BINDGEN_VERSION=0.2.130 # must equal the wasm-bindgen crate pinned in Cargo.toml
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  if [ -z "${KABAR_APT_UPDATED:-}" ]; then
+    as_root apt-get update -qq
+    export KABAR_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
+}
+
+ensure_wasm_target() {
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    echo "==> rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+}
+
+ensure_wasm_bindgen() {
+  if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
+    echo "==> installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes, once)"
+    # Not --locked: its lockfile wants a crate version the registry no longer serves.
+    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  fi
+}
+
+ensure_node() {
+  if ! command -v npm >/dev/null; then
+    echo "==> installing Node.js and npm from Debian"
+    apt_install nodejs npm
+  fi
+}
+
+# end2end/ holds the npm packages: Playwright (tests) and binaryen (wasm-opt for releases).
+ensure_npm_packages() {
+  ensure_node
+  if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ end2end/package-lock.json -nt end2end/node_modules/.stamp ]; then
+    echo "==> npm ci (end2end: @playwright/test, binaryen)"
+    (cd end2end && npm ci --no-audit --no-fund && touch node_modules/.stamp)
+  fi
+}
+
+ensure_chromium() {
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "==> installing Debian's chromium for the browser tests"
+    apt_install chromium
+  fi
+}

@@ -1,0 +1,186 @@
+//! Configuration: one struct, read from defaults, then `KABAR_*` environment variables (and a
+//! `.env` file when present), then command-line flags (contract §10). Validated at start.
+
+use clap::{Parser, ValueEnum};
+use std::{net::SocketAddr, path::PathBuf};
+
+/// Which WhatsApp implementation sessions run on (contract §8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineKind {
+    /// The real WhatsApp Web multi-device protocol (default).
+    Whatsapp,
+    /// An in-process stand-in for tests and demos. Never the default.
+    Simulator,
+}
+
+impl EngineKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineKind::Whatsapp => "whatsapp",
+            EngineKind::Simulator => "simulator",
+        }
+    }
+}
+
+/// Everything an operator can set. `.env.example` lists each knob with its default.
+#[derive(Clone, Parser)]
+#[command(name = "kabar", version, about = "Self-hosted WhatsApp gateway")]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "KABAR_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Where the SQLite database and the WhatsApp device stores live.
+    #[arg(long, env = "KABAR_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL; default: SQLite file `kabar.db` in the data dir.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// WhatsApp engine: `whatsapp` (real) or `simulator` (tests and demos only).
+    #[arg(long, env = "KABAR_ENGINE", value_enum, default_value = "whatsapp")]
+    pub engine: EngineKind,
+
+    /// Secret that signs login tokens; default: generated on first start, kept in the database.
+    #[arg(long, env = "KABAR_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Country code that replaces a leading 0 in phone numbers (e.g. 62 for Indonesia).
+    #[arg(long, env = "KABAR_DEFAULT_COUNTRY_CODE")]
+    pub default_country_code: Option<String>,
+
+    /// Allow webhook URLs on loopback, private, link-local or metadata addresses.
+    #[arg(long, env = "KABAR_ALLOW_PRIVATE_WEBHOOKS", default_value_t = false)]
+    pub allow_private_webhooks: bool,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "KABAR_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Messages per second each session may send after its burst; 0 turns the limit off.
+    #[arg(long, env = "KABAR_SEND_RATE", default_value_t = 1)]
+    pub send_rate: u32,
+
+    /// How many messages a session may send at once before `--send-rate` applies.
+    #[arg(long, env = "KABAR_SEND_BURST", default_value_t = 20)]
+    pub send_burst: u32,
+
+    /// Mark the login cookie `Secure` (set this when Kabar is served over HTTPS).
+    #[arg(long, env = "KABAR_SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+
+    /// How long a login lasts, in hours.
+    #[arg(long, env = "KABAR_SESSION_HOURS", default_value_t = 24 * 7)]
+    pub session_hours: u32,
+
+    /// Write logs as JSON lines instead of human-readable text.
+    #[arg(long, env = "KABAR_LOG_JSON", default_value_t = false)]
+    pub log_json: bool,
+}
+
+/// A configuration that cannot work, said in words an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--default-country-code must be 1 to 3 digits, got {0:?}")]
+    CountryCode(String),
+    #[error("--jwt-secret must be at least 32 characters")]
+    JwtSecretTooShort,
+    #[error("--max-body-bytes must be at least 1024")]
+    BodyLimit,
+    #[error("--session-hours must be between 1 and 8760")]
+    SessionHours,
+}
+
+impl Config {
+    /// Reads `.env` (when present), the environment and the command line.
+    pub fn from_env_and_args() -> Self {
+        let _ = dotenvy::dotenv();
+        Config::parse()
+    }
+
+    /// Defaults only, as tests start from: nothing read from the environment.
+    pub fn for_tests(data_dir: PathBuf) -> Self {
+        let mut c = Config::parse_from(["kabar"]);
+        c.data_dir = data_dir;
+        c.addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        c.database_url = None;
+        c.engine = EngineKind::Simulator;
+        c.jwt_secret = None;
+        c.default_country_code = None;
+        c.allow_private_webhooks = true;
+        c.max_body_bytes = 1024 * 1024;
+        c.send_rate = 0;
+        c.send_burst = 20;
+        c.secure_cookies = false;
+        c.session_hours = 24;
+        c.log_json = false;
+        c
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(cc) = &self.default_country_code
+            && (cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(ConfigError::CountryCode(cc.clone()));
+        }
+        if self.jwt_secret.as_ref().is_some_and(|s| s.len() < 32) {
+            return Err(ConfigError::JwtSecretTooShort);
+        }
+        if self.max_body_bytes < 1024 {
+            return Err(ConfigError::BodyLimit);
+        }
+        if !(1..=8760).contains(&self.session_hours) {
+            return Err(ConfigError::SessionHours);
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("kabar.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let c = Config::try_parse_from(["kabar"]).expect("defaults parse");
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.engine, EngineKind::Whatsapp);
+        assert_eq!(c.max_body_bytes, 1_048_576);
+        assert_eq!((c.send_burst, c.send_rate), (20, 1));
+        assert!(!c.allow_private_webhooks);
+        assert!(c.database_url().ends_with("data/kabar.db"));
+    }
+
+    #[test]
+    fn flags_override_and_bad_values_are_refused() {
+        let c = Config::try_parse_from([
+            "kabar",
+            "--engine",
+            "simulator",
+            "--default-country-code",
+            "62",
+        ])
+        .expect("parse");
+        assert_eq!(c.engine, EngineKind::Simulator);
+        c.validate().expect("valid");
+        let bad =
+            Config::try_parse_from(["kabar", "--default-country-code", "+62"]).expect("parse");
+        assert!(matches!(bad.validate(), Err(ConfigError::CountryCode(_))));
+        let short = Config::try_parse_from(["kabar", "--jwt-secret", "short"]).expect("parse");
+        assert!(matches!(
+            short.validate(),
+            Err(ConfigError::JwtSecretTooShort)
+        ));
+        assert!(Config::try_parse_from(["kabar", "--engine", "baileys"]).is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! The dashboard as served by this binary: the Leptos routes and server functions, the
+//! compiled assets embedded in the executable, and [`DashboardBackend`], which implements
+//! `app::backend::Backend` with the same services the REST API calls.
+
+use crate::{
+    auth::{self, extract::authenticate},
+    error::ApiError,
+    keys, settings,
+    state::AppState,
+    users,
+};
+use app::{
+    backend::{Backend, SetCookie, SharedBackend},
+    model::*,
+};
+use axum::{
+    Router,
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header, request::Parts},
+    response::{IntoResponse, Response},
+};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+
+/// The compiled dashboard (`target/site`, made by `scripts/build-site.sh`). Release builds
+/// embed the files in the binary; debug builds read them from disk so a rebuilt bundle shows
+/// up without recompiling the server.
+#[derive(rust_embed::Embed)]
+#[folder = "../target/site"]
+struct Site;
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    let backend: SharedBackend = Arc::new(DashboardBackend(state.clone()));
+    let context = move || provide_context(backend.clone());
+    let options = state.leptos.clone();
+    let routes = generate_route_list(app::App);
+    Router::new()
+        .leptos_routes_with_context(state, routes, context.clone(), {
+            let options = options.clone();
+            move || app::shell(options.clone())
+        })
+        .fallback(move |state: State<AppState>, req: Request| {
+            let render = leptos_axum::render_app_to_stream_with_context(context.clone(), {
+                let options = options.clone();
+                move || app::shell(options.clone())
+            });
+            asset_or_not_found(state, req, render)
+        })
+}
+
+/// Serves an embedded file, or a JSON 404 under the API prefixes, or the dashboard's 404 page.
+async fn asset_or_not_found<F, Fut>(_: State<AppState>, req: Request, render: F) -> Response
+where
+    F: Fn(Request<Body>) -> Fut,
+    Fut: Future<Output = Response<Body>>,
+{
+    let path = req.uri().path().trim_start_matches('/');
+    if let Some(file) = Site::get(path) {
+        let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
+        if req
+            .headers()
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+            == Some(&etag)
+        {
+            return StatusCode::NOT_MODIFIED.into_response();
+        }
+        let mut resp = Response::new(Body::from(file.data.into_owned()));
+        let h = resp.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(file.metadata.mimetype()) {
+            h.insert(header::CONTENT_TYPE, v);
+        }
+        if let Ok(v) = HeaderValue::from_str(&etag) {
+            h.insert(header::ETAG, v);
+        }
+        // File names are stable across releases: let browsers revalidate by ETag.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        return resp;
+    }
+    let is_api = ["api/", "fn/", "simulator/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+        || matches!(
+            path,
+            "api" | "status" | "send-message" | "send-interactive" | "healthz"
+        );
+    if is_api || req.method() != axum::http::Method::GET {
+        return ApiError::not_found(format!("No such endpoint: {} /{path}", req.method()))
+            .into_response();
+    }
+    render(req).await
+}
+
+/// `app::backend::Backend` on top of the server's services. Each call authenticates the
+/// request itself, exactly like the REST extractor does.
+pub struct DashboardBackend(pub AppState);
+
+impl DashboardBackend {
+    async fn caller(&self, req: &Parts) -> Result<auth::extract::Caller, ErrorBody> {
+        Ok(authenticate(&self.0, req).await?)
+    }
+}
+
+#[async_trait::async_trait]
+impl Backend for DashboardBackend {
+    async fn server_info(&self) -> Result<ServerInfo, ErrorBody> {
+        Ok(ServerInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            engine: self.0.config.engine.as_str().to_string(),
+            allow_registration: settings::load(&self.0).await?.allow_registration,
+        })
+    }
+
+    async fn me(&self, req: &Parts) -> Result<Option<Me>, ErrorBody> {
+        match authenticate(&self.0, req).await {
+            Ok(c) => Ok(Some(c.me())),
+            Err(ApiError::Client {
+                code: ErrorCode::Unauthorized,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn login(&self, req: &Parts, creds: Credentials) -> Result<(Me, SetCookie), ErrorBody> {
+        let (me, _token, cookie) = auth::login(&self.0, req, creds).await?;
+        Ok((me, cookie))
+    }
+
+    async fn register(
+        &self,
+        _req: &Parts,
+        creds: Credentials,
+    ) -> Result<(Me, SetCookie), ErrorBody> {
+        Ok(auth::register(&self.0, creds).await?)
+    }
+
+    async fn logout(&self, req: &Parts) -> Result<SetCookie, ErrorBody> {
+        Ok(auth::logout(&self.0, req).await?)
+    }
+
+    async fn list_users(&self, req: &Parts) -> Result<Vec<UserView>, ErrorBody> {
+        Ok(users::list(&self.0, &self.caller(req).await?).await?)
+    }
+
+    async fn create_user(&self, req: &Parts, new: NewUser) -> Result<UserView, ErrorBody> {
+        Ok(users::create(&self.0, &self.caller(req).await?, new).await?)
+    }
+
+    async fn update_user(
+        &self,
+        req: &Parts,
+        id: UserId,
+        patch: UserPatch,
+    ) -> Result<UserView, ErrorBody> {
+        Ok(users::update(&self.0, &self.caller(req).await?, &id, patch).await?)
+    }
+
+    async fn delete_user(&self, req: &Parts, id: UserId) -> Result<(), ErrorBody> {
+        Ok(users::delete(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn list_keys(&self, req: &Parts) -> Result<Vec<ApiKeyView>, ErrorBody> {
+        Ok(keys::list(&self.0, &self.caller(req).await?).await?)
+    }
+
+    async fn create_key(&self, req: &Parts, new: NewApiKey) -> Result<CreatedApiKey, ErrorBody> {
+        Ok(keys::create(&self.0, &self.caller(req).await?, new).await?)
+    }
+
+    async fn revoke_key(&self, req: &Parts, id: ApiKeyId) -> Result<(), ErrorBody> {
+        Ok(keys::revoke(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn settings(&self, req: &Parts) -> Result<Settings, ErrorBody> {
+        Ok(settings::get(&self.0, &self.caller(req).await?).await?)
+    }
+
+    async fn update_settings(
+        &self,
+        req: &Parts,
+        patch: SettingsPatch,
+    ) -> Result<Settings, ErrorBody> {
+        Ok(settings::update(&self.0, &self.caller(req).await?, patch).await?)
+    }
+}

@@ -1,0 +1,69 @@
+//! Request extractors whose rejections speak the contract's JSON error shape. axum's own
+//! answer plain text (`Failed to parse the request body as JSON…`), which clients cannot parse.
+
+use crate::error::ApiError;
+use app::model::ErrorCode;
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
+    http::{StatusCode, request::Parts},
+    response::{IntoResponse, Response},
+};
+use serde::{Serialize, de::DeserializeOwned};
+
+/// Like `axum::Json`, with `400 INVALID_REQUEST` / `413 PAYLOAD_TOO_LARGE` rejections.
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn json_rejection(rejection: JsonRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.");
+    }
+    let message = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => {
+            "Send the body as JSON with the header Content-Type: application/json.".to_string()
+        }
+        // serde's message names the field and the problem ("missing field `to` at line 1 …").
+        JsonRejection::JsonDataError(e) => format!("Invalid request body: {}", source_text(e)),
+        JsonRejection::JsonSyntaxError(e) => format!("Malformed JSON: {}", source_text(e)),
+        other => other.body_text(),
+    };
+    ApiError::invalid(message)
+}
+
+fn source_text(e: &dyn std::error::Error) -> String {
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(next) = inner.source() {
+        inner = next;
+    }
+    inner.to_string()
+}
+
+/// Like `axum::extract::Query`, with a `400 INVALID_REQUEST` JSON rejection.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Query(q.0))
+            .map_err(|e| ApiError::invalid(format!("Invalid query string: {}", source_text(&e))))
+    }
+}

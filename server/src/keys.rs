@@ -1,0 +1,308 @@
+//! API keys: minted, listed and revoked by admins (`/api/keys`), and checked as credentials.
+//!
+//! A key is `kbr_` + 43 URL-safe characters (256 random bits). Only its SHA-256 is stored, so
+//! a leaked database reveals no usable key; lookups go through the unique hash index and the
+//! found hash is compared again in constant time.
+
+use crate::{
+    auth::extract::{Caller, Via},
+    db::{new_id, now_ms},
+    error::{ApiError, ApiResult},
+    json::Json,
+    state::AppState,
+};
+use app::model::{
+    ApiKeyId, ApiKeyView, CreatedApiKey, Done, ErrorCode, NewApiKey, Role, SessionId, UserId,
+};
+use axum::{
+    Router,
+    extract::{Path, State},
+    routing::{delete, get},
+};
+use base64::Engine;
+use sha2::{Digest, Sha256};
+use std::{collections::HashMap, sync::Mutex};
+use subtle::ConstantTimeEq;
+
+pub const KEY_PREFIX: &str = "kbr_";
+/// How much of a key is shown in lists: the `kbr_` prefix and 8 more characters.
+const VISIBLE_CHARS: usize = KEY_PREFIX.len() + 8;
+/// `last_used_at` is written at most this often per key.
+const USAGE_WRITE_INTERVAL_MS: i64 = 60_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/keys", get(list_handler).post(create_handler))
+        .route("/api/keys/{id}", delete(revoke_handler))
+}
+
+async fn list_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<ApiKeyView>>> {
+    Ok(Json(list(&s, &caller).await?))
+}
+
+async fn create_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(new): Json<NewApiKey>,
+) -> ApiResult<Json<CreatedApiKey>> {
+    Ok(Json(create(&s, &caller, new).await?))
+}
+
+async fn revoke_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Done>> {
+    revoke(&s, &caller, &ApiKeyId(id)).await?;
+    Ok(Json(Done::OK))
+}
+
+/// A new secret key and the SHA-256 (hex) that is stored for it.
+pub fn generate() -> (String, String) {
+    let bytes: [u8; 32] = rand::random();
+    let key = format!(
+        "{KEY_PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let hash = hash_key(&key);
+    (key, hash)
+}
+
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+#[derive(sqlx::FromRow)]
+struct KeyRow {
+    id: String,
+    name: String,
+    prefix: String,
+    owner_id: String,
+    owner_username: String,
+    session_id: Option<String>,
+    created_at: i64,
+    last_used_at: Option<i64>,
+}
+
+impl From<KeyRow> for ApiKeyView {
+    fn from(r: KeyRow) -> Self {
+        ApiKeyView {
+            id: ApiKeyId(r.id),
+            name: r.name,
+            prefix: r.prefix,
+            owner_id: UserId(r.owner_id),
+            owner_username: r.owner_username,
+            session_id: r.session_id.map(SessionId),
+            created_at: r.created_at,
+            last_used_at: r.last_used_at,
+        }
+    }
+}
+
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<ApiKeyView>> {
+    caller.require_admin()?;
+    let rows = sqlx::query_as::<_, KeyRow>(
+        "SELECT k.id, k.name, k.prefix, k.owner_id, u.username AS owner_username, k.session_id,
+                k.created_at, k.last_used_at
+         FROM api_keys k JOIN users u ON u.id = k.owner_id ORDER BY k.created_at DESC, k.id",
+    )
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> ApiResult<CreatedApiKey> {
+    caller.require_admin()?;
+    let name = new.name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(ApiError::invalid(
+            "name: give the key a name of 1 to 64 characters.",
+        ));
+    }
+    let owner = new.owner_id.unwrap_or_else(|| caller.id.clone());
+    let owner_exists: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = ?")
+        .bind(owner.as_str())
+        .fetch_optional(&state.db)
+        .await?;
+    if owner_exists.is_none() {
+        return Err(ApiError::invalid("ownerId: no such user."));
+    }
+    if let Some(session) = &new.session_id {
+        let found: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM sessions WHERE id = ? AND owner_id = ?")
+                .bind(session.as_str())
+                .bind(owner.as_str())
+                .fetch_optional(&state.db)
+                .await?;
+        if found.is_none() {
+            return Err(ApiError::new(
+                ErrorCode::SessionNotFound,
+                "sessionId: the owner has no session with this id.",
+            ));
+        }
+    }
+    let (key, hash) = generate();
+    let id = ApiKeyId(new_id());
+    let prefix: String = key.chars().take(VISIBLE_CHARS).collect();
+    let created_at = now_ms();
+    sqlx::query(
+        "INSERT INTO api_keys (id, name, prefix, key_hash, owner_id, session_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(id.as_str())
+    .bind(name)
+    .bind(&prefix)
+    .bind(&hash)
+    .bind(owner.as_str())
+    .bind(new.session_id.as_ref().map(SessionId::as_str))
+    .bind(created_at)
+    .execute(&state.db)
+    .await?;
+    Ok(CreatedApiKey {
+        id,
+        name: name.to_string(),
+        prefix,
+        key,
+        owner_id: owner,
+        session_id: new.session_id,
+        created_at,
+    })
+}
+
+pub async fn revoke(state: &AppState, caller: &Caller, id: &ApiKeyId) -> ApiResult<()> {
+    caller.require_admin()?;
+    let n = sqlx::query("DELETE FROM api_keys WHERE id = ?")
+        .bind(id.as_str())
+        .execute(&state.db)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(ApiError::not_found("No such API key."));
+    }
+    state.key_usage.forget(id);
+    Ok(())
+}
+
+/// A key with its owner, as authentication needs them.
+#[derive(sqlx::FromRow)]
+struct KeyOwnerRow {
+    key_id: String,
+    key_hash: String,
+    session_id: Option<String>,
+    user_id: String,
+    username: String,
+    role: String,
+    disabled: bool,
+}
+
+/// Authenticates a request by its API key.
+pub async fn authenticate(state: &AppState, key: &str) -> ApiResult<Caller> {
+    let invalid = || ApiError::unauthorized("Invalid API key.");
+    if !key.starts_with(KEY_PREFIX) || key.len() > 128 {
+        return Err(invalid());
+    }
+    let hash = hash_key(key);
+    let row = sqlx::query_as::<_, KeyOwnerRow>(
+        "SELECT k.id AS key_id, k.key_hash, k.session_id, u.id AS user_id, u.username, u.role,
+                u.disabled
+         FROM api_keys k JOIN users u ON u.id = k.owner_id WHERE k.key_hash = ?",
+    )
+    .bind(&hash)
+    .fetch_optional(&state.db)
+    .await?;
+    let Some(KeyOwnerRow {
+        key_id,
+        key_hash: stored,
+        session_id: session,
+        user_id,
+        username,
+        role,
+        disabled,
+    }) = row
+    else {
+        return Err(invalid());
+    };
+    if !bool::from(stored.as_bytes().ct_eq(hash.as_bytes())) {
+        return Err(invalid());
+    }
+    if disabled {
+        return Err(ApiError::unauthorized(
+            "The owner of this API key is disabled.",
+        ));
+    }
+    let key_id = ApiKeyId(key_id);
+    state.key_usage.touch(state, &key_id);
+    Ok(Caller {
+        id: UserId(user_id),
+        username,
+        role: Role::parse(&role).unwrap_or(Role::User),
+        via: Via::ApiKey {
+            key_id,
+            session: session.map(SessionId),
+        },
+    })
+}
+
+/// Remembers when each key's `last_used_at` was last written, so that a busy key costs one
+/// database write a minute instead of one per request (the send path stays read-only).
+#[derive(Default)]
+pub struct KeyUsage {
+    written: Mutex<HashMap<ApiKeyId, i64>>,
+}
+
+impl KeyUsage {
+    fn touch(&self, state: &AppState, id: &ApiKeyId) {
+        let now = now_ms();
+        {
+            let Ok(mut map) = self.written.lock() else {
+                return;
+            };
+            match map.get(id) {
+                Some(&last) if now - last < USAGE_WRITE_INTERVAL_MS => return,
+                _ => map.insert(id.clone(), now),
+            };
+        }
+        let db = state.db.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            let r = sqlx::query("UPDATE api_keys SET last_used_at = ? WHERE id = ?")
+                .bind(now)
+                .bind(id.as_str())
+                .execute(&db)
+                .await;
+            if let Err(e) = r {
+                tracing::warn!(error = %e, "could not record API key use");
+            }
+        });
+    }
+
+    fn forget(&self, id: &ApiKeyId) {
+        if let Ok(mut map) = self.written.lock() {
+            map.remove(id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_long_random_and_url_safe() {
+        let (a, ha) = generate();
+        let (b, _) = generate();
+        assert_ne!(a, b);
+        assert!(a.starts_with("kbr_"));
+        let body = &a[KEY_PREFIX.len()..];
+        assert!(body.len() >= 32, "{a}");
+        assert!(
+            body.bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+        );
+        assert_eq!(ha, hash_key(&a));
+        assert_eq!(ha.len(), 64);
+    }
+}

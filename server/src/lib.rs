@@ -1,0 +1,133 @@
+//! Kabar's server: configuration, the HTTP surface and the services behind it.
+//!
+//! Start at [`run`]; the routes are assembled in [`router`]. Each feature module exports its
+//! own `router()`: [`auth`] (register, login, `/api/me`), [`users`], [`keys`], [`settings`],
+//! and [`dashboard`] (Leptos pages, server functions, embedded assets).
+#![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod config;
+pub mod dashboard;
+pub mod db;
+pub mod error;
+pub mod json;
+pub mod keys;
+pub mod settings;
+pub mod state;
+pub mod users;
+
+use crate::{
+    error::ApiError,
+    state::{App, AppState},
+};
+use anyhow::Context;
+use app::model::ErrorCode;
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, State},
+    http::{Request, header},
+    response::IntoResponse,
+    routing::get,
+};
+pub use config::Config;
+use leptos::prelude::LeptosOptions;
+use std::{net::SocketAddr, sync::Arc};
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    trace::TraceLayer,
+};
+
+/// Opens the database, loads secrets and builds the state every handler shares.
+pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow::Result<AppState> {
+    config.validate()?;
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create the data dir {}", config.data_dir.display()))?;
+    }
+    let db = db::connect(&config.database_url()).await?;
+    let tokens = auth::token::TokenKeys::load(&config, &db).await?;
+    let leptos = LeptosOptions::builder()
+        .output_name("kabar")
+        .site_pkg_dir("pkg")
+        .site_root("target/site")
+        .site_addr(config.addr)
+        .build();
+    Ok(AppState(Arc::new(App {
+        db,
+        config,
+        tokens,
+        login_limits: Default::default(),
+        key_usage: Default::default(),
+        leptos,
+        shutdown,
+    })))
+}
+
+/// Every route of the server, with the layers that apply to all of them.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(keys::router())
+        .merge(settings::router())
+        .merge(dashboard::router(&state))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(ErrorCode::MethodNotAllowed, "This method is not allowed on this path.")
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
+        }))
+        .layer(
+            // Only the path is logged: query strings may carry `api_key`.
+            TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// 200 once the server can reach its database.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match sqlx::query("SELECT 1").execute(&state.db).await {
+        Ok(_) => (
+            [(header::CACHE_CONTROL, "no-store")],
+            axum::Json(serde_json::json!({"status": "ok"})),
+        )
+            .into_response(),
+        Err(e) => ApiError::Internal(e.into()).into_response(),
+    }
+}
+
+/// Runs the server on `listener` until `shutdown` is cancelled, then drains in-flight requests.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let engine = config.engine;
+    let state = build_state(config, shutdown.clone()).await?;
+    if engine == config::EngineKind::Simulator {
+        tracing::warn!(
+            "SIMULATOR ENGINE: no real WhatsApp connection; for tests and demos only (--engine simulator)"
+        );
+    }
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, engine = engine.as_str(), "Kabar is listening");
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await
+        .context("serving HTTP")?;
+    state.db.close().await;
+    tracing::info!("Kabar stopped");
+    Ok(())
+}

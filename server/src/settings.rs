@@ -1,0 +1,72 @@
+//! Global settings (admin): open registration and private webhook URLs, kept as key/value rows.
+
+use crate::{auth::extract::Caller, error::ApiResult, json::Json, state::AppState};
+use app::model::{Settings, SettingsPatch};
+use axum::{Router, extract::State, routing};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/settings", routing::get(get_handler).put(put_handler))
+}
+
+async fn get_handler(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Settings>> {
+    Ok(Json(get(&s, &caller).await?))
+}
+
+async fn put_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(patch): Json<SettingsPatch>,
+) -> ApiResult<Json<Settings>> {
+    Ok(Json(update(&s, &caller, patch).await?))
+}
+
+async fn read_bool(state: &AppState, key: &str, default: bool) -> ApiResult<bool> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT value FROM settings WHERE key = ?")
+        .bind(key)
+        .fetch_optional(&state.db)
+        .await?;
+    Ok(row.map(|(v,)| v == "true").unwrap_or(default))
+}
+
+async fn write_bool(tx: &mut sqlx::SqliteConnection, key: &str, value: bool) -> ApiResult<()> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(key)
+    .bind(if value { "true" } else { "false" })
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The settings in effect. `allowPrivateWebhooks` is also on when the server was started with
+/// `--allow-private-webhooks`.
+pub async fn load(state: &AppState) -> ApiResult<Settings> {
+    Ok(Settings {
+        allow_registration: read_bool(state, "allow_registration", true).await?,
+        allow_private_webhooks: state.config.allow_private_webhooks
+            || read_bool(state, "allow_private_webhooks", false).await?,
+    })
+}
+
+pub async fn get(state: &AppState, caller: &Caller) -> ApiResult<Settings> {
+    caller.require_admin()?;
+    load(state).await
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    patch: SettingsPatch,
+) -> ApiResult<Settings> {
+    caller.require_admin()?;
+    let mut tx = state.db.begin().await?;
+    if let Some(v) = patch.allow_registration {
+        write_bool(&mut tx, "allow_registration", v).await?;
+    }
+    if let Some(v) = patch.allow_private_webhooks {
+        write_bool(&mut tx, "allow_private_webhooks", v).await?;
+    }
+    tx.commit().await?;
+    load(state).await
+}

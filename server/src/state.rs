@@ -1,0 +1,42 @@
+//! The shared application state: one `Arc<App>` cloned into every handler.
+
+use crate::{
+    auth::limits::LoginLimits, auth::token::TokenKeys, config::Config, db::Db, keys::KeyUsage,
+};
+use axum::extract::FromRef;
+use leptos::prelude::LeptosOptions;
+use std::{ops::Deref, sync::Arc};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Clone)]
+pub struct AppState(pub Arc<App>);
+
+pub struct App {
+    /// The one database pool.
+    pub db: Db,
+    /// The configuration the server started with (validated).
+    pub config: Config,
+    /// Signs and checks login tokens (JWT).
+    pub tokens: TokenKeys,
+    /// Brute-force protection for `POST /api/auth/login`, per username and per client address.
+    pub login_limits: LoginLimits,
+    /// Throttles the `last_used_at` writes of API keys to one per key per minute.
+    pub key_usage: KeyUsage,
+    /// Where the dashboard's bundle is and what it is called.
+    pub leptos: LeptosOptions,
+    /// Cancelled when the server begins to shut down; background loops watch it.
+    pub shutdown: CancellationToken,
+}
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos.clone()
+    }
+}

@@ -1,0 +1,313 @@
+//! Accounts: the rules for usernames and passwords, the first-admin rule, and the admin's
+//! `/api/users` routes (create, list, promote/demote, disable, delete). The last active admin
+//! can never be demoted, disabled or deleted: each guard is part of the one SQL statement that
+//! makes the change, so two admins demoting each other at once cannot both succeed.
+
+use crate::{
+    auth::{extract::Caller, password},
+    db::{new_id, now_ms},
+    error::{ApiError, ApiResult},
+    json::Json,
+    state::AppState,
+};
+use app::model::{Done, ErrorCode, Me, NewUser, Role, UserId, UserPatch, UserView};
+use axum::{
+    Router,
+    extract::{Path, State},
+    routing::{get, patch},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/users", get(list_handler).post(create_handler))
+        .route(
+            "/api/users/{id}",
+            patch(update_handler).delete(delete_handler),
+        )
+}
+
+async fn list_handler(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<UserView>>> {
+    Ok(Json(list(&s, &caller).await?))
+}
+
+async fn create_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(new): Json<NewUser>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(create(&s, &caller, new).await?))
+}
+
+async fn update_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(p): Json<UserPatch>,
+) -> ApiResult<Json<UserView>> {
+    Ok(Json(update(&s, &caller, &UserId(id), p).await?))
+}
+
+async fn delete_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Done>> {
+    delete(&s, &caller, &UserId(id)).await?;
+    Ok(Json(Done::OK))
+}
+
+/// A user as stored.
+#[derive(sqlx::FromRow)]
+pub struct UserRecord {
+    pub id: String,
+    pub username: String,
+    #[sqlx(try_from = "String")]
+    pub password_hash: password::PasswordHashString,
+    pub role: String,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl From<String> for password::PasswordHashString {
+    fn from(s: String) -> Self {
+        password::PasswordHashString(s)
+    }
+}
+
+impl UserRecord {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+
+    pub fn me(&self) -> Me {
+        Me {
+            id: UserId(self.id.clone()),
+            username: self.username.clone(),
+            role: self.role(),
+        }
+    }
+
+    pub fn view(&self) -> UserView {
+        UserView {
+            id: UserId(self.id.clone()),
+            username: self.username.clone(),
+            role: self.role(),
+            disabled: self.disabled,
+            created_at: self.created_at,
+        }
+    }
+}
+
+const SELECT_USER: &str =
+    "SELECT id, username, password_hash, role, disabled, created_at FROM users";
+
+/// 3–32 characters: letters, digits, `.`, `_`, `-`.
+pub fn validate_username(name: &str) -> ApiResult<()> {
+    let name = name.trim();
+    let ok_chars = name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if !(3..=32).contains(&name.chars().count()) || !ok_chars {
+        return Err(ApiError::invalid(
+            "username: use 3 to 32 characters: letters, digits, '.', '_' or '-'.",
+        ));
+    }
+    Ok(())
+}
+
+/// At least 8 characters; at most 1024 (argon2 input stays bounded).
+pub fn validate_password(pw: &str) -> ApiResult<()> {
+    let n = pw.chars().count();
+    if n < 8 {
+        return Err(ApiError::invalid("password: use at least 8 characters."));
+    }
+    if pw.len() > 1024 {
+        return Err(ApiError::invalid("password: at most 1024 bytes."));
+    }
+    Ok(())
+}
+
+pub async fn any_exist(state: &AppState) -> ApiResult<bool> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1)")
+        .fetch_one(&state.db)
+        .await?;
+    Ok(n > 0)
+}
+
+/// Inserts an account whose role is decided inside the INSERT: `admin` when the table is
+/// empty, else `user`. SQLite runs one writer at a time and an INSERT holds the write lock
+/// from before its SELECT, so racing registrations yield exactly one admin.
+pub async fn insert_first_admin_or_user(
+    state: &AppState,
+    username: &str,
+    hash: &password::PasswordHashString,
+) -> ApiResult<Me> {
+    let id = new_id();
+    let result = sqlx::query(
+        "INSERT INTO users (id, username, username_key, password_hash, role, disabled, created_at)
+         SELECT ?, ?, ?, ?, CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'user' ELSE 'admin' END, 0, ?",
+    )
+    .bind(&id)
+    .bind(username)
+    .bind(username.to_lowercase())
+    .bind(&hash.0)
+    .bind(now_ms())
+    .execute(&state.db)
+    .await;
+    map_unique(result)?;
+    Ok(fetch(state, &UserId(id)).await?.me())
+}
+
+fn map_unique(
+    result: Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error>,
+) -> ApiResult<sqlx::sqlite::SqliteQueryResult> {
+    match result {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ApiError::new(
+            ErrorCode::UsernameTaken,
+            "This username is taken. Choose another.",
+        )),
+        other => Ok(other?),
+    }
+}
+
+pub async fn find_for_login(state: &AppState, username: &str) -> ApiResult<Option<UserRecord>> {
+    Ok(sqlx::query_as::<_, UserRecord>(sqlx::AssertSqlSafe(format!(
+        "{SELECT_USER} WHERE username_key = ?"
+    )))
+    .bind(username.trim().to_lowercase())
+    .fetch_optional(&state.db)
+    .await?)
+}
+
+async fn fetch(state: &AppState, id: &UserId) -> ApiResult<UserRecord> {
+    sqlx::query_as::<_, UserRecord>(sqlx::AssertSqlSafe(format!("{SELECT_USER} WHERE id = ?")))
+        .bind(id.as_str())
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No such user."))
+}
+
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<UserView>> {
+    caller.require_admin()?;
+    let rows = sqlx::query_as::<_, UserRecord>(sqlx::AssertSqlSafe(format!(
+        "{SELECT_USER} ORDER BY created_at, id"
+    )))
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows.iter().map(UserRecord::view).collect())
+}
+
+pub async fn create(state: &AppState, caller: &Caller, new: NewUser) -> ApiResult<UserView> {
+    caller.require_admin()?;
+    validate_username(&new.username)?;
+    validate_password(&new.password)?;
+    let hash = password::hash(new.password).await?;
+    let id = new_id();
+    let username = new.username.trim();
+    let result = sqlx::query(
+        "INSERT INTO users (id, username, username_key, password_hash, role, disabled, created_at)
+         VALUES (?, ?, ?, ?, ?, 0, ?)",
+    )
+    .bind(&id)
+    .bind(username)
+    .bind(username.to_lowercase())
+    .bind(&hash.0)
+    .bind(new.role.unwrap_or(Role::User).as_str())
+    .bind(now_ms())
+    .execute(&state.db)
+    .await;
+    map_unique(result)?;
+    Ok(fetch(state, &UserId(id)).await?.view())
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: &UserId,
+    patch: UserPatch,
+) -> ApiResult<UserView> {
+    caller.require_admin()?;
+    if let Some(pw) = &patch.password {
+        validate_password(pw)?;
+    }
+    let new_hash = match patch.password {
+        Some(pw) => Some(password::hash(pw).await?),
+        None => None,
+    };
+    let mut tx = state.db.begin().await?;
+    let changed = sqlx::query(
+        "UPDATE users SET role = COALESCE(?1, role), disabled = COALESCE(?2, disabled)
+         WHERE id = ?3 AND (
+             (COALESCE(?1, role) = 'admin' AND COALESCE(?2, disabled) = 0)
+             OR NOT (role = 'admin' AND disabled = 0)
+             OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled = 0 AND o.id <> ?3))",
+    )
+    .bind(patch.role.map(Role::as_str))
+    .bind(patch.disabled)
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        drop(tx);
+        fetch(state, id).await?; // 404 when missing
+        return Err(last_admin());
+    }
+    if let Some(hash) = &new_hash {
+        sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
+            .bind(&hash.0)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    if new_hash.is_some() || patch.disabled == Some(true) {
+        // A new password or a disabled account ends every login of that account.
+        sqlx::query("DELETE FROM logins WHERE user_id = ?")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(fetch(state, id).await?.view())
+}
+
+pub async fn delete(state: &AppState, caller: &Caller, id: &UserId) -> ApiResult<()> {
+    caller.require_admin()?;
+    let deleted = sqlx::query(
+        "DELETE FROM users WHERE id = ?1 AND (
+             NOT (role = 'admin' AND disabled = 0)
+             OR EXISTS (SELECT 1 FROM users o WHERE o.role = 'admin' AND o.disabled = 0 AND o.id <> ?1))",
+    )
+    .bind(id.as_str())
+    .execute(&state.db)
+    .await?
+    .rows_affected();
+    if deleted == 0 {
+        fetch(state, id).await?;
+        return Err(last_admin());
+    }
+    Ok(())
+}
+
+fn last_admin() -> ApiError {
+    ApiError::new(
+        ErrorCode::LastAdmin,
+        "This is the last active administrator. Make another user admin first.",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_and_passwords_are_checked() {
+        validate_username("budi.s_1-x").expect("ok");
+        for bad in ["ab", "", "has space", "emoji😀x", &"x".repeat(33)] {
+            assert!(validate_username(bad).is_err(), "{bad:?}");
+        }
+        validate_password("12345678").expect("ok");
+        assert!(validate_password("1234567").is_err());
+        assert!(validate_password(&"x".repeat(1025)).is_err());
+    }
+}

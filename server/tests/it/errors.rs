@@ -1,0 +1,107 @@
+//! Every failure speaks the contract's JSON: malformed bodies, limits, unknown paths, 500s.
+
+use super::*;
+
+#[tokio::test]
+async fn malformed_bodies_are_json_400s() {
+    let app = TestApp::start().await;
+    let c = reqwest::Client::new();
+    let url = app.url("/api/auth/register");
+    let cases = [
+        ("{not json", "application/json"),
+        ("{\"username\": \"x\"}", "application/json"),
+        (
+            "{\"username\": 5, \"password\": \"12345678\"}",
+            "application/json",
+        ),
+        ("[]", "application/json"),
+        ("", "application/json"),
+        (
+            "{\"username\":\"abc\",\"password\":\"12345678\",\"extra\":1}",
+            "application/json",
+        ),
+        ("username=abc", "application/x-www-form-urlencoded"),
+    ];
+    for (body, ctype) in cases {
+        let (s, b) = call(c.post(&url).header("content-type", ctype).body(body)).await;
+        assert_error(s, &b, 400, "INVALID_REQUEST");
+    }
+    let (s, b) = call(
+        c.post(&url)
+            .header("content-type", "application/json")
+            .body("{\"username\": \"abc\"}"),
+    )
+    .await;
+    assert!(
+        b["message"].as_str().expect("msg").contains("password"),
+        "names the field: {b}"
+    );
+    assert_eq!(s, 400);
+    // Nothing was stored by any of them.
+    let (_, me) = app.register("first").await;
+    assert_eq!(me["role"], "admin");
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_are_413() {
+    let app = TestApp::start_with(|c| c.max_body_bytes = 4096).await;
+    let big = json!({"username": "x".repeat(5000), "password": PASSWORD});
+    let (s, b) = call(
+        reqwest::Client::new()
+            .post(app.url("/api/auth/register"))
+            .json(&big),
+    )
+    .await;
+    assert_error(s, &b, 413, "PAYLOAD_TOO_LARGE");
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_answer_json() {
+    let app = TestApp::start().await;
+    let c = reqwest::Client::new();
+    let (s, b) = call(c.get(app.url("/api/nothing-here"))).await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+    let (s, b) = call(c.post(app.url("/api/unknown")).json(&json!({}))).await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+    let (s, b) = call(c.delete(app.url("/api/me"))).await;
+    assert_error(s, &b, 405, "METHOD_NOT_ALLOWED");
+    let (s, b) = call(c.get(app.url("/api/auth/login"))).await;
+    assert_error(s, &b, 405, "METHOD_NOT_ALLOWED");
+}
+
+#[tokio::test]
+async fn healthz_answers_ok() {
+    let app = TestApp::start().await;
+    let (s, b) = call(reqwest::Client::new().get(app.url("/healthz"))).await;
+    assert_eq!((s, b["status"].as_str()), (200, Some("ok")));
+}
+
+#[tokio::test]
+async fn database_failures_are_500s_without_internals() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = Config::for_tests(dir.path().to_path_buf());
+    let state = server::build_state(config, CancellationToken::new())
+        .await
+        .expect("state");
+    let router = server::router(state.clone());
+    state.db.close().await;
+    use tower::ServiceExt;
+    let req = axum::http::Request::post("/api/auth/login")
+        .header("content-type", "application/json")
+        .body(axum::body::Body::from(
+            json!({"username": "abc", "password": PASSWORD}).to_string(),
+        ))
+        .expect("request");
+    let resp = router.oneshot(req).await.expect("response");
+    assert_eq!(resp.status(), 500);
+    let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16)
+        .await
+        .expect("body");
+    let b: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_error(500, &b, 500, "INTERNAL_ERROR");
+    let text = b.to_string().to_lowercase();
+    assert!(
+        !text.contains("pool") && !text.contains("sqlx") && !text.contains("closed"),
+        "{text}"
+    );
+}

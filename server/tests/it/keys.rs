@@ -1,0 +1,150 @@
+//! API keys: minted by admins, shown once, hashed, usable by header or query, revocable.
+
+use super::*;
+
+#[tokio::test]
+async fn a_key_is_shown_once_and_acts_with_its_owners_rights() {
+    let app = TestApp::start().await;
+    let (admin, _, budi) = app.admin_and_user().await;
+    let budi_id = budi["id"].as_str().expect("id");
+    let (s, created) = call(
+        admin
+            .post(app.url("/api/keys"))
+            .json(&json!({"name": "shop", "ownerId": budi_id})),
+    )
+    .await;
+    assert_eq!(s, 200, "{created}");
+    let key = created["key"].as_str().expect("key").to_string();
+    assert!(key.starts_with("kbr_") && key.len() >= 4 + 32, "{key}");
+    assert_eq!(created["ownerId"], budi_id);
+    assert_eq!(created["name"], "shop");
+    assert!(created["sessionId"].is_null());
+    assert!(key.starts_with(created["prefix"].as_str().expect("prefix")));
+
+    let (s, list) = call(admin.get(app.url("/api/keys"))).await;
+    assert_eq!(s, 200);
+    let text = list.to_string();
+    assert!(
+        !text.contains(&key),
+        "the secret is never listed again: {text}"
+    );
+    let row = &list[0];
+    for field in [
+        "id",
+        "name",
+        "prefix",
+        "ownerId",
+        "sessionId",
+        "createdAt",
+        "lastUsedAt",
+    ] {
+        assert!(row.get(field).is_some(), "{field} in {row}");
+    }
+    assert!(row["lastUsedAt"].is_null());
+
+    // Header and query both work, as Budi.
+    let anon = reqwest::Client::new();
+    let (s, me) = call(anon.get(app.url("/api/me")).header("X-API-KEY", &key)).await;
+    assert_eq!((s, me["username"].as_str()), (200, Some("budi")));
+    let (s, me) = call(anon.get(app.url(&format!("/api/me?api_key={key}")))).await;
+    assert_eq!((s, me["username"].as_str()), (200, Some("budi")));
+    // Budi is no admin, so neither is his key.
+    let (s, b) = call(anon.get(app.url("/api/users")).header("X-API-KEY", &key)).await;
+    assert_error(s, &b, 403, "FORBIDDEN");
+    let (s, b) = call(
+        anon.post(app.url("/api/keys"))
+            .header("X-API-KEY", &key)
+            .json(&json!({"name": "mine"})),
+    )
+    .await;
+    assert_error(s, &b, 403, "FORBIDDEN");
+
+    let (_, list) = call(admin.get(app.url("/api/keys"))).await;
+    assert!(list[0]["lastUsedAt"].is_i64(), "use is recorded: {list}");
+
+    // An admin's key can do admin things.
+    let admin_key = {
+        let (_, me) = call(admin.get(app.url("/api/me"))).await;
+        app.key_for(&admin, me["id"].as_str().expect("id")).await
+    };
+    let (s, _) = call(
+        anon.get(app.url("/api/users"))
+            .header("X-API-KEY", &admin_key),
+    )
+    .await;
+    assert_eq!(s, 200);
+
+    let id = created["id"].as_str().expect("id");
+    let (s, _) = call(admin.delete(app.url(&format!("/api/keys/{id}")))).await;
+    assert_eq!(s, 200);
+    let (s, b) = call(anon.get(app.url("/api/me")).header("X-API-KEY", &key)).await;
+    assert_error(s, &b, 401, "UNAUTHORIZED");
+    let (s, b) = call(admin.delete(app.url(&format!("/api/keys/{id}")))).await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+}
+
+#[tokio::test]
+async fn wrong_keys_are_refused_even_beside_a_valid_cookie() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    for bad in [
+        "kbr_wrong",
+        "nonsense",
+        "kbr_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+    ] {
+        let (s, b) = call(admin.get(app.url("/api/me")).header("X-API-KEY", bad)).await;
+        assert_error(s, &b, 401, "UNAUTHORIZED");
+        let (s, b) =
+            call(reqwest::Client::new().get(app.url(&format!("/api/me?api_key={bad}")))).await;
+        assert_error(s, &b, 401, "UNAUTHORIZED");
+    }
+}
+
+#[tokio::test]
+async fn keys_are_stored_only_as_hashes() {
+    let app = TestApp::start().await;
+    let (admin, me) = app.register("admin").await;
+    let key = app.key_for(&admin, me["id"].as_str().expect("id")).await;
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        app.dir.path().join("kabar.db").display()
+    ))
+    .await
+    .expect("open db");
+    let rows: Vec<(String, String)> = sqlx::query_as("SELECT prefix, key_hash FROM api_keys")
+        .fetch_all(&db)
+        .await
+        .expect("query");
+    assert_eq!(rows.len(), 1);
+    assert!(
+        !rows[0].1.contains(&key[4..]) && rows[0].1.len() == 64,
+        "{rows:?}"
+    );
+    assert!(key.starts_with(&rows[0].0) && rows[0].0.len() < 16);
+}
+
+#[tokio::test]
+async fn key_requests_are_validated() {
+    let app = TestApp::start().await;
+    let (admin, _, budi) = app.admin_and_user().await;
+    let (s, b) = call(admin.post(app.url("/api/keys")).json(&json!({"name": ""}))).await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    let (s, b) = call(
+        admin
+            .post(app.url("/api/keys"))
+            .json(&json!({"name": "x", "ownerId": "nobody"})),
+    )
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    let (s, b) = call(
+        admin
+            .post(app.url("/api/keys"))
+            .json(&json!({"name": "x", "ownerId": budi["id"], "sessionId": "nope"})),
+    )
+    .await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+    let (s, b) = call(admin.post(app.url("/api/keys")).json(&json!({"name": 5}))).await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    let (_, list) = call(admin.get(app.url("/api/keys"))).await;
+    assert_eq!(list, json!([]), "nothing half-saved");
+}

@@ -1,0 +1,177 @@
+//! Kabar's integration tests: the real server on 127.0.0.1:0 with a fresh data dir, driven over
+//! HTTP. Helpers live here; each file covers one feature.
+
+mod accounts;
+mod dashboard;
+mod errors;
+mod keys;
+
+use serde_json::{Value, json};
+use server::Config;
+use std::{future::Future, path::PathBuf};
+use tempfile::TempDir;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+pub const PASSWORD: &str = "s3cret-password";
+
+/// A running server. Dropping it stops the server; [`TestApp::restart`] keeps the data dir.
+pub struct TestApp {
+    pub base: String,
+    pub dir: TempDir,
+    shutdown: CancellationToken,
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    tweak: fn(&mut Config),
+}
+
+impl TestApp {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// Starts with a configuration adjusted by `tweak` (applied again on restart).
+    pub async fn start_with(tweak: fn(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, tweak).await
+    }
+
+    async fn start_in(dir: TempDir, tweak: fn(&mut Config)) -> Self {
+        let mut config = Config::for_tests(PathBuf::from(dir.path()));
+        tweak(&mut config);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("addr"));
+        let shutdown = CancellationToken::new();
+        let handle = tokio::spawn(server::run(config, listener, shutdown.clone()));
+        let app = TestApp {
+            base,
+            dir,
+            shutdown,
+            handle: Some(handle),
+            tweak,
+        };
+        app.wait_ready().await;
+        app
+    }
+
+    async fn wait_ready(&self) {
+        for _ in 0..200 {
+            if let Ok(r) = reqwest::get(self.url("/healthz")).await
+                && r.status() == 200
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        panic!("server did not become ready");
+    }
+
+    /// Stops the server (draining requests) and starts a new one on the same data dir.
+    pub async fn restart(mut self) -> Self {
+        self.stop_server().await;
+        let tweak = self.tweak;
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        Self::start_in(dir, tweak).await
+    }
+
+    async fn stop_server(&mut self) {
+        self.shutdown.cancel();
+        if let Some(h) = self.handle.take() {
+            h.await
+                .expect("server task")
+                .expect("server exited cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client that keeps cookies, like a browser.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client")
+    }
+
+    /// Registers `username` in a fresh browser and returns it signed in, with the answer.
+    pub async fn register(&self, username: &str) -> (reqwest::Client, Value) {
+        let c = self.browser();
+        let r = c
+            .post(self.url("/api/auth/register"))
+            .json(&json!({"username": username, "password": PASSWORD}))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(r.status(), 200, "register {username}");
+        let body: Value = r.json().await.expect("json");
+        (c, body)
+    }
+
+    /// Registers the first account (the admin) and a plain user; answers their browsers.
+    pub async fn admin_and_user(&self) -> (reqwest::Client, reqwest::Client, Value) {
+        let (admin, a) = self.register("admin").await;
+        assert_eq!(a["role"], "admin");
+        let (user, u) = self.register("budi").await;
+        assert_eq!(u["role"], "user");
+        (admin, user, u)
+    }
+
+    /// Mints an API key (as `admin`) for `owner_id` and answers the secret.
+    pub async fn key_for(&self, admin: &reqwest::Client, owner_id: &str) -> String {
+        let r = admin
+            .post(self.url("/api/keys"))
+            .json(&json!({"name": "test", "ownerId": owner_id}))
+            .send()
+            .await
+            .expect("create key");
+        assert_eq!(r.status(), 200);
+        let body: Value = r.json().await.expect("json");
+        body["key"].as_str().expect("key").to_string()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Asserts the contract's error shape and code, and answers the body.
+#[track_caller]
+pub fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str) {
+    assert_eq!(status, expected_status, "status for {body}");
+    assert_eq!(body["success"], false, "{body}");
+    assert_eq!(body["error"], code, "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {body}"
+    );
+}
+
+/// Sends a request and answers (status, JSON body); a non-JSON body fails the test.
+pub async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
+    let r = req.send().await.expect("request");
+    let status = r.status().as_u16();
+    let text = r.text().await.expect("body");
+    let body =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON ({status}): {text}"));
+    (status, body)
+}
+
+/// Runs `n` copies of `f` at once and collects their results in order.
+pub async fn concurrently<F, Fut, T>(n: usize, f: F) -> Vec<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let handles: Vec<_> = (0..n).map(|i| tokio::spawn(f(i))).collect();
+    let mut out = Vec::with_capacity(n);
+    for h in handles {
+        out.push(h.await.expect("task"));
+    }
+    out
+}
