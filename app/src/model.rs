@@ -174,3 +174,110 @@ pub struct Done {
 impl Done {
     pub const OK: Done = Done { success: true };
 }
+
+/// A session's link state (contract §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    /// Waiting for a scan; a QR is available.
+    QrReady,
+    /// Starting or reconnecting.
+    Connecting,
+    Connected,
+    /// The link dropped; Kabar reconnects by itself.
+    Disconnected,
+    /// The device was removed: a new scan is needed.
+    LoggedOut,
+}
+
+impl SessionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionStatus::QrReady => "qr_ready",
+            SessionStatus::Connecting => "connecting",
+            SessionStatus::Connected => "connected",
+            SessionStatus::Disconnected => "disconnected",
+            SessionStatus::LoggedOut => "logged_out",
+        }
+    }
+}
+
+/// A session as listed (`GET /api/sessions`, `POST /api/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionView {
+    pub id: SessionId,
+    pub name: String,
+    pub status: SessionStatus,
+    pub phone_number: Option<String>,
+    pub push_name: Option<String>,
+    pub owner_id: UserId,
+    pub created_at: i64,
+}
+
+/// `POST /api/sessions`. Only an admin may name another owner.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewSession {
+    pub name: String,
+    #[serde(default)]
+    pub owner_id: Option<UserId>,
+}
+
+/// `PATCH /api/sessions/{id}`: rename.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionPatch {
+    pub name: String,
+}
+
+/// A live snapshot of one session: the SSE `status` event of `GET /api/sessions/{id}/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionSnapshot {
+    pub status: SessionStatus,
+    /// `data:image/png;base64,…` while `status` is `qr_ready`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_name: Option<String>,
+    /// Why the session is disconnected or logged out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `GET /status` (the original's shape).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusResponse {
+    pub is_connected: bool,
+    pub status: SessionStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub push_name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr: Option<String>,
+}
+
+/// `POST /send-message`. `reply_to_id` as the original spells it; `replyToId` accepted too.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SendMessage {
+    pub to: String,
+    pub message: String,
+    #[serde(default, alias = "replyToId")]
+    pub reply_to_id: Option<String>,
+}
+
+/// The answer to `POST /send-message`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendMessageResponse {
+    pub success: bool,
+    pub message_id: String,
+    pub to: String,
+    pub message: String,
+}

@@ -74,6 +74,18 @@ pub struct Config {
     #[arg(long, env = "KABAR_SESSION_HOURS", default_value_t = 24 * 7)]
     pub session_hours: u32,
 
+    /// Simulator only: how long the first pairing code lasts, in milliseconds.
+    #[arg(long, env = "KABAR_SIMULATOR_FIRST_QR_MS", default_value_t = 60_000)]
+    pub simulator_first_qr_ms: u64,
+
+    /// Simulator only: how long later pairing codes last, in milliseconds.
+    #[arg(long, env = "KABAR_SIMULATOR_NEXT_QR_MS", default_value_t = 20_000)]
+    pub simulator_next_qr_ms: u64,
+
+    /// Simulator only: how soon a dropped link comes back, in milliseconds.
+    #[arg(long, env = "KABAR_SIMULATOR_RECONNECT_MS", default_value_t = 2_000)]
+    pub simulator_reconnect_ms: u64,
+
     /// Write logs as JSON lines instead of human-readable text.
     #[arg(long, env = "KABAR_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -88,6 +100,8 @@ pub enum ConfigError {
     JwtSecretTooShort,
     #[error("--max-body-bytes must be at least 1024")]
     BodyLimit,
+    #[error("--simulator-*-qr-ms must be at least 50")]
+    QrInterval,
     #[error("--session-hours must be between 1 and 8760")]
     SessionHours,
 }
@@ -115,6 +129,9 @@ impl Config {
         c.secure_cookies = false;
         c.session_hours = 24;
         c.log_json = false;
+        c.simulator_first_qr_ms = 60_000;
+        c.simulator_next_qr_ms = 20_000;
+        c.simulator_reconnect_ms = 200;
         c
     }
 
@@ -129,6 +146,9 @@ impl Config {
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::BodyLimit);
+        }
+        if self.simulator_first_qr_ms < 50 || self.simulator_next_qr_ms < 50 {
+            return Err(ConfigError::QrInterval);
         }
         if !(1..=8760).contains(&self.session_hours) {
             return Err(ConfigError::SessionHours);

@@ -9,10 +9,17 @@ pub mod auth;
 pub mod config;
 pub mod dashboard;
 pub mod db;
+pub mod engine;
 pub mod error;
 pub mod json;
 pub mod keys;
+pub mod messages;
+pub mod phone;
+pub mod qr;
+pub mod rest;
+pub mod sessions;
 pub mod settings;
+pub mod simulator_api;
 pub mod state;
 pub mod users;
 
@@ -55,8 +62,14 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         .site_root("target/site")
         .site_addr(config.addr)
         .build();
+    let (engine, simulator) = engine::for_config(&config);
+    let send_limits = rest::SendLimits::new(config.send_rate, config.send_burst);
     Ok(AppState(Arc::new(App {
         db,
+        sessions: sessions::Sessions::new(engine),
+        simulator,
+        send_limits,
+        contacts: Default::default(),
         config,
         tokens,
         login_limits: Default::default(),
@@ -69,8 +82,16 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
 /// Every route of the server, with the layers that apply to all of them.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
+    let simulator = if state.simulator.is_some() {
+        simulator_api::router()
+    } else {
+        Router::new()
+    };
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(rest::router())
+        .merge(sessions::store::router())
+        .merge(simulator)
         .merge(auth::router())
         .merge(users::router())
         .merge(keys::router())
@@ -120,13 +141,15 @@ pub async fn run(
             "SIMULATOR ENGINE: no real WhatsApp connection; for tests and demos only (--engine simulator)"
         );
     }
+    let restored = sessions::store::restore_all(&state).await?;
     let addr = listener.local_addr()?;
-    tracing::info!(%addr, engine = engine.as_str(), "Kabar is listening");
+    tracing::info!(%addr, engine = engine.as_str(), sessions = restored, "Kabar is listening");
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
         .context("serving HTTP")?;
+    state.sessions.stop_all().await;
     state.db.close().await;
     tracing::info!("Kabar stopped");
     Ok(())

@@ -1,7 +1,14 @@
 //! The shared application state: one `Arc<App>` cloned into every handler.
 
 use crate::{
-    auth::limits::LoginLimits, auth::token::TokenKeys, config::Config, db::Db, keys::KeyUsage,
+    auth::limits::LoginLimits,
+    auth::token::TokenKeys,
+    config::Config,
+    db::Db,
+    engine::simulator::Simulator,
+    keys::KeyUsage,
+    rest::{ContactCache, SendLimits},
+    sessions::Sessions,
 };
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -22,6 +29,14 @@ pub struct App {
     pub login_limits: LoginLimits,
     /// Throttles the `last_used_at` writes of API keys to one per key per minute.
     pub key_usage: KeyUsage,
+    /// The running WhatsApp sessions and the engine they run on.
+    pub sessions: Sessions,
+    /// The simulator, when it is the engine (its control API plays the phone).
+    pub simulator: Option<Simulator>,
+    /// Per-session send rate limits.
+    pub send_limits: SendLimits,
+    /// Numbers known to be on WhatsApp, per session.
+    pub contacts: ContactCache,
     /// Where the dashboard's bundle is and what it is called.
     pub leptos: LeptosOptions,
     /// Cancelled when the server begins to shut down; background loops watch it.

@@ -5,6 +5,8 @@ mod accounts;
 mod dashboard;
 mod errors;
 mod keys;
+mod rest;
+mod sessions;
 
 use serde_json::{Value, json};
 use server::Config;
@@ -130,6 +132,66 @@ impl TestApp {
         assert_eq!(r.status(), 200);
         let body: Value = r.json().await.expect("json");
         body["key"].as_str().expect("key").to_string()
+    }
+}
+
+impl TestApp {
+    /// Creates a session as `client` and answers its id.
+    pub async fn create_session(&self, client: &reqwest::Client, name: &str) -> String {
+        let (s, b) = call(
+            client
+                .post(self.url("/api/sessions"))
+                .json(&json!({"name": name})),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        b["id"].as_str().expect("id").to_string()
+    }
+
+    /// Waits until the session shows `status` (as its owner sees it) and answers the view.
+    pub async fn wait_status(&self, client: &reqwest::Client, id: &str, status: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..200 {
+            let (_, b) = call(client.get(self.url(&format!("/api/sessions/{id}")))).await;
+            if b["status"] == status {
+                return b;
+            }
+            last = b;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("session {id} never reached {status}: {last}");
+    }
+
+    /// Creates a session and links it through the simulator as `phone`.
+    pub async fn connected_session(&self, client: &reqwest::Client, phone: &str) -> String {
+        let id = self.create_session(client, "shop").await;
+        self.wait_status(client, &id, "qr_ready").await;
+        let (s, b) = call(
+            client
+                .post(self.url(&format!("/simulator/sessions/{id}/scan")))
+                .json(&json!({"phoneNumber": phone, "pushName": "Toko Budi"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        self.wait_status(client, &id, "connected").await;
+        id
+    }
+
+    /// What the simulated phone has sent for `id`.
+    pub async fn sent(&self, client: &reqwest::Client, id: &str) -> Vec<Value> {
+        let (s, b) = call(client.get(self.url(&format!("/simulator/sessions/{id}/sent")))).await;
+        assert_eq!(s, 200, "{b}");
+        b.as_array().expect("array").clone()
+    }
+
+    /// Opens the SQLite database of this server (to check what was recorded).
+    pub async fn db(&self) -> sqlx::SqlitePool {
+        sqlx::SqlitePool::connect(&format!(
+            "sqlite://{}",
+            self.dir.path().join("kabar.db").display()
+        ))
+        .await
+        .expect("open db")
     }
 }
 

@@ -1,0 +1,200 @@
+//! The WhatsApp side, behind one trait (contract §8). Everything above it — sessions, REST,
+//! webhooks, auto-reply, the dashboard — is written once against [`Engine`] and
+//! [`Connection`]; [`simulator`] is the explicit test double.
+//!
+//! An engine starts one connection per session and reports what happens on the session's
+//! event channel; the session task (`crate::sessions::task`) turns those events into state,
+//! records and (later) webhooks.
+
+pub mod simulator;
+
+use crate::phone::Chat;
+use app::model::SessionId;
+use std::{sync::Arc, time::Duration};
+use tokio::sync::mpsc;
+
+/// What an engine reports about one session.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// A new pairing code to show as a QR; valid for `valid_for`.
+    Qr { code: String, valid_for: Duration },
+    /// Linked and online as this account.
+    Connected { phone: String, push_name: String },
+    /// The link dropped; the engine reconnects by itself.
+    Disconnected { reason: String },
+    /// The device was removed (on the phone, or by logout): a new scan is needed.
+    LoggedOut { reason: String },
+    /// A message in a chat: from a contact, or typed on the phone (`from_me`).
+    Message(Inbound),
+}
+
+/// One received (or phone-typed) message, as every engine reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    pub id: String,
+    pub chat: Chat,
+    /// The author: the contact's digits (for a group, the participant).
+    pub sender: String,
+    pub push_name: Option<String>,
+    /// Typed on the linked phone rather than received.
+    pub from_me: bool,
+    pub kind: MessageKind,
+    /// The text or caption; empty when the message has none.
+    pub text: String,
+    pub quoted_id: Option<String>,
+    pub timestamp_ms: i64,
+}
+
+/// The kinds of message a webhook names in `type` (contract §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageKind {
+    Text,
+    Interactive,
+    Image,
+    Video,
+    Audio,
+    Document,
+    Sticker,
+    Location,
+    Contact,
+    Poll,
+    Reaction,
+    Unknown,
+}
+
+impl MessageKind {
+    pub fn as_str(self) -> &'static str {
+        use MessageKind::*;
+        match self {
+            Text => "text",
+            Interactive => "interactive",
+            Image => "image",
+            Video => "video",
+            Audio => "audio",
+            Document => "document",
+            Sticker => "sticker",
+            Location => "location",
+            Contact => "contact",
+            Poll => "poll",
+            Reaction => "reaction",
+            Unknown => "unknown",
+        }
+    }
+}
+
+/// A message to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub to: Chat,
+    pub text: String,
+    /// The message this one quotes (a reply).
+    pub quoted: Option<Quoted>,
+}
+
+/// What a reply needs to know about the message it quotes. WhatsApp quotes by id; the author
+/// and text make the quote render on the phone even when it no longer has the original.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quoted {
+    pub id: String,
+    /// The quoted message's author (digits); `None` when it was our own.
+    pub sender: Option<String>,
+    pub text: Option<String>,
+}
+
+/// The engine's acknowledgement of a sent message.
+#[derive(Debug, Clone)]
+pub struct Sent {
+    pub id: String,
+    pub timestamp_ms: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the session is not connected to WhatsApp")]
+    NotConnected,
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+/// Starts sessions. One per server.
+#[async_trait::async_trait]
+pub trait Engine: Send + Sync + 'static {
+    /// `whatsapp` or `simulator`.
+    fn name(&self) -> &'static str;
+
+    /// Starts (or restores from its device store) the connection of one session. Events,
+    /// including the first QR or `Connected`, arrive on `events`.
+    async fn start(
+        &self,
+        session: &SessionId,
+        events: mpsc::UnboundedSender<EngineEvent>,
+    ) -> Result<Arc<dyn Connection>, EngineError>;
+
+    /// Deletes the session's device store (the session is being deleted).
+    async fn remove(&self, session: &SessionId) -> Result<(), EngineError>;
+}
+
+/// One session's live link.
+#[async_trait::async_trait]
+pub trait Connection: Send + Sync + 'static {
+    async fn send(&self, msg: Outgoing) -> Result<Sent, EngineError>;
+
+    /// Whether a number has WhatsApp (groups always "exist").
+    async fn is_on_whatsapp(&self, chat: &Chat) -> Result<bool, EngineError>;
+
+    /// Unlinks the device (WhatsApp forgets it); the engine then offers a new QR.
+    async fn logout(&self) -> Result<(), EngineError>;
+
+    /// Closes the link and stops reporting events; the device store stays (server shutdown).
+    async fn stop(&self);
+}
+
+/// A WhatsApp-style message id: `3EB0` and 20 upper-case hex digits, as WhatsApp Web makes.
+pub fn new_message_id() -> String {
+    let bytes: [u8; 10] = rand::random();
+    format!("3EB0{}", hex::encode_upper(bytes))
+}
+
+/// The engine the configuration asks for, and the simulator's handle when it is the one.
+pub fn for_config(config: &crate::Config) -> (Arc<dyn Engine>, Option<simulator::Simulator>) {
+    match config.engine {
+        crate::config::EngineKind::Simulator => {
+            let ms = Duration::from_millis;
+            let sim = simulator::Simulator::new(
+                &config.data_dir,
+                simulator::Timings {
+                    first_qr: ms(config.simulator_first_qr_ms),
+                    next_qr: ms(config.simulator_next_qr_ms),
+                    reconnect: ms(config.simulator_reconnect_ms),
+                },
+            );
+            (Arc::new(sim.clone()), Some(sim))
+        }
+        crate::config::EngineKind::Whatsapp => (Arc::new(Unavailable), None),
+    }
+}
+
+/// Stands in for the whatsapp-rust engine until it lands: every session says plainly that it
+/// cannot connect, instead of pretending. (Open issue: the real engine on whatsapp-rust.)
+pub struct Unavailable;
+
+#[async_trait::async_trait]
+impl Engine for Unavailable {
+    fn name(&self) -> &'static str {
+        "whatsapp"
+    }
+
+    async fn start(
+        &self,
+        _: &SessionId,
+        _: mpsc::UnboundedSender<EngineEvent>,
+    ) -> Result<Arc<dyn Connection>, EngineError> {
+        Err(EngineError::Other(anyhow::anyhow!(
+            "the WhatsApp engine is not part of this build yet; run with --engine simulator to try Kabar"
+        )))
+    }
+
+    async fn remove(&self, _: &SessionId) -> Result<(), EngineError> {
+        Ok(())
+    }
+}

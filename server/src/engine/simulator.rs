@@ -1,0 +1,425 @@
+//! The simulator engine: an in-process stand-in for WhatsApp and the phone, for tests, demos
+//! and load tests. Chosen only explicitly (`--engine simulator`); never the default.
+//!
+//! It behaves as WhatsApp does as far as the API and webhooks can see: a pairing code that
+//! rotates (the first lasts 60 s, later ones 20 s, configurable), WhatsApp-style message ids,
+//! a device store per session under `<data dir>/simulator/` so paired sessions come back after
+//! a restart without a new scan, numbers that are not on WhatsApp, dropped links that
+//! reconnect, and logout. The control API (`crate::sessions::simulator_routes`) plays the
+//! phone's side through the methods of [`Simulator`].
+
+use super::{Connection, Engine, EngineError, EngineEvent, Inbound, MessageKind, Outgoing, Sent};
+use crate::{db::now_ms, phone::Chat};
+use anyhow::Context;
+use app::model::SessionId;
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::{HashMap, HashSet},
+    path::PathBuf,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How long pairing codes last, and how soon a dropped link comes back.
+#[derive(Debug, Clone, Copy)]
+pub struct Timings {
+    pub first_qr: Duration,
+    pub next_qr: Duration,
+    pub reconnect: Duration,
+}
+
+impl Default for Timings {
+    fn default() -> Self {
+        Timings {
+            first_qr: Duration::from_secs(60),
+            next_qr: Duration::from_secs(20),
+            reconnect: Duration::from_secs(2),
+        }
+    }
+}
+
+/// A message the simulated session has sent (`GET /simulator/sessions/{id}/sent`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentRecord {
+    pub message_id: String,
+    pub to: String,
+    pub message: String,
+    pub quoted_message_id: Option<String>,
+    pub timestamp: i64,
+}
+
+/// The simulated device store: what a linked device remembers across restarts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Device {
+    phone: String,
+    push_name: String,
+}
+
+/// Why a control call cannot be carried out (answered as 409 by the control API).
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("the session is not running")]
+    NoSession,
+    #[error("the session is not waiting for a QR scan")]
+    NotPairing,
+    #[error("the session is not connected")]
+    NotConnected,
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    timings: Timings,
+    sessions: Mutex<HashMap<SessionId, Arc<SimSession>>>,
+    unregistered: Mutex<HashSet<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Link {
+    Pairing,
+    Connected(String),
+    Disconnected,
+}
+
+struct SimSession {
+    id: SessionId,
+    events: mpsc::UnboundedSender<EngineEvent>,
+    link: Mutex<Link>,
+    sent: Mutex<Vec<SentRecord>>,
+    /// Cancels the QR rotation or a pending reconnect.
+    pending: Mutex<CancellationToken>,
+    stopped: CancellationToken,
+}
+
+impl Simulator {
+    pub fn new(data_dir: &std::path::Path, timings: Timings) -> Self {
+        Simulator {
+            inner: Arc::new(Inner {
+                dir: data_dir.join("simulator"),
+                timings,
+                sessions: Default::default(),
+                unregistered: Default::default(),
+            }),
+        }
+    }
+
+    fn session(&self, id: &SessionId) -> Result<Arc<SimSession>, SimError> {
+        let map = self
+            .inner
+            .sessions
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        map.get(id).cloned().ok_or(SimError::NoSession)
+    }
+
+    fn device_path(&self, id: &SessionId) -> PathBuf {
+        // Session ids are URL-safe ([A-Za-z0-9_-]), so they are safe file names too.
+        self.inner.dir.join(format!("{}.json", id.as_str()))
+    }
+
+    /// The phone scans the QR: the session links as `phone`.
+    pub fn scan(&self, id: &SessionId, phone: &str, push_name: &str) -> Result<(), SimError> {
+        let s = self.session(id)?;
+        {
+            let mut link = s.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            if *link != Link::Pairing {
+                return Err(SimError::NotPairing);
+            }
+            *link = Link::Connected(phone.to_string());
+        }
+        s.cancel_pending();
+        let device = Device {
+            phone: phone.to_string(),
+            push_name: push_name.to_string(),
+        };
+        std::fs::create_dir_all(&self.inner.dir).context("simulator dir")?;
+        std::fs::write(
+            self.device_path(id),
+            serde_json::to_vec(&device).context("device")?,
+        )
+        .context("writing the simulated device store")?;
+        let _ = s.events.send(EngineEvent::Connected {
+            phone: device.phone,
+            push_name: device.push_name,
+        });
+        Ok(())
+    }
+
+    /// A contact writes to the session; answers the new message's id.
+    pub fn incoming(
+        &self,
+        id: &SessionId,
+        from: Chat,
+        sender: String,
+        text: String,
+        push_name: Option<String>,
+        quoted_id: Option<String>,
+    ) -> Result<String, SimError> {
+        let s = self.session(id)?;
+        if !matches!(
+            *s.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))?,
+            Link::Connected(_)
+        ) {
+            return Err(SimError::NotConnected);
+        }
+        let message_id = super::new_message_id();
+        let _ = s.events.send(EngineEvent::Message(Inbound {
+            id: message_id.clone(),
+            chat: from,
+            sender,
+            push_name,
+            from_me: false,
+            kind: MessageKind::Text,
+            text,
+            quoted_id,
+            timestamp_ms: now_ms(),
+        }));
+        Ok(message_id)
+    }
+
+    /// The link drops; it comes back by itself after [`Timings::reconnect`].
+    pub fn disconnect(&self, id: &SessionId, reason: String) -> Result<(), SimError> {
+        let s = self.session(id)?;
+        let phone = match &*s.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))? {
+            Link::Connected(p) => p.clone(),
+            _ => return Err(SimError::NotConnected),
+        };
+        *s.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))? = Link::Disconnected;
+        let _ = s.events.send(EngineEvent::Disconnected { reason });
+        let token = s.new_pending();
+        let (sim, delay) = (self.clone(), self.inner.timings.reconnect);
+        let session = s.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = token.cancelled() => {}
+                _ = tokio::time::sleep(delay) => {
+                    if let Ok(device) = sim.read_device(&session.id) {
+                        if let Ok(mut link) = session.link.lock() {
+                            *link = Link::Connected(phone);
+                        }
+                        let _ = session.events.send(EngineEvent::Connected {
+                            phone: device.phone,
+                            push_name: device.push_name,
+                        });
+                    }
+                }
+            }
+        });
+        Ok(())
+    }
+
+    /// The device is removed on the phone.
+    pub fn logout(&self, id: &SessionId) -> Result<(), SimError> {
+        let s = self.session(id)?;
+        self.unlink(&s, "logged out from the phone")
+    }
+
+    /// Marks numbers as not on WhatsApp, for every session.
+    pub fn set_unregistered(&self, numbers: impl IntoIterator<Item = String>) {
+        if let Ok(mut set) = self.inner.unregistered.lock() {
+            set.extend(numbers);
+        }
+    }
+
+    /// What the session has sent, oldest first.
+    pub fn sent(&self, id: &SessionId) -> Result<Vec<SentRecord>, SimError> {
+        let s = self.session(id)?;
+        Ok(s.sent
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .clone())
+    }
+
+    fn read_device(&self, id: &SessionId) -> anyhow::Result<Device> {
+        let bytes = std::fs::read(self.device_path(id))?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+
+    fn unlink(&self, s: &Arc<SimSession>, reason: &str) -> Result<(), SimError> {
+        let _ = std::fs::remove_file(self.device_path(&s.id));
+        if let Ok(mut link) = s.link.lock() {
+            *link = Link::Pairing;
+        }
+        let _ = s.events.send(EngineEvent::LoggedOut {
+            reason: reason.to_string(),
+        });
+        self.start_pairing(s);
+        Ok(())
+    }
+
+    /// Offers rotating pairing codes until the QR is scanned or the session stops.
+    fn start_pairing(&self, s: &Arc<SimSession>) {
+        let token = s.new_pending();
+        let timings = self.inner.timings;
+        let session = s.clone();
+        tokio::spawn(async move {
+            let mut valid_for = timings.first_qr;
+            loop {
+                let _ = session.events.send(EngineEvent::Qr {
+                    code: pairing_code(),
+                    valid_for,
+                });
+                tokio::select! {
+                    _ = token.cancelled() => return,
+                    _ = tokio::time::sleep(valid_for) => {}
+                }
+                valid_for = timings.next_qr;
+            }
+        });
+    }
+}
+
+/// A pairing string shaped like WhatsApp's: `ref,noise key,identity key,adv secret`.
+fn pairing_code() -> String {
+    let b64 = |n: usize| {
+        let bytes: Vec<u8> = (0..n).map(|_| rand::random::<u8>()).collect();
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    };
+    format!("2@{},{},{},{}", b64(48), b64(32), b64(32), b64(32))
+}
+
+impl SimSession {
+    fn new_pending(&self) -> CancellationToken {
+        let token = self.stopped.child_token();
+        if let Ok(mut p) = self.pending.lock() {
+            std::mem::replace(&mut *p, token.clone()).cancel();
+        }
+        token
+    }
+
+    fn cancel_pending(&self) {
+        if let Ok(p) = self.pending.lock() {
+            p.cancel();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Engine for Simulator {
+    fn name(&self) -> &'static str {
+        "simulator"
+    }
+
+    async fn start(
+        &self,
+        session: &SessionId,
+        events: mpsc::UnboundedSender<EngineEvent>,
+    ) -> Result<Arc<dyn Connection>, EngineError> {
+        let s = Arc::new(SimSession {
+            id: session.clone(),
+            events,
+            link: Mutex::new(Link::Pairing),
+            sent: Default::default(),
+            pending: Mutex::new(CancellationToken::new()),
+            stopped: CancellationToken::new(),
+        });
+        if let Ok(mut map) = self.inner.sessions.lock()
+            && let Some(old) = map.insert(session.clone(), s.clone())
+        {
+            old.stopped.cancel();
+        }
+        match self.read_device(session) {
+            Ok(device) => {
+                if let Ok(mut link) = s.link.lock() {
+                    *link = Link::Connected(device.phone.clone());
+                }
+                let _ = s.events.send(EngineEvent::Connected {
+                    phone: device.phone,
+                    push_name: device.push_name,
+                });
+            }
+            Err(_) => self.start_pairing(&s),
+        }
+        Ok(Arc::new(SimConnection {
+            sim: self.clone(),
+            session: s,
+        }))
+    }
+
+    async fn remove(&self, session: &SessionId) -> Result<(), EngineError> {
+        if let Ok(mut map) = self.inner.sessions.lock()
+            && let Some(s) = map.remove(session)
+        {
+            s.stopped.cancel();
+        }
+        match std::fs::remove_file(self.device_path(session)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(EngineError::Other(e.into())),
+        }
+    }
+}
+
+struct SimConnection {
+    sim: Simulator,
+    session: Arc<SimSession>,
+}
+
+#[async_trait::async_trait]
+impl Connection for SimConnection {
+    async fn send(&self, msg: Outgoing) -> Result<Sent, EngineError> {
+        if !matches!(
+            *self
+                .session
+                .link
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?,
+            Link::Connected(_)
+        ) {
+            return Err(EngineError::NotConnected);
+        }
+        let sent = Sent {
+            id: super::new_message_id(),
+            timestamp_ms: now_ms(),
+        };
+        let record = SentRecord {
+            message_id: sent.id.clone(),
+            to: msg.to.display().to_string(),
+            message: msg.text,
+            quoted_message_id: msg.quoted.map(|q| q.id),
+            timestamp: sent.timestamp_ms,
+        };
+        self.session
+            .sent
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .push(record);
+        Ok(sent)
+    }
+
+    async fn is_on_whatsapp(&self, chat: &Chat) -> Result<bool, EngineError> {
+        Ok(match chat {
+            Chat::Group(_) => true,
+            Chat::User(digits) => !self
+                .sim
+                .inner
+                .unregistered
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .contains(digits),
+        })
+    }
+
+    async fn logout(&self) -> Result<(), EngineError> {
+        self.sim
+            .unlink(&self.session, "logged out through Kabar")
+            .map_err(|e| match e {
+                SimError::Other(e) => EngineError::Other(e),
+                other => EngineError::Other(anyhow::anyhow!(other.to_string())),
+            })
+    }
+
+    async fn stop(&self) {
+        self.session.stopped.cancel();
+    }
+}

@@ -1,0 +1,150 @@
+//! WhatsApp sessions: one task per session owns its engine connection (mini-redis' handler
+//! pattern); [`Sessions`] is the registry of cheap, cloneable [`SessionHandle`]s.
+//!
+//! - [`task`]: the per-session loop turning engine events into state and records.
+//! - [`store`]: the `sessions` table and the management API (`/api/sessions…`, SSE).
+//! - [`resolve`]: which session a REST call acts on (contract §3).
+//! - `crate::rest`: the original's `/status` and `/send-message` on top of these.
+
+pub mod resolve;
+pub mod store;
+pub mod task;
+
+use crate::{
+    engine::{Connection, Engine},
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
+use app::model::{ErrorCode, SessionId, SessionSnapshot, SessionStatus, UserId};
+use std::{
+    collections::HashMap,
+    sync::{Arc, RwLock},
+};
+use tokio::sync::watch;
+use tokio_util::{sync::CancellationToken, task::TaskTracker};
+
+/// A running session, as handlers see it.
+#[derive(Clone)]
+pub struct SessionHandle {
+    pub id: SessionId,
+    pub owner: UserId,
+    pub conn: Arc<dyn Connection>,
+    /// The latest snapshot; SSE streams follow it.
+    pub state: watch::Receiver<SessionSnapshot>,
+    stop: CancellationToken,
+}
+
+impl SessionHandle {
+    pub fn snapshot(&self) -> SessionSnapshot {
+        self.state.borrow().clone()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.state.borrow().status == SessionStatus::Connected
+    }
+}
+
+/// The registry of running sessions.
+pub struct Sessions {
+    pub engine: Arc<dyn Engine>,
+    handles: RwLock<HashMap<SessionId, SessionHandle>>,
+    tasks: TaskTracker,
+}
+
+impl Sessions {
+    pub fn new(engine: Arc<dyn Engine>) -> Self {
+        Sessions {
+            engine,
+            handles: Default::default(),
+            tasks: TaskTracker::new(),
+        }
+    }
+
+    pub fn get(&self, id: &SessionId) -> Option<SessionHandle> {
+        self.handles.read().ok()?.get(id).cloned()
+    }
+
+    /// The handle of `id`, or 404 `SESSION_NOT_FOUND`.
+    pub fn require(&self, id: &SessionId) -> ApiResult<SessionHandle> {
+        self.get(id).ok_or_else(not_found)
+    }
+
+    /// Starts the task of a session (at creation, or at server start for every stored one).
+    pub async fn start(&self, state: &AppState, id: SessionId, owner: UserId) -> ApiResult<()> {
+        let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (state_tx, state_rx) = watch::channel(store::initial_snapshot());
+        let stop = state.shutdown.child_token();
+        let conn = match self.engine.start(&id, events_tx).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                tracing::warn!(session = %id, error = %e, "engine could not start the session");
+                state_tx.send_modify(|s| {
+                    s.status = SessionStatus::Disconnected;
+                    s.reason = Some(e.to_string());
+                });
+                Arc::new(task::Offline(e.to_string()))
+            }
+        };
+        let handle = SessionHandle {
+            id: id.clone(),
+            owner,
+            conn,
+            state: state_rx,
+            stop: stop.clone(),
+        };
+        if let Ok(mut map) = self.handles.write() {
+            map.insert(id.clone(), handle.clone());
+        }
+        self.tasks.spawn(task::session_loop(
+            state.clone(),
+            handle,
+            events_rx,
+            state_tx,
+            stop,
+        ));
+        Ok(())
+    }
+
+    /// Stops a session's task and forgets its device store (the session is being deleted).
+    pub async fn remove(&self, id: &SessionId) -> ApiResult<()> {
+        let handle = self.handles.write().ok().and_then(|mut m| m.remove(id));
+        if let Some(h) = handle {
+            h.stop.cancel();
+            h.conn.stop().await;
+        }
+        self.engine
+            .remove(id)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))
+    }
+
+    /// Stops every session (server shutdown), keeping device stores, and waits for the tasks.
+    pub async fn stop_all(&self) {
+        let handles: Vec<_> = self
+            .handles
+            .write()
+            .map(|mut m| m.drain().map(|(_, h)| h).collect())
+            .unwrap_or_default();
+        for h in handles {
+            h.stop.cancel();
+            h.conn.stop().await;
+        }
+        self.tasks.close();
+        self.tasks.wait().await;
+    }
+
+    /// Every running handle (for listing sessions' live state).
+    pub fn all(&self) -> Vec<SessionHandle> {
+        self.handles
+            .read()
+            .map(|m| m.values().cloned().collect())
+            .unwrap_or_default()
+    }
+}
+
+pub fn not_found() -> ApiError {
+    ApiError::new(
+        ErrorCode::SessionNotFound,
+        "No such session. Create one with POST /api/sessions (or in the dashboard) and scan its QR code.",
+    )
+}

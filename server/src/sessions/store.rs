@@ -1,0 +1,340 @@
+//! The `sessions` table and the management API: create, list, get, rename, log out, delete,
+//! and the server-sent events stream of a session's status and QR.
+//! A user sees only their own sessions (another's is a 404, never revealed); an admin sees all.
+
+use super::not_found;
+use crate::{
+    auth::extract::Caller,
+    db::{new_id, now_ms},
+    error::{ApiError, ApiResult},
+    json::Json,
+    state::AppState,
+};
+use app::model::{
+    Done, NewSession, SessionId, SessionPatch, SessionSnapshot, SessionStatus, SessionView, UserId,
+};
+use axum::{
+    Router,
+    extract::{Path, State},
+    response::sse::{Event, KeepAlive, Sse},
+    routing::{get, post},
+};
+use futures_util::{Stream, StreamExt};
+use std::{convert::Infallible, time::Duration};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/sessions", get(list_handler).post(create_handler))
+        .route(
+            "/api/sessions/{id}",
+            get(get_handler)
+                .patch(rename_handler)
+                .delete(delete_handler),
+        )
+        .route("/api/sessions/{id}/logout", post(logout_handler))
+        .route("/api/sessions/{id}/events", get(events_handler))
+}
+
+async fn list_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    Ok(Json(list(&s, &caller).await?))
+}
+
+async fn create_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(new): Json<NewSession>,
+) -> ApiResult<Json<SessionView>> {
+    Ok(Json(create(&s, &caller, new).await?))
+}
+
+async fn get_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionView>> {
+    Ok(Json(view(&s, &caller, &SessionId(id)).await?))
+}
+
+async fn rename_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(patch): Json<SessionPatch>,
+) -> ApiResult<Json<SessionView>> {
+    Ok(Json(rename(&s, &caller, &SessionId(id), patch).await?))
+}
+
+async fn delete_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Done>> {
+    delete(&s, &caller, &SessionId(id)).await?;
+    Ok(Json(Done::OK))
+}
+
+async fn logout_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Done>> {
+    logout(&s, &caller, &SessionId(id)).await?;
+    Ok(Json(Done::OK))
+}
+
+/// `text/event-stream` of `status` events: the current snapshot at once, then every change
+/// (a rotated QR, connected, disconnected…). Ends when the session is deleted or the server
+/// shuts down.
+async fn events_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let id = SessionId(id);
+    let row = row(&s, &id).await?;
+    authorize(&caller, &row.owner_id)?;
+    let handle = s.sessions.require(&id)?;
+    let stream = tokio_stream::wrappers::WatchStream::new(handle.state.clone())
+        .map(|snap| {
+            Ok(Event::default()
+                .event("status")
+                .json_data(snap)
+                .unwrap_or_default())
+        })
+        .take_until(s.shutdown.clone().cancelled_owned());
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// A stored session.
+#[derive(sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub name: String,
+    pub owner_id: String,
+    pub status: String,
+    pub phone_number: Option<String>,
+    pub push_name: Option<String>,
+    pub created_at: i64,
+}
+
+const SELECT: &str =
+    "SELECT id, name, owner_id, status, phone_number, push_name, created_at FROM sessions";
+
+pub async fn row(state: &AppState, id: &SessionId) -> ApiResult<SessionRow> {
+    sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = ?")))
+        .bind(id.as_str())
+        .fetch_optional(&state.db)
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// Admins reach every session; users only their own. Others' sessions are not revealed.
+pub fn authorize(caller: &Caller, owner: &str) -> ApiResult<()> {
+    if caller.is_admin() || caller.id.as_str() == owner {
+        Ok(())
+    } else {
+        Err(not_found())
+    }
+}
+
+/// The stored row merged with the live snapshot (the row lags by at most one event).
+fn to_view(state: &AppState, r: SessionRow) -> SessionView {
+    let id = SessionId(r.id);
+    let live = state.sessions.get(&id).map(|h| h.snapshot());
+    let (status, phone_number, push_name) = match live {
+        Some(s) => (s.status, s.phone_number, s.push_name),
+        None => (parse_status(&r.status), r.phone_number, r.push_name),
+    };
+    SessionView {
+        id,
+        name: r.name,
+        status,
+        phone_number,
+        push_name,
+        owner_id: UserId(r.owner_id),
+        created_at: r.created_at,
+    }
+}
+
+fn parse_status(s: &str) -> SessionStatus {
+    match s {
+        "qr_ready" => SessionStatus::QrReady,
+        "connected" => SessionStatus::Connected,
+        "logged_out" => SessionStatus::LoggedOut,
+        "connecting" => SessionStatus::Connecting,
+        _ => SessionStatus::Disconnected,
+    }
+}
+
+fn validate_name(name: &str) -> ApiResult<&str> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 64 {
+        return Err(ApiError::invalid(
+            "name: give the session a name of 1 to 64 characters.",
+        ));
+    }
+    Ok(name)
+}
+
+pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<SessionView>> {
+    let rows = if caller.is_admin() {
+        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(format!(
+            "{SELECT} ORDER BY created_at, id"
+        )))
+        .fetch_all(&state.db)
+        .await?
+    } else {
+        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(format!(
+            "{SELECT} WHERE owner_id = ? ORDER BY created_at, id"
+        )))
+        .bind(caller.id.as_str())
+        .fetch_all(&state.db)
+        .await?
+    };
+    Ok(rows.into_iter().map(|r| to_view(state, r)).collect())
+}
+
+pub async fn create(state: &AppState, caller: &Caller, new: NewSession) -> ApiResult<SessionView> {
+    let name = validate_name(&new.name)?;
+    let owner = match new.owner_id {
+        Some(owner) if owner != caller.id => {
+            caller.require_admin()?;
+            let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = ?")
+                .bind(owner.as_str())
+                .fetch_optional(&state.db)
+                .await?;
+            exists.ok_or_else(|| ApiError::invalid("ownerId: no such user."))?;
+            owner
+        }
+        _ => caller.id.clone(),
+    };
+    let id = SessionId(new_id());
+    sqlx::query(
+        "INSERT INTO sessions (id, name, owner_id, status, created_at) VALUES (?, ?, ?, 'connecting', ?)",
+    )
+    .bind(id.as_str())
+    .bind(name)
+    .bind(owner.as_str())
+    .bind(now_ms())
+    .execute(&state.db)
+    .await?;
+    state.sessions.start(state, id.clone(), owner).await?;
+    view(state, caller, &id).await
+}
+
+pub async fn view(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionView> {
+    let r = row(state, id).await?;
+    authorize(caller, &r.owner_id)?;
+    Ok(to_view(state, r))
+}
+
+pub async fn rename(
+    state: &AppState,
+    caller: &Caller,
+    id: &SessionId,
+    patch: SessionPatch,
+) -> ApiResult<SessionView> {
+    let r = row(state, id).await?;
+    authorize(caller, &r.owner_id)?;
+    let name = validate_name(&patch.name)?;
+    sqlx::query("UPDATE sessions SET name = ? WHERE id = ?")
+        .bind(name)
+        .bind(id.as_str())
+        .execute(&state.db)
+        .await?;
+    view(state, caller, id).await
+}
+
+pub async fn delete(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<()> {
+    let r = row(state, id).await?;
+    authorize(caller, &r.owner_id)?;
+    state.sessions.remove(id).await?;
+    sqlx::query("DELETE FROM sessions WHERE id = ?")
+        .bind(id.as_str())
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
+pub async fn logout(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<()> {
+    let r = row(state, id).await?;
+    authorize(caller, &r.owner_id)?;
+    let handle = state.sessions.require(id)?;
+    handle
+        .conn
+        .logout()
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Starts every stored session (server start): paired ones reconnect from their device
+/// store without a new scan; the others show a fresh QR.
+pub async fn restore_all(state: &AppState) -> anyhow::Result<usize> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, owner_id FROM sessions ORDER BY created_at")
+            .fetch_all(&state.db)
+            .await?;
+    let n = rows.len();
+    for (id, owner) in rows {
+        state
+            .sessions
+            .start(state, SessionId(id), UserId(owner))
+            .await
+            .map_err(|e| anyhow::anyhow!("starting a session: {e}"))?;
+    }
+    Ok(n)
+}
+
+pub async fn save_status(
+    state: &AppState,
+    id: &SessionId,
+    status: SessionStatus,
+) -> anyhow::Result<()> {
+    sqlx::query("UPDATE sessions SET status = ? WHERE id = ?")
+        .bind(status.as_str())
+        .bind(id.as_str())
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
+pub async fn save_connected(
+    state: &AppState,
+    id: &SessionId,
+    phone: &str,
+    push_name: &str,
+) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET status = 'connected', phone_number = ?, push_name = ? WHERE id = ?",
+    )
+    .bind(phone)
+    .bind(push_name)
+    .bind(id.as_str())
+    .execute(&state.db)
+    .await?;
+    Ok(())
+}
+
+pub async fn save_logged_out(state: &AppState, id: &SessionId) -> anyhow::Result<()> {
+    sqlx::query(
+        "UPDATE sessions SET status = 'logged_out', phone_number = NULL, push_name = NULL WHERE id = ?",
+    )
+    .bind(id.as_str())
+    .execute(&state.db)
+    .await?;
+    Ok(())
+}
+
+/// The snapshot a session shows before its engine reported anything.
+pub fn initial_snapshot() -> SessionSnapshot {
+    SessionSnapshot {
+        status: SessionStatus::Connecting,
+        qr: None,
+        phone_number: None,
+        push_name: None,
+        reason: None,
+    }
+}

@@ -1,0 +1,139 @@
+//! The per-session task: receives the engine's events for one session and turns them into
+//! the live snapshot (QR, status, phone), the `sessions` row and the message record.
+//! Webhook events will be emitted here too, in the same place the record is written.
+
+use super::SessionHandle;
+use crate::{
+    engine::{Connection, EngineError, EngineEvent, Inbound, Outgoing, Sent},
+    messages::{self, Direction, NewMessage, Source},
+    phone::Chat,
+    qr,
+    state::AppState,
+};
+use app::model::{SessionSnapshot, SessionStatus};
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+pub async fn session_loop(
+    state: AppState,
+    handle: SessionHandle,
+    mut events: mpsc::UnboundedReceiver<EngineEvent>,
+    snapshot: watch::Sender<SessionSnapshot>,
+    stop: CancellationToken,
+) {
+    loop {
+        let event = tokio::select! {
+            _ = stop.cancelled() => break,
+            event = events.recv() => match event {
+                Some(e) => e,
+                None => break,
+            },
+        };
+        if let Err(e) = on_event(&state, &handle, &snapshot, event).await {
+            tracing::error!(session = %handle.id, error = format!("{e:#}"), "session event failed");
+        }
+    }
+    tracing::debug!(session = %handle.id, "session task stopped");
+}
+
+async fn on_event(
+    state: &AppState,
+    handle: &SessionHandle,
+    snapshot: &watch::Sender<SessionSnapshot>,
+    event: EngineEvent,
+) -> anyhow::Result<()> {
+    let id = &handle.id;
+    match event {
+        EngineEvent::Qr { code, .. } => {
+            let url = qr::data_url(&code)?;
+            snapshot.send_modify(|s| {
+                s.status = SessionStatus::QrReady;
+                s.qr = Some(url);
+                s.reason = None;
+            });
+            super::store::save_status(state, id, SessionStatus::QrReady).await?;
+        }
+        EngineEvent::Connected { phone, push_name } => {
+            snapshot.send_modify(|s| {
+                s.status = SessionStatus::Connected;
+                s.qr = None;
+                s.phone_number = Some(phone.clone());
+                s.push_name = Some(push_name.clone());
+                s.reason = None;
+            });
+            super::store::save_connected(state, id, &phone, &push_name).await?;
+        }
+        EngineEvent::Disconnected { reason } => {
+            snapshot.send_modify(|s| {
+                s.status = SessionStatus::Disconnected;
+                s.qr = None;
+                s.reason = Some(reason);
+            });
+            super::store::save_status(state, id, SessionStatus::Disconnected).await?;
+        }
+        EngineEvent::LoggedOut { reason } => {
+            snapshot.send_modify(|s| {
+                s.status = SessionStatus::LoggedOut;
+                s.qr = None;
+                s.phone_number = None;
+                s.push_name = None;
+                s.reason = Some(reason);
+            });
+            super::store::save_logged_out(state, id).await?;
+        }
+        EngineEvent::Message(m) => record_inbound(state, handle, &m).await?,
+    }
+    Ok(())
+}
+
+async fn record_inbound(
+    state: &AppState,
+    handle: &SessionHandle,
+    m: &Inbound,
+) -> anyhow::Result<()> {
+    let (direction, source, sender) = if m.from_me {
+        (Direction::Out, Some(Source::Device), None)
+    } else {
+        (Direction::In, None, Some(m.sender.as_str()))
+    };
+    messages::record(
+        &state.db,
+        NewMessage {
+            id: &m.id,
+            session: &handle.id,
+            direction,
+            chat: &m.chat,
+            sender,
+            kind: m.kind.as_str(),
+            body: &m.text,
+            source,
+            quoted_id: m.quoted_id.as_deref(),
+            timestamp_ms: m.timestamp_ms,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The connection of a session whose engine could not start: every call says why.
+pub struct Offline(pub String);
+
+#[async_trait::async_trait]
+impl Connection for Offline {
+    async fn send(&self, _: Outgoing) -> Result<Sent, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn is_on_whatsapp(&self, _: &Chat) -> Result<bool, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn logout(&self) -> Result<(), EngineError> {
+        Err(EngineError::Other(anyhow::anyhow!(
+            "the session is offline: {}",
+            self.0
+        )))
+    }
+
+    async fn stop(&self) {}
+}

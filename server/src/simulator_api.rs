@@ -1,0 +1,214 @@
+//! The simulator's control API (contract §8): tests and demos play the phone's side. Mounted
+//! only when the server runs `--engine simulator`. A session's calls take its owner's cookie or
+//! key, or an admin's; `/simulator/unregistered` applies to every session and is admin-only.
+
+use crate::{
+    auth::extract::Caller,
+    engine::simulator::{SentRecord, SimError, Simulator},
+    error::{ApiError, ApiResult},
+    json::Json,
+    phone::{self, Chat},
+    sessions::store,
+    state::AppState,
+};
+use app::model::{Done, ErrorCode, SessionId};
+use axum::{
+    Router,
+    extract::{Path, State},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/simulator/sessions/{id}/scan", post(scan))
+        .route("/simulator/sessions/{id}/incoming", post(incoming))
+        .route("/simulator/sessions/{id}/disconnect", post(disconnect))
+        .route("/simulator/sessions/{id}/logout", post(logout))
+        .route("/simulator/sessions/{id}/sent", get(sent))
+        .route("/simulator/unregistered", post(unregistered))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Scan {
+    phone_number: String,
+    #[serde(default)]
+    push_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Incoming {
+    from: String,
+    message: String,
+    #[serde(default)]
+    push_name: Option<String>,
+    #[serde(default)]
+    quoted_message_id: Option<String>,
+    /// For a group `from`: who wrote it.
+    #[serde(default)]
+    participant: Option<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Created {
+    message_id: String,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Reason {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Numbers {
+    numbers: Vec<String>,
+}
+
+/// The simulator and the session `id`, after checking the caller may play its phone.
+async fn target(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> ApiResult<(Simulator, SessionId)> {
+    let sim = state
+        .simulator
+        .clone()
+        .ok_or_else(|| ApiError::not_found("The simulator is not running."))?;
+    let id = SessionId(id);
+    let row = store::row(state, &id).await?;
+    store::authorize(caller, &row.owner_id)?;
+    Ok((sim, id))
+}
+
+fn sim_error(e: SimError) -> ApiError {
+    match e {
+        SimError::NoSession => crate::sessions::not_found(),
+        SimError::NotPairing | SimError::NotConnected => {
+            ApiError::new(ErrorCode::SessionNotConnected, e.to_string())
+        }
+        SimError::Other(e) => ApiError::Internal(e),
+    }
+}
+
+fn number(state: &AppState, s: &str, field: &'static str) -> ApiResult<Chat> {
+    phone::normalize(s, state.config.default_country_code.as_deref())
+        .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, format!("{field}: {e}")))
+}
+
+async fn scan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Scan>,
+) -> ApiResult<Json<Done>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    let Chat::User(phone) = number(&state, &body.phone_number, "phoneNumber")? else {
+        return Err(ApiError::new(
+            ErrorCode::InvalidPhone,
+            "phoneNumber: a person's number, not a group.",
+        ));
+    };
+    let push = body.push_name.unwrap_or_else(|| phone.clone());
+    sim.scan(&id, &phone, &push).map_err(sim_error)?;
+    Ok(Json(Done::OK))
+}
+
+async fn incoming(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<Incoming>,
+) -> ApiResult<Json<Created>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    let from = number(&state, &body.from, "from")?;
+    let sender = match (&from, &body.participant) {
+        (Chat::User(d), _) => d.clone(),
+        (Chat::Group(_), Some(p)) => match number(&state, p, "participant")? {
+            Chat::User(d) => d,
+            Chat::Group(_) => return Err(ApiError::invalid("participant: a person's number.")),
+        },
+        (Chat::Group(_), None) => {
+            return Err(ApiError::invalid(
+                "participant: required for a group message.",
+            ));
+        }
+    };
+    let message_id = sim
+        .incoming(
+            &id,
+            from,
+            sender,
+            body.message,
+            body.push_name,
+            body.quoted_message_id,
+        )
+        .map_err(sim_error)?;
+    Ok(Json(Created { message_id }))
+}
+
+async fn disconnect(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> ApiResult<Json<Done>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    // The body is optional here: `{}`, `{"reason": …}` or nothing at all.
+    let body: Reason = if body.iter().all(u8::is_ascii_whitespace) {
+        Reason::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::invalid(format!("Invalid request body: {e}")))?
+    };
+    let reason = body.reason.unwrap_or_else(|| "connection lost".into());
+    sim.disconnect(&id, reason).map_err(sim_error)?;
+    Ok(Json(Done::OK))
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Done>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    sim.logout(&id).map_err(sim_error)?;
+    Ok(Json(Done::OK))
+}
+
+async fn sent(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<SentRecord>>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    Ok(Json(sim.sent(&id).map_err(sim_error)?))
+}
+
+async fn unregistered(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<Numbers>,
+) -> ApiResult<Json<Done>> {
+    caller.require_admin()?;
+    let sim = state
+        .simulator
+        .clone()
+        .ok_or_else(|| ApiError::not_found("The simulator is not running."))?;
+    let mut digits = Vec::with_capacity(body.numbers.len());
+    for n in &body.numbers {
+        match number(&state, n, "numbers")? {
+            Chat::User(d) => digits.push(d),
+            Chat::Group(_) => {
+                return Err(ApiError::invalid("numbers: people's numbers, not groups."));
+            }
+        }
+    }
+    sim.set_unregistered(digits);
+    Ok(Json(Done::OK))
+}

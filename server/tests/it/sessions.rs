@@ -1,0 +1,315 @@
+//! Sessions on the simulator: pairing, QR rotation over SSE, restarts, logout, deletion and
+//! isolation between users (contract §3, §8, §9).
+
+use super::*;
+use futures_util::StreamExt;
+
+/// Reads `status` events from the session's SSE stream until `done` says stop.
+async fn sse_until(
+    client: &reqwest::Client,
+    url: String,
+    mut done: impl FnMut(&Value) -> bool,
+) -> Vec<Value> {
+    let resp = client.get(url).send().await.expect("sse");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut stream = resp.bytes_stream();
+    let mut buf = String::new();
+    let mut events = vec![];
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while let Ok(Some(chunk)) = tokio::time::timeout_at(deadline, stream.next()).await {
+        buf.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
+        while let Some(end) = buf.find("\n\n") {
+            let frame: String = buf.drain(..end + 2).collect();
+            if !frame.contains("event: status") {
+                continue;
+            }
+            let data = frame
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .expect("data line");
+            let v: Value = serde_json::from_str(data).expect("json");
+            let stop = done(&v);
+            events.push(v);
+            if stop {
+                return events;
+            }
+        }
+    }
+    panic!("SSE stream ended early: {events:?}");
+}
+
+fn decode_qr(data_url: &str) -> String {
+    use base64::Engine;
+    let b64 = data_url
+        .strip_prefix("data:image/png;base64,")
+        .expect("PNG data URL");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().expect("png");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("frame");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
+    let grids = img.detect_grids();
+    grids
+        .first()
+        .expect("a QR code in the image")
+        .decode()
+        .expect("decodes")
+        .1
+}
+
+#[tokio::test]
+async fn pairing_by_qr_then_status_shows_the_account() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let (s, created) = call(
+        admin
+            .post(app.url("/api/sessions"))
+            .json(&json!({"name": "Toko"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for field in ["id", "name", "status", "phoneNumber", "pushName", "ownerId"] {
+        assert!(created.get(field).is_some(), "{field} in {created}");
+    }
+    let id = created["id"].as_str().expect("id").to_string();
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
+    app.wait_status(&admin, &id, "qr_ready").await;
+
+    let (s, st) = call(admin.get(app.url("/status"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(st["isConnected"], false);
+    assert_eq!(st["status"], "qr_ready");
+    let code = decode_qr(st["qr"].as_str().expect("qr"));
+    assert!(
+        code.starts_with("2@") && code.split(',').count() == 4,
+        "WhatsApp-shaped code: {code}"
+    );
+
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/scan")))
+            .json(&json!({"phoneNumber": "+62 812-3456-7890", "pushName": "User Name"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    app.wait_status(&admin, &id, "connected").await;
+    let (_, st) = call(admin.get(app.url("/status"))).await;
+    assert_eq!(
+        st,
+        json!({"isConnected": true, "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name"})
+    );
+    // Scanning again is refused: the session is not waiting for a scan.
+    let (s, b) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/scan")))
+            .json(&json!({"phoneNumber": "6281234567890"})),
+    )
+    .await;
+    assert_error(s, &b, 409, "SESSION_NOT_CONNECTED");
+}
+
+#[tokio::test]
+async fn the_qr_rotates_over_sse_and_disappears_once_scanned() {
+    let app = TestApp::start_with(|c| {
+        c.simulator_first_qr_ms = 300;
+        c.simulator_next_qr_ms = 300;
+    })
+    .await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.create_session(&admin, "Toko").await;
+    let mut codes = std::collections::BTreeSet::new();
+    let events = sse_until(
+        &admin,
+        app.url(&format!("/api/sessions/{id}/events")),
+        |e| {
+            if let Some(qr) = e["qr"].as_str() {
+                codes.insert(decode_qr(qr));
+            }
+            codes.len() >= 3
+        },
+    )
+    .await;
+    assert!(
+        events
+            .iter()
+            .all(|e| e["status"] == "qr_ready" || e["status"] == "connecting"),
+        "{events:?}"
+    );
+
+    let (client, url) = (
+        admin.clone(),
+        app.url(&format!("/api/sessions/{id}/events")),
+    );
+    let watcher =
+        tokio::spawn(async move { sse_until(&client, url, |e| e["status"] == "connected").await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/scan")))
+            .json(&json!({"phoneNumber": "6281234567890", "pushName": "Toko"})),
+    )
+    .await;
+    let seen = watcher.await.expect("watcher");
+    let last = seen.last().expect("event");
+    assert_eq!(last["status"], "connected");
+    assert!(
+        last.get("qr").is_none(),
+        "the QR is gone once scanned: {last}"
+    );
+    assert_eq!(last["phoneNumber"], "6281234567890");
+}
+
+#[tokio::test]
+async fn sessions_survive_a_restart() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let paired = app.connected_session(&admin, "6281234567890").await;
+    let pending = app.create_session(&admin, "waiting").await;
+    app.wait_status(&admin, &pending, "qr_ready").await;
+    let (_, before) = call(admin.get(app.url(&format!("/status?session={pending}")))).await;
+
+    let app = app.restart().await;
+    let view = app.wait_status(&admin, &paired, "connected").await;
+    assert_eq!(view["phoneNumber"], "6281234567890", "no new scan needed");
+    app.wait_status(&admin, &pending, "qr_ready").await;
+    let (_, after) = call(admin.get(app.url(&format!("/status?session={pending}")))).await;
+    assert_ne!(
+        decode_qr(before["qr"].as_str().expect("qr")),
+        decode_qr(after["qr"].as_str().expect("qr")),
+        "a fresh QR"
+    );
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/send-message?session={paired}")))
+            .json(&json!({"to": "6285555555555", "message": "after restart"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+}
+
+#[tokio::test]
+async fn logout_disconnect_rename_and_delete() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.connected_session(&admin, "6281234567890").await;
+
+    let (s, v) = call(
+        admin
+            .patch(app.url(&format!("/api/sessions/{id}")))
+            .json(&json!({"name": "Toko Baru"})),
+    )
+    .await;
+    assert_eq!((s, v["name"].as_str()), (200, Some("Toko Baru")));
+    let (s, b) = call(
+        admin
+            .patch(app.url(&format!("/api/sessions/{id}")))
+            .json(&json!({"name": "  "})),
+    )
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+
+    // The link drops and comes back by itself.
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/disconnect")))
+            .json(&json!({"reason": "network"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    app.wait_status(&admin, &id, "connected").await;
+
+    // Logout through Kabar: WhatsApp forgets the device and a new QR is offered.
+    let (s, _) = call(admin.post(app.url(&format!("/api/sessions/{id}/logout")))).await;
+    assert_eq!(s, 200);
+    let v = app.wait_status(&admin, &id, "qr_ready").await;
+    assert!(v["phoneNumber"].is_null(), "{v}");
+    // After a logout on the phone, a restart does not reconnect: the device store is gone.
+    call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/scan")))
+            .json(&json!({"phoneNumber": "6281234567890"})),
+    )
+    .await;
+    app.wait_status(&admin, &id, "connected").await;
+    call(admin.post(app.url(&format!("/simulator/sessions/{id}/logout")))).await;
+    app.wait_status(&admin, &id, "qr_ready").await;
+    let app = app.restart().await;
+    app.wait_status(&admin, &id, "qr_ready").await;
+
+    let (s, _) = call(admin.delete(app.url(&format!("/api/sessions/{id}")))).await;
+    assert_eq!(s, 200);
+    let (s, b) = call(admin.get(app.url(&format!("/api/sessions/{id}")))).await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+    let (_, list) = call(admin.get(app.url("/api/sessions"))).await;
+    assert_eq!(list, json!([]));
+}
+
+#[tokio::test]
+async fn one_user_cannot_see_or_use_anothers_session() {
+    let app = TestApp::start().await;
+    let (admin, budi, _) = app.admin_and_user().await;
+    let (siti, _) = app.register("siti").await;
+    let id = app.connected_session(&budi, "6281234567890").await;
+
+    let (_, list) = call(siti.get(app.url("/api/sessions"))).await;
+    assert_eq!(list, json!([]));
+    let (_, list) = call(admin.get(app.url("/api/sessions"))).await;
+    assert_eq!(
+        list.as_array().expect("array").len(),
+        1,
+        "the admin sees all"
+    );
+
+    let paths = [
+        ("GET", format!("/api/sessions/{id}")),
+        ("DELETE", format!("/api/sessions/{id}")),
+        ("POST", format!("/api/sessions/{id}/logout")),
+        ("GET", format!("/api/sessions/{id}/events")),
+        ("GET", format!("/status?session={id}")),
+        ("POST", format!("/simulator/sessions/{id}/disconnect")),
+        ("POST", format!("/simulator/sessions/{id}/incoming")),
+        ("GET", format!("/simulator/sessions/{id}/sent")),
+    ];
+    for (method, path) in &paths {
+        let req = match *method {
+            "GET" => siti.get(app.url(path)),
+            "DELETE" => siti.delete(app.url(path)),
+            _ => siti
+                .post(app.url(path))
+                .json(&json!({"from": "6285555555555", "message": "x"})),
+        };
+        let (s, b) = call(req).await;
+        assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+    }
+    let (s, b) = call(
+        siti.post(app.url(&format!("/send-message?session={id}")))
+            .json(&json!({"to": "6285555555555", "message": "x"})),
+    )
+    .await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+    let (s, b) = call(
+        siti.post(app.url("/simulator/unregistered"))
+            .json(&json!({"numbers": ["6285555555555"]})),
+    )
+    .await;
+    assert_error(s, &b, 403, "FORBIDDEN");
+    // Still Budi's, still connected, nothing sent.
+    app.wait_status(&budi, &id, "connected").await;
+    assert!(app.sent(&budi, &id).await.is_empty());
+    // The admin may act on it.
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/send-message?session={id}")))
+            .json(&json!({"to": "6285555555555", "message": "from admin"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+}
