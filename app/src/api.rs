@@ -117,3 +117,42 @@ pub async fn update_settings(patch: SettingsPatch) -> Result<Settings, ErrorBody
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.update_settings(&req, patch).await)
 }
+
+#[server(prefix = "/fn", endpoint = "list_sessions")]
+pub async fn list_sessions() -> Result<Vec<SessionView>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.list_sessions(&req).await)
+}
+
+#[server(prefix = "/fn", endpoint = "session")]
+pub async fn get_session(id: SessionId) -> Result<SessionView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.session(&req, id).await)
+}
+
+#[server(prefix = "/fn", endpoint = "create_session")]
+pub async fn create_session(name: String) -> Result<SessionView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(
+        b.create_session(
+            &req,
+            NewSession {
+                name,
+                owner_id: None,
+            },
+        )
+        .await,
+    )
+}
+
+#[server(prefix = "/fn", endpoint = "logout_session")]
+pub async fn logout_session(id: SessionId) -> Result<(), ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.logout_session(&req, id).await)
+}
+
+#[server(prefix = "/fn", endpoint = "delete_session")]
+pub async fn delete_session(id: SessionId) -> Result<(), ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.delete_session(&req, id).await)
+}

@@ -35,6 +35,12 @@ pub trait Backend: Send + Sync + 'static {
     async fn create_key(&self, req: &Parts, new: NewApiKey) -> Result<CreatedApiKey, ErrorBody>;
     async fn revoke_key(&self, req: &Parts, id: ApiKeyId) -> Result<(), ErrorBody>;
 
+    async fn list_sessions(&self, req: &Parts) -> Result<Vec<SessionView>, ErrorBody>;
+    async fn session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody>;
+    async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody>;
+    async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
+    async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
+
     async fn settings(&self, req: &Parts) -> Result<Settings, ErrorBody>;
     async fn update_settings(
         &self,

@@ -4,8 +4,10 @@ mod account;
 mod admin;
 mod common;
 mod placeholder;
+mod sessions;
 
 pub use account::{LoginPage, RegisterPage};
 pub use admin::{KeysPage, SettingsPage, UsersPage};
 pub use common::{ErrorBox, NotFound};
-pub use placeholder::{AutoReplyPage, SessionsPage, WebhooksPage};
+pub use placeholder::{AutoReplyPage, WebhooksPage};
+pub use sessions::{SessionPage, SessionsPage, StatusBadge};

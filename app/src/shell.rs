@@ -52,6 +52,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=SignedIn ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/sessions"/> } ssr=SsrMode::Async/>
                     <Route path=path!("sessions") view=SessionsPage ssr=SsrMode::Async/>
+                    <Route path=path!("sessions/:id") view=SessionPage ssr=SsrMode::Async/>
                     <Route path=path!("auto-reply") view=AutoReplyPage ssr=SsrMode::Async/>
                     <Route path=path!("webhooks") view=WebhooksPage ssr=SsrMode::Async/>
                     <Route path=path!("keys") view=KeysPage ssr=SsrMode::Async/>

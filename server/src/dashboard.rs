@@ -5,7 +5,7 @@
 use crate::{
     auth::{self, extract::authenticate},
     error::ApiError,
-    keys, settings,
+    keys, sessions, settings,
     state::AppState,
     users,
 };
@@ -172,6 +172,26 @@ impl Backend for DashboardBackend {
 
     async fn revoke_key(&self, req: &Parts, id: ApiKeyId) -> Result<(), ErrorBody> {
         Ok(keys::revoke(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn list_sessions(&self, req: &Parts) -> Result<Vec<SessionView>, ErrorBody> {
+        Ok(sessions::store::list(&self.0, &self.caller(req).await?).await?)
+    }
+
+    async fn session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody> {
+        Ok(sessions::store::view(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody> {
+        Ok(sessions::store::create(&self.0, &self.caller(req).await?, new).await?)
+    }
+
+    async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody> {
+        Ok(sessions::store::logout(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody> {
+        Ok(sessions::store::delete(&self.0, &self.caller(req).await?, &id).await?)
     }
 
     async fn settings(&self, req: &Parts) -> Result<Settings, ErrorBody> {

@@ -17,11 +17,6 @@ fn NotYet(title: &'static str, what: &'static str) -> impl IntoView {
 }
 
 #[component]
-pub fn SessionsPage() -> impl IntoView {
-    view! { <NotYet title="Sessions" what="Link WhatsApp numbers by scanning a QR code and watch their status."/> }
-}
-
-#[component]
 pub fn AutoReplyPage() -> impl IntoView {
     view! { <NotYet title="Auto-reply" what="Keyword rules that answer incoming messages for you."/> }
 }

@@ -141,3 +141,29 @@ async fn embedded_assets_are_served() {
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/wasm");
 }
+
+#[tokio::test]
+async fn server_functions_keep_sessions_apart() {
+    use app::api::{DeleteSession, GetSession, ListSessions};
+    use server_fn::ServerFn;
+    let app = TestApp::start().await;
+    let (_, budi, _) = app.admin_and_user().await;
+    let (siti, _) = app.register("siti").await;
+    let id = app.create_session(&budi, "Toko").await;
+    let form = |c: &reqwest::Client, path: &str, body: String| {
+        c.post(app.url(path))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(body)
+    };
+    let (s, mine) = call(form(&budi, ListSessions::PATH, String::new())).await;
+    assert_eq!((s, mine.as_array().map(Vec::len)), (200, Some(1)));
+    let (s, theirs) = call(form(&siti, ListSessions::PATH, String::new())).await;
+    assert_eq!((s, theirs), (200, json!([])));
+    let (s, b) = call(form(&siti, GetSession::PATH, format!("id={id}"))).await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+    let (s, b) = call(form(&siti, DeleteSession::PATH, format!("id={id}"))).await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+    let (s, b) = call(form(&budi, GetSession::PATH, format!("id={id}"))).await;
+    assert_eq!((s, b["name"].as_str()), (200, Some("Toko")), "still there");
+}

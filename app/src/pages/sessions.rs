@@ -1,0 +1,188 @@
+//! Sessions: the list with live status badges, creation, and a session's page whose QR follows
+//! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
+
+use super::common::{ActionError, ErrorBox};
+use crate::api::{create_session, delete_session, get_session, list_sessions, logout_session};
+use crate::model::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{hooks::use_navigate, hooks::use_params_map};
+
+#[component]
+pub fn StatusBadge(status: SessionStatus) -> impl IntoView {
+    let label = match status {
+        SessionStatus::QrReady => "waiting for scan",
+        SessionStatus::Connecting => "connecting",
+        SessionStatus::Connected => "connected",
+        SessionStatus::Disconnected => "disconnected",
+        SessionStatus::LoggedOut => "logged out",
+    };
+    view! { <span class=format!("badge {}", status.as_str()) data-status=status.as_str()>{label}</span> }
+}
+
+#[component]
+pub fn SessionsPage() -> impl IntoView {
+    let create = Action::new(|name: &String| create_session(name.clone()));
+    let sessions = Resource::new(move || create.version().get(), |_| list_sessions());
+    let name = RwSignal::new(String::new());
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(s)) = create.value().get() {
+            navigate(&format!("/sessions/{}", s.id), Default::default());
+        }
+    });
+    view! {
+        <Title text="Sessions"/>
+        <h1>"Sessions"</h1>
+        <p class="muted">"Each session is one WhatsApp number linked to Kabar, like WhatsApp Web."</p>
+        <form class="card row-form" on:submit=move |ev| {
+            ev.prevent_default();
+            create.dispatch(name.get());
+        }>
+            <label>"Name" <input name="name" required placeholder="e.g. Toko Budi" bind:value=name/></label>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>"Add session"</button>
+        </form>
+        <ActionError action=create/>
+        <Transition fallback=|| view! { <p class="loading">"Loading sessions…"</p> }>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Err(err) => view! { <ErrorBox err/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="card empty">"No sessions yet. Add one, then scan its QR code with WhatsApp on your phone."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="table-wrap"><table class="list" data-testid="sessions">
+                            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Number"</th><th>"Id"</th></tr></thead>
+                            <tbody>
+                                {list.into_iter().map(|s| view! {
+                                    <tr>
+                                        <td><a href=format!("/sessions/{}", s.id)>{s.name}</a></td>
+                                        <td><StatusBadge status=s.status/></td>
+                                        <td>{s.phone_number.unwrap_or_default()}</td>
+                                        <td><code>{s.id.0}</code></td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table></div>
+                    }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+pub fn SessionPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = move || SessionId(params.read().get("id").unwrap_or_default());
+    let session = Resource::new(id, get_session);
+    let live = RwSignal::new(None::<SessionSnapshot>);
+    follow_events(id, live);
+
+    let logout = Action::new(|id: &SessionId| logout_session(id.clone()));
+    let delete = Action::new(|id: &SessionId| delete_session(id.clone()));
+    let confirm = RwSignal::new(false);
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/sessions", Default::default());
+        }
+    });
+
+    view! {
+        <Transition fallback=|| view! { <p class="loading">"Loading session…"</p> }>
+            {move || Suspend::new(async move {
+                let s = match session.await {
+                    Ok(s) => s,
+                    Err(err) => return view! { <ErrorBox err/> }.into_any(),
+                };
+                let initial = SessionSnapshot {
+                    status: s.status,
+                    qr: None,
+                    phone_number: s.phone_number.clone(),
+                    push_name: s.push_name.clone(),
+                    reason: None,
+                };
+                let snap = Signal::derive(move || live.get().unwrap_or_else(|| initial.clone()));
+                let (id1, id2) = (s.id.clone(), s.id.clone());
+                view! {
+                    <Title text=s.name.clone()/>
+                    <p><a href="/sessions">"← Sessions"</a></p>
+                    <h1>{s.name.clone()}</h1>
+                    <div class="card session" data-testid="session">
+                        <p>"Status: " {move || view! { <StatusBadge status=snap.get().status/> }}</p>
+                        <div class="qr-box">
+                            {move || {
+                                let s = snap.get();
+                                match (s.status, s.qr) {
+                                    (SessionStatus::QrReady, Some(qr)) => view! {
+                                        <img class="qr" src=qr width="264" height="264"
+                                            alt="QR code: scan it with WhatsApp on your phone"/>
+                                        <p class="muted">"On your phone: WhatsApp → Linked devices → Link a device, then scan. The code renews itself."</p>
+                                    }.into_any(),
+                                    (SessionStatus::Connected, _) => view! {
+                                        <p class="linked" data-testid="linked">
+                                            "Linked as " <strong>{s.push_name.unwrap_or_default()}</strong>
+                                            " (+" {s.phone_number.unwrap_or_default()} ")"
+                                        </p>
+                                    }.into_any(),
+                                    (status, _) => view! {
+                                        <p class="muted">{match status {
+                                            SessionStatus::Disconnected => "The link dropped; Kabar is reconnecting.",
+                                            SessionStatus::LoggedOut => "Logged out. A new QR code will appear.",
+                                            _ => "Waiting for WhatsApp…",
+                                        }} " " {s.reason.unwrap_or_default()}</p>
+                                    }.into_any(),
+                                }
+                            }}
+                        </div>
+                        <p class="muted">"Session id: " <code>{s.id.0.clone()}</code>
+                            " — pass it as " <code>"?session="</code> " or " <code>"X-Session-Id"</code> " when you have several."</p>
+                        <div class="actions">
+                            <button on:click=move |_| { logout.dispatch(id1.clone()); }
+                                disabled=move || snap.get().status != SessionStatus::Connected>"Log out"</button>
+                            {move || if confirm.get() {
+                                let id = id2.clone();
+                                view! { <button class="danger" on:click=move |_| { delete.dispatch(id.clone()); }>"Really delete?"</button> }.into_any()
+                            } else {
+                                view! { <button class="danger" on:click=move |_| confirm.set(true)>"Delete"</button> }.into_any()
+                            }}
+                        </div>
+                    </div>
+                }.into_any()
+            })}
+        </Transition>
+        <ActionError action=logout/>
+        <ActionError action=delete/>
+    }
+}
+
+/// Follows `/api/sessions/{id}/events` in the browser. `EventSource` reconnects by itself when
+/// the stream drops, and the server sends the current snapshot first on every connection.
+fn follow_events(
+    id: impl Fn() -> SessionId + Send + Sync + 'static,
+    live: RwSignal<Option<SessionSnapshot>>,
+) {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        use wasm_bindgen::{JsCast, closure::Closure};
+        let url = format!("/api/sessions/{}/events", id());
+        let Ok(source) = web_sys::EventSource::new(&url) else {
+            return;
+        };
+        let on_status =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                if let Some(text) = ev.data().as_string()
+                    && let Ok(snap) = serde_json::from_str::<SessionSnapshot>(&text)
+                {
+                    live.set(Some(snap));
+                }
+            });
+        let _ =
+            source.add_event_listener_with_callback("status", on_status.as_ref().unchecked_ref());
+        let source = send_wrapper::SendWrapper::new((source, on_status));
+        on_cleanup(move || source.0.close());
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, live);
+}

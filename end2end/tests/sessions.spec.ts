@@ -1,0 +1,38 @@
+// A session in the browser: create it, watch the QR rotate without reloading, scan it through
+// the simulator's control API, and see the page switch to connected by itself.
+import { test, expect } from '@playwright/test';
+import { hydrated, register, shot } from './helpers';
+
+test('the QR refreshes by itself and disappears once scanned', async ({ page }) => {
+  await register(page, 'qr-owner');
+  await page.getByLabel('Name').fill('Toko Budi');
+  await page.getByRole('button', { name: 'Add session' }).click();
+  await expect(page).toHaveURL(/\/sessions\/[A-Za-z0-9_-]+$/);
+  await hydrated(page);
+  const id = page.url().split('/').pop()!;
+
+  const qr = page.locator('img.qr');
+  await expect(qr).toBeVisible();
+  const first = await qr.getAttribute('src');
+  expect(first).toMatch(/^data:image\/png;base64,/);
+  await shot(page, '07-session-qr');
+  // The simulator rotates the code every 1.5 s here; the page follows over SSE.
+  await expect.poll(async () => qr.getAttribute('src'), { timeout: 10_000 }).not.toBe(first);
+  const box = await page.locator('.qr-box').boundingBox();
+
+  const scan = await page.request.post(`/simulator/sessions/${id}/scan`, {
+    data: { phoneNumber: '6281234567890', pushName: 'Toko Budi' },
+  });
+  expect(scan.status()).toBe(200);
+  await expect(page.getByTestId('linked')).toContainText('Toko Budi');
+  await expect(page.getByTestId('linked')).toContainText('6281234567890');
+  await expect(qr).toHaveCount(0);
+  await expect(page.locator('[data-status="connected"]')).toBeVisible();
+  const after = await page.locator('.qr-box').boundingBox();
+  expect(after?.height).toBe(box?.height); // no layout shift when the QR goes
+  await shot(page, '08-session-connected');
+
+  await page.getByRole('link', { name: '← Sessions' }).click();
+  await expect(page.getByTestId('sessions')).toContainText('Toko Budi');
+  await expect(page.getByTestId('sessions').locator('[data-status="connected"]')).toBeVisible();
+});
