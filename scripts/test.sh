@@ -8,6 +8,9 @@ source scripts/tools.sh
 
 step() { echo; echo "==> $*"; }
 
+# A fresh CI clone gains nothing from incremental compilation; it only costs disk and time.
+[ -n "${CI:-}" ] && export CARGO_INCREMENTAL=0
+
 step "tools"
 ensure_wasm_target
 ensure_wasm_bindgen

@@ -156,3 +156,50 @@ pub async fn delete_session(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delete_session(&req, id).await)
 }
+
+#[server(prefix = "/fn", endpoint = "session_webhook")]
+pub async fn session_webhook(id: SessionId) -> Result<Option<WebhookView>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.session_webhook(&req, id).await)
+}
+
+#[server(prefix = "/fn", endpoint = "save_session_webhook")]
+pub async fn save_session_webhook(
+    id: SessionId,
+    cfg: WebhookConfig,
+) -> Result<WebhookView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.save_session_webhook(&req, id, cfg).await)
+}
+
+#[server(prefix = "/fn", endpoint = "remove_session_webhook")]
+pub async fn remove_session_webhook(id: SessionId) -> Result<(), ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.remove_session_webhook(&req, id).await)
+}
+
+#[server(prefix = "/fn", endpoint = "deliveries")]
+pub async fn list_deliveries(filter: DeliveryFilter) -> Result<Vec<DeliveryView>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.deliveries(&req, filter).await)
+}
+
+#[server(prefix = "/fn", endpoint = "delivery")]
+pub async fn get_delivery(id: String) -> Result<DeliveryDetail, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.delivery(&req, id).await)
+}
+
+#[server(prefix = "/fn", endpoint = "retry_delivery")]
+pub async fn retry_delivery(id: String) -> Result<(), ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.retry_delivery(&req, id).await)
+}
+
+/// `session` empty: the global webhook (admin).
+#[server(prefix = "/fn", endpoint = "test_webhook")]
+pub async fn test_webhook(session: String) -> Result<String, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    let session = (!session.is_empty()).then_some(SessionId(session));
+    crate::backend::respond(b.test_webhook(&req, session).await)
+}

@@ -41,6 +41,31 @@ pub trait Backend: Send + Sync + 'static {
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
     async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
 
+    async fn session_webhook(
+        &self,
+        req: &Parts,
+        id: SessionId,
+    ) -> Result<Option<WebhookView>, ErrorBody>;
+    async fn save_session_webhook(
+        &self,
+        req: &Parts,
+        id: SessionId,
+        cfg: WebhookConfig,
+    ) -> Result<WebhookView, ErrorBody>;
+    async fn remove_session_webhook(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
+    async fn deliveries(
+        &self,
+        req: &Parts,
+        filter: DeliveryFilter,
+    ) -> Result<Vec<DeliveryView>, ErrorBody>;
+    async fn delivery(&self, req: &Parts, id: String) -> Result<DeliveryDetail, ErrorBody>;
+    async fn retry_delivery(&self, req: &Parts, id: String) -> Result<(), ErrorBody>;
+    async fn test_webhook(
+        &self,
+        req: &Parts,
+        session: Option<SessionId>,
+    ) -> Result<String, ErrorBody>;
+
     async fn settings(&self, req: &Parts) -> Result<Settings, ErrorBody>;
     async fn update_settings(
         &self,

@@ -143,6 +143,8 @@ pub struct Settings {
     pub allow_registration: bool,
     /// Whether webhook URLs may point at loopback/private addresses (also `--allow-private-webhooks`).
     pub allow_private_webhooks: bool,
+    /// The global webhook: every session's events.
+    pub webhook: Option<WebhookView>,
 }
 
 /// `PUT /api/settings`: any subset of the fields.
@@ -153,6 +155,22 @@ pub struct SettingsPatch {
     pub allow_registration: Option<bool>,
     #[serde(default)]
     pub allow_private_webhooks: Option<bool>,
+    /// `{"url","secret","events"}` sets the global webhook; `null` removes it.
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub webhook: Option<Option<WebhookConfig>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Ok(Some(Option::deserialize(d)?))
 }
 
 /// What the dashboard shows about the running server (the engine banner, registration link).
@@ -280,4 +298,149 @@ pub struct SendMessageResponse {
     pub message_id: String,
     pub to: String,
     pub message: String,
+}
+
+/// The event names webhooks carry (contract §5).
+pub mod event {
+    pub const MESSAGE_IN: &str = "message.in";
+    pub const MESSAGE_OUT: &str = "message.out";
+    pub const INTERACTION_BUTTON: &str = "interaction.button";
+    pub const INTERACTION_LIST: &str = "interaction.list";
+    pub const CONNECTION_UPDATE: &str = "connection.update";
+    /// Sent by the "send test event" button.
+    pub const WEBHOOK_TEST: &str = "webhook.test";
+    pub const ALL: [&str; 6] = [
+        MESSAGE_IN,
+        MESSAGE_OUT,
+        INTERACTION_BUTTON,
+        INTERACTION_LIST,
+        CONNECTION_UPDATE,
+        WEBHOOK_TEST,
+    ];
+}
+
+/// `data` of `message.in`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageInData {
+    pub session_id: SessionId,
+    pub message_id: String,
+    /// The contact's digits, or the group's JID.
+    pub from: String,
+    pub push_name: Option<String>,
+    /// `text`, `interactive`, `image`, … (contract §5).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+    pub timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quoted_message_id: Option<String>,
+    /// In a group: who wrote (digits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+}
+
+/// `data` of `message.out`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageOutData {
+    pub session_id: SessionId,
+    pub message_id: String,
+    pub to: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub message: String,
+    /// `api`, `auto_reply` or `device`.
+    pub source: String,
+    pub timestamp: i64,
+}
+
+/// `data` of `connection.update`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionUpdateData {
+    pub session_id: SessionId,
+    pub status: SessionStatus,
+    pub phone_number: Option<String>,
+    pub push_name: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// A webhook endpoint as saved (`PUT /api/sessions/{id}/webhook`, settings' `webhook`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhookView {
+    pub url: String,
+    /// The secret masked (`ab••••yz`), or empty when none is set.
+    pub secret: String,
+    /// Event names delivered; empty = all.
+    pub events: Vec<String>,
+    pub enabled: bool,
+    /// Why delivery stopped (e.g. the receiver answered 410 Gone).
+    pub disabled_reason: Option<String>,
+}
+
+/// The body that sets a webhook endpoint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// Absent: keep the current secret (none for a new endpoint); `""` removes it.
+    #[serde(default)]
+    pub secret: Option<String>,
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+/// One delivery in the log (`GET /api/webhooks/deliveries`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryView {
+    pub id: String,
+    /// The `X-Webhook-Id` / `webhook-id`, stable across attempts.
+    pub event_id: String,
+    pub event: String,
+    pub session_id: Option<SessionId>,
+    /// `global` or `session`.
+    pub endpoint: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub last_status: Option<i64>,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One HTTP attempt of a delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptView {
+    pub at: i64,
+    pub trigger: String,
+    pub status_code: Option<i64>,
+    pub latency_ms: i64,
+    pub response_excerpt: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A delivery with its attempts (`GET /api/webhooks/deliveries/{id}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryDetail {
+    #[serde(flatten)]
+    pub delivery: DeliveryView,
+    pub body: String,
+    pub attempts_log: Vec<AttemptView>,
+}
+
+/// Filters of the delivery log; each empty means "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryFilter {
+    #[serde(default)]
+    pub session: Option<String>,
+    #[serde(default)]
+    pub event: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
 }

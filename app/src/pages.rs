@@ -5,9 +5,11 @@ mod admin;
 mod common;
 mod placeholder;
 mod sessions;
+mod webhooks;
 
 pub use account::{LoginPage, RegisterPage};
 pub use admin::{KeysPage, SettingsPage, UsersPage};
 pub use common::{ErrorBox, NotFound};
-pub use placeholder::{AutoReplyPage, WebhooksPage};
+pub use placeholder::AutoReplyPage;
 pub use sessions::{SessionPage, SessionsPage, StatusBadge};
+pub use webhooks::WebhooksPage;

@@ -74,6 +74,18 @@ pub struct Config {
     #[arg(long, env = "KABAR_SESSION_HOURS", default_value_t = 24 * 7)]
     pub session_hours: u32,
 
+    /// How long a webhook receiver may take to answer, in seconds.
+    #[arg(long, env = "KABAR_WEBHOOK_TIMEOUT_SECS", default_value_t = 15)]
+    pub webhook_timeout_secs: u64,
+
+    /// Delays between webhook attempts (after the first), e.g. `5s,30s,2m,10m,30m,1h,3h,6h,12h,24h`.
+    #[arg(long, env = "KABAR_WEBHOOK_RETRY_SCHEDULE", default_value = crate::webhooks::retry::DEFAULT_SCHEDULE)]
+    pub webhook_retry_schedule: String,
+
+    /// How many webhook deliveries may be in flight at once.
+    #[arg(long, env = "KABAR_WEBHOOK_CONCURRENCY", default_value_t = 16)]
+    pub webhook_concurrency: usize,
+
     /// Simulator only: how long the first pairing code lasts, in milliseconds.
     #[arg(long, env = "KABAR_SIMULATOR_FIRST_QR_MS", default_value_t = 60_000)]
     pub simulator_first_qr_ms: u64,
@@ -102,6 +114,10 @@ pub enum ConfigError {
     BodyLimit,
     #[error("--simulator-*-qr-ms must be at least 50")]
     QrInterval,
+    #[error("--webhook-retry-schedule: {0}")]
+    RetrySchedule(String),
+    #[error("--webhook-timeout-secs and --webhook-concurrency must be at least 1")]
+    WebhookLimits,
     #[error("--session-hours must be between 1 and 8760")]
     SessionHours,
 }
@@ -132,6 +148,9 @@ impl Config {
         c.simulator_first_qr_ms = 60_000;
         c.simulator_next_qr_ms = 20_000;
         c.simulator_reconnect_ms = 200;
+        c.webhook_timeout_secs = 15;
+        c.webhook_retry_schedule = crate::webhooks::retry::DEFAULT_SCHEDULE.into();
+        c.webhook_concurrency = 16;
         c
     }
 
@@ -149,6 +168,11 @@ impl Config {
         }
         if self.simulator_first_qr_ms < 50 || self.simulator_next_qr_ms < 50 {
             return Err(ConfigError::QrInterval);
+        }
+        crate::webhooks::retry::Schedule::parse(&self.webhook_retry_schedule)
+            .map_err(ConfigError::RetrySchedule)?;
+        if self.webhook_timeout_secs == 0 || self.webhook_concurrency == 0 {
+            return Err(ConfigError::WebhookLimits);
         }
         if !(1..=8760).contains(&self.session_hours) {
             return Err(ConfigError::SessionHours);

@@ -7,7 +7,7 @@ use crate::{
     error::ApiError,
     keys, sessions, settings,
     state::AppState,
-    users,
+    users, webhooks,
 };
 use app::{
     backend::{Backend, SetCookie, SharedBackend},
@@ -192,6 +192,64 @@ impl Backend for DashboardBackend {
 
     async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody> {
         Ok(sessions::store::delete(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn session_webhook(
+        &self,
+        req: &Parts,
+        id: SessionId,
+    ) -> Result<Option<WebhookView>, ErrorBody> {
+        Ok(webhooks::api::session_webhook(&self.0, &self.caller(req).await?, id.0).await?)
+    }
+
+    async fn save_session_webhook(
+        &self,
+        req: &Parts,
+        id: SessionId,
+        cfg: WebhookConfig,
+    ) -> Result<WebhookView, ErrorBody> {
+        Ok(
+            webhooks::api::save_session_webhook(&self.0, &self.caller(req).await?, id.0, cfg)
+                .await?,
+        )
+    }
+
+    async fn remove_session_webhook(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody> {
+        Ok(webhooks::api::remove_session_webhook(&self.0, &self.caller(req).await?, id.0).await?)
+    }
+
+    async fn deliveries(
+        &self,
+        req: &Parts,
+        f: DeliveryFilter,
+    ) -> Result<Vec<DeliveryView>, ErrorBody> {
+        let caller = self.caller(req).await?;
+        let some = |s: Option<String>| s.filter(|s| !s.is_empty());
+        Ok(webhooks::api::deliveries(
+            &self.0,
+            &caller,
+            some(f.session),
+            some(f.event),
+            some(f.status),
+            None,
+        )
+        .await?)
+    }
+
+    async fn delivery(&self, req: &Parts, id: String) -> Result<DeliveryDetail, ErrorBody> {
+        Ok(webhooks::api::delivery(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn retry_delivery(&self, req: &Parts, id: String) -> Result<(), ErrorBody> {
+        Ok(webhooks::api::retry(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn test_webhook(
+        &self,
+        req: &Parts,
+        session: Option<SessionId>,
+    ) -> Result<String, ErrorBody> {
+        Ok(webhooks::api::send_test(&self.0, &self.caller(req).await?, session).await?)
     }
 
     async fn settings(&self, req: &Parts) -> Result<Settings, ErrorBody> {

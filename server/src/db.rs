@@ -37,6 +37,16 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     Ok(pool)
 }
 
+/// Begins a transaction that holds SQLite's write lock from its first statement.
+///
+/// A plain (deferred) transaction that reads before it writes fails at its first write with
+/// `SQLITE_BUSY` — at once, without waiting — whenever another connection committed in
+/// between; in WAL mode the busy timeout cannot help. Every transaction that writes starts here,
+/// so writers queue on the busy timeout instead, and no event is lost to that race.
+pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+    db.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// Milliseconds since the Unix epoch: the one time format Kabar stores and shows.
 pub fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -69,6 +79,53 @@ mod tests {
         connect(&url)
             .await
             .expect("second open runs no migration twice");
+    }
+
+    /// The race `begin_write` exists for: a transaction reads, another connection commits, then
+    /// the first writes. Deferred, that write fails; immediate, it waits its turn and succeeds.
+    #[tokio::test]
+    async fn write_transactions_do_not_fail_on_a_stale_snapshot() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let db = connect(&url).await.expect("open");
+        for immediate in [false, true] {
+            let mut tx = if immediate {
+                begin_write(&db).await
+            } else {
+                db.begin().await
+            }
+            .expect("begin");
+            let _: Option<(String,)> = sqlx::query_as("SELECT key FROM settings LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await
+                .expect("read");
+            let mut other = Some({
+                let db = db.clone();
+                tokio::spawn(async move {
+                    sqlx::query("INSERT INTO settings (key, value) VALUES (?, 'x')")
+                        .bind(new_id())
+                        .execute(&db)
+                        .await
+                })
+            });
+            if !immediate {
+                let o = other.take().expect("handle");
+                o.await
+                    .expect("task")
+                    .expect("the other writer commits first");
+            }
+            let write = sqlx::query("INSERT INTO settings (key, value) VALUES (?, 'y')")
+                .bind(new_id())
+                .execute(&mut *tx)
+                .await;
+            assert_eq!(write.is_ok(), immediate, "immediate={immediate}: {write:?}");
+            if let Some(o) = other {
+                tx.commit().await.expect("commit");
+                o.await
+                    .expect("task")
+                    .expect("the other writer waited, then committed");
+            }
+        }
     }
 
     #[test]

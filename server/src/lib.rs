@@ -22,6 +22,7 @@ pub mod settings;
 pub mod simulator_api;
 pub mod state;
 pub mod users;
+pub mod webhooks;
 
 use crate::{
     error::ApiError,
@@ -64,12 +65,14 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         .build();
     let (engine, simulator) = engine::for_config(&config);
     let send_limits = rest::SendLimits::new(config.send_rate, config.send_burst);
+    let webhooks = webhooks::Webhooks::new(&config)?;
     Ok(AppState(Arc::new(App {
         db,
         sessions: sessions::Sessions::new(engine),
         simulator,
         send_limits,
         contacts: Default::default(),
+        webhooks,
         config,
         tokens,
         login_limits: Default::default(),
@@ -91,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(rest::router())
         .merge(sessions::store::router())
+        .merge(webhooks::api::router())
         .merge(simulator)
         .merge(auth::router())
         .merge(users::router())
@@ -141,6 +145,7 @@ pub async fn run(
             "SIMULATOR ENGINE: no real WhatsApp connection; for tests and demos only (--engine simulator)"
         );
     }
+    let dispatcher = tokio::spawn(webhooks::dispatch::dispatch_loop(state.clone()));
     let restored = sessions::store::restore_all(&state).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, engine = engine.as_str(), sessions = restored, "Kabar is listening");
@@ -150,6 +155,10 @@ pub async fn run(
         .await
         .context("serving HTTP")?;
     state.sessions.stop_all().await;
+    // The dispatcher watches the same token; it finishes the attempts in flight.
+    if let Err(e) = dispatcher.await {
+        tracing::error!(error = %e, "webhook dispatcher task failed");
+    }
     state.db.close().await;
     tracing::info!("Kabar stopped");
     Ok(())

@@ -45,7 +45,10 @@ pub struct NewMessage<'a> {
 }
 
 /// Records a message. A repeat of the same id (an engine redelivering) changes nothing.
-pub async fn record(db: &Db, m: NewMessage<'_>) -> Result<(), sqlx::Error> {
+pub async fn record(
+    db: impl sqlx::SqliteExecutor<'_>,
+    m: NewMessage<'_>,
+) -> Result<(), sqlx::Error> {
     let (direction, status) = match m.direction {
         Direction::In => ("in", "received"),
         Direction::Out => ("out", "sent"),

@@ -9,9 +9,11 @@ use crate::{
     phone::{self, Chat},
     sessions::{SessionHandle, resolve::Target},
     state::AppState,
+    webhooks,
 };
 use app::model::{
-    ErrorCode, SendMessage, SendMessageResponse, SessionId, SessionStatus, StatusResponse,
+    ErrorCode, MessageOutData, SendMessage, SendMessageResponse, SessionId, SessionStatus,
+    StatusResponse, event,
 };
 use axum::{
     Router,
@@ -89,8 +91,9 @@ pub async fn send_text(
         })
         .await
         .map_err(engine_error)?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     messages::record(
-        &state.db,
+        &mut *tx,
         NewMessage {
             id: &sent.id,
             session: &session.id,
@@ -105,6 +108,18 @@ pub async fn send_text(
         },
     )
     .await?;
+    let data = MessageOutData {
+        session_id: session.id.clone(),
+        message_id: sent.id.clone(),
+        to: to.display().to_string(),
+        kind: "text".into(),
+        message: req.message.clone(),
+        source: Source::Api.as_str().into(),
+        timestamp: sent.timestamp_ms,
+    };
+    webhooks::enqueue(&mut tx, Some(&session.id), event::MESSAGE_OUT, &data).await?;
+    tx.commit().await?;
+    state.webhooks.wake.notify_one();
     Ok(SendMessageResponse {
         success: true,
         message_id: sent.id,

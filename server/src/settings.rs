@@ -46,6 +46,7 @@ pub async fn load(state: &AppState) -> ApiResult<Settings> {
         allow_registration: read_bool(state, "allow_registration", true).await?,
         allow_private_webhooks: state.config.allow_private_webhooks
             || read_bool(state, "allow_private_webhooks", false).await?,
+        webhook: crate::webhooks::api::load_endpoint(state, None).await?,
     })
 }
 
@@ -60,7 +61,7 @@ pub async fn update(
     patch: SettingsPatch,
 ) -> ApiResult<Settings> {
     caller.require_admin()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     if let Some(v) = patch.allow_registration {
         write_bool(&mut tx, "allow_registration", v).await?;
     }
@@ -68,5 +69,13 @@ pub async fn update(
         write_bool(&mut tx, "allow_private_webhooks", v).await?;
     }
     tx.commit().await?;
+    // After the flags, so a URL is judged by the private-address setting just saved.
+    match patch.webhook {
+        Some(Some(cfg)) => {
+            crate::webhooks::api::save_endpoint(state, None, cfg).await?;
+        }
+        Some(None) => crate::webhooks::api::remove_endpoint(state, None).await?,
+        None => {}
+    }
     load(state).await
 }

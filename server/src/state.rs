@@ -9,6 +9,7 @@ use crate::{
     keys::KeyUsage,
     rest::{ContactCache, SendLimits},
     sessions::Sessions,
+    webhooks::Webhooks,
 };
 use axum::extract::FromRef;
 use leptos::prelude::LeptosOptions;
@@ -37,6 +38,8 @@ pub struct App {
     pub send_limits: SendLimits,
     /// Numbers known to be on WhatsApp, per session.
     pub contacts: ContactCache,
+    /// The webhook dispatcher's clients, schedule and wake-up signal.
+    pub webhooks: Webhooks,
     /// Where the dashboard's bundle is and what it is called.
     pub leptos: LeptosOptions,
     /// Cancelled when the server begins to shut down; background loops watch it.

@@ -234,7 +234,7 @@ pub async fn update(
         Some(pw) => Some(password::hash(pw).await?),
         None => None,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = crate::db::begin_write(&state.db).await?;
     let changed = sqlx::query(
         "UPDATE users SET role = COALESCE(?1, role), disabled = COALESCE(?2, disabled)
          WHERE id = ?3 AND (

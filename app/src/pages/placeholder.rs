@@ -20,8 +20,3 @@ fn NotYet(title: &'static str, what: &'static str) -> impl IntoView {
 pub fn AutoReplyPage() -> impl IntoView {
     view! { <NotYet title="Auto-reply" what="Keyword rules that answer incoming messages for you."/> }
 }
-
-#[component]
-pub fn WebhooksPage() -> impl IntoView {
-    view! { <NotYet title="Webhooks" what="Where Kabar sends events, and the log of every delivery."/> }
-}

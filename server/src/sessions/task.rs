@@ -9,8 +9,11 @@ use crate::{
     phone::Chat,
     qr,
     state::AppState,
+    webhooks,
 };
-use app::model::{SessionSnapshot, SessionStatus};
+use app::model::{
+    ConnectionUpdateData, MessageInData, MessageOutData, SessionSnapshot, SessionStatus, event,
+};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -43,6 +46,8 @@ async fn on_event(
     event: EngineEvent,
 ) -> anyhow::Result<()> {
     let id = &handle.id;
+    let before = snapshot.borrow().status;
+    let is_message = matches!(event, EngineEvent::Message(_));
     match event {
         EngineEvent::Qr { code, .. } => {
             let url = qr::data_url(&code)?;
@@ -83,6 +88,9 @@ async fn on_event(
         }
         EngineEvent::Message(m) => record_inbound(state, handle, &m).await?,
     }
+    if !is_message {
+        connection_update(state, handle, before, snapshot).await?;
+    }
     Ok(())
 }
 
@@ -96,8 +104,9 @@ async fn record_inbound(
     } else {
         (Direction::In, None, Some(m.sender.as_str()))
     };
+    let mut tx = crate::db::begin_write(&state.db).await?;
     messages::record(
-        &state.db,
+        &mut *tx,
         NewMessage {
             id: &m.id,
             session: &handle.id,
@@ -112,6 +121,60 @@ async fn record_inbound(
         },
     )
     .await?;
+    let session = Some(&handle.id);
+    if m.from_me {
+        let data = MessageOutData {
+            session_id: handle.id.clone(),
+            message_id: m.id.clone(),
+            to: m.chat.display().to_string(),
+            kind: m.kind.as_str().into(),
+            message: m.text.clone(),
+            source: Source::Device.as_str().into(),
+            timestamp: m.timestamp_ms,
+        };
+        webhooks::enqueue(&mut tx, session, event::MESSAGE_OUT, &data).await?;
+    } else {
+        let group = matches!(m.chat, Chat::Group(_));
+        let data = MessageInData {
+            session_id: handle.id.clone(),
+            message_id: m.id.clone(),
+            from: m.chat.display().to_string(),
+            push_name: m.push_name.clone(),
+            kind: m.kind.as_str().into(),
+            message: m.text.clone(),
+            timestamp: m.timestamp_ms,
+            quoted_message_id: m.quoted_id.clone(),
+            participant: group.then(|| m.sender.clone()),
+        };
+        webhooks::enqueue(&mut tx, session, event::MESSAGE_IN, &data).await?;
+    }
+    tx.commit().await?;
+    state.webhooks.wake.notify_one();
+    Ok(())
+}
+
+/// Emits `connection.update` when the status changes (not on every QR rotation).
+async fn connection_update(
+    state: &AppState,
+    handle: &SessionHandle,
+    before: SessionStatus,
+    snapshot: &watch::Sender<SessionSnapshot>,
+) -> anyhow::Result<()> {
+    let now = snapshot.borrow().clone();
+    if now.status == before || now.status == SessionStatus::Connecting {
+        return Ok(());
+    }
+    let data = ConnectionUpdateData {
+        session_id: handle.id.clone(),
+        status: now.status,
+        phone_number: now.phone_number,
+        push_name: now.push_name,
+        reason: now.reason,
+    };
+    let mut tx = crate::db::begin_write(&state.db).await?;
+    webhooks::enqueue(&mut tx, Some(&handle.id), event::CONNECTION_UPDATE, &data).await?;
+    tx.commit().await?;
+    state.webhooks.wake.notify_one();
     Ok(())
 }
 

@@ -7,6 +7,7 @@ mod errors;
 mod keys;
 mod rest;
 mod sessions;
+mod webhooks;
 
 use serde_json::{Value, json};
 use server::Config;
@@ -236,4 +237,158 @@ where
         out.push(h.await.expect("task"));
     }
     out
+}
+
+/// What a webhook receiver got.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+    pub at: std::time::Instant,
+}
+
+impl Hit {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect("webhook body is JSON")
+    }
+
+    pub fn header(&self, name: &str) -> String {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// How the receiver answers the next request; the default is 200.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    Status(u16),
+    WithHeader(u16, &'static str, &'static str),
+    Slow(std::time::Duration),
+}
+
+/// A real HTTP webhook sink on 127.0.0.1:0 that records every request.
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    hits: std::sync::Arc<std::sync::Mutex<Vec<Hit>>>,
+    script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Reply>>>,
+}
+
+impl Receiver {
+    pub async fn start() -> Self {
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    pub async fn start_on(addr: &str) -> Self {
+        use axum::{body::Bytes, http::HeaderMap, response::IntoResponse, routing::post};
+        let hits: std::sync::Arc<std::sync::Mutex<Vec<Hit>>> = Default::default();
+        let script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Reply>>> =
+            Default::default();
+        let (h, sc) = (hits.clone(), script.clone());
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |headers: HeaderMap, body: Bytes| {
+                let (h, sc) = (h.clone(), sc.clone());
+                async move {
+                    let reply = sc.lock().expect("script").pop_front();
+                    let hit = Hit {
+                        headers,
+                        body: String::from_utf8_lossy(&body).into_owned(),
+                        at: std::time::Instant::now(),
+                    };
+                    if let Some(Reply::Slow(d)) = &reply {
+                        tokio::time::sleep(*d).await;
+                    }
+                    h.lock().expect("hits").push(hit);
+                    let status = |c: u16| axum::http::StatusCode::from_u16(c).expect("status");
+                    match reply {
+                        Some(Reply::Status(c)) => (status(c), "scripted").into_response(),
+                        Some(Reply::WithHeader(c, k, v)) => {
+                            (status(c), [(k, v)], "scripted").into_response()
+                        }
+                        _ => (status(200), "ok").into_response(),
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .expect("bind receiver");
+        let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Receiver { url, hits, script }
+    }
+
+    /// Queues replies for the next requests.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.script.lock().expect("script").extend(replies);
+    }
+
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().expect("hits").clone()
+    }
+
+    /// Waits until `pred` holds for the hits so far (10 s at most) and answers them.
+    pub async fn wait_until(&self, what: &str, pred: impl Fn(&[Hit]) -> bool) -> Vec<Hit> {
+        for _ in 0..500 {
+            let hits = self.hits();
+            if pred(&hits) {
+                return hits;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        let seen: Vec<String> = self.hits().iter().map(|h| h.body.clone()).collect();
+        panic!("receiver never saw {what}; got {seen:#?}");
+    }
+
+    /// Waits for a hit whose event is `event` and answers its body.
+    pub async fn wait_event(&self, event: &str) -> Hit {
+        let hits = self
+            .wait_until(event, |h| h.iter().any(|h| h.json()["event"] == event))
+            .await;
+        hits.into_iter()
+            .rev()
+            .find(|h| h.json()["event"] == event)
+            .expect("hit")
+    }
+}
+
+impl TestApp {
+    /// Points the session's webhook at `url` with `secret`.
+    pub async fn set_webhook(
+        &self,
+        client: &reqwest::Client,
+        session: &str,
+        url: &str,
+        secret: &str,
+    ) {
+        let (s, b) = call(
+            client
+                .put(self.url(&format!("/api/sessions/{session}/webhook")))
+                .json(&json!({"url": url, "secret": secret})),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+    }
+
+    /// A contact writes `text` to the session; answers the message id.
+    pub async fn incoming(
+        &self,
+        client: &reqwest::Client,
+        session: &str,
+        from: &str,
+        text: &str,
+    ) -> String {
+        let (s, b) = call(
+            client
+                .post(self.url(&format!("/simulator/sessions/{session}/incoming")))
+                .json(&json!({"from": from, "message": text, "pushName": "Siti"})),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        b["messageId"].as_str().expect("id").to_string()
+    }
 }

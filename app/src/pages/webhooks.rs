@@ -1,0 +1,285 @@
+//! Webhooks: the global endpoint (admins), each session's endpoint, a test event button, and
+//! the delivery log with filters, attempts and a retry button.
+
+use super::common::{ActionError, ErrorBox, format_ms};
+use crate::api::*;
+use crate::model::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn WebhooksPage() -> impl IntoView {
+    let me = Resource::new(|| (), |_| get_me());
+    let sessions = Resource::new(|| (), |_| list_sessions());
+    let changed = RwSignal::new(0u32);
+    view! {
+        <Title text="Webhooks"/>
+        <h1>"Webhooks"</h1>
+        <p class="muted">
+            "Kabar POSTs every event as JSON, signed with your secret (" <code>"X-Signature"</code>
+            ", and Standard Webhooks headers). Failed deliveries are retried for over a day."
+        </p>
+        <Suspense>
+            {move || Suspend::new(async move {
+                let admin = matches!(me.await, Ok(Some(Me { role: Role::Admin, .. })));
+                admin.then(|| view! { <GlobalWebhook changed/> })
+            })}
+        </Suspense>
+        <Suspense fallback=|| view! { <p class="loading">"Loading sessions…"</p> }>
+            {move || Suspend::new(async move {
+                let list = sessions.await.unwrap_or_default();
+                if list.is_empty() {
+                    return view! { <p class="card empty">"Add a session first: each session can have its own webhook."</p> }.into_any();
+                }
+                list.into_iter().map(|s| view! { <SessionWebhook session=s changed/> }).collect_view().into_any()
+            })}
+        </Suspense>
+        <DeliveryLog changed/>
+    }
+}
+
+/// A URL/secret/events form shared by the global and the per-session endpoints.
+#[component]
+fn EndpointForm(
+    current: Option<WebhookView>,
+    #[prop(into)] on_save: Callback<WebhookConfig>,
+    #[prop(into)] on_test: Callback<()>,
+    testid: String,
+) -> impl IntoView {
+    let url = RwSignal::new(current.as_ref().map(|c| c.url.clone()).unwrap_or_default());
+    let secret = RwSignal::new(String::new());
+    let events = RwSignal::new(
+        current
+            .as_ref()
+            .map(|c| c.events.join(", "))
+            .unwrap_or_default(),
+    );
+    let status = current.as_ref().map(|c| {
+        if c.enabled {
+            format!(
+                "Active. Secret: {}",
+                if c.secret.is_empty() {
+                    "none".into()
+                } else {
+                    c.secret.clone()
+                }
+            )
+        } else {
+            format!(
+                "Stopped: {}. Save again to resume.",
+                c.disabled_reason.clone().unwrap_or_default()
+            )
+        }
+    });
+    let has_secret = current.as_ref().is_some_and(|c| !c.secret.is_empty());
+    view! {
+        <form class="row-form" data-testid=testid on:submit=move |ev| {
+            ev.prevent_default();
+            let list = events.get().split(',').map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).collect();
+            let typed = secret.get();
+            let secret = (!typed.is_empty() || !has_secret).then_some(typed);
+            on_save.run(WebhookConfig { url: url.get(), secret, events: list });
+        }>
+            <label>"URL" <input name="url" type="url" required placeholder="https://example.com/kabar" bind:value=url/></label>
+            <label>"Secret"
+                <input name="secret" placeholder=if has_secret { "unchanged unless you type a new one" } else { "used to sign deliveries" } bind:value=secret/>
+            </label>
+            <label>"Events (empty: all)" <input name="events" placeholder="message.in, message.out" bind:value=events/></label>
+            <button type="submit" class="primary">"Save"</button>
+            <button type="button" on:click=move |_| on_test.run(())>"Send test event"</button>
+        </form>
+        {status.map(|s| view! { <p class="muted">{s}</p> })}
+    }
+}
+
+#[component]
+fn GlobalWebhook(changed: RwSignal<u32>) -> impl IntoView {
+    let save = Action::new(|cfg: &WebhookConfig| {
+        update_settings(SettingsPatch {
+            webhook: Some(Some(cfg.clone())),
+            ..Default::default()
+        })
+    });
+    let test = Action::new(|_: &()| test_webhook(String::new()));
+    let settings = Resource::new(move || save.version().get(), |_| get_settings());
+    Effect::new(move |_| {
+        if test.value().get().is_some() || save.value().get().is_some() {
+            changed.update(|n| *n += 1);
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Global webhook"</h2>
+            <p class="muted">"Gets the events of every session on this server (administrators only)."</p>
+            <Transition>
+                {move || Suspend::new(async move {
+                    let current = settings.await.ok().and_then(|s| s.webhook);
+                    view! { <EndpointForm current on_save=move |c| { save.dispatch(c); } on_test=move |_| { test.dispatch(()); } testid="global-webhook".to_string()/> }
+                })}
+            </Transition>
+            <ActionError action=save/>
+            <ActionError action=test/>
+        </section>
+    }
+}
+
+#[component]
+fn SessionWebhook(session: SessionView, changed: RwSignal<u32>) -> impl IntoView {
+    let id = session.id.clone();
+    let save = Action::new(|(id, cfg): &(SessionId, WebhookConfig)| {
+        save_session_webhook(id.clone(), cfg.clone())
+    });
+    let test = Action::new(|id: &SessionId| test_webhook(id.0.clone()));
+    let current = Resource::new(move || save.version().get(), {
+        let id = id.clone();
+        move |_| session_webhook(id.clone())
+    });
+    Effect::new(move |_| {
+        if test.value().get().is_some() || save.value().get().is_some() {
+            changed.update(|n| *n += 1);
+        }
+    });
+    let testid = format!("webhook-{}", session.id);
+    view! {
+        <section class="card">
+            <h2>{session.name.clone()} " " <span class="muted small">{session.phone_number.clone().unwrap_or_default()}</span></h2>
+            <Transition>
+                {move || {
+                    let (id1, id2, testid) = (id.clone(), id.clone(), testid.clone());
+                    Suspend::new(async move {
+                        match current.await {
+                            Err(err) => view! { <ErrorBox err/> }.into_any(),
+                            Ok(current) => view! {
+                                <EndpointForm current testid
+                                    on_save=move |c| { save.dispatch((id1.clone(), c)); }
+                                    on_test=move |_| { test.dispatch(id2.clone()); }/>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+            <ActionError action=save/>
+            <ActionError action=test/>
+        </section>
+    }
+}
+
+#[component]
+fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
+    let event = RwSignal::new(String::new());
+    let status = RwSignal::new(String::new());
+    let retry = Action::new(|id: &String| retry_delivery(id.clone()));
+    let refresh = RwSignal::new(0u32);
+    let log = Resource::new(
+        move || {
+            (
+                event.get(),
+                status.get(),
+                changed.get(),
+                retry.version().get(),
+                refresh.get(),
+            )
+        },
+        |(event, status, ..)| {
+            let some = |s: String| (!s.is_empty()).then_some(s);
+            list_deliveries(DeliveryFilter {
+                session: None,
+                event: some(event),
+                status: some(status),
+            })
+        },
+    );
+    let open = RwSignal::new(None::<String>);
+    view! {
+        <section>
+            <h2>"Delivery log"</h2>
+            <div class="row-form filters">
+                <label>"Event"
+                    <select on:change:target=move |ev| event.set(ev.target().value())>
+                        <option value="">"any"</option>
+                        {event::ALL.iter().map(|e| view! { <option value=*e>{*e}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Status"
+                    <select on:change:target=move |ev| status.set(ev.target().value())>
+                        <option value="">"any"</option>
+                        <option value="pending">"pending"</option>
+                        <option value="delivered">"delivered"</option>
+                        <option value="failed">"failed"</option>
+                    </select>
+                </label>
+                <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+            </div>
+            <ActionError action=retry/>
+            <Transition fallback=|| view! { <p class="loading">"Loading deliveries…"</p> }>
+                {move || Suspend::new(async move {
+                    match log.await {
+                        Err(err) => view! { <ErrorBox err/> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="card empty">"No deliveries yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-wrap"><table class="list" data-testid="deliveries">
+                                <thead><tr><th>"Time"</th><th>"Event"</th><th>"To"</th><th>"Status"</th><th>"Attempts"</th><th>"Last answer"</th><th></th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|d| {
+                                        let (id1, id2) = (d.id.clone(), d.id.clone());
+                                        let answer = d.last_status.map(|s| format!("HTTP {s}")).or(d.last_error.clone()).unwrap_or_default();
+                                        view! {
+                                            <tr data-status=d.status.clone()>
+                                                <td>{format_ms(d.created_at)}</td>
+                                                <td><code>{d.event.clone()}</code></td>
+                                                <td>{d.endpoint.clone()}</td>
+                                                <td><span class=format!("badge {}", d.status)>{d.status.clone()}</span></td>
+                                                <td>{d.attempts}</td>
+                                                <td>{answer}</td>
+                                                <td class="actions">
+                                                    <button class="small" on:click=move |_| open.set(Some(id1.clone()))>"Attempts"</button>
+                                                    <button class="small" on:click=move |_| { retry.dispatch(id2.clone()); }>"Retry"</button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || open.get().map(|id| view! { <Attempts id on_close=move || open.set(None)/> })}
+        </section>
+    }
+}
+
+#[component]
+fn Attempts(id: String, on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
+    let detail = Resource::new(move || id.clone(), get_delivery);
+    view! {
+        <div class="card" data-testid="attempts">
+            <button class="link" on:click=move |_| on_close()>"Close"</button>
+            <Suspense fallback=|| view! { <p class="loading">"Loading attempts…"</p> }>
+                {move || Suspend::new(async move {
+                    match detail.await {
+                        Err(err) => view! { <ErrorBox err/> }.into_any(),
+                        Ok(d) => view! {
+                            <p>"Event id " <code>{d.delivery.event_id.clone()}</code></p>
+                            <div class="table-wrap"><table class="list">
+                                <thead><tr><th>"Time"</th><th>"Trigger"</th><th>"Answer"</th><th>"Latency"</th><th>"Response / error"</th></tr></thead>
+                                <tbody>
+                                    {d.attempts_log.into_iter().map(|a| view! {
+                                        <tr>
+                                            <td>{format_ms(a.at)}</td>
+                                            <td>{a.trigger}</td>
+                                            <td>{a.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                            <td>{format!("{} ms", a.latency_ms)}</td>
+                                            <td><code>{a.error.or(a.response_excerpt).unwrap_or_default()}</code></td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table></div>
+                            <pre class="body">{d.body}</pre>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}

@@ -1,0 +1,192 @@
+//! Webhook delivery benchmark: `cargo bench -p server --bench webhooks`. Kabar runs in-process
+//! on the simulator; a local axum sink receives. Prints, for N injected inbound messages:
+//! - events/s and p50/p99 end-to-end latency (injection → the sink has it),
+//! - the rate of a bare reqwest POST loop to the same sink, and the ratio,
+//! - the same N with the sink failing every other request: the time until all N arrived.
+//!
+//! Knobs: `KABAR_BENCH_EVENTS` (default 2000). Loopback only; bounded in count.
+
+use axum::{Router, body::Bytes, http::StatusCode, routing::post};
+use serde_json::{Value, json};
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Default)]
+struct Sink {
+    arrived: Mutex<HashMap<String, Instant>>,
+    requests: AtomicUsize,
+    fail_every_other: std::sync::atomic::AtomicBool,
+}
+
+async fn start_sink(sink: Arc<Sink>) -> String {
+    let app = Router::new().route(
+        "/hook",
+        post(move |body: Bytes| {
+            let sink = sink.clone();
+            async move {
+                let n = sink.requests.fetch_add(1, Ordering::Relaxed);
+                if sink.fail_every_other.load(Ordering::Relaxed) && n.is_multiple_of(2) {
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                if let Ok(v) = serde_json::from_slice::<Value>(&body)
+                    && let Some(id) = v["data"]["messageId"].as_str()
+                {
+                    sink.arrived
+                        .lock()
+                        .expect("lock")
+                        .entry(id.to_string())
+                        .or_insert_with(Instant::now);
+                }
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
+}
+
+async fn inject_and_wait(
+    c: &reqwest::Client,
+    base: &str,
+    session: &str,
+    sink: &Sink,
+    n: usize,
+) -> anyhow::Result<(f64, Vec<Duration>)> {
+    let started = Instant::now();
+    let mut injected = HashMap::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        let v: Value = c
+            .post(format!("{base}/simulator/sessions/{session}/incoming"))
+            .json(&json!({"from": "6281234567890", "message": format!("bench {i}")}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        injected.insert(v["messageId"].as_str().unwrap_or_default().to_string(), t);
+    }
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let done = {
+            let arrived = sink.arrived.lock().expect("lock");
+            injected.keys().all(|k| arrived.contains_key(k))
+        };
+        if done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let arrived = sink.arrived.lock().expect("lock");
+    let mut lat: Vec<Duration> = injected
+        .iter()
+        .filter_map(|(id, t)| arrived.get(id).map(|a| a.duration_since(*t)))
+        .collect();
+    lat.sort();
+    Ok((elapsed, lat))
+}
+
+fn pct(l: &[Duration], p: f64) -> f64 {
+    l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
+        .map_or(0.0, |d| d.as_secs_f64() * 1e3)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::var("KABAR_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000);
+    let sink = Arc::new(Sink::default());
+    let sink_url = start_sink(sink.clone()).await;
+
+    let dir = tempfile::tempdir()?;
+    let mut config = server::Config::for_tests(dir.path().to_path_buf());
+    config.webhook_retry_schedule = "100ms,200ms,400ms,800ms,1s".into();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(server::run(config, listener, shutdown.clone()));
+    let c = reqwest::Client::builder().cookie_store(true).build()?;
+    for _ in 0..100 {
+        if reqwest::get(format!("{base}/healthz"))
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    c.post(format!("{base}/api/auth/register"))
+        .json(&json!({"username": "bench", "password": "bench-password"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let s: Value = c
+        .post(format!("{base}/api/sessions"))
+        .json(&json!({"name": "bench"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let session = s["id"].as_str().unwrap_or_default().to_string();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    c.post(format!("{base}/simulator/sessions/{session}/scan"))
+        .json(&json!({"phoneNumber": "6281111111111"}))
+        .send()
+        .await?
+        .error_for_status()?;
+    c.put(format!("{base}/api/sessions/{session}/webhook"))
+        .json(&json!({"url": sink_url, "secret": "bench", "events": ["message.in"]}))
+        .send()
+        .await?
+        .error_for_status()?;
+
+    println!("Kabar webhook benchmark: {n} inbound messages, loopback sink");
+    let (elapsed, lat) = inject_and_wait(&c, &base, &session, &sink, n).await?;
+    let rate = lat.len() as f64 / elapsed;
+    println!(
+        "delivered {:>5}/{n} in {elapsed:>6.2} s   {rate:>7.0} events/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
+        lat.len(),
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
+
+    let bare = reqwest::Client::new();
+    let t = Instant::now();
+    for i in 0..n {
+        bare.post(&sink_url)
+            .body(format!(r#"{{"data":{{"messageId":"bare{i}"}}}}"#))
+            .send()
+            .await?;
+    }
+    let bare_rate = n as f64 / t.elapsed().as_secs_f64();
+    println!(
+        "bare reqwest POST loop  {bare_rate:>7.0} req/s   ratio {:.2}",
+        rate / bare_rate.max(1.0)
+    );
+
+    sink.fail_every_other.store(true, Ordering::Relaxed);
+    let (elapsed, lat) = inject_and_wait(&c, &base, &session, &sink, n).await?;
+    println!(
+        "sink failing 50 %: delivered {:>5}/{n} in {elapsed:>6.2} s (p99 {:>7.2} ms), none lost: {}",
+        lat.len(),
+        pct(&lat, 0.99),
+        lat.len() == n
+    );
+
+    shutdown.cancel();
+    server.await??;
+    Ok(())
+}

@@ -1,0 +1,475 @@
+//! Webhook settings and the delivery log over HTTP: a session's endpoint (its owner), the
+//! global endpoint (admin, through `/api/settings`), the deliveries with their attempts, the
+//! retry button and test events. Users see only deliveries to their sessions' endpoints.
+
+use crate::{
+    auth::extract::Caller,
+    db::{new_id, now_ms},
+    error::{ApiError, ApiResult},
+    json::{Json, Query},
+    sessions::store,
+    settings,
+    state::AppState,
+};
+use app::model::{
+    AttemptView, DeliveryDetail, DeliveryView, Done, SessionId, WebhookConfig, WebhookView, event,
+};
+use axum::{
+    Router,
+    extract::{Path, State},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/sessions/{id}/webhook",
+            get(get_session_webhook)
+                .put(put_session_webhook)
+                .delete(delete_session_webhook),
+        )
+        .route("/api/webhooks/deliveries", get(list_deliveries))
+        .route("/api/webhooks/deliveries/{id}", get(get_delivery))
+        .route("/api/webhooks/deliveries/{id}/retry", post(retry_delivery))
+        .route("/api/webhooks/test", post(test_event))
+}
+
+async fn owned_session(state: &AppState, caller: &Caller, id: String) -> ApiResult<SessionId> {
+    let id = SessionId(id);
+    let row = store::row(state, &id).await?;
+    store::authorize(caller, &row.owner_id)?;
+    Ok(id)
+}
+
+async fn get_session_webhook(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Option<WebhookView>>> {
+    Ok(Json(session_webhook(&s, &caller, id).await?))
+}
+
+async fn put_session_webhook(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(cfg): Json<WebhookConfig>,
+) -> ApiResult<Json<WebhookView>> {
+    Ok(Json(save_session_webhook(&s, &caller, id, cfg).await?))
+}
+
+async fn delete_session_webhook(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Done>> {
+    remove_session_webhook(&s, &caller, id).await?;
+    Ok(Json(Done::OK))
+}
+
+pub async fn session_webhook(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> ApiResult<Option<WebhookView>> {
+    let id = owned_session(state, caller, id).await?;
+    load_endpoint(state, Some(&id)).await
+}
+
+pub async fn save_session_webhook(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    cfg: WebhookConfig,
+) -> ApiResult<WebhookView> {
+    let id = owned_session(state, caller, id).await?;
+    save_endpoint(state, Some(&id), cfg).await
+}
+
+pub async fn remove_session_webhook(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+) -> ApiResult<()> {
+    let id = owned_session(state, caller, id).await?;
+    remove_endpoint(state, Some(&id)).await
+}
+
+/// Shows a secret as `ab••••yz`, enough to recognise it.
+fn mask(secret: &str) -> String {
+    let chars: Vec<char> = secret.chars().collect();
+    match chars.len() {
+        0 => String::new(),
+        1..=6 => "••••".into(),
+        n => format!(
+            "{}{}••••{}{}",
+            chars[0],
+            chars[1],
+            chars[n - 2],
+            chars[n - 1]
+        ),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EndpointRow {
+    url: String,
+    secret: String,
+    events: String,
+    enabled: bool,
+    disabled_reason: Option<String>,
+}
+
+/// The endpoint of a session, or the global one (`None`).
+pub async fn load_endpoint(
+    state: &AppState,
+    session: Option<&SessionId>,
+) -> ApiResult<Option<WebhookView>> {
+    let row = sqlx::query_as::<_, EndpointRow>(
+        "SELECT url, secret, events, enabled, disabled_reason FROM webhook_endpoints WHERE session_id IS ?",
+    )
+    .bind(session.map(SessionId::as_str))
+    .fetch_optional(&state.db)
+    .await?;
+    Ok(row.map(|r| WebhookView {
+        url: r.url,
+        secret: mask(&r.secret),
+        events: serde_json::from_str(&r.events).unwrap_or_default(),
+        enabled: r.enabled,
+        disabled_reason: r.disabled_reason,
+    }))
+}
+
+/// Validates and saves an endpoint; saving again re-enables one a 410 disabled. Takes effect
+/// for the next attempt of every pending delivery, without a restart.
+pub async fn save_endpoint(
+    state: &AppState,
+    session: Option<&SessionId>,
+    cfg: WebhookConfig,
+) -> ApiResult<WebhookView> {
+    let allow_private = settings::load(state).await?.allow_private_webhooks;
+    let url = super::ssrf::check_url(&cfg.url, allow_private)
+        .await
+        .map_err(ApiError::invalid)?;
+    if cfg.secret.as_ref().is_some_and(|s| s.chars().count() > 256) {
+        return Err(ApiError::invalid("secret: at most 256 characters."));
+    }
+    if let Some(bad) = cfg
+        .events
+        .iter()
+        .find(|e| !event::ALL.contains(&e.as_str()))
+    {
+        return Err(ApiError::invalid(format!(
+            "events: unknown event {bad:?}; use {}.",
+            event::ALL.join(", ")
+        )));
+    }
+    let events = serde_json::to_string(&cfg.events).map_err(|e| ApiError::Internal(e.into()))?;
+    let now = now_ms();
+    let mut tx = crate::db::begin_write(&state.db).await?;
+    let updated = sqlx::query(
+        "UPDATE webhook_endpoints SET url = ?, secret = COALESCE(?, secret), events = ?, enabled = 1,
+                disabled_reason = NULL, updated_at = ? WHERE session_id IS ?",
+    )
+    .bind(url.as_str())
+    .bind(&cfg.secret)
+    .bind(&events)
+    .bind(now)
+    .bind(session.map(SessionId::as_str))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if updated == 0 {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, session_id, url, secret, events, enabled, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, 1, ?, ?)",
+        )
+        .bind(new_id())
+        .bind(session.map(SessionId::as_str))
+        .bind(url.as_str())
+        .bind(cfg.secret.as_deref().unwrap_or_default())
+        .bind(&events)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    load_endpoint(state, session)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("endpoint vanished after saving")))
+}
+
+pub async fn remove_endpoint(state: &AppState, session: Option<&SessionId>) -> ApiResult<()> {
+    sqlx::query("DELETE FROM webhook_endpoints WHERE session_id IS ?")
+        .bind(session.map(SessionId::as_str))
+        .execute(&state.db)
+        .await?;
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Filter {
+    session: Option<String>,
+    event: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: String,
+    event_id: String,
+    event: String,
+    session_id: Option<String>,
+    owner_session: Option<String>,
+    status: String,
+    attempts: i64,
+    next_attempt_at: Option<i64>,
+    last_status: Option<i64>,
+    last_error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    body: String,
+}
+
+impl From<DeliveryRow> for DeliveryView {
+    fn from(r: DeliveryRow) -> Self {
+        DeliveryView {
+            id: r.id,
+            event_id: r.event_id,
+            event: r.event,
+            session_id: r.session_id.map(SessionId),
+            endpoint: if r.owner_session.is_some() {
+                "session"
+            } else {
+                "global"
+            }
+            .into(),
+            status: r.status,
+            attempts: r.attempts,
+            next_attempt_at: r.next_attempt_at,
+            last_status: r.last_status,
+            last_error: r.last_error,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, e.event, e.session_id, d.owner_session, d.status,
+        d.attempts, d.next_attempt_at, d.last_status, d.last_error, d.created_at, d.updated_at, e.body
+    FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+    LEFT JOIN sessions s ON s.id = d.owner_session";
+
+/// Admins see every delivery; users the deliveries to their own sessions' endpoints.
+const VISIBLE: &str = "(? = 1 OR s.owner_id = ?)";
+
+async fn list_deliveries(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(f): Query<Filter>,
+) -> ApiResult<Json<Vec<DeliveryView>>> {
+    Ok(Json(
+        deliveries(&s, &caller, f.session, f.event, f.status, f.limit).await?,
+    ))
+}
+
+pub async fn deliveries(
+    state: &AppState,
+    caller: &Caller,
+    session: Option<String>,
+    event: Option<String>,
+    status: Option<String>,
+    limit: Option<i64>,
+) -> ApiResult<Vec<DeliveryView>> {
+    let limit = limit.unwrap_or(100).clamp(1, 500);
+    let rows = sqlx::query_as::<_, DeliveryRow>(sqlx::AssertSqlSafe(format!(
+        "{DELIVERY_SELECT} WHERE {VISIBLE} AND (? IS NULL OR e.session_id = ?) AND (? IS NULL OR e.event = ?)
+         AND (? IS NULL OR d.status = ?) ORDER BY d.created_at DESC, d.id LIMIT ?"
+    )))
+    .bind(caller.is_admin())
+    .bind(caller.id.as_str())
+    .bind(&session)
+    .bind(&session)
+    .bind(&event)
+    .bind(&event)
+    .bind(&status)
+    .bind(&status)
+    .bind(limit)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows.into_iter().map(Into::into).collect())
+}
+
+async fn find_delivery(state: &AppState, caller: &Caller, id: &str) -> ApiResult<DeliveryRow> {
+    sqlx::query_as::<_, DeliveryRow>(sqlx::AssertSqlSafe(format!(
+        "{DELIVERY_SELECT} WHERE {VISIBLE} AND d.id = ?"
+    )))
+    .bind(caller.is_admin())
+    .bind(caller.id.as_str())
+    .bind(id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(|| ApiError::not_found("No such delivery."))
+}
+
+async fn get_delivery(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DeliveryDetail>> {
+    Ok(Json(delivery(&s, &caller, &id).await?))
+}
+
+pub async fn delivery(s: &AppState, caller: &Caller, id: &str) -> ApiResult<DeliveryDetail> {
+    let row = find_delivery(s, caller, id).await?;
+    let attempts = sqlx::query_as::<
+        _,
+        (
+            i64,
+            String,
+            Option<i64>,
+            i64,
+            Option<String>,
+            Option<String>,
+        ),
+    >(
+        "SELECT at, trigger, status_code, latency_ms, response_excerpt, error FROM webhook_attempts
+         WHERE delivery_id = ? ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(&s.db)
+    .await?
+    .into_iter()
+    .map(
+        |(at, trigger, status_code, latency_ms, response_excerpt, error)| AttemptView {
+            at,
+            trigger,
+            status_code,
+            latency_ms,
+            response_excerpt,
+            error,
+        },
+    )
+    .collect();
+    let body = row.body.clone();
+    Ok(DeliveryDetail {
+        delivery: row.into(),
+        body,
+        attempts_log: attempts,
+    })
+}
+
+/// Sends a delivery again now (also one already delivered: "send again"), same event id.
+async fn retry_delivery(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Done>> {
+    retry(&s, &caller, &id).await?;
+    Ok(Json(Done::OK))
+}
+
+pub async fn retry(s: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+    find_delivery(s, caller, id).await?;
+    sqlx::query(
+        "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, manual = 1, updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(now_ms())
+    .bind(now_ms())
+    .bind(id)
+    .execute(&s.db)
+    .await?;
+    s.webhooks.wake.notify_one();
+    Ok(())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct TestRequest {
+    session_id: Option<SessionId>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestData {
+    session_id: Option<SessionId>,
+    message: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TestAnswer {
+    success: bool,
+    event_id: String,
+}
+
+/// `POST /api/webhooks/test {"sessionId"?}`: a `webhook.test` event to that session's endpoint,
+/// or to the global one (admin) when no session is named.
+async fn test_event(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(req): Json<TestRequest>,
+) -> ApiResult<Json<TestAnswer>> {
+    let event_id = send_test(&s, &caller, req.session_id).await?;
+    Ok(Json(TestAnswer {
+        success: true,
+        event_id,
+    }))
+}
+
+/// Queues a `webhook.test` event; answers its id.
+pub async fn send_test(
+    s: &AppState,
+    caller: &Caller,
+    session: Option<SessionId>,
+) -> ApiResult<String> {
+    let session = match session {
+        Some(id) => Some(owned_session(s, caller, id.0).await?),
+        None => {
+            caller.require_admin()?;
+            None
+        }
+    };
+    let endpoint: Option<(String,)> =
+        sqlx::query_as("SELECT id FROM webhook_endpoints WHERE session_id IS ?")
+            .bind(session.as_ref().map(SessionId::as_str))
+            .fetch_optional(&s.db)
+            .await?;
+    let Some((endpoint_id,)) = endpoint else {
+        return Err(ApiError::invalid(
+            "No webhook is configured here yet: save a URL first.",
+        ));
+    };
+    let data = TestData {
+        session_id: session.clone(),
+        message: "This is a test event from Kabar.",
+    };
+    let mut tx = crate::db::begin_write(&s.db).await?;
+    let event_id =
+        super::insert_event(&mut tx, session.as_ref(), event::WEBHOOK_TEST, &data).await?;
+    super::insert_delivery(
+        &mut tx,
+        &event_id,
+        &endpoint_id,
+        session.as_ref().map(SessionId::as_str),
+    )
+    .await?;
+    tx.commit().await?;
+    s.webhooks.wake.notify_one();
+    Ok(event_id)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(super::mask(""), "");
+        assert_eq!(super::mask("abc"), "••••");
+        assert_eq!(super::mask("supersecret"), "su••••et");
+    }
+}
