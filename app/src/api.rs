@@ -1,6 +1,8 @@
 //! Server functions: the dashboard's calls. Each is a thin pass-through to the [`Backend`]
 //! (crate::backend::Backend), which authenticates the request and runs the same service the
 //! REST API runs. They live under `/fn/…` so that `/api/…` stays the documented REST API.
+//! Functions whose arguments are structs take JSON (`input = Json`): the default form encoding
+//! cannot express empty lists, nor an absent option apart from an empty one.
 
 use crate::model::*;
 use leptos::prelude::*;
@@ -65,7 +67,7 @@ pub async fn create_user(
     crate::backend::respond(b.create_user(&req, new).await)
 }
 
-#[server(prefix = "/fn", endpoint = "update_user")]
+#[server(prefix = "/fn", endpoint = "update_user", input = server_fn::codec::Json)]
 pub async fn update_user(id: UserId, patch: UserPatch) -> Result<UserView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.update_user(&req, id, patch).await)
@@ -112,7 +114,7 @@ pub async fn get_settings() -> Result<Settings, ErrorBody> {
     crate::backend::respond(b.settings(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "update_settings")]
+#[server(prefix = "/fn", endpoint = "update_settings", input = server_fn::codec::Json)]
 pub async fn update_settings(patch: SettingsPatch) -> Result<Settings, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.update_settings(&req, patch).await)
@@ -163,7 +165,7 @@ pub async fn session_webhook(id: SessionId) -> Result<Option<WebhookView>, Error
     crate::backend::respond(b.session_webhook(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "save_session_webhook")]
+#[server(prefix = "/fn", endpoint = "save_session_webhook", input = server_fn::codec::Json)]
 pub async fn save_session_webhook(
     id: SessionId,
     cfg: WebhookConfig,
@@ -178,7 +180,7 @@ pub async fn remove_session_webhook(id: SessionId) -> Result<(), ErrorBody> {
     crate::backend::respond(b.remove_session_webhook(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "deliveries")]
+#[server(prefix = "/fn", endpoint = "deliveries", input = server_fn::codec::Json)]
 pub async fn list_deliveries(filter: DeliveryFilter) -> Result<Vec<DeliveryView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.deliveries(&req, filter).await)
@@ -202,4 +204,10 @@ pub async fn test_webhook(session: String) -> Result<String, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let session = (!session.is_empty()).then_some(SessionId(session));
     crate::backend::respond(b.test_webhook(&req, session).await)
+}
+
+#[server(prefix = "/fn", endpoint = "webhooks_overview")]
+pub async fn get_webhooks_overview() -> Result<WebhooksOverview, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.webhooks_overview(&req).await)
 }

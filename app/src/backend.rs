@@ -41,6 +41,7 @@ pub trait Backend: Send + Sync + 'static {
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
     async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
 
+    async fn webhooks_overview(&self, req: &Parts) -> Result<WebhooksOverview, ErrorBody>;
     async fn session_webhook(
         &self,
         req: &Parts,

@@ -444,3 +444,14 @@ pub struct DeliveryFilter {
     #[serde(default)]
     pub status: Option<String>,
 }
+
+/// Everything the Webhooks page shows above the log, in one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebhooksOverview {
+    /// Whether the caller may see and set the global webhook.
+    pub admin: bool,
+    pub global: Option<WebhookView>,
+    /// The caller's sessions (all of them for an admin) with their endpoints.
+    pub sessions: Vec<(SessionView, Option<WebhookView>)>,
+}

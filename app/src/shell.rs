@@ -72,11 +72,14 @@ fn SignedIn() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
             {move || Suspend::new(async move {
-                let banner = info.await.ok().filter(|i| i.engine == "simulator").map(|_| view! {
-                    <div class="banner warn" role="status">
+                // Always an element (hidden when not needed): an Option followed by siblings
+                // renders differently on the server and in the browser.
+                let simulator = info.await.ok().is_some_and(|i| i.engine == "simulator");
+                let banner = view! {
+                    <div class="banner warn" role="status" hidden=!simulator>
                         "Simulator engine: no real WhatsApp connection. Messages go nowhere."
                     </div>
-                });
+                };
                 match me.await {
                     Ok(Some(me)) => view! {
                         {banner}

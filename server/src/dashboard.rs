@@ -194,6 +194,25 @@ impl Backend for DashboardBackend {
         Ok(sessions::store::delete(&self.0, &self.caller(req).await?, &id).await?)
     }
 
+    async fn webhooks_overview(&self, req: &Parts) -> Result<WebhooksOverview, ErrorBody> {
+        let caller = self.caller(req).await?;
+        let global = if caller.is_admin() {
+            webhooks::api::load_endpoint(&self.0, None).await?
+        } else {
+            None
+        };
+        let mut list = Vec::new();
+        for s in sessions::store::list(&self.0, &caller).await? {
+            let hook = webhooks::api::load_endpoint(&self.0, Some(&s.id)).await?;
+            list.push((s, hook));
+        }
+        Ok(WebhooksOverview {
+            admin: caller.is_admin(),
+            global,
+            sessions: list,
+        })
+    }
+
     async fn session_webhook(
         &self,
         req: &Parts,

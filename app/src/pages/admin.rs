@@ -35,15 +35,10 @@ pub fn KeysPage() -> impl IntoView {
         }>
             <label>"Name" <input name="name" required placeholder="e.g. shop backend" bind:value=name/></label>
             <label>"Owner"
-                <select name="owner" on:change:target=move |ev| owner.set(ev.target().value())>
-                    <option value="">"Me"</option>
-                    <Suspense>
-                        {move || Suspend::new(async move {
-                            users.await.unwrap_or_default().into_iter().map(|u| view! {
-                                <option value=u.id.0.clone()>{u.username}</option>
-                            }).collect_view()
-                        })}
-                    </Suspense>
+                // The options go in as HTML: markers for a dynamic list inside <select> are
+                // dropped or moved by Chromium's parser, which breaks hydration.
+                <select name="owner" on:change:target=move |ev| owner.set(ev.target().value())
+                    inner_html=move || owner_options(users.get().and_then(Result::ok).unwrap_or_default())>
                 </select>
             </label>
             <label>"Session (optional)" <input name="session" placeholder="any session" bind:value=session/></label>
@@ -94,6 +89,25 @@ pub fn KeysPage() -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+/// `<option>`s for the owner picker: "Me" first, then every user, HTML-escaped.
+fn owner_options(users: Vec<UserView>) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut html = String::from(r#"<option value="">Me</option>"#);
+    for u in users {
+        html.push_str(&format!(
+            r#"<option value="{}">{}</option>"#,
+            escape(&u.id.0),
+            escape(&u.username)
+        ));
+    }
+    html
 }
 
 #[component]
@@ -221,5 +235,26 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_options_are_escaped() {
+        let u = UserView {
+            id: UserId("a\"b".into()),
+            username: "<script>&".into(),
+            role: Role::User,
+            disabled: false,
+            created_at: 0,
+        };
+        let html = owner_options(vec![u]);
+        assert_eq!(
+            html,
+            r#"<option value="">Me</option><option value="a&quot;b">&lt;script&gt;&amp;</option>"#
+        );
     }
 }

@@ -9,9 +9,10 @@ use leptos_meta::Title;
 
 #[component]
 pub fn WebhooksPage() -> impl IntoView {
-    let me = Resource::new(|| (), |_| get_me());
-    let sessions = Resource::new(|| (), |_| list_sessions());
+    // Every resource lives here, at the top: resources created inside a Suspend's children do
+    // not hydrate. The forms below only hold actions and bump `changed` to refetch.
     let changed = RwSignal::new(0u32);
+    let overview = Resource::new(move || changed.get(), |_| get_webhooks_overview());
     view! {
         <Title text="Webhooks"/>
         <h1>"Webhooks"</h1>
@@ -19,21 +20,30 @@ pub fn WebhooksPage() -> impl IntoView {
             "Kabar POSTs every event as JSON, signed with your secret (" <code>"X-Signature"</code>
             ", and Standard Webhooks headers). Failed deliveries are retried for over a day."
         </p>
-        <Suspense>
+        <Transition fallback=|| view! { <p class="loading">"Loading webhooks…"</p> }>
             {move || Suspend::new(async move {
-                let admin = matches!(me.await, Ok(Some(Me { role: Role::Admin, .. })));
-                admin.then(|| view! { <GlobalWebhook changed/> })
+                // Always one element (never an Option), so server and browser agree on markers.
+                let o = match overview.await {
+                    Ok(o) => o,
+                    Err(err) => return view! { <div><ErrorBox err/></div> }.into_any(),
+                };
+                let global = if o.admin {
+                    view! { <GlobalWebhook current=o.global changed/> }.into_any()
+                } else {
+                    view! { <span hidden></span> }.into_any()
+                };
+                let sessions = if o.sessions.is_empty() {
+                    view! { <p class="card empty">"Add a session first: each session can have its own webhook."</p> }.into_any()
+                } else {
+                    o.sessions
+                        .into_iter()
+                        .map(|(session, current)| view! { <SessionWebhook session current changed/> })
+                        .collect_view()
+                        .into_any()
+                };
+                view! { <div>{global}{sessions}</div> }.into_any()
             })}
-        </Suspense>
-        <Suspense fallback=|| view! { <p class="loading">"Loading sessions…"</p> }>
-            {move || Suspend::new(async move {
-                let list = sessions.await.unwrap_or_default();
-                if list.is_empty() {
-                    return view! { <p class="card empty">"Add a session first: each session can have its own webhook."</p> }.into_any();
-                }
-                list.into_iter().map(|s| view! { <SessionWebhook session=s changed/> }).collect_view().into_any()
-            })}
-        </Suspense>
+        </Transition>
         <DeliveryLog changed/>
     }
 }
@@ -88,12 +98,12 @@ fn EndpointForm(
             <button type="submit" class="primary">"Save"</button>
             <button type="button" on:click=move |_| on_test.run(())>"Send test event"</button>
         </form>
-        {status.map(|s| view! { <p class="muted">{s}</p> })}
+        <p class="muted">{status.unwrap_or_default()}</p>
     }
 }
 
 #[component]
-fn GlobalWebhook(changed: RwSignal<u32>) -> impl IntoView {
+fn GlobalWebhook(current: Option<WebhookView>, changed: RwSignal<u32>) -> impl IntoView {
     let save = Action::new(|cfg: &WebhookConfig| {
         update_settings(SettingsPatch {
             webhook: Some(Some(cfg.clone())),
@@ -101,9 +111,8 @@ fn GlobalWebhook(changed: RwSignal<u32>) -> impl IntoView {
         })
     });
     let test = Action::new(|_: &()| test_webhook(String::new()));
-    let settings = Resource::new(move || save.version().get(), |_| get_settings());
     Effect::new(move |_| {
-        if test.value().get().is_some() || save.value().get().is_some() {
+        if matches!(save.value().get(), Some(Ok(_))) || matches!(test.value().get(), Some(Ok(_))) {
             changed.update(|n| *n += 1);
         }
     });
@@ -111,12 +120,8 @@ fn GlobalWebhook(changed: RwSignal<u32>) -> impl IntoView {
         <section class="card">
             <h2>"Global webhook"</h2>
             <p class="muted">"Gets the events of every session on this server (administrators only)."</p>
-            <Transition>
-                {move || Suspend::new(async move {
-                    let current = settings.await.ok().and_then(|s| s.webhook);
-                    view! { <EndpointForm current on_save=move |c| { save.dispatch(c); } on_test=move |_| { test.dispatch(()); } testid="global-webhook".to_string()/> }
-                })}
-            </Transition>
+            <EndpointForm current testid="global-webhook".to_string()
+                on_save=move |c| { save.dispatch(c); } on_test=move |_| { test.dispatch(()); }/>
             <ActionError action=save/>
             <ActionError action=test/>
         </section>
@@ -124,40 +129,27 @@ fn GlobalWebhook(changed: RwSignal<u32>) -> impl IntoView {
 }
 
 #[component]
-fn SessionWebhook(session: SessionView, changed: RwSignal<u32>) -> impl IntoView {
-    let id = session.id.clone();
+fn SessionWebhook(
+    session: SessionView,
+    current: Option<WebhookView>,
+    changed: RwSignal<u32>,
+) -> impl IntoView {
     let save = Action::new(|(id, cfg): &(SessionId, WebhookConfig)| {
         save_session_webhook(id.clone(), cfg.clone())
     });
     let test = Action::new(|id: &SessionId| test_webhook(id.0.clone()));
-    let current = Resource::new(move || save.version().get(), {
-        let id = id.clone();
-        move |_| session_webhook(id.clone())
-    });
     Effect::new(move |_| {
-        if test.value().get().is_some() || save.value().get().is_some() {
+        if matches!(save.value().get(), Some(Ok(_))) || matches!(test.value().get(), Some(Ok(_))) {
             changed.update(|n| *n += 1);
         }
     });
-    let testid = format!("webhook-{}", session.id);
+    let (id1, id2) = (session.id.clone(), session.id.clone());
     view! {
         <section class="card">
             <h2>{session.name.clone()} " " <span class="muted small">{session.phone_number.clone().unwrap_or_default()}</span></h2>
-            <Transition>
-                {move || {
-                    let (id1, id2, testid) = (id.clone(), id.clone(), testid.clone());
-                    Suspend::new(async move {
-                        match current.await {
-                            Err(err) => view! { <ErrorBox err/> }.into_any(),
-                            Ok(current) => view! {
-                                <EndpointForm current testid
-                                    on_save=move |c| { save.dispatch((id1.clone(), c)); }
-                                    on_test=move |_| { test.dispatch(id2.clone()); }/>
-                            }.into_any(),
-                        }
-                    })
-                }}
-            </Transition>
+            <EndpointForm current testid=format!("webhook-{}", session.id)
+                on_save=move |c| { save.dispatch((id1.clone(), c)); }
+                on_test=move |_| { test.dispatch(id2.clone()); }/>
             <ActionError action=save/>
             <ActionError action=test/>
         </section>
@@ -197,7 +189,12 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 <label>"Event"
                     <select on:change:target=move |ev| event.set(ev.target().value())>
                         <option value="">"any"</option>
-                        {event::ALL.iter().map(|e| view! { <option value=*e>{*e}</option> }).collect_view()}
+                        <option value="message.in">"message.in"</option>
+                        <option value="message.out">"message.out"</option>
+                        <option value="interaction.button">"interaction.button"</option>
+                        <option value="interaction.list">"interaction.list"</option>
+                        <option value="connection.update">"connection.update"</option>
+                        <option value="webhook.test">"webhook.test"</option>
                     </select>
                 </label>
                 <label>"Status"

@@ -102,12 +102,9 @@ async fn server_functions_check_auth_like_the_rest_api() {
     let (s, b) = call(form(&admin, ListUsers::PATH, "")).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b.as_array().expect("users").len(), 2);
-    let (s, b) = call(form(
-        &user,
-        UpdateSettings::PATH,
-        "patch[allowRegistration]=false",
-    ))
-    .await;
+    // Struct arguments travel as JSON.
+    let body = json!({"patch": {"allowRegistration": false}});
+    let (s, b) = call(user.post(app.url(UpdateSettings::PATH)).json(&body)).await;
     assert_error(s, &b, 403, "FORBIDDEN");
     let (_, settings) = call(admin.get(app.url("/api/settings"))).await;
     assert_eq!(settings["allowRegistration"], true, "unchanged");
