@@ -211,3 +211,39 @@ pub async fn get_webhooks_overview() -> Result<WebhooksOverview, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.webhooks_overview(&req).await)
 }
+
+#[server(prefix = "/fn", endpoint = "auto_reply")]
+pub async fn get_auto_reply() -> Result<AutoReplySwitch, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.auto_reply(&req).await)
+}
+
+#[server(prefix = "/fn", endpoint = "set_auto_reply")]
+pub async fn set_auto_reply(enabled: bool) -> Result<AutoReplySwitch, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.set_auto_reply(&req, enabled).await)
+}
+
+#[server(prefix = "/fn", endpoint = "rules")]
+pub async fn list_rules() -> Result<Vec<RuleView>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.rules(&req).await)
+}
+
+#[server(prefix = "/fn", endpoint = "create_rule", input = server_fn::codec::Json)]
+pub async fn create_rule(input: RuleInput) -> Result<RuleView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.create_rule(&req, input).await)
+}
+
+#[server(prefix = "/fn", endpoint = "update_rule", input = server_fn::codec::Json)]
+pub async fn update_rule(id: String, input: RuleInput) -> Result<RuleView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.update_rule(&req, id, input).await)
+}
+
+#[server(prefix = "/fn", endpoint = "delete_rule")]
+pub async fn delete_rule(id: String) -> Result<(), ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.delete_rule(&req, id).await)
+}

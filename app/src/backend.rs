@@ -41,6 +41,22 @@ pub trait Backend: Send + Sync + 'static {
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
     async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
 
+    async fn auto_reply(&self, req: &Parts) -> Result<AutoReplySwitch, ErrorBody>;
+    async fn set_auto_reply(
+        &self,
+        req: &Parts,
+        enabled: bool,
+    ) -> Result<AutoReplySwitch, ErrorBody>;
+    async fn rules(&self, req: &Parts) -> Result<Vec<RuleView>, ErrorBody>;
+    async fn create_rule(&self, req: &Parts, input: RuleInput) -> Result<RuleView, ErrorBody>;
+    async fn update_rule(
+        &self,
+        req: &Parts,
+        id: String,
+        input: RuleInput,
+    ) -> Result<RuleView, ErrorBody>;
+    async fn delete_rule(&self, req: &Parts, id: String) -> Result<(), ErrorBody>;
+
     async fn webhooks_overview(&self, req: &Parts) -> Result<WebhooksOverview, ErrorBody>;
     async fn session_webhook(
         &self,

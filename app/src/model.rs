@@ -455,3 +455,104 @@ pub struct WebhooksOverview {
     /// The caller's sessions (all of them for an admin) with their endpoints.
     pub sessions: Vec<(SessionView, Option<WebhookView>)>,
 }
+
+/// How a rule's keyword is compared with a message (case-insensitive, trimmed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchMode {
+    /// The whole message equals the keyword.
+    Exact,
+    /// The keyword appears anywhere in the message.
+    Contains,
+    /// The message begins with the keyword.
+    StartsWith,
+    /// The keyword appears as a whole word (or words): "harga" matches "berapa harga?" but
+    /// not "hargai".
+    Word,
+}
+
+impl MatchMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchMode::Exact => "exact",
+            MatchMode::Contains => "contains",
+            MatchMode::StartsWith => "starts_with",
+            MatchMode::Word => "word",
+        }
+    }
+
+    /// Whether `text` matches `keyword` under this mode. Both must already be folded
+    /// ([`fold`]). Shared by the server's auto-reply and the dashboard's "try a message" box.
+    pub fn matches(self, keyword: &str, text: &str) -> bool {
+        if keyword.is_empty() {
+            return false;
+        }
+        match self {
+            MatchMode::Exact => text == keyword,
+            MatchMode::Contains => text.contains(keyword),
+            MatchMode::StartsWith => text.starts_with(keyword),
+            MatchMode::Word => text.match_indices(keyword).any(|(i, _)| {
+                let before = text[..i].chars().next_back();
+                let after = text[i + keyword.len()..].chars().next();
+                !before.is_some_and(char::is_alphanumeric)
+                    && !after.is_some_and(char::is_alphanumeric)
+            }),
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<MatchMode> {
+        match s {
+            "exact" => Some(MatchMode::Exact),
+            "contains" => Some(MatchMode::Contains),
+            "starts_with" => Some(MatchMode::StartsWith),
+            "word" => Some(MatchMode::Word),
+            _ => None,
+        }
+    }
+}
+
+/// Trimmed and lower-cased (Unicode-aware: "Ü" → "ü"): how keywords and messages compare.
+pub fn fold(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+/// The auto-reply switch (`GET|PUT /api/auto-reply`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutoReplySwitch {
+    pub enabled: bool,
+}
+
+/// A rule as stored and listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleView {
+    pub id: String,
+    pub user_id: UserId,
+    pub position: i64,
+    pub keyword: String,
+    #[serde(rename = "match")]
+    pub match_mode: MatchMode,
+    pub reply: String,
+    pub enabled: bool,
+    pub allow_groups: bool,
+}
+
+/// `POST /api/auto-reply/rules`, and `PUT /api/auto-reply/rules/{id}` (where every field is
+/// optional and only the given ones change; `position` moves the rule).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleInput {
+    #[serde(default)]
+    pub keyword: Option<String>,
+    #[serde(default, rename = "match")]
+    pub match_mode: Option<MatchMode>,
+    #[serde(default)]
+    pub reply: Option<String>,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub allow_groups: Option<bool>,
+    #[serde(default)]
+    pub position: Option<i64>,
+}

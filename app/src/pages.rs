@@ -2,14 +2,14 @@
 
 mod account;
 mod admin;
+mod autoreply;
 mod common;
-mod placeholder;
 mod sessions;
 mod webhooks;
 
 pub use account::{LoginPage, RegisterPage};
 pub use admin::{KeysPage, SettingsPage, UsersPage};
+pub use autoreply::AutoReplyPage;
 pub use common::{ErrorBox, NotFound};
-pub use placeholder::AutoReplyPage;
 pub use sessions::{SessionPage, SessionsPage, StatusBadge};
 pub use webhooks::WebhooksPage;

@@ -86,6 +86,10 @@ pub struct Config {
     #[arg(long, env = "KABAR_WEBHOOK_CONCURRENCY", default_value_t = 16)]
     pub webhook_concurrency: usize,
 
+    /// Seconds before the same auto-reply rule answers the same contact again.
+    #[arg(long, env = "KABAR_AUTO_REPLY_COOLDOWN_SECS", default_value_t = 5)]
+    pub auto_reply_cooldown_secs: u64,
+
     /// Simulator only: how long the first pairing code lasts, in milliseconds.
     #[arg(long, env = "KABAR_SIMULATOR_FIRST_QR_MS", default_value_t = 60_000)]
     pub simulator_first_qr_ms: u64,
@@ -151,6 +155,7 @@ impl Config {
         c.webhook_timeout_secs = 15;
         c.webhook_retry_schedule = crate::webhooks::retry::DEFAULT_SCHEDULE.into();
         c.webhook_concurrency = 16;
+        c.auto_reply_cooldown_secs = 5;
         c
     }
 

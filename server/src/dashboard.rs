@@ -4,6 +4,7 @@
 
 use crate::{
     auth::{self, extract::authenticate},
+    autoreply,
     error::ApiError,
     keys, sessions, settings,
     state::AppState,
@@ -192,6 +193,39 @@ impl Backend for DashboardBackend {
 
     async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody> {
         Ok(sessions::store::delete(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn auto_reply(&self, req: &Parts) -> Result<AutoReplySwitch, ErrorBody> {
+        Ok(autoreply::get_switch(&self.0, &self.caller(req).await?).await?)
+    }
+
+    async fn set_auto_reply(
+        &self,
+        req: &Parts,
+        enabled: bool,
+    ) -> Result<AutoReplySwitch, ErrorBody> {
+        Ok(autoreply::set_switch(&self.0, &self.caller(req).await?, enabled).await?)
+    }
+
+    async fn rules(&self, req: &Parts) -> Result<Vec<RuleView>, ErrorBody> {
+        Ok(autoreply::list(&self.0, &self.caller(req).await?, false).await?)
+    }
+
+    async fn create_rule(&self, req: &Parts, input: RuleInput) -> Result<RuleView, ErrorBody> {
+        Ok(autoreply::create(&self.0, &self.caller(req).await?, input).await?)
+    }
+
+    async fn update_rule(
+        &self,
+        req: &Parts,
+        id: String,
+        input: RuleInput,
+    ) -> Result<RuleView, ErrorBody> {
+        Ok(autoreply::update(&self.0, &self.caller(req).await?, &id, input).await?)
+    }
+
+    async fn delete_rule(&self, req: &Parts, id: String) -> Result<(), ErrorBody> {
+        Ok(autoreply::delete(&self.0, &self.caller(req).await?, &id).await?)
     }
 
     async fn webhooks_overview(&self, req: &Parts) -> Result<WebhooksOverview, ErrorBody> {

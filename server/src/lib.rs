@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+pub mod autoreply;
 pub mod config;
 pub mod dashboard;
 pub mod db;
@@ -73,6 +74,9 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         send_limits,
         contacts: Default::default(),
         webhooks,
+        auto_reply: autoreply::AutoReply::new(std::time::Duration::from_secs(
+            config.auto_reply_cooldown_secs,
+        )),
         config,
         tokens,
         login_limits: Default::default(),
@@ -95,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::router())
         .merge(sessions::store::router())
         .merge(webhooks::api::router())
+        .merge(autoreply::router())
         .merge(simulator)
         .merge(auth::router())
         .merge(users::router())

@@ -82,11 +82,35 @@ pub async fn send_text(
     ensure_connected(session)?;
     state.send_limits.check(&session.id)?;
     state.contacts.ensure_exists(session, &to).await?;
+    let message_id = deliver_text(state, session, &to, &req.message, quoted, Source::Api).await?;
+    Ok(SendMessageResponse {
+        success: true,
+        message_id,
+        to: to.display().to_string(),
+        message: req.message,
+    })
+}
+
+/// Sends a text through the engine, then records it and its `message.out` event in one
+/// transaction. Answers the message id. Callers have checked the request; auto-replies skip
+/// the contact check (the contact just wrote) but not the session's rate limit.
+pub async fn deliver_text(
+    state: &AppState,
+    session: &SessionHandle,
+    to: &Chat,
+    text: &str,
+    quoted: Option<Quoted>,
+    source: Source,
+) -> ApiResult<String> {
+    if source != Source::Api {
+        ensure_connected(session)?;
+        state.send_limits.check(&session.id)?;
+    }
     let sent = session
         .conn
         .send(Outgoing {
             to: to.clone(),
-            text: req.message.clone(),
+            text: text.to_string(),
             quoted: quoted.clone(),
         })
         .await
@@ -98,11 +122,11 @@ pub async fn send_text(
             id: &sent.id,
             session: &session.id,
             direction: Direction::Out,
-            chat: &to,
+            chat: to,
             sender: None,
             kind: "text",
-            body: &req.message,
-            source: Some(Source::Api),
+            body: text,
+            source: Some(source),
             quoted_id: quoted.as_ref().map(|q| q.id.as_str()),
             timestamp_ms: sent.timestamp_ms,
         },
@@ -113,19 +137,14 @@ pub async fn send_text(
         message_id: sent.id.clone(),
         to: to.display().to_string(),
         kind: "text".into(),
-        message: req.message.clone(),
-        source: Source::Api.as_str().into(),
+        message: text.to_string(),
+        source: source.as_str().into(),
         timestamp: sent.timestamp_ms,
     };
     webhooks::enqueue(&mut tx, Some(&session.id), event::MESSAGE_OUT, &data).await?;
     tx.commit().await?;
     state.webhooks.wake.notify_one();
-    Ok(SendMessageResponse {
-        success: true,
-        message_id: sent.id,
-        to: to.display().to_string(),
-        message: req.message,
-    })
+    Ok(sent.id)
 }
 
 /// The quote for `reply_to_id`: from the record when known (so the phone shows the quoted

@@ -4,7 +4,7 @@
 
 use crate::{
     auth::extract::Caller,
-    engine::simulator::{SentRecord, SimError, Simulator},
+    engine::simulator::{SentRecord, SimError, SimMessage, Simulator},
     error::{ApiError, ApiResult},
     json::Json,
     phone::{self, Chat},
@@ -49,6 +49,9 @@ struct Incoming {
     /// For a group `from`: who wrote it.
     #[serde(default)]
     participant: Option<String>,
+    /// Typed on the linked phone itself (to `from`): reported as `message.out`, source `device`.
+    #[serde(default)]
+    from_me: bool,
 }
 
 #[derive(Serialize)]
@@ -139,16 +142,15 @@ async fn incoming(
             ));
         }
     };
-    let message_id = sim
-        .incoming(
-            &id,
-            from,
-            sender,
-            body.message,
-            body.push_name,
-            body.quoted_message_id,
-        )
-        .map_err(sim_error)?;
+    let msg = SimMessage {
+        from,
+        sender,
+        text: body.message,
+        push_name: body.push_name,
+        quoted_id: body.quoted_message_id,
+        from_me: body.from_me,
+    };
+    let message_id = sim.incoming(&id, msg).map_err(sim_error)?;
     Ok(Json(Created { message_id }))
 }
 

@@ -3,6 +3,7 @@
 use crate::{
     auth::limits::LoginLimits,
     auth::token::TokenKeys,
+    autoreply::AutoReply,
     config::Config,
     db::Db,
     engine::simulator::Simulator,
@@ -40,6 +41,8 @@ pub struct App {
     pub contacts: ContactCache,
     /// The webhook dispatcher's clients, schedule and wake-up signal.
     pub webhooks: Webhooks,
+    /// Auto-reply rules per user (cached) and their cooldowns.
+    pub auto_reply: AutoReply,
     /// Where the dashboard's bundle is and what it is called.
     pub leptos: LeptosOptions,
     /// Cancelled when the server begins to shut down; background loops watch it.

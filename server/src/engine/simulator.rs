@@ -59,6 +59,20 @@ struct Device {
     push_name: String,
 }
 
+/// A message the simulated phone side produces (`POST /simulator/sessions/{id}/incoming`).
+#[derive(Debug, Clone)]
+pub struct SimMessage {
+    /// The chat: the contact, or a group.
+    pub from: Chat,
+    /// Who wrote it (digits).
+    pub sender: String,
+    pub text: String,
+    pub push_name: Option<String>,
+    pub quoted_id: Option<String>,
+    /// Typed on the linked phone to `from`, rather than received from it.
+    pub from_me: bool,
+}
+
 /// Why a control call cannot be carried out (answered as 409 by the control API).
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -155,16 +169,9 @@ impl Simulator {
         Ok(())
     }
 
-    /// A contact writes to the session; answers the new message's id.
-    pub fn incoming(
-        &self,
-        id: &SessionId,
-        from: Chat,
-        sender: String,
-        text: String,
-        push_name: Option<String>,
-        quoted_id: Option<String>,
-    ) -> Result<String, SimError> {
+    /// A contact writes to the session (or, `from_me`, the phone's owner writes to the contact
+    /// from the phone); answers the new message's id.
+    pub fn incoming(&self, id: &SessionId, msg: SimMessage) -> Result<String, SimError> {
         let s = self.session(id)?;
         if !matches!(
             *s.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))?,
@@ -175,13 +182,13 @@ impl Simulator {
         let message_id = super::new_message_id();
         let _ = s.events.send(EngineEvent::Message(Inbound {
             id: message_id.clone(),
-            chat: from,
-            sender,
-            push_name,
-            from_me: false,
+            chat: msg.from,
+            sender: msg.sender,
+            push_name: msg.push_name,
+            from_me: msg.from_me,
             kind: MessageKind::Text,
-            text,
-            quoted_id,
+            text: msg.text,
+            quoted_id: msg.quoted_id,
             timestamp_ms: now_ms(),
         }));
         Ok(message_id)

@@ -86,7 +86,16 @@ async fn on_event(
             });
             super::store::save_logged_out(state, id).await?;
         }
-        EngineEvent::Message(m) => record_inbound(state, handle, &m).await?,
+        EngineEvent::Message(m) => {
+            record_inbound(state, handle, &m).await?;
+            // Off the task: the reply waits on WhatsApp, the next events should not.
+            let (state, handle) = (state.clone(), handle.clone());
+            tokio::spawn(async move {
+                if let Err(e) = crate::autoreply::on_inbound(&state, &handle, &m).await {
+                    tracing::warn!(session = %handle.id, error = %e, "auto-reply not sent");
+                }
+            });
+        }
     }
     if !is_message {
         connection_update(state, handle, before, snapshot).await?;

@@ -2,6 +2,7 @@
 //! HTTP. Helpers live here; each file covers one feature.
 
 mod accounts;
+mod autoreply;
 mod dashboard;
 mod errors;
 mod keys;

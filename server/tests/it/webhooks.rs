@@ -645,3 +645,29 @@ async fn nothing_is_lost_when_the_server_is_killed() {
     child.kill().expect("kill");
     child.wait().expect("reaped");
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let app = TestApp::start_with(fast_retries).await;
+    let rx = Receiver::start().await;
+    let target: &'static str = Box::leak(rx.url.clone().into_boxed_str());
+    rx.script((0..4).map(|_| Reply::WithHeader(302, "location", target)));
+    let (admin, _) = app.register("admin").await;
+    let id = app.connected_session(&admin, "6281111111111").await;
+    app.set_webhook(&admin, &id, &rx.url, SECRET).await;
+    app.incoming(&admin, &id, "6281234567890", "go elsewhere")
+        .await;
+    let failed = wait_delivery_status(&app, &admin, "failed").await;
+    assert_eq!(
+        (
+            failed[0]["attempts"].as_i64(),
+            failed[0]["lastStatus"].as_i64()
+        ),
+        (Some(4), Some(302))
+    );
+    assert_eq!(
+        rx.hits().len(),
+        4,
+        "one request per attempt: the Location was never followed"
+    );
+}

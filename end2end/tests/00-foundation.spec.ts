@@ -1,3 +1,4 @@
+// Runs first (files run in name order, one worker): it registers the first account, the admin.
 // The foundation in a browser: the first account is the admin, sees the admin navigation,
 // creates an API key and sees its secret exactly once; a second account sees none of that.
 import { test, expect } from '@playwright/test';

@@ -1,0 +1,139 @@
+//! Auto-reply: the switch, the ordered rules (add, enable/disable, move, delete) and a box to
+//! try a message against the rules, matched in the browser by the same code the server runs
+//! (`MatchMode::matches`).
+
+use super::common::{ActionError, ErrorBox};
+use crate::api::*;
+use crate::model::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn AutoReplyPage() -> impl IntoView {
+    let toggle = Action::new(|on: &bool| set_auto_reply(*on));
+    let create = Action::new(|input: &RuleInput| create_rule(input.clone()));
+    let update =
+        Action::new(|(id, input): &(String, RuleInput)| update_rule(id.clone(), input.clone()));
+    let remove = Action::new(|id: &String| delete_rule(id.clone()));
+    let switch = Resource::new(move || toggle.version().get(), |_| get_auto_reply());
+    let rules = Resource::new(
+        move || {
+            (
+                create.version().get(),
+                update.version().get(),
+                remove.version().get(),
+            )
+        },
+        |_| list_rules(),
+    );
+    let keyword = RwSignal::new(String::new());
+    let mode = RwSignal::new(MatchMode::Contains);
+    let reply = RwSignal::new(String::new());
+    let groups = RwSignal::new(false);
+    let probe = RwSignal::new(String::new());
+
+    view! {
+        <Title text="Auto-reply"/>
+        <h1>"Auto-reply"</h1>
+        <Transition>
+            {move || Suspend::new(async move {
+                let on = switch.await.map(|s| s.enabled).unwrap_or(false);
+                view! {
+                    <label class="check card">
+                        <input type="checkbox" name="autoReply" prop:checked=on
+                            on:change:target=move |ev| { toggle.dispatch(ev.target().checked()); }/>
+                        "Answer incoming messages with the rules below, on all my sessions"
+                    </label>
+                }
+            })}
+        </Transition>
+        <ActionError action=toggle/>
+        <form class="card row-form" on:submit=move |ev| {
+            ev.prevent_default();
+            create.dispatch(RuleInput {
+                keyword: Some(keyword.get()),
+                match_mode: Some(mode.get()),
+                reply: Some(reply.get()),
+                enabled: Some(true),
+                allow_groups: Some(groups.get()),
+                position: None,
+            });
+        }>
+            <label>"Keyword" <input name="keyword" required bind:value=keyword/></label>
+            <label>"Match"
+                <select name="match" on:change:target=move |ev| {
+                    mode.set(MatchMode::parse(&ev.target().value()).unwrap_or(MatchMode::Contains))
+                }>
+                    <option value="contains" selected>"contains"</option>
+                    <option value="exact">"exact"</option>
+                    <option value="starts_with">"starts with"</option>
+                    <option value="word">"whole word"</option>
+                </select>
+            </label>
+            <label>"Reply" <input name="reply" required bind:value=reply/></label>
+            <label class="check"><input type="checkbox" bind:checked=groups/> "Also in groups"</label>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>"Add rule"</button>
+        </form>
+        <ActionError action=create/>
+        <ActionError action=update/>
+        <ActionError action=remove/>
+        <label class="card">"Try a message"
+            <input name="probe" placeholder="e.g. berapa harga?" bind:value=probe/>
+        </label>
+        <Transition fallback=|| view! { <p class="loading">"Loading rules…"</p> }>
+            {move || Suspend::new(async move {
+                let list = match rules.await {
+                    Ok(list) => list,
+                    Err(err) => return view! { <ErrorBox err/> }.into_any(),
+                };
+                if list.is_empty() {
+                    return view! { <p class="card empty">"No rules yet. Add one above."</p> }.into_any();
+                }
+                let count = list.len() as i64;
+                let probe_list = list.clone();
+                let answer = move || {
+                    let text = fold(&probe.get());
+                    if text.is_empty() {
+                        return String::new();
+                    }
+                    probe_list
+                        .iter()
+                        .find(|r| r.enabled && r.match_mode.matches(&fold(&r.keyword), &text))
+                        .map(|r| format!("Rule {} answers: {}", r.position + 1, r.reply))
+                        .unwrap_or_else(|| "No rule answers this message.".into())
+                };
+                view! {
+                    <p class="muted" data-testid="probe-result">{answer}</p>
+                    <div class="table-wrap"><table class="list" data-testid="rules">
+                        <thead><tr><th>"#"</th><th>"Keyword"</th><th>"Match"</th><th>"Reply"</th><th>"Groups"</th><th>"On"</th><th></th></tr></thead>
+                        <tbody>
+                            {list.into_iter().map(|r| {
+                                let (id1, id2, id3, id4) = (r.id.clone(), r.id.clone(), r.id.clone(), r.id.clone());
+                                let (pos, enabled) = (r.position, r.enabled);
+                                let move_to = |p: i64| RuleInput { position: Some(p), ..Default::default() };
+                                view! {
+                                    <tr class:disabled=!enabled>
+                                        <td>{pos + 1}</td>
+                                        <td>{r.keyword}</td>
+                                        <td>{r.match_mode.as_str()}</td>
+                                        <td>{r.reply}</td>
+                                        <td>{if r.allow_groups { "yes" } else { "no" }}</td>
+                                        <td><input type="checkbox" aria-label="enabled" prop:checked=enabled
+                                            on:change:target=move |ev| { update.dispatch((id1.clone(), RuleInput { enabled: Some(ev.target().checked()), ..Default::default() })); }/></td>
+                                        <td class="actions">
+                                            <button class="small" aria-label="move up" disabled={pos == 0}
+                                                on:click=move |_| { update.dispatch((id2.clone(), move_to(pos - 1))); }>"↑"</button>
+                                            <button class="small" aria-label="move down" disabled={pos + 1 >= count}
+                                                on:click=move |_| { update.dispatch((id3.clone(), move_to(pos + 1))); }>"↓"</button>
+                                            <button class="small danger" on:click=move |_| { remove.dispatch(id4.clone()); }>"Delete"</button>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table></div>
+                }.into_any()
+            })}
+        </Transition>
+    }
+}

@@ -1,0 +1,42 @@
+// Auto-reply in the browser: add a rule, try a message in the test box, switch it on, and see
+// the session answer a message a contact sends (through the simulator).
+import { test, expect } from '@playwright/test';
+import { hydrated, register, shot } from './helpers';
+
+test('a rule made in the dashboard answers an incoming message', async ({ page }) => {
+  await register(page, 'rules-owner');
+  const created = await page.request.post('/api/sessions', { data: { name: 'Toko Rules' } });
+  const { id } = await created.json();
+  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281111111111' } })).status()).toBe(200);
+
+  await page.goto('/auto-reply');
+  await hydrated(page);
+  await expect(page.getByText('No rules yet. Add one above.')).toBeVisible();
+  await page.getByLabel('Keyword').fill('harga');
+  await page.getByLabel('Match').selectOption('word');
+  await page.getByLabel('Reply', { exact: true }).fill('Harga mulai Rp 10.000');
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  await expect(page.getByTestId('rules')).toContainText('Harga mulai Rp 10.000');
+
+  await page.getByLabel('Try a message').fill('Berapa HARGA kopi?');
+  await expect(page.getByTestId('probe-result')).toHaveText('Rule 1 answers: Harga mulai Rp 10.000');
+  await page.getByLabel('Try a message').fill('hargai');
+  await expect(page.getByTestId('probe-result')).toHaveText('No rule answers this message.');
+
+  await page.getByLabel('Answer incoming messages with the rules below, on all my sessions').check();
+  await expect.poll(async () => (await (await page.request.get('/api/auto-reply')).json()).enabled).toBe(true);
+  await shot(page, '10-auto-reply');
+
+  const sent = await page.request.post(`/simulator/sessions/${id}/incoming`, {
+    data: { from: '6282222222222', message: 'harga kopi?' },
+  });
+  const { messageId } = await sent.json();
+  await expect
+    .poll(async () => (await (await page.request.get(`/simulator/sessions/${id}/sent`)).json()).length)
+    .toBe(1);
+  const [reply] = await (await page.request.get(`/simulator/sessions/${id}/sent`)).json();
+  expect(reply.message).toBe('Harga mulai Rp 10.000');
+  expect(reply.quotedMessageId).toBe(messageId);
+  expect(reply.to).toBe('6282222222222');
+});

@@ -1,0 +1,466 @@
+//! Auto-reply (contract §6): a switch and ordered keyword rules per user, applied to every
+//! session the user owns.
+//!
+//! - [`matcher`]: pure, Unicode-aware matching (benchmarked in `benches/autoreply.rs`).
+//! - here: the rules API (`/api/auto-reply…`), a per-user cache of prepared rules
+//!   (invalidated on every change), and [`on_inbound`], called by the session task for each
+//!   received text message: match, cooldown, then a quoted reply with `source: auto_reply`.
+
+pub mod matcher;
+
+use crate::{
+    auth::extract::Caller,
+    db::{begin_write, new_id, now_ms},
+    engine::{Inbound, MessageKind, Quoted},
+    error::{ApiError, ApiResult},
+    json::{Json, Query},
+    messages::Source,
+    phone::Chat,
+    sessions::SessionHandle,
+    state::AppState,
+};
+use app::model::{AutoReplySwitch, Done, MatchMode, RuleInput, RuleView, SessionId, UserId};
+use axum::{
+    Router,
+    extract::{Path, State},
+    routing::{get, put},
+};
+use serde::Deserialize;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
+};
+
+const MAX_KEYWORD: usize = 200;
+const MAX_REPLY: usize = 4096;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/auto-reply",
+            get(get_switch_handler).put(put_switch_handler),
+        )
+        .route(
+            "/api/auto-reply/rules",
+            get(list_handler).post(create_handler),
+        )
+        .route(
+            "/api/auto-reply/rules/{id}",
+            put(update_handler).delete(delete_handler),
+        )
+}
+
+/// One user's switch and prepared rules.
+struct UserRules {
+    enabled: bool,
+    rules: Vec<matcher::Rule>,
+}
+
+/// Prepared rules per user, and when each (session, contact, rule) last answered.
+pub struct AutoReply {
+    cache: RwLock<HashMap<UserId, Arc<UserRules>>>,
+    answered: Mutex<HashMap<(SessionId, String, String), Instant>>,
+    cooldown: Duration,
+}
+
+impl AutoReply {
+    pub fn new(cooldown: Duration) -> Self {
+        AutoReply {
+            cache: Default::default(),
+            answered: Default::default(),
+            cooldown,
+        }
+    }
+
+    fn invalidate(&self, user: &UserId) {
+        if let Ok(mut c) = self.cache.write() {
+            c.remove(user);
+        }
+    }
+
+    /// Records an answer unless the same rule answered this contact within the cooldown.
+    fn take_turn(&self, session: &SessionId, contact: &str, rule: &str) -> bool {
+        let Ok(mut map) = self.answered.lock() else {
+            return false;
+        };
+        if map.len() > 50_000 {
+            let cooldown = self.cooldown;
+            map.retain(|_, t| t.elapsed() < cooldown);
+        }
+        let key = (session.clone(), contact.to_string(), rule.to_string());
+        match map.get(&key) {
+            Some(t) if t.elapsed() < self.cooldown => false,
+            _ => {
+                map.insert(key, Instant::now());
+                true
+            }
+        }
+    }
+}
+
+async fn user_rules(state: &AppState, user: &UserId) -> ApiResult<Arc<UserRules>> {
+    if let Some(r) = state
+        .auto_reply
+        .cache
+        .read()
+        .ok()
+        .and_then(|c| c.get(user).cloned())
+    {
+        return Ok(r);
+    }
+    let enabled = switch(state, user).await?;
+    let rules = rows(state, Some(user))
+        .await?
+        .into_iter()
+        .map(|r| matcher::Rule {
+            id: r.id,
+            keyword: matcher::fold(&r.keyword),
+            mode: MatchMode::parse(&r.match_mode).unwrap_or(MatchMode::Exact),
+            reply: r.reply,
+            enabled: r.enabled,
+            allow_groups: r.allow_groups,
+        })
+        .collect();
+    let prepared = Arc::new(UserRules { enabled, rules });
+    if let Ok(mut c) = state.auto_reply.cache.write() {
+        c.insert(user.clone(), prepared.clone());
+    }
+    Ok(prepared)
+}
+
+/// Answers a received message when one of the session owner's rules matches. Never answers
+/// messages typed on the linked phone (`from_me`), status broadcasts, or anything but text;
+/// group messages only for rules that allow them; one answer per rule and contact per cooldown.
+pub async fn on_inbound(
+    state: &AppState,
+    session: &SessionHandle,
+    m: &Inbound,
+) -> ApiResult<Option<String>> {
+    if m.from_me || m.kind != MessageKind::Text || m.chat.display().starts_with("status@") {
+        return Ok(None);
+    }
+    let rules = user_rules(state, &session.owner).await?;
+    if !rules.enabled {
+        return Ok(None);
+    }
+    let in_group = matches!(m.chat, Chat::Group(_));
+    let Some(rule) = matcher::first_match(&rules.rules, &m.text, in_group) else {
+        return Ok(None);
+    };
+    if !state.auto_reply.take_turn(&session.id, &m.sender, &rule.id) {
+        tracing::debug!(session = %session.id, rule = %rule.id, "auto-reply cooling down");
+        return Ok(None);
+    }
+    let quoted = Quoted {
+        id: m.id.clone(),
+        sender: Some(m.sender.clone()),
+        text: Some(m.text.clone()),
+    };
+    let sent = crate::rest::deliver_text(
+        state,
+        session,
+        &m.chat,
+        &rule.reply,
+        Some(quoted),
+        Source::AutoReply,
+    )
+    .await?;
+    Ok(Some(sent))
+}
+
+#[derive(sqlx::FromRow)]
+struct RuleRow {
+    id: String,
+    user_id: String,
+    position: i64,
+    keyword: String,
+    match_mode: String,
+    reply: String,
+    enabled: bool,
+    allow_groups: bool,
+}
+
+impl From<RuleRow> for RuleView {
+    fn from(r: RuleRow) -> Self {
+        RuleView {
+            id: r.id,
+            user_id: UserId(r.user_id),
+            position: r.position,
+            keyword: r.keyword,
+            match_mode: MatchMode::parse(&r.match_mode).unwrap_or(MatchMode::Exact),
+            reply: r.reply,
+            enabled: r.enabled,
+            allow_groups: r.allow_groups,
+        }
+    }
+}
+
+async fn rows(state: &AppState, user: Option<&UserId>) -> ApiResult<Vec<RuleRow>> {
+    Ok(sqlx::query_as::<_, RuleRow>(
+        "SELECT id, user_id, position, keyword, match_mode, reply, enabled, allow_groups
+         FROM auto_reply_rules WHERE (? IS NULL OR user_id = ?) ORDER BY user_id, position, created_at",
+    )
+    .bind(user.map(UserId::as_str))
+    .bind(user.map(UserId::as_str))
+    .fetch_all(&state.db)
+    .await?)
+}
+
+async fn switch(state: &AppState, user: &UserId) -> ApiResult<bool> {
+    let row: Option<(bool,)> =
+        sqlx::query_as("SELECT enabled FROM auto_reply_settings WHERE user_id = ?")
+            .bind(user.as_str())
+            .fetch_optional(&state.db)
+            .await?;
+    Ok(row.is_some_and(|r| r.0))
+}
+
+async fn get_switch_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<AutoReplySwitch>> {
+    Ok(Json(get_switch(&s, &caller).await?))
+}
+
+pub async fn get_switch(state: &AppState, caller: &Caller) -> ApiResult<AutoReplySwitch> {
+    Ok(AutoReplySwitch {
+        enabled: switch(state, &caller.id).await?,
+    })
+}
+
+async fn put_switch_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(body): Json<AutoReplySwitch>,
+) -> ApiResult<Json<AutoReplySwitch>> {
+    Ok(Json(set_switch(&s, &caller, body.enabled).await?))
+}
+
+pub async fn set_switch(
+    state: &AppState,
+    caller: &Caller,
+    enabled: bool,
+) -> ApiResult<AutoReplySwitch> {
+    sqlx::query(
+        "INSERT INTO auto_reply_settings (user_id, enabled) VALUES (?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled",
+    )
+    .bind(caller.id.as_str())
+    .bind(enabled)
+    .execute(&state.db)
+    .await?;
+    state.auto_reply.invalidate(&caller.id);
+    Ok(AutoReplySwitch { enabled })
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    /// Admins only: every user's rules.
+    #[serde(default)]
+    all: bool,
+}
+
+async fn list_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<RuleView>>> {
+    Ok(Json(list(&s, &caller, q.all).await?))
+}
+
+pub async fn list(state: &AppState, caller: &Caller, all: bool) -> ApiResult<Vec<RuleView>> {
+    if all {
+        caller.require_admin()?;
+    }
+    let user = (!all).then_some(&caller.id);
+    Ok(rows(state, user)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+fn validate(keyword: Option<&str>, reply: Option<&str>) -> ApiResult<()> {
+    if let Some(k) = keyword {
+        if k.trim().is_empty() {
+            return Err(ApiError::invalid("keyword: must not be empty."));
+        }
+        if k.chars().count() > MAX_KEYWORD {
+            return Err(ApiError::invalid("keyword: at most 200 characters."));
+        }
+    }
+    if let Some(r) = reply {
+        if r.trim().is_empty() {
+            return Err(ApiError::invalid("reply: must not be empty."));
+        }
+        if r.chars().count() > MAX_REPLY {
+            return Err(ApiError::invalid("reply: at most 4096 characters."));
+        }
+    }
+    Ok(())
+}
+
+async fn create_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Json(input): Json<RuleInput>,
+) -> ApiResult<Json<RuleView>> {
+    Ok(Json(create(&s, &caller, input).await?))
+}
+
+pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiResult<RuleView> {
+    let keyword = input
+        .keyword
+        .clone()
+        .ok_or_else(|| ApiError::invalid("keyword: required."))?;
+    let mode = input.match_mode.ok_or_else(|| {
+        ApiError::invalid("match: required (exact, contains, starts_with or word).")
+    })?;
+    let reply = input
+        .reply
+        .clone()
+        .ok_or_else(|| ApiError::invalid("reply: required."))?;
+    validate(Some(&keyword), Some(&reply))?;
+    let id = new_id();
+    let now = now_ms();
+    let mut tx = begin_write(&state.db).await?;
+    let (count,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM auto_reply_rules WHERE user_id = ?")
+            .bind(caller.id.as_str())
+            .fetch_one(&mut *tx)
+            .await?;
+    sqlx::query(
+        "INSERT INTO auto_reply_rules (id, user_id, position, keyword, match_mode, reply, enabled,
+                                       allow_groups, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&id)
+    .bind(caller.id.as_str())
+    .bind(count)
+    .bind(keyword.trim())
+    .bind(mode.as_str())
+    .bind(&reply)
+    .bind(input.enabled.unwrap_or(true))
+    .bind(input.allow_groups.unwrap_or(false))
+    .bind(now)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(position) = input.position {
+        reorder(&mut tx, &caller.id, &id, position).await?;
+    }
+    tx.commit().await?;
+    state.auto_reply.invalidate(&caller.id);
+    find(state, caller, &id).await
+}
+
+/// Moves rule `id` to `position` (clamped) and renumbers the owner's rules 0, 1, 2, …
+async fn reorder(
+    tx: &mut sqlx::SqliteConnection,
+    user: &UserId,
+    id: &str,
+    position: i64,
+) -> ApiResult<()> {
+    let ids: Vec<(String,)> = sqlx::query_as(
+        "SELECT id FROM auto_reply_rules WHERE user_id = ? ORDER BY position, created_at",
+    )
+    .bind(user.as_str())
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut ids: Vec<String> = ids.into_iter().map(|(i,)| i).filter(|i| i != id).collect();
+    let at = usize::try_from(position.max(0)).unwrap_or(0).min(ids.len());
+    ids.insert(at, id.to_string());
+    for (i, rule) in ids.iter().enumerate() {
+        sqlx::query("UPDATE auto_reply_rules SET position = ? WHERE id = ?")
+            .bind(i as i64)
+            .bind(rule)
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RuleView> {
+    let row = sqlx::query_as::<_, RuleRow>(
+        "SELECT id, user_id, position, keyword, match_mode, reply, enabled, allow_groups
+         FROM auto_reply_rules WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(&state.db)
+    .await?
+    .filter(|r| caller.is_admin() || r.user_id == caller.id.as_str())
+    .ok_or_else(|| ApiError::not_found("No such rule."))?;
+    Ok(row.into())
+}
+
+async fn update_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(input): Json<RuleInput>,
+) -> ApiResult<Json<RuleView>> {
+    Ok(Json(update(&s, &caller, &id, input).await?))
+}
+
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    input: RuleInput,
+) -> ApiResult<RuleView> {
+    let current = find(state, caller, id).await?;
+    validate(input.keyword.as_deref(), input.reply.as_deref())?;
+    let mut tx = begin_write(&state.db).await?;
+    sqlx::query(
+        "UPDATE auto_reply_rules SET keyword = COALESCE(?, keyword), match_mode = COALESCE(?, match_mode),
+                reply = COALESCE(?, reply), enabled = COALESCE(?, enabled),
+                allow_groups = COALESCE(?, allow_groups), updated_at = ?
+         WHERE id = ?",
+    )
+    .bind(input.keyword.as_deref().map(str::trim))
+    .bind(input.match_mode.map(MatchMode::as_str))
+    .bind(&input.reply)
+    .bind(input.enabled)
+    .bind(input.allow_groups)
+    .bind(now_ms())
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if let Some(position) = input.position {
+        reorder(&mut tx, &current.user_id, id, position).await?;
+    }
+    tx.commit().await?;
+    state.auto_reply.invalidate(&current.user_id);
+    find(state, caller, id).await
+}
+
+async fn delete_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Done>> {
+    delete(&s, &caller, &id).await?;
+    Ok(Json(Done::OK))
+}
+
+pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
+    let current = find(state, caller, id).await?;
+    let mut tx = begin_write(&state.db).await?;
+    sqlx::query("DELETE FROM auto_reply_rules WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    // Close the gap so positions stay 0, 1, 2, …
+    sqlx::query(
+        "UPDATE auto_reply_rules SET position = position - 1 WHERE user_id = ? AND position > ?",
+    )
+    .bind(current.user_id.as_str())
+    .bind(current.position)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    state.auto_reply.invalidate(&current.user_id);
+    Ok(())
+}

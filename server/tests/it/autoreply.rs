@@ -1,0 +1,442 @@
+//! Auto-reply on the simulator: match modes, case and whitespace, order, per-rule enable, the
+//! switch, no answers to the phone's own messages, the cooldown, groups, isolation between
+//! users, and validation (contract §6).
+
+use super::*;
+use std::time::Duration;
+
+async fn rule(app: &TestApp, c: &reqwest::Client, body: Value) -> Value {
+    let (s, b) = call(c.post(app.url("/api/auto-reply/rules")).json(&body)).await;
+    assert_eq!(s, 200, "{b}");
+    b
+}
+
+async fn switch_on(app: &TestApp, c: &reqwest::Client) {
+    let (s, b) = call(
+        c.put(app.url("/api/auto-reply"))
+            .json(&json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!((s, b), (200, json!({"enabled": true})));
+}
+
+/// Sends `text` from `from` and answers what the session replied (None after a short wait).
+async fn ask(
+    app: &TestApp,
+    c: &reqwest::Client,
+    session: &str,
+    from: &str,
+    text: &str,
+) -> Option<Value> {
+    let before = app.sent(c, session).await.len();
+    let id = app.incoming(c, session, from, text).await;
+    for _ in 0..40 {
+        let sent = app.sent(c, session).await;
+        if sent.len() > before {
+            let reply = sent[before].clone();
+            assert_eq!(
+                reply["quotedMessageId"],
+                id.as_str(),
+                "replies quote the message"
+            );
+            return Some(reply);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    None
+}
+
+fn text(v: &Option<Value>) -> Option<&str> {
+    v.as_ref().and_then(|v| v["message"].as_str())
+}
+
+#[tokio::test]
+async fn match_modes_case_order_enable_and_the_switch() {
+    let app = TestApp::start_with(|c| c.auto_reply_cooldown_secs = 0).await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.connected_session(&admin, "6281111111111").await;
+    let exact = rule(
+        &app,
+        &admin,
+        json!({"keyword": "HARGA", "match": "exact", "reply": "exact price"}),
+    )
+    .await;
+    for field in [
+        "id",
+        "userId",
+        "position",
+        "keyword",
+        "match",
+        "reply",
+        "enabled",
+        "allowGroups",
+    ] {
+        assert!(exact.get(field).is_some(), "{field} in {exact}");
+    }
+    assert_eq!(exact["position"], 0);
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "harga", "match": "contains", "reply": "contains price"}),
+    )
+    .await;
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "menu", "match": "starts_with", "reply": "the menu"}),
+    )
+    .await;
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "jam buka", "match": "word", "reply": "we open at 9"}),
+    )
+    .await;
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "über", "match": "exact", "reply": "umlaut"}),
+    )
+    .await;
+
+    assert_eq!(
+        ask(&app, &admin, &id, "6282222222222", "harga").await,
+        None,
+        "the switch is off by default"
+    );
+    switch_on(&app, &admin).await;
+    let from = "6282222222222";
+    assert_eq!(
+        text(&ask(&app, &admin, &id, from, "  harga  ").await),
+        Some("exact price")
+    );
+    assert_eq!(
+        text(&ask(&app, &admin, &id, from, "Berapa HARGANYA?").await),
+        Some("contains price")
+    );
+    assert_eq!(
+        text(&ask(&app, &admin, &id, from, "MENU hari ini").await),
+        Some("the menu")
+    );
+    assert_eq!(ask(&app, &admin, &id, from, "lihat menu").await, None);
+    assert_eq!(
+        text(&ask(&app, &admin, &id, from, "Jam buka toko?").await),
+        Some("we open at 9")
+    );
+    assert_eq!(
+        ask(&app, &admin, &id, from, "jam bukaan").await,
+        None,
+        "whole words only"
+    );
+    assert_eq!(
+        text(&ask(&app, &admin, &id, from, "ÜBER").await),
+        Some("umlaut")
+    );
+
+    // Disable the exact rule: the next one in order answers.
+    let eid = exact["id"].as_str().expect("id");
+    let (s, b) = call(
+        admin
+            .put(app.url(&format!("/api/auto-reply/rules/{eid}")))
+            .json(&json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!((s, b["enabled"].as_bool()), (200, Some(false)));
+    assert_eq!(
+        text(&ask(&app, &admin, &id, from, "harga").await),
+        Some("contains price")
+    );
+    // Move the contains rule below the menu rule, and the exact one back on top.
+    let (_, list) = call(admin.get(app.url("/api/auto-reply/rules"))).await;
+    let contains_id = list[1]["id"].as_str().expect("id").to_string();
+    let (s, b) = call(
+        admin
+            .put(app.url(&format!("/api/auto-reply/rules/{contains_id}")))
+            .json(&json!({"position": 2})),
+    )
+    .await;
+    assert_eq!((s, b["position"].as_i64()), (200, Some(2)));
+    let (_, list) = call(admin.get(app.url("/api/auto-reply/rules"))).await;
+    let order: Vec<&str> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|r| r["reply"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "exact price",
+            "the menu",
+            "contains price",
+            "we open at 9",
+            "umlaut"
+        ]
+    );
+    assert_eq!(
+        text(&ask(&app, &admin, &id, from, "menu harga").await),
+        Some("the menu"),
+        "order decides"
+    );
+
+    let (s, _) = call(
+        admin
+            .put(app.url("/api/auto-reply"))
+            .json(&json!({"enabled": false})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        ask(&app, &admin, &id, from, "menu").await,
+        None,
+        "switched off"
+    );
+    let (_, sw) = call(admin.get(app.url("/api/auto-reply"))).await;
+    assert_eq!(sw, json!({"enabled": false}));
+}
+
+#[tokio::test]
+async fn replies_are_recorded_and_sent_as_auto_reply_webhooks() {
+    let app = TestApp::start().await;
+    let rx = Receiver::start().await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.connected_session(&admin, "6281111111111").await;
+    app.set_webhook(&admin, &id, &rx.url, "s").await;
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "halo", "match": "exact", "reply": "Halo juga!"}),
+    )
+    .await;
+    switch_on(&app, &admin).await;
+    let reply = ask(&app, &admin, &id, "6282222222222", "halo")
+        .await
+        .expect("a reply");
+    let hit = rx.wait_event("message.out").await;
+    let data = hit.json()["data"].clone();
+    assert_eq!(
+        (data["source"].as_str(), data["message"].as_str()),
+        (Some("auto_reply"), Some("Halo juga!"))
+    );
+    assert_eq!(data["messageId"], reply["messageId"]);
+    assert_eq!(data["to"], "6282222222222");
+    let db = app.db().await;
+    let (source,): (String,) = sqlx::query_as("SELECT source FROM messages WHERE id = ?")
+        .bind(reply["messageId"].as_str())
+        .fetch_one(&db)
+        .await
+        .expect("recorded");
+    assert_eq!(source, "auto_reply");
+}
+
+#[tokio::test]
+async fn never_answers_the_phone_itself_and_cools_down_per_contact_and_rule() {
+    let app = TestApp::start_with(|c| c.auto_reply_cooldown_secs = 1).await;
+    let rx = Receiver::start().await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.connected_session(&admin, "6281111111111").await;
+    app.set_webhook(&admin, &id, &rx.url, "s").await;
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "promo", "match": "contains", "reply": "Promo!"}),
+    )
+    .await;
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "diskon", "match": "contains", "reply": "Diskon!"}),
+    )
+    .await;
+    switch_on(&app, &admin).await;
+
+    // Typed on the linked phone: a message.out from the device, never answered.
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/incoming")))
+            .json(&json!({"from": "6282222222222", "message": "promo untuk kamu", "fromMe": true})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let hit = rx.wait_event("message.out").await;
+    assert_eq!(hit.json()["data"]["source"], "device");
+    assert_eq!(hit.json()["data"]["to"], "6282222222222");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        app.sent(&admin, &id).await.is_empty(),
+        "the phone's own message is not answered"
+    );
+
+    assert!(
+        ask(&app, &admin, &id, "6282222222222", "promo?")
+            .await
+            .is_some()
+    );
+    assert!(
+        ask(&app, &admin, &id, "6282222222222", "promo??")
+            .await
+            .is_none(),
+        "same rule, same contact: cooling down"
+    );
+    assert!(
+        ask(&app, &admin, &id, "6283333333333", "promo?")
+            .await
+            .is_some(),
+        "another contact"
+    );
+    assert!(
+        ask(&app, &admin, &id, "6282222222222", "diskon?")
+            .await
+            .is_some(),
+        "another rule"
+    );
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(
+        ask(&app, &admin, &id, "6282222222222", "promo?")
+            .await
+            .is_some(),
+        "after the cooldown"
+    );
+}
+
+#[tokio::test]
+async fn groups_only_with_permission_and_rules_stay_with_their_owner() {
+    let app = TestApp::start_with(|c| c.auto_reply_cooldown_secs = 0).await;
+    let (admin, budi, _) = app.admin_and_user().await;
+    let (siti, _) = app.register("siti").await;
+    let b_session = app.connected_session(&budi, "6281111111111").await;
+    let s_session = app.connected_session(&siti, "6282222222222").await;
+    let r = rule(
+        &app,
+        &budi,
+        json!({"keyword": "info", "match": "exact", "reply": "Info Budi"}),
+    )
+    .await;
+    switch_on(&app, &budi).await;
+    switch_on(&app, &siti).await;
+
+    assert!(
+        ask(&app, &siti, &s_session, "6289999999999", "info")
+            .await
+            .is_none(),
+        "Budi's rule never fires on Siti's session"
+    );
+    assert!(
+        ask(&app, &budi, &b_session, "6289999999999", "info")
+            .await
+            .is_some()
+    );
+
+    let group = |text: &str| json!({"from": "120363025246125486@g.us", "participant": "6289999999999", "message": text});
+    call(
+        budi.post(app.url(&format!("/simulator/sessions/{b_session}/incoming")))
+            .json(&group("info")),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(
+        app.sent(&budi, &b_session).await.len(),
+        1,
+        "groups are not answered by default"
+    );
+    let rid = r["id"].as_str().expect("id");
+    call(
+        budi.put(app.url(&format!("/api/auto-reply/rules/{rid}")))
+            .json(&json!({"allowGroups": true})),
+    )
+    .await;
+    call(
+        budi.post(app.url(&format!("/simulator/sessions/{b_session}/incoming")))
+            .json(&group("info")),
+    )
+    .await;
+    for _ in 0..50 {
+        if app.sent(&budi, &b_session).await.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let sent = app.sent(&budi, &b_session).await;
+    assert_eq!(sent.len(), 2);
+    assert_eq!(sent[1]["to"], "120363025246125486@g.us");
+
+    // Rules are private: Siti sees none and cannot touch Budi's; the admin sees all.
+    let (_, mine) = call(siti.get(app.url("/api/auto-reply/rules"))).await;
+    assert_eq!(mine, json!([]));
+    let (s, b) = call(
+        siti.put(app.url(&format!("/api/auto-reply/rules/{rid}")))
+            .json(&json!({"reply": "hijacked"})),
+    )
+    .await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+    let (s, b) = call(siti.delete(app.url(&format!("/api/auto-reply/rules/{rid}")))).await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+    let (s, b) = call(siti.get(app.url("/api/auto-reply/rules?all=true"))).await;
+    assert_error(s, &b, 403, "FORBIDDEN");
+    let (s, all) = call(admin.get(app.url("/api/auto-reply/rules?all=true"))).await;
+    assert_eq!((s, all.as_array().map(Vec::len)), (200, Some(1)));
+}
+
+#[tokio::test]
+async fn bad_rules_are_refused_and_nothing_is_half_saved() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let cases = [
+        (
+            json!({"keyword": "  ", "match": "exact", "reply": "x"}),
+            "keyword",
+        ),
+        (
+            json!({"keyword": "x", "match": "fuzzy", "reply": "x"}),
+            "fuzzy",
+        ),
+        (
+            json!({"keyword": "x", "match": "exact", "reply": "r".repeat(5000)}),
+            "reply",
+        ),
+        (json!({"keyword": "x", "reply": "x"}), "match"),
+        (json!({"keyword": "x", "match": "exact"}), "reply"),
+        (
+            json!({"keyword": "k".repeat(201), "match": "exact", "reply": "x"}),
+            "keyword",
+        ),
+        (
+            json!({"keyword": "x", "match": "exact", "reply": "x", "colour": "red"}),
+            "colour",
+        ),
+    ];
+    for (body, field) in cases {
+        let (s, b) = call(admin.post(app.url("/api/auto-reply/rules")).json(&body)).await;
+        assert_error(s, &b, 400, "INVALID_REQUEST");
+        assert!(
+            b["message"].as_str().expect("msg").contains(field),
+            "names {field}: {b}"
+        );
+    }
+    let good = rule(
+        &app,
+        &admin,
+        json!({"keyword": "x", "match": "exact", "reply": "y"}),
+    )
+    .await;
+    let gid = good["id"].as_str().expect("id");
+    let (s, b) = call(
+        admin
+            .put(app.url(&format!("/api/auto-reply/rules/{gid}")))
+            .json(&json!({"keyword": "", "reply": "changed"})),
+    )
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    let (_, list) = call(admin.get(app.url("/api/auto-reply/rules"))).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    assert_eq!(list[0]["reply"], "y", "the refused update changed nothing");
+    let (s, _) = call(admin.delete(app.url(&format!("/api/auto-reply/rules/{gid}")))).await;
+    assert_eq!(s, 200);
+    let (s, b) = call(
+        admin
+            .put(app.url("/api/auto-reply"))
+            .json(&json!({"enabled": "yes"})),
+    )
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+}
