@@ -275,6 +275,8 @@ pub enum Reply {
 pub struct Receiver {
     pub url: String,
     hits: std::sync::Arc<std::sync::Mutex<Vec<Hit>>>,
+    /// Requests that arrived (counted before a slow reply, unlike `hits`).
+    arrived: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Reply>>>,
 }
 
@@ -288,12 +290,14 @@ impl Receiver {
         let hits: std::sync::Arc<std::sync::Mutex<Vec<Hit>>> = Default::default();
         let script: std::sync::Arc<std::sync::Mutex<std::collections::VecDeque<Reply>>> =
             Default::default();
-        let (h, sc) = (hits.clone(), script.clone());
+        let arrived: std::sync::Arc<std::sync::atomic::AtomicUsize> = Default::default();
+        let (h, sc, ar) = (hits.clone(), script.clone(), arrived.clone());
         let app = axum::Router::new().route(
             "/hook",
             post(move |headers: HeaderMap, body: Bytes| {
-                let (h, sc) = (h.clone(), sc.clone());
+                let (h, sc, ar) = (h.clone(), sc.clone(), ar.clone());
                 async move {
+                    ar.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     let reply = sc.lock().expect("script").pop_front();
                     let hit = Hit {
                         headers,
@@ -320,12 +324,22 @@ impl Receiver {
             .expect("bind receiver");
         let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Receiver { url, hits, script }
+        Receiver {
+            url,
+            hits,
+            arrived,
+            script,
+        }
     }
 
     /// Queues replies for the next requests.
     pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
         self.script.lock().expect("script").extend(replies);
+    }
+
+    /// How many requests have arrived, answered or not.
+    pub fn started(&self) -> usize {
+        self.arrived.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn hits(&self) -> Vec<Hit> {

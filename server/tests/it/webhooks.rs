@@ -508,10 +508,24 @@ async fn graceful_shutdown_finishes_attempts_in_flight() {
     rx.script([Reply::Slow(Duration::from_millis(800))]);
     let (admin, _) = app.register("admin").await;
     let id = app.connected_session(&admin, "6281111111111").await;
-    app.set_webhook(&admin, &id, &rx.url, SECRET).await;
+    // Only messages: the restart below also (rightly) reports the session reconnecting.
+    let cfg = json!({"url": rx.url, "secret": SECRET, "events": ["message.in"]});
+    let (s, b) = call(
+        admin
+            .put(app.url(&format!("/api/sessions/{id}/webhook")))
+            .json(&cfg),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
     app.incoming(&admin, &id, "6281234567890", "in flight")
         .await;
-    tokio::time::sleep(Duration::from_millis(200)).await; // the attempt is now waiting on the receiver
+    for _ in 0..500 {
+        if rx.started() > 0 {
+            break; // the attempt is now waiting on the slow receiver
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(rx.started(), 1);
     let app = app.restart().await; // stop drains, then a new server starts on the same data
     let db = app.db().await;
     let attempts: Vec<(Option<i64>,)> = sqlx::query_as("SELECT status_code FROM webhook_attempts")
