@@ -105,3 +105,66 @@ async fn database_failures_are_500s_without_internals() {
         "{text}"
     );
 }
+
+/// SIGTERM (and Ctrl-C) stop the binary cleanly: requests in flight finish, the process exits 0.
+#[tokio::test]
+async fn sigterm_drains_and_exits_cleanly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    for signal in ["-TERM", "-INT"] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kabar"))
+            .args([
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--engine",
+                "simulator",
+            ])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("kabar starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let mut up = false;
+        for _ in 0..300 {
+            if reqwest::get(format!("{base}/healthz"))
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert!(up, "kabar did not start");
+        // A slow request (argon2 hashing) is in flight when the signal comes.
+        let register = tokio::spawn(
+            reqwest::Client::new()
+                .post(format!("{base}/api/auth/register"))
+                .json(&json!({"username": format!("u{}", &signal[1..]), "password": PASSWORD}))
+                .send(),
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let status = std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let exit = tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .expect("join")
+            .expect("wait");
+        assert!(exit.success(), "{signal}: exit {exit:?}");
+        if let Ok(Ok(resp)) = register.await {
+            assert_eq!(
+                resp.status(),
+                200,
+                "the request in flight was answered, not cut"
+            );
+        }
+    }
+}
