@@ -278,6 +278,9 @@ pub struct StatusResponse {
     pub push_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub qr: Option<String>,
+    /// Why the session is disconnected or logged out, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `POST /send-message`. `reply_to_id` as the original spells it; `replyToId` accepted too.

@@ -113,7 +113,11 @@ async fn main() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     let mut config = server::Config::for_tests(dir.path().to_path_buf());
-    config.webhook_retry_schedule = "100ms,200ms,400ms,800ms,1s".into();
+    // Twenty quick retries: with every other request failing, a delivery fails all 21 attempts
+    // with a chance of 2^-21, so "all N arrive" measures the outbox, not bad luck.
+    config.webhook_retry_schedule =
+        "50ms,100ms,200ms,300ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms"
+            .into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let shutdown = CancellationToken::new();

@@ -45,6 +45,7 @@ async fn status_handler(target: Target) -> Json<StatusResponse> {
         phone_number: s.phone_number,
         push_name: s.push_name,
         qr: s.qr,
+        reason: s.reason,
     })
 }
 

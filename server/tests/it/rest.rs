@@ -300,3 +300,37 @@ async fn the_default_country_code_replaces_a_leading_zero() {
     );
     assert_eq!(app.sent(&admin, &id).await.len(), 2);
 }
+
+#[tokio::test]
+async fn without_its_engine_a_session_says_why_it_is_offline() {
+    let app = TestApp::start_with(|c| c.engine = server::config::EngineKind::Whatsapp).await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.create_session(&admin, "Real").await;
+    let (s, st) = call(admin.get(app.url("/status"))).await;
+    assert_eq!(
+        (s, &st["status"], &st["isConnected"]),
+        (200, &json!("disconnected"), &json!(false))
+    );
+    assert!(
+        st["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("not part of this build"),
+        "{st}"
+    );
+    let (s, b) = call(
+        admin
+            .post(app.url("/send-message"))
+            .json(&json!({"to": "6281234567890", "message": "x"})),
+    )
+    .await;
+    assert_error(s, &b, 409, "SESSION_NOT_CONNECTED");
+    let (s, b) = call(
+        admin
+            .post(app.url("/simulator/unregistered"))
+            .json(&json!({"numbers": []})),
+    )
+    .await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+    let _ = id;
+}
