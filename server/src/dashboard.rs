@@ -110,7 +110,7 @@ impl Backend for DashboardBackend {
         Ok(ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             engine: self.0.config.engine.as_str().to_string(),
-            allow_registration: settings::load(&self.0).await?.allow_registration,
+            allow_registration: settings::allow_registration(&self.0).await?,
         })
     }
 

@@ -39,13 +39,24 @@ async fn write_bool(tx: &mut sqlx::SqliteConnection, key: &str, value: bool) -> 
     Ok(())
 }
 
+/// Whether anyone may register: one query, for the registration path.
+pub async fn allow_registration(state: &AppState) -> ApiResult<bool> {
+    read_bool(state, "allow_registration", true).await
+}
+
+/// Whether webhook URLs may be internal addresses (the flag or the setting): one query, for the
+/// dispatcher, which asks on every attempt.
+pub async fn allow_private_webhooks(state: &AppState) -> ApiResult<bool> {
+    Ok(state.config.allow_private_webhooks
+        || read_bool(state, "allow_private_webhooks", false).await?)
+}
+
 /// The settings in effect. `allowPrivateWebhooks` is also on when the server was started with
 /// `--allow-private-webhooks`.
 pub async fn load(state: &AppState) -> ApiResult<Settings> {
     Ok(Settings {
-        allow_registration: read_bool(state, "allow_registration", true).await?,
-        allow_private_webhooks: state.config.allow_private_webhooks
-            || read_bool(state, "allow_private_webhooks", false).await?,
+        allow_registration: allow_registration(state).await?,
+        allow_private_webhooks: allow_private_webhooks(state).await?,
         webhook: crate::webhooks::api::load_endpoint(state, None).await?,
     })
 }

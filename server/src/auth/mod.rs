@@ -78,7 +78,7 @@ fn with_cookie(body: impl IntoResponse, cookie: &str) -> Response {
 pub async fn register(state: &AppState, creds: Credentials) -> ApiResult<(Me, String)> {
     users::validate_username(&creds.username)?;
     users::validate_password(&creds.password)?;
-    if !settings::load(state).await?.allow_registration && users::any_exist(state).await? {
+    if !settings::allow_registration(state).await? && users::any_exist(state).await? {
         return Err(ApiError::new(
             ErrorCode::RegistrationClosed,
             "Registration is closed on this server. Ask an administrator for an account.",

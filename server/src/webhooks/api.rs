@@ -148,7 +148,7 @@ pub async fn save_endpoint(
     session: Option<&SessionId>,
     cfg: WebhookConfig,
 ) -> ApiResult<WebhookView> {
-    let allow_private = settings::load(state).await?.allow_private_webhooks;
+    let allow_private = settings::allow_private_webhooks(state).await?;
     let url = super::ssrf::check_url(&cfg.url, allow_private)
         .await
         .map_err(ApiError::invalid)?;

@@ -140,12 +140,20 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
             (_, Some(reason)) => format!("the webhook endpoint is disabled: {reason}"),
             _ => "the webhook endpoint is disabled".to_string(),
         };
-        finish(state, delivery_id, "failed", None, Some(&why)).await?;
+        record(
+            state,
+            delivery_id,
+            "failed",
+            d.attempts,
+            None,
+            None,
+            Some(&why),
+        )
+        .await?;
         return Ok(());
     };
-    let allow_private = settings::load(state)
+    let allow_private = settings::allow_private_webhooks(state)
         .await
-        .map(|s| s.allow_private_webhooks)
         .unwrap_or(false);
     let answer = send(state, &d, &url, allow_private).await;
     let trigger = if d.manual { "manual" } else { "scheduled" };
@@ -336,27 +344,6 @@ async fn record(
     .bind(status)
     .bind(attempts)
     .bind(next)
-    .bind(last_status)
-    .bind(error)
-    .bind(now_ms())
-    .bind(id)
-    .execute(&state.db)
-    .await?;
-    Ok(())
-}
-
-async fn finish(
-    state: &AppState,
-    id: &str,
-    status: &str,
-    last_status: Option<i64>,
-    error: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE webhook_deliveries SET status = ?, next_attempt_at = NULL, last_status = ?, last_error = ?,
-                manual = 0, updated_at = ? WHERE id = ?",
-    )
-    .bind(status)
     .bind(last_status)
     .bind(error)
     .bind(now_ms())
