@@ -5,9 +5,14 @@
 
 mod error;
 mod ids;
+pub mod interactive;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use ids::{ApiKeyId, SessionId, UserId};
+pub use interactive::{
+    Fallback, Interactive, InteractiveForm, InteractiveKind, SendInteractive,
+    SendInteractiveResponse,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -230,6 +235,9 @@ pub struct SessionView {
     pub phone_number: Option<String>,
     pub push_name: Option<String>,
     pub owner_id: UserId,
+    /// How interactive messages from this session render for phones without buttons, unless
+    /// a request says otherwise.
+    pub fallback: Fallback,
     pub created_at: i64,
 }
 
@@ -242,11 +250,15 @@ pub struct NewSession {
     pub owner_id: Option<UserId>,
 }
 
-/// `PATCH /api/sessions/{id}`: rename.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `PATCH /api/sessions/{id}`: rename, and/or set the interactive fallback. Only the given
+/// fields change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SessionPatch {
-    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<Fallback>,
 }
 
 /// A live snapshot of one session: the SSE `status` event of `GET /api/sessions/{id}/events`.
@@ -309,14 +321,17 @@ pub mod event {
     pub const MESSAGE_OUT: &str = "message.out";
     pub const INTERACTION_BUTTON: &str = "interaction.button";
     pub const INTERACTION_LIST: &str = "interaction.list";
+    /// No answer came to an interactive message within its `expiresIn`.
+    pub const INTERACTION_TIMEOUT: &str = "interaction.timeout";
     pub const CONNECTION_UPDATE: &str = "connection.update";
     /// Sent by the "send test event" button.
     pub const WEBHOOK_TEST: &str = "webhook.test";
-    pub const ALL: [&str; 6] = [
+    pub const ALL: [&str; 7] = [
         MESSAGE_IN,
         MESSAGE_OUT,
         INTERACTION_BUTTON,
         INTERACTION_LIST,
+        INTERACTION_TIMEOUT,
         CONNECTION_UPDATE,
         WEBHOOK_TEST,
     ];
@@ -355,6 +370,48 @@ pub struct MessageOutData {
     pub message: String,
     /// `api`, `auto_reply` or `device`.
     pub source: String,
+    pub timestamp: i64,
+}
+
+/// `data` of `interaction.button`: a contact answered an interactive message with a button
+/// (a tap, or through the text or poll fallback).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionButtonData {
+    pub session_id: SessionId,
+    pub from: String,
+    /// The interactive message answered.
+    pub message_id: String,
+    pub button_id: String,
+    pub button_text: String,
+    pub timestamp: i64,
+    /// In a group: who answered (digits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+}
+
+/// `data` of `interaction.list`: a contact picked a row of a list message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionListData {
+    pub session_id: SessionId,
+    pub from: String,
+    pub message_id: String,
+    pub row_id: String,
+    pub row_title: String,
+    pub row_description: String,
+    pub timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+}
+
+/// `data` of `interaction.timeout`: nobody answered within `expiresIn`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InteractionTimeoutData {
+    pub session_id: SessionId,
+    pub message_id: String,
+    pub to: String,
     pub timestamp: i64,
 }
 

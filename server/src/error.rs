@@ -78,6 +78,13 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// A client error found by a shared model's checks (`app::model`), e.g. an interactive form.
+impl From<ErrorBody> for ApiError {
+    fn from(e: ErrorBody) -> Self {
+        ApiError::new(e.error, e.message)
+    }
+}
+
 impl From<ApiError> for ErrorBody {
     fn from(e: ApiError) -> Self {
         e.log();

@@ -38,8 +38,13 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         JsonRejection::MissingJsonContentType(_) => {
             "Send the body as JSON with the header Content-Type: application/json.".to_string()
         }
-        // serde's message names the field and the problem ("missing field `to` at line 1 …").
-        JsonRejection::JsonDataError(e) => format!("Invalid request body: {}", source_text(e)),
+        // "expiresIn: invalid value: integer `-5`, expected u64 at line 1 column 95": the path
+        // to the field (serde_path_to_error, inside axum) and serde's message.
+        JsonRejection::JsonDataError(e) => format!(
+            "Invalid request body: {}",
+            e.body_text()
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ")
+        ),
         JsonRejection::JsonSyntaxError(e) => format!("Malformed JSON: {}", source_text(e)),
         other => other.body_text(),
     };

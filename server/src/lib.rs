@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod db;
 pub mod engine;
 pub mod error;
+pub mod interactive;
 pub mod json;
 pub mod keys;
 pub mod messages;
@@ -74,6 +75,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         send_limits,
         contacts: Default::default(),
         webhooks,
+        interactive_wake: Default::default(),
         auto_reply: autoreply::AutoReply::new(std::time::Duration::from_secs(
             config.auto_reply_cooldown_secs,
         )),
@@ -151,6 +153,7 @@ pub async fn run(
         );
     }
     let dispatcher = tokio::spawn(webhooks::dispatch::dispatch_loop(state.clone()));
+    let expiry = tokio::spawn(interactive::expiry::expiry_loop(state.clone()));
     let restored = sessions::store::restore_all(&state).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, engine = engine.as_str(), sessions = restored, "Kabar is listening");
@@ -163,6 +166,9 @@ pub async fn run(
     // The dispatcher watches the same token; it finishes the attempts in flight.
     if let Err(e) = dispatcher.await {
         tracing::error!(error = %e, "webhook dispatcher task failed");
+    }
+    if let Err(e) = expiry.await {
+        tracing::error!(error = %e, "interaction timeout task failed");
     }
     state.db.close().await;
     tracing::info!("Kabar stopped");

@@ -1,8 +1,9 @@
 //! The original product's REST API, paths exactly as it names them (contract §4):
-//! `GET /status` and `POST /send-message`.
+//! `GET /status`, `POST /send-message` and `POST /send-interactive`, and [`deliver`]: the one
+//! path every outgoing message takes (engine → record → `message.out`).
 
 use crate::{
-    engine::{EngineError, Outgoing, Quoted},
+    engine::{Content, EngineError, Outgoing, Quoted, Sent},
     error::{ApiError, ApiResult},
     json::Json,
     messages::{self, Direction, NewMessage, Source},
@@ -12,8 +13,8 @@ use crate::{
     webhooks,
 };
 use app::model::{
-    ErrorCode, MessageOutData, SendMessage, SendMessageResponse, SessionId, SessionStatus,
-    StatusResponse, event,
+    ErrorCode, Fallback, Interactive, MessageOutData, SendInteractive, SendInteractiveResponse,
+    SendMessage, SendMessageResponse, SessionId, SessionStatus, StatusResponse, event,
 };
 use axum::{
     Router,
@@ -35,6 +36,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/status", get(status_handler))
         .route("/send-message", post(send_handler))
+        .route("/send-interactive", post(send_interactive_handler))
 }
 
 async fn status_handler(target: Target) -> Json<StatusResponse> {
@@ -57,6 +59,14 @@ async fn send_handler(
     Ok(Json(send_text(&state, &target.session, req).await?))
 }
 
+async fn send_interactive_handler(
+    State(state): State<AppState>,
+    target: Target,
+    Json(req): Json<SendInteractive>,
+) -> ApiResult<Json<SendInteractiveResponse>> {
+    Ok(Json(send_interactive(&state, &target.session, req).await?))
+}
+
 /// Sends a text (or a reply) from `session`, records it, and answers the original's shape.
 pub async fn send_text(
     state: &AppState,
@@ -69,50 +79,128 @@ pub async fn send_text(
     if req.message.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::invalid("message: at most 65536 characters."));
     }
-    let to = phone::normalize(&req.to, state.config.default_country_code.as_deref())
+    let (to, quoted) = prepare(state, session, &req.to, req.reply_to_id.as_deref()).await?;
+    let sent = deliver(
+        state,
+        session,
+        Delivery {
+            to: &to,
+            content: Content::Text(req.message.clone()),
+            quoted,
+            source: Source::Api,
+            menu: None,
+        },
+    )
+    .await?;
+    Ok(SendMessageResponse {
+        success: true,
+        message_id: sent.id,
+        to: to.display().to_string(),
+        message: req.message,
+    })
+}
+
+/// Sends buttons or a list (either request form) from `session`, rendered natively or as the
+/// request's (else the session's) fallback, and remembers it so answers resolve.
+pub async fn send_interactive(
+    state: &AppState,
+    session: &SessionHandle,
+    req: SendInteractive,
+) -> ApiResult<SendInteractiveResponse> {
+    let message = req.form.parse().map_err(ApiError::from)?;
+    let fallback = match req.form.fallback {
+        Some(f) => f,
+        None => crate::interactive::session_fallback(state, &session.id).await?,
+    };
+    let content = crate::interactive::render(&message, fallback)?;
+    let (to, quoted) = prepare(state, session, &req.to, req.reply_to_id.as_deref()).await?;
+    let sent = deliver(
+        state,
+        session,
+        Delivery {
+            to: &to,
+            content,
+            quoted,
+            source: Source::Api,
+            menu: Some(Menu {
+                message: &message,
+                fallback,
+                expires_in: req.form.expires_in,
+            }),
+        },
+    )
+    .await?;
+    Ok(SendInteractiveResponse {
+        success: true,
+        message_id: sent.id,
+        to: to.display().to_string(),
+        kind: message.kind(),
+        timestamp: sent.timestamp_ms,
+    })
+}
+
+/// The checks every API send makes after its body is valid, in the contract's order: the
+/// number, the quoted message, the link, the rate, and whether the number has WhatsApp.
+async fn prepare(
+    state: &AppState,
+    session: &SessionHandle,
+    to: &str,
+    reply_to_id: Option<&str>,
+) -> ApiResult<(Chat, Option<Quoted>)> {
+    let to = phone::normalize(to, state.config.default_country_code.as_deref())
         .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, e.0))?;
-    let quoted = match req
-        .reply_to_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    let quoted = match reply_to_id.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => Some(quote(state, &session.id, id, &to).await?),
         None => None,
     };
     ensure_connected(session)?;
     state.send_limits.check(&session.id)?;
     state.contacts.ensure_exists(session, &to).await?;
-    let message_id = deliver_text(state, session, &to, &req.message, quoted, Source::Api).await?;
-    Ok(SendMessageResponse {
-        success: true,
-        message_id,
-        to: to.display().to_string(),
-        message: req.message,
-    })
+    Ok((to, quoted))
 }
 
-/// Sends a text through the engine, then records it and its `message.out` event in one
-/// transaction. Answers the message id. Callers have checked the request; auto-replies skip
-/// the contact check (the contact just wrote) but not the session's rate limit.
-pub async fn deliver_text(
+/// One outgoing message for [`deliver`].
+pub struct Delivery<'a> {
+    pub to: &'a Chat,
+    pub content: Content,
+    pub quoted: Option<Quoted>,
+    pub source: Source,
+    /// For an interactive message: what to remember so that answers resolve.
+    pub menu: Option<Menu<'a>>,
+}
+
+/// An interactive message's choices, how it was rendered, and how long to wait for an answer.
+pub struct Menu<'a> {
+    pub message: &'a Interactive,
+    pub fallback: Fallback,
+    pub expires_in: Option<u64>,
+}
+
+/// Sends through the engine, then records the message, its choices (if interactive) and its
+/// `message.out` event in one transaction. API callers have checked the request
+/// ([`prepare`]); auto-replies skip the contact check (the contact just wrote) but not the
+/// link or the session's rate limit.
+pub async fn deliver(
     state: &AppState,
     session: &SessionHandle,
-    to: &Chat,
-    text: &str,
-    quoted: Option<Quoted>,
-    source: Source,
-) -> ApiResult<String> {
-    if source != Source::Api {
+    d: Delivery<'_>,
+) -> ApiResult<Sent> {
+    if d.source != Source::Api {
         ensure_connected(session)?;
         state.send_limits.check(&session.id)?;
     }
+    let text = d.content.text().to_string();
+    let kind = if d.menu.is_some() {
+        "interactive"
+    } else {
+        "text"
+    };
     let sent = session
         .conn
         .send(Outgoing {
-            to: to.clone(),
-            text: text.to_string(),
-            quoted: quoted.clone(),
+            to: d.to.clone(),
+            content: d.content,
+            quoted: d.quoted.clone(),
         })
         .await
         .map_err(engine_error)?;
@@ -123,29 +211,35 @@ pub async fn deliver_text(
             id: &sent.id,
             session: &session.id,
             direction: Direction::Out,
-            chat: to,
+            chat: d.to,
             sender: None,
-            kind: "text",
-            body: text,
-            source: Some(source),
-            quoted_id: quoted.as_ref().map(|q| q.id.as_str()),
+            kind,
+            body: &text,
+            source: Some(d.source),
+            quoted_id: d.quoted.as_ref().map(|q| q.id.as_str()),
             timestamp_ms: sent.timestamp_ms,
         },
     )
     .await?;
+    if let Some(menu) = &d.menu {
+        crate::interactive::remember(&mut tx, &session.id, &sent, d.to, menu).await?;
+    }
     let data = MessageOutData {
         session_id: session.id.clone(),
         message_id: sent.id.clone(),
-        to: to.display().to_string(),
-        kind: "text".into(),
-        message: text.to_string(),
-        source: source.as_str().into(),
+        to: d.to.display().to_string(),
+        kind: kind.into(),
+        message: text,
+        source: d.source.as_str().into(),
         timestamp: sent.timestamp_ms,
     };
     webhooks::enqueue(&mut tx, Some(&session.id), event::MESSAGE_OUT, &data).await?;
     tx.commit().await?;
     state.webhooks.wake.notify_one();
-    Ok(sent.id)
+    if d.menu.as_ref().is_some_and(|m| m.expires_in.is_some()) {
+        state.interactive_wake.notify_one();
+    }
+    Ok(sent)
 }
 
 /// The quote for `reply_to_id`: from the record when known (so the phone shows the quoted

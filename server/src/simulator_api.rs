@@ -4,7 +4,10 @@
 
 use crate::{
     auth::extract::Caller,
-    engine::simulator::{SentRecord, SimError, SimMessage, Simulator},
+    engine::{
+        AnswerVia,
+        simulator::{SentRecord, SimError, SimMessage, Simulator},
+    },
     error::{ApiError, ApiResult},
     json::Json,
     phone::{self, Chat},
@@ -23,6 +26,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/simulator/sessions/{id}/scan", post(scan))
         .route("/simulator/sessions/{id}/incoming", post(incoming))
+        .route("/simulator/sessions/{id}/button-reply", post(button_reply))
+        .route("/simulator/sessions/{id}/list-reply", post(list_reply))
+        .route("/simulator/sessions/{id}/poll-vote", post(poll_vote))
         .route("/simulator/sessions/{id}/disconnect", post(disconnect))
         .route("/simulator/sessions/{id}/logout", post(logout))
         .route("/simulator/sessions/{id}/sent", get(sent))
@@ -52,6 +58,34 @@ struct Incoming {
     /// Typed on the linked phone itself (to `from`): reported as `message.out`, source `device`.
     #[serde(default)]
     from_me: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ButtonReply {
+    from: String,
+    message_id: String,
+    button_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ListReply {
+    from: String,
+    message_id: String,
+    row_id: String,
+}
+
+/// A vote in a poll (the interactive `poll` fallback): the chosen option's name, or several.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct PollVote {
+    from: String,
+    message_id: String,
+    #[serde(default)]
+    option: Option<String>,
+    #[serde(default)]
+    options: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -84,8 +118,7 @@ async fn target(
         .clone()
         .ok_or_else(|| ApiError::not_found("The simulator is not running."))?;
     let id = SessionId(id);
-    let row = store::row(state, &id).await?;
-    store::authorize(caller, &row.owner_id)?;
+    store::owned(state, caller, &id).await?;
     Ok((sim, id))
 }
 
@@ -151,6 +184,72 @@ async fn incoming(
         from_me: body.from_me,
     };
     let message_id = sim.incoming(&id, msg).map_err(sim_error)?;
+    Ok(Json(Created { message_id }))
+}
+
+/// `from` as a person's digits: taps and votes come from people, not groups.
+fn person(state: &AppState, s: &str) -> ApiResult<String> {
+    match number(state, s, "from")? {
+        Chat::User(d) => Ok(d),
+        Chat::Group(_) => Err(ApiError::new(
+            ErrorCode::InvalidPhone,
+            "from: a person's number, not a group.",
+        )),
+    }
+}
+
+async fn button_reply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ButtonReply>,
+) -> ApiResult<Json<Created>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    let from = person(&state, &body.from)?;
+    let message_id = sim
+        .answer(
+            &id,
+            &from,
+            &body.message_id,
+            &body.button_id,
+            AnswerVia::Button,
+        )
+        .map_err(sim_error)?;
+    Ok(Json(Created { message_id }))
+}
+
+async fn list_reply(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<ListReply>,
+) -> ApiResult<Json<Created>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    let from = person(&state, &body.from)?;
+    let message_id = sim
+        .answer(
+            &id,
+            &from,
+            &body.message_id,
+            &body.row_id,
+            AnswerVia::ListRow,
+        )
+        .map_err(sim_error)?;
+    Ok(Json(Created { message_id }))
+}
+
+async fn poll_vote(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<PollVote>,
+) -> ApiResult<Json<Created>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    let from = person(&state, &body.from)?;
+    let options: Vec<String> = body.option.into_iter().chain(body.options).collect();
+    let message_id = sim
+        .poll_vote(&id, &from, &body.message_id, &options)
+        .map_err(sim_error)?;
     Ok(Json(Created { message_id }))
 }
 

@@ -193,6 +193,7 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                         <option value="message.out">"message.out"</option>
                         <option value="interaction.button">"interaction.button"</option>
                         <option value="interaction.list">"interaction.list"</option>
+                        <option value="interaction.timeout">"interaction.timeout"</option>
                         <option value="connection.update">"connection.update"</option>
                         <option value="webhook.test">"webhook.test"</option>
                     </select>

@@ -157,16 +157,19 @@ pub async fn on_inbound(
         sender: Some(m.sender.clone()),
         text: Some(m.text.clone()),
     };
-    let sent = crate::rest::deliver_text(
+    let sent = crate::rest::deliver(
         state,
         session,
-        &m.chat,
-        &rule.reply,
-        Some(quoted),
-        Source::AutoReply,
+        crate::rest::Delivery {
+            to: &m.chat,
+            content: crate::engine::Content::Text(rule.reply.clone()),
+            quoted: Some(quoted),
+            source: Source::AutoReply,
+            menu: None,
+        },
     )
     .await?;
-    Ok(Some(sent))
+    Ok(Some(sent.id))
 }
 
 #[derive(sqlx::FromRow)]

@@ -9,7 +9,7 @@
 pub mod simulator;
 
 use crate::phone::Chat;
-use app::model::SessionId;
+use app::model::{Interactive, SessionId};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
@@ -43,6 +43,38 @@ pub struct Inbound {
     pub text: String,
     pub quoted_id: Option<String>,
     pub timestamp_ms: i64,
+    /// When the message answers an interactive message or a poll: what was chosen, as the
+    /// wire said it. The session task resolves it against the stored message
+    /// (`crate::interactive::resolve`), the same for every engine.
+    pub answer: Option<Answer>,
+}
+
+/// A contact's answer to an interactive message or a poll.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// A tap on a button or a list row: the `id` it carries, in the message `message_id`.
+    Selected {
+        message_id: String,
+        id: String,
+        via: AnswerVia,
+    },
+    /// A poll vote: the SHA-256 of each selected option's name, as WhatsApp sends votes.
+    PollVote {
+        poll_id: String,
+        option_hashes: Vec<[u8; 32]>,
+    },
+}
+
+/// Which reply WhatsApp carried the tap in. Old clients say whether it was a button or a row;
+/// a native-flow response only carries the id, so the stored message decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AnswerVia {
+    /// `ButtonsResponseMessage`, `TemplateButtonReplyMessage`, or the simulator's button-reply.
+    Button,
+    /// `ListResponseMessage`, or the simulator's list-reply.
+    ListRow,
+    /// `InteractiveResponseMessage` with a `NativeFlowResponseMessage`.
+    NativeFlow,
 }
 
 /// The kinds of message a webhook names in `type` (contract §5).
@@ -86,9 +118,33 @@ impl MessageKind {
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     pub to: Chat,
-    pub text: String,
+    pub content: Content,
     /// The message this one quotes (a reply).
     pub quoted: Option<Quoted>,
+}
+
+/// What an outgoing message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    Text(String),
+    /// Native buttons or a list (WhatsApp's `InteractiveMessage` with a `NativeFlowMessage`).
+    Interactive(Interactive),
+    /// A single-choice poll (the interactive `poll` fallback).
+    Poll {
+        question: String,
+        options: Vec<String>,
+    },
+}
+
+impl Content {
+    /// The text a record or webhook shows for it: the text, the body, the question.
+    pub fn text(&self) -> &str {
+        match self {
+            Content::Text(t) => t,
+            Content::Interactive(m) => &m.text,
+            Content::Poll { question, .. } => question,
+        }
+    }
 }
 
 /// What a reply needs to know about the message it quotes. WhatsApp quotes by id; the author

@@ -8,10 +8,13 @@
 //! reconnect, and logout. The control API (`crate::sessions::simulator_routes`) plays the
 //! phone's side through the methods of [`Simulator`].
 
-use super::{Connection, Engine, EngineError, EngineEvent, Inbound, MessageKind, Outgoing, Sent};
+use super::{
+    Answer, AnswerVia, Connection, Content, Engine, EngineError, EngineEvent, Inbound, MessageKind,
+    Outgoing, Sent,
+};
 use crate::{db::now_ms, phone::Chat};
 use anyhow::Context;
-use app::model::SessionId;
+use app::model::{Interactive, SessionId};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::{
@@ -41,14 +44,25 @@ impl Default for Timings {
     }
 }
 
-/// A message the simulated session has sent (`GET /simulator/sessions/{id}/sent`).
+/// A message the simulated session has sent (`GET /simulator/sessions/{id}/sent`): what a
+/// phone would receive.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SentRecord {
     pub message_id: String,
     pub to: String,
+    /// `text`, `interactive` (native buttons or a list) or `poll`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// The text, the interactive body, or the poll's question.
     pub message: String,
     pub quoted_message_id: Option<String>,
+    /// The buttons or list, for `interactive`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<Interactive>,
+    /// The options, for `poll`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll_options: Option<Vec<String>>,
     pub timestamp: i64,
 }
 
@@ -173,12 +187,7 @@ impl Simulator {
     /// from the phone); answers the new message's id.
     pub fn incoming(&self, id: &SessionId, msg: SimMessage) -> Result<String, SimError> {
         let s = self.session(id)?;
-        if !matches!(
-            *s.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))?,
-            Link::Connected(_)
-        ) {
-            return Err(SimError::NotConnected);
-        }
+        s.ensure_connected()?;
         let message_id = super::new_message_id();
         let _ = s.events.send(EngineEvent::Message(Inbound {
             id: message_id.clone(),
@@ -190,6 +199,96 @@ impl Simulator {
             text: msg.text,
             quoted_id: msg.quoted_id,
             timestamp_ms: now_ms(),
+            answer: None,
+        }));
+        Ok(message_id)
+    }
+
+    /// A contact (`from`, digits) answers the message `message_id`: taps a button (`via` Button), picks a list
+    /// row (ListRow), or votes in a poll ([`Simulator::poll_vote`]). The reply carries what a
+    /// phone would send — the id, and the shown text when the message is known — and is
+    /// resolved by the server exactly as the real engine's is. Unknown ids are not refused:
+    /// the server must cope with them (a plain `message.in`).
+    pub fn answer(
+        &self,
+        id: &SessionId,
+        from: &str,
+        message_id: &str,
+        choice_id: &str,
+        via: AnswerVia,
+    ) -> Result<String, SimError> {
+        let s = self.session(id)?;
+        s.ensure_connected()?;
+        let shown = s
+            .sent_message(message_id)?
+            .and_then(|r| r.interactive)
+            .and_then(|m| {
+                m.options()
+                    .iter()
+                    .find(|c| c.id == choice_id)
+                    .map(|c| c.title.to_string())
+            })
+            .unwrap_or_default();
+        self.emit_answer(
+            &s,
+            from,
+            MessageKind::Interactive,
+            shown,
+            Answer::Selected {
+                message_id: message_id.to_string(),
+                id: choice_id.to_string(),
+                via,
+            },
+        )
+    }
+
+    /// A contact votes in the poll `message_id` for the options named `options`; the vote
+    /// carries their SHA-256 hashes, as WhatsApp's do.
+    pub fn poll_vote(
+        &self,
+        id: &SessionId,
+        from: &str,
+        message_id: &str,
+        options: &[String],
+    ) -> Result<String, SimError> {
+        let s = self.session(id)?;
+        s.ensure_connected()?;
+        let option_hashes = options
+            .iter()
+            .map(|o| crate::interactive::option_hash(o))
+            .collect();
+        self.emit_answer(
+            &s,
+            from,
+            MessageKind::Poll,
+            String::new(),
+            Answer::PollVote {
+                poll_id: message_id.to_string(),
+                option_hashes,
+            },
+        )
+    }
+
+    fn emit_answer(
+        &self,
+        s: &SimSession,
+        from: &str,
+        kind: MessageKind,
+        text: String,
+        answer: Answer,
+    ) -> Result<String, SimError> {
+        let message_id = super::new_message_id();
+        let _ = s.events.send(EngineEvent::Message(Inbound {
+            id: message_id.clone(),
+            chat: Chat::User(from.to_string()),
+            sender: from.to_string(),
+            push_name: None,
+            from_me: false,
+            kind,
+            text,
+            quoted_id: None,
+            timestamp_ms: now_ms(),
+            answer: Some(answer),
         }));
         Ok(message_id)
     }
@@ -296,6 +395,18 @@ fn pairing_code() -> String {
 }
 
 impl SimSession {
+    fn ensure_connected(&self) -> Result<(), SimError> {
+        match *self.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))? {
+            Link::Connected(_) => Ok(()),
+            _ => Err(SimError::NotConnected),
+        }
+    }
+
+    fn sent_message(&self, id: &str) -> Result<Option<SentRecord>, SimError> {
+        let sent = self.sent.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        Ok(sent.iter().rev().find(|r| r.message_id == id).cloned())
+    }
+
     fn new_pending(&self) -> CancellationToken {
         let token = self.stopped.child_token();
         if let Ok(mut p) = self.pending.lock() {
@@ -375,25 +486,28 @@ struct SimConnection {
 #[async_trait::async_trait]
 impl Connection for SimConnection {
     async fn send(&self, msg: Outgoing) -> Result<Sent, EngineError> {
-        if !matches!(
-            *self
-                .session
-                .link
-                .lock()
-                .map_err(|_| anyhow::anyhow!("poisoned"))?,
-            Link::Connected(_)
-        ) {
-            return Err(EngineError::NotConnected);
-        }
+        self.session.ensure_connected().map_err(|e| match e {
+            SimError::Other(e) => EngineError::Other(e),
+            _ => EngineError::NotConnected,
+        })?;
         let sent = Sent {
             id: super::new_message_id(),
             timestamp_ms: now_ms(),
         };
+        let message = msg.content.text().to_string();
+        let (kind, interactive, poll_options) = match msg.content {
+            Content::Text(_) => ("text", None, None),
+            Content::Interactive(m) => ("interactive", Some(m), None),
+            Content::Poll { options, .. } => ("poll", None, Some(options)),
+        };
         let record = SentRecord {
             message_id: sent.id.clone(),
             to: msg.to.display().to_string(),
-            message: msg.text,
+            kind,
+            message,
             quoted_message_id: msg.quoted.map(|q| q.id),
+            interactive,
+            poll_options,
             timestamp: sent.timestamp_ms,
         };
         self.session

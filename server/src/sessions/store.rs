@@ -11,7 +11,8 @@ use crate::{
     state::AppState,
 };
 use app::model::{
-    Done, NewSession, SessionId, SessionPatch, SessionSnapshot, SessionStatus, SessionView, UserId,
+    Done, Fallback, NewSession, SessionId, SessionPatch, SessionSnapshot, SessionStatus,
+    SessionView, UserId,
 };
 use axum::{
     Router,
@@ -28,7 +29,7 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/sessions/{id}",
             get(get_handler)
-                .patch(rename_handler)
+                .patch(update_handler)
                 .delete(delete_handler),
         )
         .route("/api/sessions/{id}/logout", post(logout_handler))
@@ -58,13 +59,13 @@ async fn get_handler(
     Ok(Json(view(&s, &caller, &SessionId(id)).await?))
 }
 
-async fn rename_handler(
+async fn update_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     Json(patch): Json<SessionPatch>,
 ) -> ApiResult<Json<SessionView>> {
-    Ok(Json(rename(&s, &caller, &SessionId(id), patch).await?))
+    Ok(Json(update(&s, &caller, &SessionId(id), patch).await?))
 }
 
 async fn delete_handler(
@@ -94,8 +95,7 @@ async fn events_handler(
     Path(id): Path<String>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let id = SessionId(id);
-    let row = row(&s, &id).await?;
-    authorize(&caller, &row.owner_id)?;
+    owned(&s, &caller, &id).await?;
     let handle = s.sessions.require(&id)?;
     let stream = tokio_stream::wrappers::WatchStream::new(handle.state.clone())
         .map(|snap| {
@@ -117,11 +117,12 @@ pub struct SessionRow {
     pub status: String,
     pub phone_number: Option<String>,
     pub push_name: Option<String>,
+    pub fallback: String,
     pub created_at: i64,
 }
 
-const SELECT: &str =
-    "SELECT id, name, owner_id, status, phone_number, push_name, created_at FROM sessions";
+const SELECT: &str = "SELECT id, name, owner_id, status, phone_number, push_name, \
+                      interactive_fallback AS fallback, created_at FROM sessions";
 
 pub async fn row(state: &AppState, id: &SessionId) -> ApiResult<SessionRow> {
     sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = ?")))
@@ -129,6 +130,13 @@ pub async fn row(state: &AppState, id: &SessionId) -> ApiResult<SessionRow> {
         .fetch_optional(&state.db)
         .await?
         .ok_or_else(not_found)
+}
+
+/// The session `id` if `caller` may use it (a 404 otherwise, also for another's session).
+pub async fn owned(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionRow> {
+    let r = row(state, id).await?;
+    authorize(caller, &r.owner_id)?;
+    Ok(r)
 }
 
 /// Admins reach every session; users only their own. Others' sessions are not revealed.
@@ -155,6 +163,7 @@ fn to_view(state: &AppState, r: SessionRow) -> SessionView {
         phone_number,
         push_name,
         owner_id: UserId(r.owner_id),
+        fallback: Fallback::parse(&r.fallback).unwrap_or_default(),
         created_at: r.created_at,
     }
 }
@@ -226,31 +235,38 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewSession) -> ApiRe
 }
 
 pub async fn view(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionView> {
-    let r = row(state, id).await?;
-    authorize(caller, &r.owner_id)?;
-    Ok(to_view(state, r))
+    Ok(to_view(state, owned(state, caller, id).await?))
 }
 
-pub async fn rename(
+/// Renames the session and/or sets its interactive fallback; fields not given stay.
+pub async fn update(
     state: &AppState,
     caller: &Caller,
     id: &SessionId,
     patch: SessionPatch,
 ) -> ApiResult<SessionView> {
-    let r = row(state, id).await?;
-    authorize(caller, &r.owner_id)?;
-    let name = validate_name(&patch.name)?;
-    sqlx::query("UPDATE sessions SET name = ? WHERE id = ?")
-        .bind(name)
-        .bind(id.as_str())
-        .execute(&state.db)
-        .await?;
+    owned(state, caller, id).await?;
+    if patch.name.is_none() && patch.fallback.is_none() {
+        return Err(ApiError::invalid(
+            "Nothing to change: give name and/or fallback.",
+        ));
+    }
+    let name = patch.name.as_deref().map(validate_name).transpose()?;
+    sqlx::query(
+        "UPDATE sessions SET name = COALESCE(?, name),
+                             interactive_fallback = COALESCE(?, interactive_fallback)
+         WHERE id = ?",
+    )
+    .bind(name)
+    .bind(patch.fallback.map(Fallback::as_str))
+    .bind(id.as_str())
+    .execute(&state.db)
+    .await?;
     view(state, caller, id).await
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<()> {
-    let r = row(state, id).await?;
-    authorize(caller, &r.owner_id)?;
+    owned(state, caller, id).await?;
     state.sessions.remove(id).await?;
     sqlx::query("DELETE FROM sessions WHERE id = ?")
         .bind(id.as_str())
@@ -260,8 +276,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &SessionId) -> ApiRes
 }
 
 pub async fn logout(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<()> {
-    let r = row(state, id).await?;
-    authorize(caller, &r.owner_id)?;
+    owned(state, caller, id).await?;
     let handle = state.sessions.require(id)?;
     handle
         .conn

@@ -87,6 +87,11 @@ async fn on_event(
             super::store::save_logged_out(state, id).await?;
         }
         EngineEvent::Message(m) => {
+            // An answer to an interactive message (a tap, a typed "2", a poll vote) becomes
+            // its interaction.* event; anything else is a message.in.
+            if let Some(answer) = crate::interactive::resolve(&state.db, id, &m).await? {
+                return crate::interactive::record_answer(state, handle, &m, &answer).await;
+            }
             record_inbound(state, handle, &m).await?;
             // Off the task: the reply waits on WhatsApp, the next events should not.
             let (state, handle) = (state.clone(), handle.clone());

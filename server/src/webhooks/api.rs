@@ -37,8 +37,7 @@ pub fn router() -> Router<AppState> {
 
 async fn owned_session(state: &AppState, caller: &Caller, id: String) -> ApiResult<SessionId> {
     let id = SessionId(id);
-    let row = store::row(state, &id).await?;
-    store::authorize(caller, &row.owner_id)?;
+    store::owned(state, caller, &id).await?;
     Ok(id)
 }
 

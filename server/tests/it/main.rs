@@ -5,6 +5,7 @@ mod accounts;
 mod autoreply;
 mod dashboard;
 mod errors;
+mod interactive;
 mod keys;
 mod rest;
 mod sessions;

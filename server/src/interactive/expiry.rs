@@ -1,0 +1,79 @@
+//! `interaction.timeout`: for an interactive message sent with `expiresIn` that nobody answered
+//! in time, one event `{messageId, to, timestamp}` — the original's best practices ask
+//! consumers to handle timeouts; Kabar does it for them. Due times live in the database, so a
+//! restart neither loses nor repeats one: the loop marks and enqueues in one transaction.
+
+use crate::{db::now_ms, state::AppState, webhooks};
+use app::model::{InteractionTimeoutData, SessionId, event};
+use std::time::Duration;
+
+/// The longest sleep between looks (a new earlier deadline wakes the loop at once).
+const IDLE: Duration = Duration::from_secs(60);
+/// Timeouts handled per transaction.
+const BATCH: i64 = 100;
+
+pub async fn expiry_loop(state: AppState) {
+    loop {
+        match fire_due(&state).await {
+            Ok(n) if n as i64 == BATCH => continue,
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = format!("{e:#}"), "emitting interaction timeouts"),
+        }
+        let wait = next_due_in(&state).await.unwrap_or(IDLE).min(IDLE);
+        tokio::select! {
+            _ = state.shutdown.cancelled() => break,
+            _ = state.interactive_wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}
+
+/// Marks every due, unanswered message timed out and enqueues its event. Answers how many.
+pub async fn fire_due(state: &AppState) -> anyhow::Result<usize> {
+    let now = now_ms();
+    let mut tx = crate::db::begin_write(&state.db).await?;
+    let due: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT session_id, message_id, chat FROM interactive_messages
+         WHERE expires_at IS NOT NULL AND answered_at IS NULL AND timed_out_at IS NULL
+               AND expires_at <= ?
+         ORDER BY expires_at LIMIT ?",
+    )
+    .bind(now)
+    .bind(BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (session, message_id, chat) in &due {
+        sqlx::query(
+            "UPDATE interactive_messages SET timed_out_at = ? WHERE session_id = ? AND message_id = ?",
+        )
+        .bind(now)
+        .bind(session)
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?;
+        let session = SessionId(session.clone());
+        let data = InteractionTimeoutData {
+            session_id: session.clone(),
+            message_id: message_id.clone(),
+            to: chat.clone(),
+            timestamp: now,
+        };
+        webhooks::enqueue(&mut tx, Some(&session), event::INTERACTION_TIMEOUT, &data).await?;
+    }
+    tx.commit().await?;
+    if !due.is_empty() {
+        state.webhooks.wake.notify_one();
+    }
+    Ok(due.len())
+}
+
+async fn next_due_in(state: &AppState) -> Option<Duration> {
+    let (next,): (Option<i64>,) = sqlx::query_as(
+        "SELECT MIN(expires_at) FROM interactive_messages
+         WHERE expires_at IS NOT NULL AND answered_at IS NULL AND timed_out_at IS NULL",
+    )
+    .fetch_one(&state.db)
+    .await
+    .ok()?;
+    next.map(|t| Duration::from_millis((t - now_ms()).max(0) as u64))
+}

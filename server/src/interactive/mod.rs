@@ -1,0 +1,322 @@
+//! Interactive messages after they are sent: what each one offered is remembered
+//! ([`remember`], in the send's transaction), answers are resolved against it ([`resolve`]) —
+//! a tap on any engine, a typed "2" under a text-fallback menu, a poll vote — and become one
+//! `interaction.button` / `interaction.list` event ([`record_answer`]). Unanswered messages
+//! with `expiresIn` get one `interaction.timeout` ([`expiry`]).
+//!
+//! Sending is [`crate::rest::send_interactive`]; the model and its checks are
+//! `app::model::interactive`.
+
+pub mod expiry;
+
+use crate::{
+    db::{Db, now_ms},
+    engine::{Answer, AnswerVia, Content, Inbound, Sent},
+    error::{ApiError, ApiResult},
+    messages::{self, Direction, NewMessage},
+    phone::Chat,
+    rest::Menu,
+    sessions::SessionHandle,
+    state::AppState,
+    webhooks,
+};
+use app::model::{
+    Fallback, InteractionButtonData, InteractionListData, Interactive, InteractiveKind, SessionId,
+    event, interactive::pick_from_text,
+};
+use sha2::{Digest, Sha256};
+
+/// How long a text-fallback menu answers a typed reply that does not quote it.
+const TEXT_MENU_OPEN_MS: i64 = 24 * 3600 * 1000;
+
+/// The session's default fallback (`PATCH /api/sessions/{id}` `fallback`).
+pub async fn session_fallback(state: &AppState, session: &SessionId) -> ApiResult<Fallback> {
+    let f: Option<(String,)> =
+        sqlx::query_as("SELECT interactive_fallback FROM sessions WHERE id = ?")
+            .bind(session.as_str())
+            .fetch_optional(&state.db)
+            .await?;
+    Ok(f.and_then(|(f,)| Fallback::parse(&f)).unwrap_or_default())
+}
+
+/// What goes on the wire for `message` under `fallback`.
+pub fn render(message: &Interactive, fallback: Fallback) -> ApiResult<Content> {
+    Ok(match fallback {
+        Fallback::None => Content::Interactive(message.clone()),
+        Fallback::Text => Content::Text(message.text_menu()),
+        Fallback::Poll => {
+            let (question, options) = message.poll().map_err(ApiError::from)?;
+            Content::Poll { question, options }
+        }
+    })
+}
+
+/// Stores what a sent interactive message offered (in the transaction that records it).
+pub async fn remember(
+    conn: &mut sqlx::SqliteConnection,
+    session: &SessionId,
+    sent: &Sent,
+    to: &Chat,
+    menu: &Menu<'_>,
+) -> Result<(), sqlx::Error> {
+    let content =
+        serde_json::to_string(menu.message).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let expires_at = menu
+        .expires_in
+        .map(|s| sent.timestamp_ms + (s as i64) * 1000);
+    sqlx::query(
+        "INSERT INTO interactive_messages (session_id, message_id, chat, kind, content, fallback,
+                                           created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(session.as_str())
+    .bind(&sent.id)
+    .bind(to.display())
+    .bind(menu.message.kind().as_str())
+    .bind(content)
+    .bind(menu.fallback.as_str())
+    .bind(sent.timestamp_ms)
+    .bind(expires_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A stored interactive message.
+struct Stored {
+    message_id: String,
+    message: Interactive,
+    fallback: Fallback,
+}
+
+/// An answer matched to one choice of one stored message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolved {
+    pub message_id: String,
+    pub kind: InteractiveKind,
+    pub id: String,
+    pub title: String,
+    pub description: Option<String>,
+}
+
+/// Which choice `m` picks, if it answers an interactive message this session sent to the same
+/// chat. `None` — a plain `message.in` — for anything else: an unknown or foreign message id,
+/// an id the message did not offer, a typed text that is not a choice.
+pub async fn resolve(
+    db: &Db,
+    session: &SessionId,
+    m: &Inbound,
+) -> anyhow::Result<Option<Resolved>> {
+    if m.from_me {
+        return Ok(None);
+    }
+    let chat = m.chat.display();
+    match &m.answer {
+        Some(Answer::Selected {
+            message_id,
+            id,
+            via,
+        }) => {
+            let Some(stored) = load(db, session, message_id, chat).await? else {
+                return Ok(None);
+            };
+            let fits = match (via, stored.message.kind()) {
+                (AnswerVia::NativeFlow, _) => true,
+                (AnswerVia::Button, kind) => kind == InteractiveKind::Button,
+                (AnswerVia::ListRow, kind) => kind == InteractiveKind::List,
+            };
+            Ok(fits
+                .then(|| pick(&stored, |opts| opts.iter().position(|c| c.id == id)))
+                .flatten())
+        }
+        Some(Answer::PollVote {
+            poll_id,
+            option_hashes,
+        }) => {
+            let Some(stored) = load(db, session, poll_id, chat).await? else {
+                return Ok(None);
+            };
+            if stored.fallback != Fallback::Poll {
+                return Ok(None);
+            }
+            Ok(pick(&stored, |opts| {
+                opts.iter()
+                    .position(|c| option_hashes.contains(&option_hash(c.title)))
+            }))
+        }
+        None if m.kind == crate::engine::MessageKind::Text => {
+            let stored = match &m.quoted_id {
+                Some(q) => load(db, session, q, chat).await?,
+                None => open_text_menu(db, session, chat).await?,
+            };
+            Ok(stored.and_then(|s| pick(&s, |opts| pick_from_text(opts, &m.text))))
+        }
+        None => Ok(None),
+    }
+}
+
+/// WhatsApp identifies a poll option in a vote by the SHA-256 of its name.
+pub fn option_hash(name: &str) -> [u8; 32] {
+    Sha256::digest(name.as_bytes()).into()
+}
+
+fn pick(
+    stored: &Stored,
+    choose: impl FnOnce(&[app::model::interactive::Choice<'_>]) -> Option<usize>,
+) -> Option<Resolved> {
+    let options = stored.message.options();
+    let c = options.get(choose(&options)?)?;
+    Some(Resolved {
+        message_id: stored.message_id.clone(),
+        kind: stored.message.kind(),
+        id: c.id.to_string(),
+        title: c.title.to_string(),
+        description: c.description.map(str::to_string),
+    })
+}
+
+async fn load(
+    db: &Db,
+    session: &SessionId,
+    id: &str,
+    chat: &str,
+) -> anyhow::Result<Option<Stored>> {
+    let row: Option<(String, String, String)> = sqlx::query_as(
+        "SELECT message_id, content, fallback FROM interactive_messages
+         WHERE session_id = ? AND message_id = ? AND chat = ?",
+    )
+    .bind(session.as_str())
+    .bind(id)
+    .bind(chat)
+    .fetch_optional(db)
+    .await?;
+    row.map(stored).transpose()
+}
+
+/// The chat's latest text-fallback menu, while it is open: unanswered, not timed out, and less
+/// than a day old. Older menus answer only replies that quote them.
+async fn open_text_menu(
+    db: &Db,
+    session: &SessionId,
+    chat: &str,
+) -> anyhow::Result<Option<Stored>> {
+    #[derive(sqlx::FromRow)]
+    struct Latest {
+        message_id: String,
+        content: String,
+        fallback: String,
+        open: bool,
+    }
+    let latest: Option<Latest> = sqlx::query_as(
+        "SELECT message_id, content, fallback,
+                answered_at IS NULL AND timed_out_at IS NULL AND created_at > ? AS open
+         FROM interactive_messages
+         WHERE session_id = ? AND chat = ? AND fallback = 'text'
+         ORDER BY created_at DESC LIMIT 1",
+    )
+    .bind(now_ms() - TEXT_MENU_OPEN_MS)
+    .bind(session.as_str())
+    .bind(chat)
+    .fetch_optional(db)
+    .await?;
+    match latest {
+        Some(l) if l.open => stored((l.message_id, l.content, l.fallback)).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn stored((message_id, content, fallback): (String, String, String)) -> anyhow::Result<Stored> {
+    Ok(Stored {
+        message_id,
+        message: serde_json::from_str(&content)?,
+        fallback: Fallback::parse(&fallback).unwrap_or_default(),
+    })
+}
+
+/// Records the answer `m` (as a received message) and its `interaction.*` event, and marks the
+/// interactive message answered (no timeout after this), in one transaction.
+pub async fn record_answer(
+    state: &AppState,
+    handle: &SessionHandle,
+    m: &Inbound,
+    r: &Resolved,
+) -> anyhow::Result<()> {
+    let from = m.chat.display().to_string();
+    let participant = matches!(m.chat, Chat::Group(_)).then(|| m.sender.clone());
+    let body = if m.text.trim().is_empty() {
+        &r.title
+    } else {
+        &m.text
+    };
+    let mut tx = crate::db::begin_write(&state.db).await?;
+    messages::record(
+        &mut *tx,
+        NewMessage {
+            id: &m.id,
+            session: &handle.id,
+            direction: Direction::In,
+            chat: &m.chat,
+            sender: Some(&m.sender),
+            kind: m.kind.as_str(),
+            body,
+            source: None,
+            quoted_id: Some(&r.message_id),
+            timestamp_ms: m.timestamp_ms,
+        },
+    )
+    .await?;
+    sqlx::query(
+        "UPDATE interactive_messages SET answered_at = COALESCE(answered_at, ?)
+         WHERE session_id = ? AND message_id = ?",
+    )
+    .bind(m.timestamp_ms)
+    .bind(handle.id.as_str())
+    .bind(&r.message_id)
+    .execute(&mut *tx)
+    .await?;
+    let session = Some(&handle.id);
+    match r.kind {
+        InteractiveKind::Button => {
+            let data = InteractionButtonData {
+                session_id: handle.id.clone(),
+                from,
+                message_id: r.message_id.clone(),
+                button_id: r.id.clone(),
+                button_text: r.title.clone(),
+                timestamp: m.timestamp_ms,
+                participant,
+            };
+            webhooks::enqueue(&mut tx, session, event::INTERACTION_BUTTON, &data).await?;
+        }
+        InteractiveKind::List => {
+            let data = InteractionListData {
+                session_id: handle.id.clone(),
+                from,
+                message_id: r.message_id.clone(),
+                row_id: r.id.clone(),
+                row_title: r.title.clone(),
+                row_description: r.description.clone().unwrap_or_default(),
+                timestamp: m.timestamp_ms,
+                participant,
+            };
+            webhooks::enqueue(&mut tx, session, event::INTERACTION_LIST, &data).await?;
+        }
+    }
+    tx.commit().await?;
+    state.webhooks.wake.notify_one();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn poll_option_hashes_are_sha256_of_the_name() {
+        // FIPS 180-2's test vector: what WhatsApp's vote for an option named "abc" carries.
+        assert_eq!(
+            hex::encode(option_hash("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}
