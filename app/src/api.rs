@@ -224,10 +224,11 @@ pub async fn set_auto_reply(enabled: bool) -> Result<AutoReplySwitch, ErrorBody>
     crate::backend::respond(b.set_auto_reply(&req, enabled).await)
 }
 
+/// The caller's rules, or (`all`, admins only) everyone's.
 #[server(prefix = "/fn", endpoint = "rules")]
-pub async fn list_rules() -> Result<Vec<RuleView>, ErrorBody> {
+pub async fn list_rules(all: bool) -> Result<Vec<RuleView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.rules(&req).await)
+    crate::backend::respond(b.rules(&req, all).await)
 }
 
 #[server(prefix = "/fn", endpoint = "create_rule", input = server_fn::codec::Json)]

@@ -47,7 +47,7 @@ pub trait Backend: Send + Sync + 'static {
         req: &Parts,
         enabled: bool,
     ) -> Result<AutoReplySwitch, ErrorBody>;
-    async fn rules(&self, req: &Parts) -> Result<Vec<RuleView>, ErrorBody>;
+    async fn rules(&self, req: &Parts, all: bool) -> Result<Vec<RuleView>, ErrorBody>;
     async fn create_rule(&self, req: &Parts, input: RuleInput) -> Result<RuleView, ErrorBody>;
     async fn update_rule(
         &self,

@@ -584,7 +584,7 @@ pub struct AutoReplySwitch {
 }
 
 /// A rule as stored and listed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RuleView {
     pub id: String,
@@ -596,6 +596,12 @@ pub struct RuleView {
     pub reply: String,
     pub enabled: bool,
     pub allow_groups: bool,
+    /// When set, the reply is an interactive message whose text is `reply` (a keyword opens a
+    /// menu); the same form as `/send-interactive`, without `to` and `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<InteractiveForm>,
+    /// The owner's username (for an admin's view of everyone's rules).
+    pub username: String,
 }
 
 /// `POST /api/auto-reply/rules`, and `PUT /api/auto-reply/rules/{id}` (where every field is
@@ -615,4 +621,20 @@ pub struct RuleInput {
     pub allow_groups: Option<bool>,
     #[serde(default)]
     pub position: Option<i64>,
+    /// Absent: unchanged; `null`: a plain text reply again; a form: the reply opens a menu.
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub interactive: Option<Option<InteractiveForm>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }

@@ -39,4 +39,16 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   expect(reply.message).toBe('Harga mulai Rp 10.000');
   expect(reply.quotedMessageId).toBe(messageId);
   expect(reply.to).toBe('6282222222222');
+
+  // A keyword can open a menu: the /send-interactive form as JSON, checked before it is sent.
+  const menu = page.getByLabel(/^Menu \(optional\)/);
+  await page.getByLabel('Keyword').fill('menu');
+  await page.getByLabel('Match').selectOption('exact');
+  await page.getByLabel('Reply', { exact: true }).fill('Mau pesan apa?');
+  await menu.fill('{"type":"button","buttons":[{"id":"kopi"');
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  await expect(page.getByRole('alert')).toContainText('Menu:');
+  await menu.fill('{"type":"button","buttons":[{"id":"kopi","text":"Kopi"},{"id":"teh","text":"Teh"}]}');
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  await expect(page.getByTestId('rules')).toContainText('2 buttons');
 });

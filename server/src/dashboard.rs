@@ -207,8 +207,8 @@ impl Backend for DashboardBackend {
         Ok(autoreply::set_switch(&self.0, &self.caller(req).await?, enabled).await?)
     }
 
-    async fn rules(&self, req: &Parts) -> Result<Vec<RuleView>, ErrorBody> {
-        Ok(autoreply::list(&self.0, &self.caller(req).await?, false).await?)
+    async fn rules(&self, req: &Parts, all: bool) -> Result<Vec<RuleView>, ErrorBody> {
+        Ok(autoreply::list(&self.0, &self.caller(req).await?, all).await?)
     }
 
     async fn create_rule(&self, req: &Parts, input: RuleInput) -> Result<RuleView, ErrorBody> {

@@ -132,7 +132,7 @@ pub struct Row {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InteractiveForm {
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub text: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -560,6 +560,9 @@ impl InteractiveForm {
                     .buttons
                     .as_ref()
                     .ok_or_else(|| invalid("buttons: required for type \"button\"."))?;
+                if buttons.is_empty() {
+                    return Err(invalid("buttons: at least one button."));
+                }
                 if buttons.len() > limits::BUTTONS {
                     return Err(ErrorBody::new(
                         ErrorCode::ButtonLimitExceeded,

@@ -1,6 +1,7 @@
-//! Auto-reply: the switch, the ordered rules (add, enable/disable, move, delete) and a box to
+//! Auto-reply: the switch, the ordered rules (add, enable/disable, move, delete), a box to
 //! try a message against the rules, matched in the browser by the same code the server runs
-//! (`MatchMode::matches`).
+//! (`MatchMode::matches`), and for admins everyone's rules. A rule's reply may open a menu:
+//! the `/send-interactive` form as JSON, checked by the same model as the API.
 
 use super::common::{ActionError, ErrorBox};
 use crate::api::*;
@@ -16,16 +17,21 @@ pub fn AutoReplyPage() -> impl IntoView {
         Action::new(|(id, input): &(String, RuleInput)| update_rule(id.clone(), input.clone()));
     let remove = Action::new(|id: &String| delete_rule(id.clone()));
     let switch = Resource::new(move || toggle.version().get(), |_| get_auto_reply());
+    let me = Resource::new(|| (), |_| get_me());
+    let all = RwSignal::new(false);
     let rules = Resource::new(
         move || {
             (
                 create.version().get(),
                 update.version().get(),
                 remove.version().get(),
+                all.get(),
             )
         },
-        |_| list_rules(),
+        |(_, _, _, all)| list_rules(all),
     );
+    let menu = RwSignal::new(String::new());
+    let menu_error = RwSignal::new(String::new());
     let keyword = RwSignal::new(String::new());
     let mode = RwSignal::new(MatchMode::Contains);
     let reply = RwSignal::new(String::new());
@@ -50,6 +56,17 @@ pub fn AutoReplyPage() -> impl IntoView {
         <ActionError action=toggle/>
         <form class="card row-form" on:submit=move |ev| {
             ev.prevent_default();
+            let interactive = match menu.get().trim() {
+                "" => None,
+                json => match serde_json::from_str::<InteractiveForm>(json) {
+                    Ok(form) => Some(Some(form)),
+                    Err(e) => {
+                        menu_error.set(format!("Menu: {e}"));
+                        return;
+                    }
+                },
+            };
+            menu_error.set(String::new());
             create.dispatch(RuleInput {
                 keyword: Some(keyword.get()),
                 match_mode: Some(mode.get()),
@@ -57,6 +74,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                 enabled: Some(true),
                 allow_groups: Some(groups.get()),
                 position: None,
+                interactive,
             });
         }>
             <label>"Keyword" <input name="keyword" required bind:value=keyword/></label>
@@ -72,11 +90,26 @@ pub fn AutoReplyPage() -> impl IntoView {
             </label>
             <label>"Reply" <input name="reply" required bind:value=reply/></label>
             <label class="check"><input type="checkbox" bind:checked=groups/> "Also in groups"</label>
+            <label class="wide">"Menu (optional): buttons or a list, as in /send-interactive, without to and text"
+                <textarea name="menu" rows="3" bind:value=menu
+                    placeholder=r#"{"type":"button","buttons":[{"id":"yes","text":"Ya"},{"id":"no","text":"Tidak"}]}"#></textarea>
+            </label>
             <button type="submit" class="primary" disabled=move || create.pending().get()>"Add rule"</button>
         </form>
+        <p class="error" role="alert" hidden=move || menu_error.get().is_empty()>{move || menu_error.get()}</p>
         <ActionError action=create/>
         <ActionError action=update/>
         <ActionError action=remove/>
+        <Transition>
+            {move || Suspend::new(async move {
+                let admin = me.await.ok().flatten().is_some_and(|m| m.role == Role::Admin);
+                view! {
+                    <label class="check" hidden=!admin>
+                        <input type="checkbox" name="all" bind:checked=all/> "Show every user's rules"
+                    </label>
+                }
+            })}
+        </Transition>
         <label class="card">"Try a message"
             <input name="probe" placeholder="e.g. berapa harga?" bind:value=probe/>
         </label>
@@ -90,6 +123,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                     return view! { <p class="card empty">"No rules yet. Add one above."</p> }.into_any();
                 }
                 let count = list.len() as i64;
+                let everyone = all.get_untracked();
                 let probe_list = list.clone();
                 let answer = move || {
                     let text = fold(&probe.get());
@@ -105,18 +139,21 @@ pub fn AutoReplyPage() -> impl IntoView {
                 view! {
                     <p class="muted" data-testid="probe-result">{answer}</p>
                     <div class="table-wrap"><table class="list" data-testid="rules">
-                        <thead><tr><th>"#"</th><th>"Keyword"</th><th>"Match"</th><th>"Reply"</th><th>"Groups"</th><th>"On"</th><th></th></tr></thead>
+                        <thead><tr><th hidden=!everyone>"User"</th><th>"#"</th><th>"Keyword"</th><th>"Match"</th><th>"Reply"</th><th>"Menu"</th><th>"Groups"</th><th>"On"</th><th></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|r| {
                                 let (id1, id2, id3, id4) = (r.id.clone(), r.id.clone(), r.id.clone(), r.id.clone());
                                 let (pos, enabled) = (r.position, r.enabled);
+                                let menu = menu_summary(r.interactive.as_ref());
                                 let move_to = |p: i64| RuleInput { position: Some(p), ..Default::default() };
                                 view! {
                                     <tr class:disabled=!enabled>
+                                        <td hidden=!everyone>{r.username}</td>
                                         <td>{pos + 1}</td>
                                         <td>{r.keyword}</td>
                                         <td>{r.match_mode.as_str()}</td>
                                         <td>{r.reply}</td>
+                                        <td>{menu}</td>
                                         <td>{if r.allow_groups { "yes" } else { "no" }}</td>
                                         <td><input type="checkbox" aria-label="enabled" prop:checked=enabled
                                             on:change:target=move |ev| { update.dispatch((id1.clone(), RuleInput { enabled: Some(ev.target().checked()), ..Default::default() })); }/></td>
@@ -135,5 +172,22 @@ pub fn AutoReplyPage() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// "3 buttons", "list, 4 rows" or "—" for the rules table.
+fn menu_summary(form: Option<&InteractiveForm>) -> String {
+    let Some(form) = form else {
+        return "—".into();
+    };
+    // The stored form has no text; any will do to read its choices.
+    let mut probe = form.clone();
+    probe.text = "·".into();
+    match probe.parse() {
+        Ok(m) => match m.kind() {
+            InteractiveKind::Button => format!("{} buttons", m.options().len()),
+            InteractiveKind::List => format!("list, {} rows", m.options().len()),
+        },
+        Err(_) => "menu".into(),
     }
 }

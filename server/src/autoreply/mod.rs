@@ -19,7 +19,10 @@ use crate::{
     sessions::SessionHandle,
     state::AppState,
 };
-use app::model::{AutoReplySwitch, Done, MatchMode, RuleInput, RuleView, SessionId, UserId};
+use app::model::{
+    AutoReplySwitch, Done, Fallback, Interactive, InteractiveForm, MatchMode, RuleInput, RuleView,
+    SessionId, UserId,
+};
 use axum::{
     Router,
     extract::{Path, State},
@@ -55,6 +58,15 @@ pub fn router() -> Router<AppState> {
 struct UserRules {
     enabled: bool,
     rules: Vec<matcher::Rule>,
+    /// The menus of rules whose reply is interactive, by rule id, checked once at load.
+    menus: HashMap<String, RuleMenu>,
+}
+
+/// An interactive reply, ready to send.
+struct RuleMenu {
+    message: Interactive,
+    fallback: Option<Fallback>,
+    expires_in: Option<u64>,
 }
 
 /// Prepared rules per user, and when each (session, contact, rule) last answered.
@@ -110,8 +122,26 @@ async fn user_rules(state: &AppState, user: &UserId) -> ApiResult<Arc<UserRules>
         return Ok(r);
     }
     let enabled = switch(state, user).await?;
-    let rules = rows(state, Some(user))
-        .await?
+    let rows = rows(state, Some(user)).await?;
+    let mut menus = HashMap::new();
+    for r in &rows {
+        if let Some(form) = stored_form(&r.interactive) {
+            match menu_of(&form, &r.reply) {
+                Ok(message) => {
+                    let menu = RuleMenu {
+                        message,
+                        fallback: form.fallback,
+                        expires_in: form.expires_in,
+                    };
+                    menus.insert(r.id.clone(), menu);
+                }
+                Err(e) => {
+                    tracing::warn!(rule = %r.id, error = %e.message, "stored menu no longer valid")
+                }
+            }
+        }
+    }
+    let rules = rows
         .into_iter()
         .map(|r| matcher::Rule {
             id: r.id,
@@ -122,7 +152,11 @@ async fn user_rules(state: &AppState, user: &UserId) -> ApiResult<Arc<UserRules>
             allow_groups: r.allow_groups,
         })
         .collect();
-    let prepared = Arc::new(UserRules { enabled, rules });
+    let prepared = Arc::new(UserRules {
+        enabled,
+        rules,
+        menus,
+    });
     if let Ok(mut c) = state.auto_reply.cache.write() {
         c.insert(user.clone(), prepared.clone());
     }
@@ -157,18 +191,33 @@ pub async fn on_inbound(
         sender: Some(m.sender.clone()),
         text: Some(m.text.clone()),
     };
-    let sent = crate::rest::deliver(
-        state,
-        session,
-        crate::rest::Delivery {
+    let delivery = match rules.menus.get(&rule.id) {
+        None => crate::rest::Delivery {
             to: &m.chat,
             content: crate::engine::Content::Text(rule.reply.clone()),
             quoted: Some(quoted),
             source: Source::AutoReply,
             menu: None,
         },
-    )
-    .await?;
+        Some(menu) => {
+            let fallback = match menu.fallback {
+                Some(f) => f,
+                None => crate::interactive::session_fallback(state, &session.id).await?,
+            };
+            crate::rest::Delivery {
+                to: &m.chat,
+                content: crate::interactive::render(&menu.message, fallback)?,
+                quoted: Some(quoted),
+                source: Source::AutoReply,
+                menu: Some(crate::rest::Menu {
+                    message: &menu.message,
+                    fallback,
+                    expires_in: menu.expires_in,
+                }),
+            }
+        }
+    };
+    let sent = crate::rest::deliver(state, session, delivery).await?;
     Ok(Some(sent.id))
 }
 
@@ -182,6 +231,27 @@ struct RuleRow {
     reply: String,
     enabled: bool,
     allow_groups: bool,
+    interactive: Option<String>,
+    username: String,
+}
+
+/// The stored menu form of a rule (`None` for a text reply).
+fn stored_form(json: &Option<String>) -> Option<InteractiveForm> {
+    json.as_deref().and_then(|j| serde_json::from_str(j).ok())
+}
+
+/// A rule's menu as a checked interactive message whose text is the rule's reply. Errors
+/// name the field under `interactive.`.
+fn menu_of(form: &InteractiveForm, reply: &str) -> Result<Interactive, app::model::ErrorBody> {
+    let mut form = form.clone();
+    form.text = reply.to_string();
+    form.parse().map_err(|mut e| {
+        e.message = match e.message.strip_prefix("text:") {
+            Some(rest) => format!("reply:{rest}"),
+            None => format!("interactive.{}", e.message),
+        };
+        e
+    })
 }
 
 impl From<RuleRow> for RuleView {
@@ -192,18 +262,24 @@ impl From<RuleRow> for RuleView {
             position: r.position,
             keyword: r.keyword,
             match_mode: MatchMode::parse(&r.match_mode).unwrap_or(MatchMode::Exact),
+            interactive: stored_form(&r.interactive),
             reply: r.reply,
             enabled: r.enabled,
             allow_groups: r.allow_groups,
+            username: r.username,
         }
     }
 }
 
+const SELECT_RULE: &str = "SELECT r.id, r.user_id, r.position, r.keyword, r.match_mode, r.reply,
+       r.enabled, r.allow_groups, r.interactive, u.username
+FROM auto_reply_rules r JOIN users u ON u.id = r.user_id";
+
 async fn rows(state: &AppState, user: Option<&UserId>) -> ApiResult<Vec<RuleRow>> {
-    Ok(sqlx::query_as::<_, RuleRow>(
-        "SELECT id, user_id, position, keyword, match_mode, reply, enabled, allow_groups
-         FROM auto_reply_rules WHERE (? IS NULL OR user_id = ?) ORDER BY user_id, position, created_at",
-    )
+    Ok(sqlx::query_as::<_, RuleRow>(sqlx::AssertSqlSafe(format!(
+        "{SELECT_RULE} WHERE (? IS NULL OR r.user_id = ?)
+         ORDER BY u.username, r.position, r.created_at"
+    )))
     .bind(user.map(UserId::as_str))
     .bind(user.map(UserId::as_str))
     .fetch_all(&state.db)
@@ -285,6 +361,23 @@ pub async fn list(state: &AppState, caller: &Caller, all: bool) -> ApiResult<Vec
         .collect())
 }
 
+/// A rule's menu checked against its reply, as stored (JSON), or `None` for a text reply.
+fn menu_json(form: Option<InteractiveForm>, reply: &str) -> ApiResult<Option<String>> {
+    let Some(mut form) = form else {
+        return Ok(None);
+    };
+    if !form.text.is_empty() {
+        return Err(ApiError::invalid(
+            "interactive.text: leave it out; the rule's reply is the message's text.",
+        ));
+    }
+    menu_of(&form, reply).map_err(ApiError::from)?;
+    form.text.clear();
+    serde_json::to_string(&form)
+        .map(Some)
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
 fn validate(keyword: Option<&str>, reply: Option<&str>) -> ApiResult<()> {
     if let Some(k) = keyword {
         if k.trim().is_empty() {
@@ -326,6 +419,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiR
         .clone()
         .ok_or_else(|| ApiError::invalid("reply: required."))?;
     validate(Some(&keyword), Some(&reply))?;
+    let interactive = menu_json(input.interactive.clone().flatten(), &reply)?;
     let id = new_id();
     let now = now_ms();
     let mut tx = begin_write(&state.db).await?;
@@ -336,8 +430,8 @@ pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiR
             .await?;
     sqlx::query(
         "INSERT INTO auto_reply_rules (id, user_id, position, keyword, match_mode, reply, enabled,
-                                       allow_groups, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                       allow_groups, interactive, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(caller.id.as_str())
@@ -347,6 +441,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiR
     .bind(&reply)
     .bind(input.enabled.unwrap_or(true))
     .bind(input.allow_groups.unwrap_or(false))
+    .bind(interactive)
     .bind(now)
     .bind(now)
     .execute(&mut *tx)
@@ -386,15 +481,13 @@ async fn reorder(
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RuleView> {
-    let row = sqlx::query_as::<_, RuleRow>(
-        "SELECT id, user_id, position, keyword, match_mode, reply, enabled, allow_groups
-         FROM auto_reply_rules WHERE id = ?",
-    )
-    .bind(id)
-    .fetch_optional(&state.db)
-    .await?
-    .filter(|r| caller.is_admin() || r.user_id == caller.id.as_str())
-    .ok_or_else(|| ApiError::not_found("No such rule."))?;
+    let row =
+        sqlx::query_as::<_, RuleRow>(sqlx::AssertSqlSafe(format!("{SELECT_RULE} WHERE r.id = ?")))
+            .bind(id)
+            .fetch_optional(&state.db)
+            .await?
+            .filter(|r| caller.is_admin() || r.user_id == caller.id.as_str())
+            .ok_or_else(|| ApiError::not_found("No such rule."))?;
     Ok(row.into())
 }
 
@@ -415,11 +508,18 @@ pub async fn update(
 ) -> ApiResult<RuleView> {
     let current = find(state, caller, id).await?;
     validate(input.keyword.as_deref(), input.reply.as_deref())?;
+    // The menu is checked against the reply it will carry: the new one, else the current.
+    let reply = input.reply.as_deref().unwrap_or(&current.reply);
+    let (set_menu, menu) = match input.interactive.clone() {
+        None => (false, menu_json(current.interactive.clone(), reply)?),
+        Some(form) => (true, menu_json(form, reply)?),
+    };
     let mut tx = begin_write(&state.db).await?;
     sqlx::query(
         "UPDATE auto_reply_rules SET keyword = COALESCE(?, keyword), match_mode = COALESCE(?, match_mode),
                 reply = COALESCE(?, reply), enabled = COALESCE(?, enabled),
-                allow_groups = COALESCE(?, allow_groups), updated_at = ?
+                allow_groups = COALESCE(?, allow_groups),
+                interactive = CASE WHEN ? THEN ? ELSE interactive END, updated_at = ?
          WHERE id = ?",
     )
     .bind(input.keyword.as_deref().map(str::trim))
@@ -427,6 +527,8 @@ pub async fn update(
     .bind(&input.reply)
     .bind(input.enabled)
     .bind(input.allow_groups)
+    .bind(set_menu)
+    .bind(menu)
     .bind(now_ms())
     .bind(id)
     .execute(&mut *tx)

@@ -390,6 +390,16 @@ async fn groups_only_with_permission_and_rules_stay_with_their_owner() {
     assert_error(s, &b, 403, "FORBIDDEN");
     let (s, all) = call(admin.get(app.url("/api/auto-reply/rules?all=true"))).await;
     assert_eq!((s, all.as_array().map(Vec::len)), (200, Some(1)));
+    let owner = all[0]["userId"].as_str().expect("owner");
+    let (_, users) = call(admin.get(app.url("/api/users"))).await;
+    let name = users
+        .as_array()
+        .expect("users")
+        .iter()
+        .find(|u| u["id"] == owner)
+        .expect("owner listed")["username"]
+        .clone();
+    assert_eq!(all[0]["username"], name, "an admin sees whose rule it is");
 }
 
 #[tokio::test]
@@ -454,4 +464,142 @@ async fn bad_rules_are_refused_and_nothing_is_half_saved() {
     )
     .await;
     assert_error(s, &b, 400, "INVALID_REQUEST");
+}
+
+#[tokio::test]
+async fn a_keyword_can_open_a_menu_whose_answers_resolve() {
+    let app = TestApp::start_with(|c| c.auto_reply_cooldown_secs = 0).await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.connected_session(&admin, "6281111111111").await;
+    let rx = Receiver::start().await;
+    app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
+    switch_on(&app, &admin).await;
+    let menu = rule(
+        &app,
+        &admin,
+        json!({"keyword": "menu", "match": "exact", "reply": "Mau pesan apa?",
+               "interactive": {"type": "button", "footer": "Pilih satu",
+                               "buttons": [{"id": "kopi", "text": "Kopi"}, {"id": "teh", "text": "Teh"}]}}),
+    )
+    .await;
+    assert_eq!(menu["interactive"]["buttons"][1]["id"], "teh", "{menu}");
+    assert!(menu["interactive"].get("text").is_none(), "{menu}");
+
+    let from = "6282222222222";
+    let sent = ask(&app, &admin, &id, from, "MENU").await.expect("a reply");
+    assert_eq!(sent["type"], "interactive");
+    assert_eq!(sent["message"], "Mau pesan apa?");
+    assert_eq!(sent["interactive"]["footer"], "Pilih satu");
+    let mid = sent["messageId"].as_str().expect("id").to_string();
+    let out = rx
+        .wait_until("message.out", |h| {
+            h.iter()
+                .any(|h| h.json()["data"]["messageId"] == mid.as_str())
+        })
+        .await;
+    let out = out
+        .iter()
+        .map(|h| h.json())
+        .find(|j| j["data"]["messageId"] == mid.as_str())
+        .expect("out");
+    assert_eq!(
+        (
+            out["event"].as_str(),
+            out["data"]["source"].as_str(),
+            out["data"]["type"].as_str()
+        ),
+        (Some("message.out"), Some("auto_reply"), Some("interactive"))
+    );
+    let (s, b) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/button-reply")))
+            .json(&json!({"from": from, "messageId": mid, "buttonId": "teh"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let tap = rx.wait_event("interaction.button").await.json();
+    assert_eq!(
+        (
+            tap["data"]["messageId"].as_str(),
+            tap["data"]["buttonText"].as_str()
+        ),
+        (Some(mid.as_str()), Some("Teh"))
+    );
+
+    // With the session on the text fallback, the menu is a numbered text and "2" answers it —
+    // without waking the auto-reply (a rule on "2" stays silent).
+    call(
+        admin
+            .patch(app.url(&format!("/api/sessions/{id}")))
+            .json(&json!({"fallback": "text"})),
+    )
+    .await;
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "2", "match": "exact", "reply": "two"}),
+    )
+    .await;
+    let sent = ask(&app, &admin, &id, from, "menu").await.expect("a reply");
+    assert_eq!(sent["type"], "text");
+    assert_eq!(
+        sent["message"],
+        "Mau pesan apa?\n\n1. Kopi\n2. Teh\n\n_Pilih satu_"
+    );
+    let mid = sent["messageId"].as_str().expect("id").to_string();
+    assert!(
+        ask_none(&app, &admin, &id, from, "2").await,
+        "the answer is not a keyword"
+    );
+    rx.wait_until("the text answer", |h| {
+        h.iter().any(|h| {
+            let j = h.json();
+            j["event"] == "interaction.button" && j["data"]["messageId"] == mid.as_str()
+        })
+    })
+    .await;
+
+    // Bad menus are refused with the field named; null turns a rule back into plain text.
+    let rid = menu["id"].as_str().expect("id");
+    for (body, field) in [
+        (
+            json!({"interactive": {"type": "button", "buttons": []}}),
+            "interactive.buttons",
+        ),
+        (
+            json!({"interactive": {"type": "button", "buttons": [{"id": "a", "text": "Teks yang terlalu panjang"}]}}),
+            "interactive.buttons[0].text",
+        ),
+        (
+            json!({"interactive": {"type": "button", "text": "x", "buttons": [{"id": "a", "text": "A"}]}}),
+            "interactive.text",
+        ),
+        (json!({"reply": "x".repeat(1100)}), "reply"),
+    ] {
+        let (s, b) = call(
+            admin
+                .put(app.url(&format!("/api/auto-reply/rules/{rid}")))
+                .json(&body),
+        )
+        .await;
+        assert_error(s, &b, 400, "INVALID_REQUEST");
+        assert!(
+            b["message"].as_str().expect("message").starts_with(field),
+            "{field}: {b}"
+        );
+    }
+    let (s, b) = call(
+        admin
+            .put(app.url(&format!("/api/auto-reply/rules/{rid}")))
+            .json(&json!({"interactive": null})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b.get("interactive").is_none(), "{b}");
+    assert_eq!(b["reply"], "Mau pesan apa?", "nothing else changed");
+    let sent = ask(&app, &admin, &id, from, "menu").await.expect("a reply");
+    assert_eq!(
+        (sent["type"].as_str(), sent["message"].as_str()),
+        (Some("text"), Some("Mau pesan apa?"))
+    );
 }
