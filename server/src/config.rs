@@ -102,6 +102,16 @@ pub struct Config {
     #[arg(long, env = "KABAR_SIMULATOR_RECONNECT_MS", default_value_t = 2_000)]
     pub simulator_reconnect_ms: u64,
 
+    /// WhatsApp engine: the WebSocket URL to dial instead of WhatsApp's own (tests point it at a
+    /// closed loopback port; a proxy or mock server could sit here).
+    #[arg(long, env = "KABAR_WHATSAPP_URL")]
+    pub whatsapp_url: Option<String>,
+
+    /// WhatsApp engine: the WhatsApp Web version to announce, e.g. `2.3000.1042742319`.
+    /// Unset, the client fetches the current one from web.whatsapp.com at start.
+    #[arg(long, env = "KABAR_WHATSAPP_VERSION")]
+    pub whatsapp_version: Option<String>,
+
     /// Write logs as JSON lines instead of human-readable text.
     #[arg(long, env = "KABAR_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -124,6 +134,8 @@ pub enum ConfigError {
     WebhookLimits,
     #[error("--session-hours must be between 1 and 8760")]
     SessionHours,
+    #[error("--whatsapp-version must look like 2.3000.1042742319, not {0:?}")]
+    WhatsappVersion(String),
 }
 
 impl Config {
@@ -159,6 +171,16 @@ impl Config {
         c
     }
 
+    /// `--whatsapp-version` as the three numbers the client announces.
+    pub fn parsed_whatsapp_version(&self) -> Option<(u32, u32, u32)> {
+        let v = self.whatsapp_version.as_deref()?;
+        let mut parts = v.trim().split('.').map(|p| p.parse::<u32>());
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(Ok(a)), Some(Ok(b)), Some(Ok(c)), None) => Some((a, b, c)),
+            _ => None,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(cc) = &self.default_country_code
             && (cc.is_empty() || cc.len() > 3 || !cc.bytes().all(|b| b.is_ascii_digit()))
@@ -178,6 +200,10 @@ impl Config {
             .map_err(ConfigError::RetrySchedule)?;
         if self.webhook_timeout_secs == 0 || self.webhook_concurrency == 0 {
             return Err(ConfigError::WebhookLimits);
+        }
+        if let Some(v) = &self.whatsapp_version {
+            self.parsed_whatsapp_version()
+                .ok_or_else(|| ConfigError::WhatsappVersion(v.clone()))?;
         }
         if !(1..=8760).contains(&self.session_hours) {
             return Err(ConfigError::SessionHours);

@@ -101,3 +101,33 @@ pub async fn quoted(
         )
     }))
 }
+
+/// Marks sent messages `delivered` or `read` (from WhatsApp's receipts). A status never goes
+/// back: a late "delivered" does not undo "read".
+pub async fn set_status(
+    db: &Db,
+    session: &SessionId,
+    ids: &[String],
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    let rank = |s: &str| match s {
+        "sent" => 0,
+        "delivered" => 1,
+        _ => 2,
+    };
+    for id in ids {
+        sqlx::query(
+            "UPDATE messages SET status = ?, updated_at = ?
+             WHERE session_id = ? AND id = ? AND direction = 'out'
+               AND (CASE status WHEN 'sent' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END) < ?",
+        )
+        .bind(status)
+        .bind(crate::db::now_ms())
+        .bind(session.as_str())
+        .bind(id)
+        .bind(rank(status))
+        .execute(db)
+        .await?;
+    }
+    Ok(())
+}

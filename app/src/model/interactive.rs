@@ -431,6 +431,11 @@ impl Interactive {
             ));
         }
         let options: Vec<String> = self.options().iter().map(|c| c.title.to_string()).collect();
+        if options.len() < 2 {
+            return Err(invalid(
+                "fallback: a poll needs at least two choices; use \"text\" for one.",
+            ));
+        }
         let mut seen = std::collections::HashSet::new();
         if let Some(dup) = options.iter().find(|o| !seen.insert(super::fold(o))) {
             return Err(invalid(format!(
@@ -1024,6 +1029,11 @@ mod tests {
         .parse()
         .expect("valid");
         assert!(dup.poll().is_err());
+        let one =
+            form(json!({"text": "x", "type": "button", "buttons": [{"id": "y", "text": "Ya"}]}))
+                .parse()
+                .expect("valid");
+        assert!(one.poll().expect_err("one choice").message.contains("two"));
     }
 
     #[test]

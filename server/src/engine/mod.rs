@@ -7,6 +7,7 @@
 //! records and (later) webhooks.
 
 pub mod simulator;
+pub mod whatsapp;
 
 use crate::phone::Chat;
 use app::model::{Interactive, SessionId};
@@ -16,6 +17,8 @@ use tokio::sync::mpsc;
 /// What an engine reports about one session.
 #[derive(Debug, Clone)]
 pub enum EngineEvent {
+    /// Trying to reach WhatsApp; `reason` is the last attempt's error, if one failed.
+    Connecting { reason: Option<String> },
     /// A new pairing code to show as a QR; valid for `valid_for`.
     Qr { code: String, valid_for: Duration },
     /// Linked and online as this account.
@@ -26,6 +29,12 @@ pub enum EngineEvent {
     LoggedOut { reason: String },
     /// A message in a chat: from a contact, or typed on the phone (`from_me`).
     Message(Inbound),
+    /// Messages the session sent reached the phone (`delivered`) or were read (`read`,
+    /// `played`).
+    Receipt {
+        ids: Vec<String>,
+        status: &'static str,
+    },
 }
 
 /// One received (or phone-typed) message, as every engine reports it.
@@ -226,31 +235,167 @@ pub fn for_config(config: &crate::Config) -> (Arc<dyn Engine>, Option<simulator:
             );
             (Arc::new(sim.clone()), Some(sim))
         }
-        crate::config::EngineKind::Whatsapp => (Arc::new(Unavailable), None),
+        crate::config::EngineKind::Whatsapp => {
+            let options = whatsapp::Options {
+                url: config.whatsapp_url.clone(),
+                version: config.parsed_whatsapp_version(),
+            };
+            (
+                Arc::new(whatsapp::WhatsApp::new(&config.data_dir, options)),
+                None,
+            )
+        }
     }
 }
 
-/// Stands in for the whatsapp-rust engine until it lands: every session says plainly that it
-/// cannot connect, instead of pretending. (Open issue: the real engine on whatsapp-rust.)
-pub struct Unavailable;
+/// The same inbound cases through both engines' mappings — the simulator's control calls and
+/// whatsapp-rust's protobufs — must give the same [`Inbound`], so webhooks cannot tell the
+/// engines apart (ids and times aside).
+#[cfg(test)]
+mod parity {
+    use super::whatsapp::wire;
+    use super::*;
+    use whatsapp_rust::prelude::*;
+    use whatsapp_rust::types::message::MessageSource;
+    use whatsapp_rust::waproto::whatsapp::message as wm;
 
-#[async_trait::async_trait]
-impl Engine for Unavailable {
-    fn name(&self) -> &'static str {
-        "whatsapp"
+    const CONTACT: &str = "6282222222222";
+
+    fn real(msg: wa::Message) -> Inbound {
+        let info = MessageInfo {
+            id: "REAL".into(),
+            push_name: "Siti".into(),
+            source: MessageSource {
+                chat: Jid::pn(CONTACT),
+                sender: Jid::pn(CONTACT),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let origin = wire::Origin {
+            chat: Chat::User(CONTACT.into()),
+            sender: CONTACT.into(),
+            from_me: false,
+        };
+        wire::inbound(&info, &msg, origin).expect("a message")
     }
 
-    async fn start(
-        &self,
-        _: &SessionId,
-        _: mpsc::UnboundedSender<EngineEvent>,
-    ) -> Result<Arc<dyn Connection>, EngineError> {
-        Err(EngineError::Other(anyhow::anyhow!(
-            "the WhatsApp engine is not part of this build yet; run with --engine simulator to try Kabar"
-        )))
+    /// Ids, times and the push name (a tap carries none in the simulator) are not compared.
+    fn comparable(mut m: Inbound) -> Inbound {
+        m.id = String::new();
+        m.timestamp_ms = 0;
+        m.push_name = None;
+        m
     }
 
-    async fn remove(&self, _: &SessionId) -> Result<(), EngineError> {
-        Ok(())
+    async fn next(rx: &mut mpsc::UnboundedReceiver<EngineEvent>) -> Inbound {
+        loop {
+            match rx.recv().await.expect("an event") {
+                EngineEvent::Message(m) => return m,
+                _ => continue,
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn simulator_and_whatsapp_map_the_same_cases_alike() {
+        let dir = tempfile::tempdir().expect("dir");
+        let sim = simulator::Simulator::new(dir.path(), simulator::Timings::default());
+        let id = SessionId("parity".into());
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let conn = sim.start(&id, tx).await.expect("start");
+        sim.scan(&id, "6281111111111", "Toko").expect("scan");
+        let text = |t: &str, quoted: Option<&str>| simulator::SimMessage {
+            from: Chat::User(CONTACT.into()),
+            sender: CONTACT.into(),
+            text: t.into(),
+            push_name: Some("Siti".into()),
+            quoted_id: quoted.map(str::to_string),
+            from_me: false,
+        };
+        let ctx = |id: &str| {
+            MessageField::some(wa::ContextInfo {
+                stanza_id: Some(id.into()),
+                ..Default::default()
+            })
+        };
+
+        // A text.
+        sim.incoming(&id, text("Halo 👋", None)).expect("incoming");
+        assert_eq!(
+            comparable(next(&mut rx).await),
+            comparable(real(wa::Message::text("Halo 👋")))
+        );
+
+        // A reply quoting a message.
+        sim.incoming(&id, text("2", Some("3EB0MENU")))
+            .expect("incoming");
+        let quoted = real(wa::Message {
+            extended_text_message: MessageField::some(wm::ExtendedTextMessage {
+                text: Some("2".into()),
+                context_info: ctx("3EB0MENU"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(comparable(next(&mut rx).await), comparable(quoted));
+
+        // A tap on a button and a pick in a list of messages the session sent.
+        let buttons: app::model::InteractiveForm = serde_json::from_value(serde_json::json!({
+            "text": "Lanjut?", "type": "button", "buttons": [{"id": "y", "text": "Ya"}, {"id": "n", "text": "Tidak"}]
+        }))
+        .expect("form");
+        let sent = conn
+            .send(Outgoing {
+                to: Chat::User(CONTACT.into()),
+                content: Content::Interactive(buttons.parse().expect("valid")),
+                quoted: None,
+            })
+            .await
+            .expect("sent");
+        sim.answer(&id, CONTACT, &sent.id, "n", AnswerVia::Button)
+            .expect("tap");
+        let tap = real(wa::Message {
+            buttons_response_message: MessageField::some(wm::ButtonsResponseMessage {
+                selected_button_id: Some("n".into()),
+                context_info: ctx(&sent.id),
+                response: Some(wm::buttons_response_message::Response::SelectedDisplayText(
+                    "Tidak".into(),
+                )),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(comparable(next(&mut rx).await), comparable(tap));
+
+        let list: app::model::InteractiveForm = serde_json::from_value(serde_json::json!({
+            "text": "Menu", "type": "list", "buttonText": "Lihat",
+            "sections": [{"title": "A", "rows": [{"id": "r1", "title": "Satu"}]}]
+        }))
+        .expect("form");
+        let sent = conn
+            .send(Outgoing {
+                to: Chat::User(CONTACT.into()),
+                content: Content::Interactive(list.parse().expect("valid")),
+                quoted: None,
+            })
+            .await
+            .expect("sent");
+        sim.answer(&id, CONTACT, &sent.id, "r1", AnswerVia::ListRow)
+            .expect("pick");
+        let pick = real(wa::Message {
+            list_response_message: MessageField::some(wm::ListResponseMessage {
+                title: Some("Satu".into()),
+                single_select_reply: MessageField::some(
+                    wm::list_response_message::SingleSelectReply {
+                        selected_row_id: Some("r1".into()),
+                    },
+                ),
+                context_info: ctx(&sent.id),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(comparable(next(&mut rx).await), comparable(pick));
     }
 }

@@ -277,6 +277,12 @@ impl Simulator {
         text: String,
         answer: Answer,
     ) -> Result<String, SimError> {
+        // A tap quotes the message it answers, as WhatsApp's replies carry it in their
+        // context; a poll vote names its poll only inside the vote.
+        let quoted_id = match &answer {
+            Answer::Selected { message_id, .. } => Some(message_id.clone()),
+            Answer::PollVote { .. } => None,
+        };
         let message_id = super::new_message_id();
         let _ = s.events.send(EngineEvent::Message(Inbound {
             id: message_id.clone(),
@@ -286,7 +292,7 @@ impl Simulator {
             from_me: false,
             kind,
             text,
-            quoted_id: None,
+            quoted_id,
             timestamp_ms: now_ms(),
             answer: Some(answer),
         }));

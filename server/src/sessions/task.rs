@@ -47,7 +47,7 @@ async fn on_event(
 ) -> anyhow::Result<()> {
     let id = &handle.id;
     let before = snapshot.borrow().status;
-    let is_message = matches!(event, EngineEvent::Message(_));
+    let is_message = matches!(event, EngineEvent::Message(_) | EngineEvent::Receipt { .. });
     match event {
         EngineEvent::Qr { code, .. } => {
             let url = qr::data_url(&code)?;
@@ -57,6 +57,14 @@ async fn on_event(
                 s.reason = None;
             });
             super::store::save_status(state, id, SessionStatus::QrReady).await?;
+        }
+        EngineEvent::Connecting { reason } => {
+            snapshot.send_modify(|s| {
+                s.status = SessionStatus::Connecting;
+                s.qr = None;
+                s.reason = reason;
+            });
+            super::store::save_status(state, id, SessionStatus::Connecting).await?;
         }
         EngineEvent::Connected { phone, push_name } => {
             snapshot.send_modify(|s| {
@@ -85,6 +93,9 @@ async fn on_event(
                 s.reason = Some(reason);
             });
             super::store::save_logged_out(state, id).await?;
+        }
+        EngineEvent::Receipt { ids, status } => {
+            messages::set_status(&state.db, id, &ids, status).await?;
         }
         EngineEvent::Message(m) => {
             // An answer to an interactive message (a tap, a typed "2", a poll vote) becomes

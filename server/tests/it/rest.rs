@@ -302,20 +302,40 @@ async fn the_default_country_code_replaces_a_leading_zero() {
 }
 
 #[tokio::test]
-async fn without_its_engine_a_session_says_why_it_is_offline() {
-    let app = TestApp::start_with(|c| c.engine = server::config::EngineKind::Whatsapp).await;
+async fn the_real_engine_says_why_it_cannot_reach_whatsapp() {
+    // The default engine, dialling a loopback port nobody listens on (no internet in tests),
+    // with the version pinned so the client asks web.whatsapp.com nothing either.
+    let app = TestApp::start_with(|c| {
+        c.engine = server::config::EngineKind::Whatsapp;
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = closed.local_addr().expect("addr").port();
+        drop(closed);
+        c.whatsapp_url = Some(format!("ws://127.0.0.1:{port}/ws/chat"));
+        c.whatsapp_version = Some("2.3000.1042742319".into());
+    })
+    .await;
     let (admin, _) = app.register("admin").await;
     let id = app.create_session(&admin, "Real").await;
-    let (s, st) = call(admin.get(app.url("/status"))).await;
+    let mut st = Value::Null;
+    for _ in 0..250 {
+        let (s, b) = call(admin.get(app.url("/status"))).await;
+        assert_eq!(s, 200, "{b}");
+        if b["reason"].is_string() {
+            st = b;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     assert_eq!(
-        (s, &st["status"], &st["isConnected"]),
-        (200, &json!("disconnected"), &json!(false))
+        (&st["status"], &st["isConnected"]),
+        (&json!("connecting"), &json!(false)),
+        "{st}"
     );
     assert!(
         st["reason"]
             .as_str()
             .expect("reason")
-            .contains("not part of this build"),
+            .contains("cannot reach WhatsApp"),
         "{st}"
     );
     let (s, b) = call(
@@ -332,5 +352,16 @@ async fn without_its_engine_a_session_says_why_it_is_offline() {
     )
     .await;
     assert_error(s, &b, 404, "NOT_FOUND");
-    let _ = id;
+    // Its device store is a file of its own, removed with the session.
+    let store = app.dir.path().join("whatsapp").join(format!("{id}.db"));
+    assert!(store.exists(), "{store:?}");
+    let (s, b) = call(admin.delete(app.url(&format!("/api/sessions/{id}")))).await;
+    assert_eq!(s, 200, "{b}");
+    for _ in 0..100 {
+        if !store.exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(!store.exists(), "the device store goes with the session");
 }

@@ -1,0 +1,538 @@
+//! The real engine (the default, contract §8): WhatsApp Web's multi-device protocol through
+//! `whatsapp-rust`. One `Bot` per session, each with its own SQLite device store under
+//! `<data dir>/whatsapp/<session>.db`, so a paired session reconnects after a restart without
+//! a new scan; deleting the session deletes the file.
+//!
+//! A runner task per session owns the bot: it builds and spawns it, forwards its events in
+//! order (a channel fed by an inline handler) through [`on_event`], and when the bot's run
+//! loop ends decides what comes next — a logged-out device store is wiped and pairing starts
+//! again with a fresh QR, exhausted QR codes restart pairing, a failure to reach WhatsApp is
+//! reported (status `disconnected` with the error as reason) and retried with backoff.
+//!
+//! The protobuf mappings live in [`wire`], pure and unit-tested.
+
+pub mod wire;
+
+use super::{Answer, Connection, Content, Engine, EngineError, EngineEvent, Outgoing, Sent};
+use crate::{db::now_ms, phone::Chat};
+use app::model::SessionId;
+use std::{
+    collections::HashMap,
+    path::PathBuf,
+    sync::{Arc, Mutex, RwLock},
+    time::Duration,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use whatsapp_rust::{
+    prelude::*,
+    store::SqliteStore,
+    traits::MsgSecretStore,
+    types::events::{EventHandler, LoggedOut},
+};
+
+/// Where poll secrets are kept in the device store (our own key; the sender field is ours).
+const POLL_SECRET_SENDER: &str = "kabar-poll";
+/// The longest wait between attempts to reach WhatsApp.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+pub struct WhatsApp {
+    dir: PathBuf,
+    options: Options,
+    sessions: Mutex<HashMap<SessionId, Arc<WaSession>>>,
+}
+
+/// `--whatsapp-url` and `--whatsapp-version`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub url: Option<String>,
+    pub version: Option<(u32, u32, u32)>,
+}
+
+impl WhatsApp {
+    pub fn new(data_dir: &std::path::Path, options: Options) -> Self {
+        WhatsApp {
+            dir: data_dir.join("whatsapp"),
+            options,
+            sessions: Default::default(),
+        }
+    }
+
+    fn store_path(&self, id: &SessionId) -> PathBuf {
+        // Session ids are URL-safe ([A-Za-z0-9_-]): safe file names.
+        self.dir.join(format!("{}.db", id.as_str()))
+    }
+}
+
+/// One session's live parts, shared by its runner and its [`Connection`].
+struct WaSession {
+    store_path: PathBuf,
+    options: Options,
+    events: mpsc::UnboundedSender<EngineEvent>,
+    /// The running bot's client and store (none between bots).
+    live: RwLock<Option<Live>>,
+    /// Set by logout: the runner wipes the store when the bot stops.
+    wipe: std::sync::atomic::AtomicBool,
+    stopped: CancellationToken,
+}
+
+#[derive(Clone)]
+struct Live {
+    client: Arc<Client>,
+    store: Arc<SqliteStore>,
+}
+
+impl WaSession {
+    fn live(&self) -> Result<Live, EngineError> {
+        self.live
+            .read()
+            .ok()
+            .and_then(|l| l.clone())
+            .ok_or(EngineError::NotConnected)
+    }
+
+    fn emit(&self, e: EngineEvent) {
+        let _ = self.events.send(e);
+    }
+
+    fn wipe_store(&self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = self.store_path.clone().into_os_string();
+            p.push(suffix);
+            match std::fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(path = ?p, error = %e, "removing a device store"),
+            }
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Engine for WhatsApp {
+    fn name(&self) -> &'static str {
+        "whatsapp"
+    }
+
+    async fn start(
+        &self,
+        session: &SessionId,
+        events: mpsc::UnboundedSender<EngineEvent>,
+    ) -> Result<Arc<dyn Connection>, EngineError> {
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| EngineError::Other(anyhow::anyhow!("creating {:?}: {e}", self.dir)))?;
+        let s = Arc::new(WaSession {
+            store_path: self.store_path(session),
+            options: self.options.clone(),
+            events,
+            live: RwLock::new(None),
+            wipe: Default::default(),
+            stopped: CancellationToken::new(),
+        });
+        if let Ok(mut map) = self.sessions.lock()
+            && let Some(old) = map.insert(session.clone(), s.clone())
+        {
+            old.stopped.cancel();
+        }
+        tokio::spawn(runner(session.clone(), s.clone()));
+        Ok(Arc::new(WaConnection(s)))
+    }
+
+    async fn remove(&self, session: &SessionId) -> Result<(), EngineError> {
+        let s = self
+            .sessions
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(session));
+        if let Some(s) = s {
+            s.wipe.store(true, std::sync::atomic::Ordering::SeqCst);
+            s.stopped.cancel();
+        } else {
+            let path = self.store_path(session);
+            let _ = std::fs::remove_file(path);
+        }
+        Ok(())
+    }
+}
+
+/// How one bot's run ended.
+enum Ended {
+    Stopped,
+    /// Pairing must start again (logged out, replaced, QR codes exhausted).
+    Repair,
+    /// The run loop ended otherwise (WhatsApp unreachable…): try again after a pause.
+    Retry(String),
+}
+
+async fn runner(id: SessionId, s: Arc<WaSession>) {
+    let mut backoff = Duration::from_secs(2);
+    loop {
+        if s.stopped.is_cancelled() {
+            break;
+        }
+        let ended = run_bot(&id, &s).await;
+        if let Ok(mut live) = s.live.write() {
+            *live = None;
+        }
+        if s.wipe.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            s.wipe_store();
+        }
+        match ended {
+            Ok(Ended::Stopped) => break,
+            Ok(Ended::Repair) => backoff = Duration::from_secs(2),
+            Ok(Ended::Retry(reason)) | Err(reason) => {
+                tracing::warn!(session = %id, %reason, retry_in = ?backoff, "WhatsApp link ended");
+                s.emit(EngineEvent::Connecting {
+                    reason: Some(format!("{reason} (retrying in {} s)", backoff.as_secs())),
+                });
+                tokio::select! {
+                    _ = s.stopped.cancelled() => break,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+        }
+    }
+    if s.wipe.load(std::sync::atomic::Ordering::SeqCst) {
+        s.wipe_store();
+    }
+}
+
+/// Dials WhatsApp through the real transport and reports a failed dial as the session's
+/// reason, so an operator sees "connecting: connection refused" instead of silence while the
+/// client retries with its own backoff.
+struct Reporting {
+    inner: whatsapp_rust::transport::TokioWebSocketTransportFactory,
+    events: mpsc::UnboundedSender<EngineEvent>,
+}
+
+#[whatsapp_rust::async_trait]
+impl whatsapp_rust::transport::TransportFactory for Reporting {
+    async fn create_transport(
+        &self,
+    ) -> anyhow::Result<(
+        Arc<dyn whatsapp_rust::transport::Transport>,
+        whatsapp_rust::async_channel::Receiver<whatsapp_rust::transport::TransportEvent>,
+    )> {
+        let made = self.inner.create_transport().await;
+        if let Err(e) = &made {
+            let _ = self.events.send(EngineEvent::Connecting {
+                reason: Some(format!("cannot reach WhatsApp: {e:#}; retrying")),
+            });
+        }
+        made
+    }
+}
+
+/// Forwards the bot's events, in order, to the runner.
+struct Forward(mpsc::UnboundedSender<Arc<Event>>);
+
+impl EventHandler for Forward {
+    fn handle_event(&self, event: Arc<Event>) {
+        let _ = self.0.send(event);
+    }
+}
+
+async fn run_bot(id: &SessionId, s: &Arc<WaSession>) -> Result<Ended, String> {
+    let url = s.store_path.to_string_lossy().into_owned();
+    let store = Arc::new(
+        SqliteStore::new(&url)
+            .await
+            .map_err(|e| format!("opening the device store: {e}"))?,
+    );
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut dial = whatsapp_rust::transport::TokioWebSocketTransportFactory::new();
+    if let Some(url) = &s.options.url {
+        dial = dial.with_url(url.clone());
+    }
+    let mut builder = Bot::builder()
+        .with_backend_arc(store.clone())
+        .with_transport_factory(Reporting {
+            inner: dial,
+            events: s.events.clone(),
+        })
+        .with_event_handler(Forward(tx))
+        .skip_history_sync();
+    if let Some(v) = s.options.version {
+        builder = builder.with_version(v);
+    }
+    let bot = builder
+        .build()
+        .await
+        .map_err(|e| format!("starting the WhatsApp client: {e}"))?;
+    s.emit(EngineEvent::Connecting { reason: None });
+    let client = bot.client();
+    if let Ok(mut live) = s.live.write() {
+        *live = Some(Live {
+            client: client.clone(),
+            store: store.clone(),
+        });
+    }
+    let mut handle = bot.spawn();
+    let mut ended = Ended::Retry("the connection to WhatsApp closed".into());
+    loop {
+        tokio::select! {
+            _ = s.stopped.cancelled() => {
+                client.disconnect().await;
+                let _ = (&mut handle).await;
+                return Ok(Ended::Stopped);
+            }
+            ev = rx.recv() => {
+                let Some(ev) = ev else { break };
+                if let Some(next) = on_event(id, s, &client, &store, &ev).await {
+                    ended = next;
+                }
+            }
+            _ = &mut handle => {
+                // Deliver what the bot reported before it stopped.
+                while let Ok(ev) = rx.try_recv() {
+                    if let Some(next) = on_event(id, s, &client, &store, &ev).await {
+                        ended = next;
+                    }
+                }
+                break;
+            }
+        }
+    }
+    Ok(ended)
+}
+
+/// Reports one bot event; answers how the run ends when the event decides it.
+async fn on_event(
+    id: &SessionId,
+    s: &WaSession,
+    client: &Arc<Client>,
+    store: &Arc<SqliteStore>,
+    ev: &Event,
+) -> Option<Ended> {
+    match ev {
+        Event::PairingQrCode(q) => s.emit(EngineEvent::Qr {
+            code: q.code.clone(),
+            valid_for: q.timeout,
+        }),
+        Event::PairingQrCodesExhausted(_) => return Some(Ended::Repair),
+        Event::Connected(_) => s.emit(EngineEvent::Connected {
+            phone: client.pn().map(|j| j.user.to_string()).unwrap_or_default(),
+            push_name: client.push_name(),
+        }),
+        Event::Disconnected(d) => s.emit(EngineEvent::Disconnected {
+            reason: format!("{:?}", d.reason),
+        }),
+        Event::LoggedOut(lo) => {
+            s.emit(EngineEvent::LoggedOut {
+                reason: logged_out_reason(lo),
+            });
+            s.wipe.store(true, std::sync::atomic::Ordering::SeqCst);
+            return Some(Ended::Repair);
+        }
+        Event::StreamReplaced(_) => {
+            s.emit(EngineEvent::Disconnected {
+                reason: "another WhatsApp Web client took over this session".into(),
+            });
+            return Some(Ended::Retry("replaced by another client".into()));
+        }
+        Event::TemporaryBan(b) => {
+            let reason = format!(
+                "temporarily banned by WhatsApp ({:?}) for {} min",
+                b.code,
+                b.expire.num_minutes()
+            );
+            s.emit(EngineEvent::Disconnected {
+                reason: reason.clone(),
+            });
+            return Some(Ended::Retry(reason));
+        }
+        Event::ConnectFailure(f) => {
+            let reason = format!(
+                "WhatsApp refused the connection ({:?}{})",
+                f.reason,
+                f.message
+                    .as_deref()
+                    .map(|m| format!(": {m}"))
+                    .unwrap_or_default()
+            );
+            return Some(Ended::Retry(reason));
+        }
+        Event::ClientOutdated(_) => {
+            return Some(Ended::Retry(
+                "WhatsApp says this client version is outdated; update Kabar".into(),
+            ));
+        }
+        Event::Messages(batch) => {
+            for m in batch.messages.iter() {
+                if let Some(inbound) = inbound(client, store, &m.info, &m.message).await {
+                    s.emit(EngineEvent::Message(inbound));
+                }
+            }
+        }
+        Event::Receipt(r) => {
+            use whatsapp_rust::types::presence::ReceiptType;
+            let status = match r.r#type {
+                ReceiptType::Delivered => "delivered",
+                ReceiptType::Read | ReceiptType::ReadSelf => "read",
+                ReceiptType::Played | ReceiptType::PlayedSelf => "played",
+                _ => return None,
+            };
+            s.emit(EngineEvent::Receipt {
+                ids: r.message_ids.iter().map(|m| m.to_string()).collect(),
+                status,
+            });
+        }
+        _ => {}
+    }
+    tracing::trace!(session = %id, "whatsapp event handled");
+    None
+}
+
+fn logged_out_reason(lo: &LoggedOut) -> String {
+    match &lo.logout_message {
+        Some(m) => format!("{:?}: {m:?}", lo.reason),
+        None => format!("logged out ({:?})", lo.reason),
+    }
+}
+
+/// Maps a received message, resolving `@lid` authors to phone numbers and decrypting poll
+/// votes with the poll's stored secret.
+async fn inbound(
+    client: &Arc<Client>,
+    store: &Arc<SqliteStore>,
+    info: &MessageInfo,
+    msg: &wa::Message,
+) -> Option<super::Inbound> {
+    let src = &info.source;
+    let sender = pn_digits(client, &src.sender, src.sender_alt.as_ref()).await;
+    let chat = if src.is_group {
+        Chat::Group(src.chat.to_non_ad_string())
+    } else {
+        Chat::User(pn_digits(client, &src.chat, src.sender_alt.as_ref()).await)
+    };
+    let origin = wire::Origin {
+        chat,
+        sender,
+        from_me: src.is_from_me,
+    };
+    let mut m = wire::inbound(info, msg, origin)?;
+    if let Some(vote) = wire::poll_vote(msg) {
+        let chat_jid = wire::jid(&m.chat).to_string();
+        let secret = store
+            .get_msg_secret(&chat_jid, POLL_SECRET_SENDER, &vote.poll_id)
+            .await
+            .ok()
+            .flatten();
+        if let (Some(secret), Some(me)) = (secret, client.pn()) {
+            let ct = whatsapp_rust::PollVoteCiphertext {
+                enc_payload: &vote.enc_payload,
+                enc_iv: &vote.enc_iv,
+            };
+            match client
+                .polls()
+                .decrypt_vote(ct, &secret, &vote.poll_id, &me.to_non_ad(), &src.sender)
+                .await
+            {
+                Ok(hashes) => {
+                    m.answer = Some(Answer::PollVote {
+                        poll_id: vote.poll_id,
+                        option_hashes: hashes
+                            .into_iter()
+                            .filter_map(|h| <[u8; 32]>::try_from(h.as_slice()).ok())
+                            .collect(),
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "a poll vote could not be decrypted"),
+            }
+        }
+    }
+    Some(m)
+}
+
+/// The phone-number digits of a person: the JID's own when it is a phone number, else the
+/// alternative the server sent, else the LID → phone mapping the client learned.
+async fn pn_digits(client: &Arc<Client>, jid: &Jid, alt: Option<&Jid>) -> String {
+    if jid.is_pn() {
+        return jid.user.to_string();
+    }
+    if let Some(a) = alt.filter(|a| a.is_pn()) {
+        return a.user.to_string();
+    }
+    match client.get_lid_pn_entry(jid).await {
+        Ok(Some(e)) => e.phone_number.to_string(),
+        _ => jid.user.to_string(),
+    }
+}
+
+struct WaConnection(Arc<WaSession>);
+
+#[async_trait::async_trait]
+impl Connection for WaConnection {
+    async fn send(&self, msg: Outgoing) -> Result<Sent, EngineError> {
+        let live = self.0.live()?;
+        if !live.client.is_logged_in() || !live.client.is_connected() {
+            return Err(EngineError::NotConnected);
+        }
+        let to = wire::jid(&msg.to);
+        let id = match &msg.content {
+            Content::Poll { question, options } => {
+                let (result, secret) = live
+                    .client
+                    .polls()
+                    .create(to.clone(), question, options, 1)
+                    .await
+                    .map_err(|e| EngineError::Other(anyhow::anyhow!("sending a poll: {e}")))?;
+                let secret: [u8; 32] = secret
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| EngineError::Other(anyhow::anyhow!("poll secret size")))?;
+                live.store
+                    .put_msg_secret(
+                        &to.to_string(),
+                        POLL_SECRET_SENDER,
+                        &result.message_id,
+                        &secret,
+                    )
+                    .await
+                    .map_err(|e| {
+                        EngineError::Other(anyhow::anyhow!("storing a poll secret: {e}"))
+                    })?;
+                result.message_id
+            }
+            content => {
+                let message = wire::outgoing(content, msg.quoted.as_ref());
+                live.client
+                    .send_message(to, message)
+                    .await
+                    .map_err(|e| EngineError::Other(anyhow::anyhow!("sending: {e}")))?
+                    .message_id
+            }
+        };
+        Ok(Sent {
+            id,
+            timestamp_ms: now_ms(),
+        })
+    }
+
+    async fn is_on_whatsapp(&self, chat: &Chat) -> Result<bool, EngineError> {
+        let Chat::User(digits) = chat else {
+            return Ok(true);
+        };
+        let live = self.0.live()?;
+        let results = live
+            .client
+            .contacts()
+            .is_on_whatsapp(&[Jid::pn(digits)])
+            .await
+            .map_err(|e| EngineError::Other(anyhow::anyhow!("asking WhatsApp: {e}")))?;
+        Ok(results.iter().any(|r| r.is_registered))
+    }
+
+    async fn logout(&self) -> Result<(), EngineError> {
+        let live = self.0.live()?;
+        // The LoggedOut event wipes the store and the runner starts pairing again.
+        live.client.logout().await;
+        self.0.wipe.store(true, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    async fn stop(&self) {
+        self.0.stopped.cancel();
+    }
+}

@@ -1,0 +1,598 @@
+//! Kabar's messages ⇄ WhatsApp's protobufs (waproto, through whatsapp-rust), kept pure so every
+//! mapping is unit-tested on real `wa::Message` values without a connection.
+//!
+//! - [`outgoing`]: text, a reply (quote by `stanza_id` + `participant` + the quoted message),
+//!   an `InteractiveMessage` with a `NativeFlowMessage` (whatsapp-rust 0.7 adds the `<biz>`
+//!   stanza node for it; it must stay top-level, not wrapped in view-once).
+//! - [`inbound`]: a received message → [`Inbound`]: its kind, text or caption, the quoted id,
+//!   and for taps the [`Answer`] (native-flow, buttons, list, template replies).
+//! - [`poll_vote`]: the encrypted parts of a poll vote (decrypted by the engine, which holds
+//!   the poll's secret).
+
+use crate::engine::{Answer, AnswerVia, Content, Inbound, MessageKind, Quoted};
+use crate::phone::Chat;
+use app::model::Interactive;
+use whatsapp_rust::prelude::*;
+use whatsapp_rust::waproto::whatsapp::message::{
+    self as wm, buttons_response_message, interactive_message as im,
+    interactive_response_message as irm,
+};
+
+/// The JID of a chat.
+pub fn jid(chat: &Chat) -> Jid {
+    match chat {
+        Chat::User(digits) => Jid::pn(digits),
+        Chat::Group(g) => g
+            .parse()
+            .unwrap_or_else(|_| Jid::group(g.trim_end_matches("@g.us"))),
+    }
+}
+
+/// The quote of a reply: WhatsApp finds the original by `stanza_id` (and, in groups, its
+/// author); the quoted text makes the quote render even on a phone that lost the original.
+pub fn quote_context(q: &Quoted) -> wa::ContextInfo {
+    wa::ContextInfo {
+        stanza_id: Some(q.id.clone()),
+        participant: q.sender.as_ref().map(|d| Jid::pn(d).to_string()),
+        quoted_message: match &q.text {
+            Some(t) => MessageField::some(wa::Message {
+                conversation: Some(t.clone()),
+                ..Default::default()
+            }),
+            None => MessageField::none(),
+        },
+        ..Default::default()
+    }
+}
+
+/// The message for a text or interactive content (polls are built by
+/// `client.polls().create`, which also makes their secret).
+pub fn outgoing(content: &Content, quoted: Option<&Quoted>) -> wa::Message {
+    match content {
+        Content::Text(text) => match quoted {
+            None => wa::Message {
+                conversation: Some(text.clone()),
+                ..Default::default()
+            },
+            Some(q) => wa::Message {
+                extended_text_message: MessageField::some(wm::ExtendedTextMessage {
+                    text: Some(text.clone()),
+                    context_info: MessageField::some(quote_context(q)),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        },
+        Content::Interactive(m) => interactive(m, quoted),
+        Content::Poll { question, .. } => wa::Message {
+            conversation: Some(question.clone()),
+            ..Default::default()
+        },
+    }
+}
+
+/// `InteractiveMessage { header, body, footer, NativeFlowMessage { buttons } }`.
+pub fn interactive(m: &Interactive, quoted: Option<&Quoted>) -> wa::Message {
+    let buttons = m
+        .native_buttons()
+        .into_iter()
+        .map(|(name, params)| im::native_flow_message::NativeFlowButton {
+            name: Some(name.to_string()),
+            button_params_json: Some(params),
+        })
+        .collect();
+    wa::Message {
+        interactive_message: MessageField::some(wm::InteractiveMessage {
+            header: match &m.title {
+                Some(t) => MessageField::some(im::Header {
+                    title: Some(t.clone()),
+                    has_media_attachment: Some(false),
+                    ..Default::default()
+                }),
+                None => MessageField::none(),
+            },
+            body: MessageField::some(im::Body {
+                text: Some(m.text.clone()),
+            }),
+            footer: match &m.footer {
+                Some(f) => MessageField::some(im::Footer {
+                    text: Some(f.clone()),
+                    ..Default::default()
+                }),
+                None => MessageField::none(),
+            },
+            context_info: match quoted {
+                Some(q) => MessageField::some(quote_context(q)),
+                None => MessageField::none(),
+            },
+            interactive_message: Some(im::InteractiveMessage::NativeFlowMessage(Box::new(
+                im::NativeFlowMessage {
+                    buttons,
+                    message_params_json: None,
+                    message_version: Some(1),
+                },
+            ))),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Who wrote, as the engine resolved it (phone-number digits, also for `@lid` senders).
+pub struct Origin {
+    pub chat: Chat,
+    pub sender: String,
+    pub from_me: bool,
+}
+
+/// A received message as Kabar reports it. `None` for what is not a message to a person:
+/// protocol messages (deletes, edits, key distribution) and empty envelopes.
+pub fn inbound(info: &MessageInfo, msg: &wa::Message, origin: Origin) -> Option<Inbound> {
+    let base = msg.get_base_message();
+    if base.protocol_message.is_set()
+        || base.sender_key_distribution_message.is_set() && !has_content(base)
+    {
+        return None;
+    }
+    let (kind, text, quoted_id, answer) = classify(base);
+    Some(Inbound {
+        id: info.id.to_string(),
+        chat: origin.chat,
+        sender: origin.sender,
+        push_name: Some(info.push_name.clone()).filter(|p| !p.is_empty()),
+        from_me: origin.from_me,
+        kind,
+        text,
+        quoted_id,
+        timestamp_ms: info.timestamp.timestamp_millis(),
+        answer,
+    })
+}
+
+fn has_content(m: &wa::Message) -> bool {
+    m.conversation.is_some() || !matches!(classify(m).0, MessageKind::Unknown)
+}
+
+fn stanza_id(ctx: &MessageField<wa::ContextInfo>) -> Option<String> {
+    ctx.as_option().and_then(|c| c.stanza_id.clone())
+}
+
+type Classified = (MessageKind, String, Option<String>, Option<Answer>);
+
+/// The kind, text/caption, quoted message id and answer of a (base) message.
+fn classify(m: &wa::Message) -> Classified {
+    let plain = |kind: MessageKind, text: Option<&String>| {
+        (kind, text.cloned().unwrap_or_default(), None, None)
+    };
+    if let Some(t) = m.conversation.as_ref().filter(|t| !t.is_empty()) {
+        return (MessageKind::Text, t.clone(), None, None);
+    }
+    if let Some(e) = m.extended_text_message.as_option() {
+        return (
+            MessageKind::Text,
+            e.text.clone().unwrap_or_default(),
+            stanza_id(&e.context_info),
+            None,
+        );
+    }
+    if let Some(r) = m.interactive_response_message.as_option() {
+        let message_id = stanza_id(&r.context_info);
+        let text = r
+            .body
+            .as_option()
+            .and_then(|b| b.text.clone())
+            .unwrap_or_default();
+        let id = match &r.interactive_response_message {
+            Some(irm::InteractiveResponseMessage::NativeFlowResponseMessage(n)) => {
+                n.params_json.as_deref().and_then(native_flow_id)
+            }
+            _ => None,
+        };
+        let answer = message_id
+            .clone()
+            .zip(id)
+            .map(|(message_id, id)| Answer::Selected {
+                message_id,
+                id,
+                via: AnswerVia::NativeFlow,
+            });
+        return (MessageKind::Interactive, text, message_id, answer);
+    }
+    if let Some(r) = m.buttons_response_message.as_option() {
+        let message_id = stanza_id(&r.context_info);
+        let text = match &r.response {
+            Some(buttons_response_message::Response::SelectedDisplayText(t)) => t.clone(),
+            _ => String::new(),
+        };
+        let answer = selected(&message_id, r.selected_button_id.clone(), AnswerVia::Button);
+        return (MessageKind::Interactive, text, message_id, answer);
+    }
+    if let Some(r) = m.list_response_message.as_option() {
+        let message_id = stanza_id(&r.context_info);
+        let row = r
+            .single_select_reply
+            .as_option()
+            .and_then(|s| s.selected_row_id.clone());
+        let answer = selected(&message_id, row, AnswerVia::ListRow);
+        let text = r.title.clone().unwrap_or_default();
+        return (MessageKind::Interactive, text, message_id, answer);
+    }
+    if let Some(r) = m.template_button_reply_message.as_option() {
+        let message_id = stanza_id(&r.context_info);
+        let answer = selected(&message_id, r.selected_id.clone(), AnswerVia::Button);
+        let text = r.selected_display_text.clone().unwrap_or_default();
+        return (MessageKind::Interactive, text, message_id, answer);
+    }
+    if let Some(i) = m.image_message.as_option() {
+        return plain(MessageKind::Image, i.caption.as_ref());
+    }
+    if let Some(v) = m.video_message.as_option().or(m.ptv_message.as_option()) {
+        return plain(MessageKind::Video, v.caption.as_ref());
+    }
+    if m.audio_message.is_set() {
+        return plain(MessageKind::Audio, None);
+    }
+    if let Some(d) = m.document_message.as_option() {
+        return plain(
+            MessageKind::Document,
+            d.caption.as_ref().or(d.file_name.as_ref()),
+        );
+    }
+    if m.sticker_message.is_set() {
+        return plain(MessageKind::Sticker, None);
+    }
+    if let Some(l) = m.location_message.as_option() {
+        return plain(
+            MessageKind::Location,
+            l.name.as_ref().or(l.address.as_ref()),
+        );
+    }
+    if let Some(l) = m.live_location_message.as_option() {
+        return plain(MessageKind::Location, l.caption.as_ref());
+    }
+    if let Some(c) = m.contact_message.as_option() {
+        return plain(MessageKind::Contact, c.display_name.as_ref());
+    }
+    if let Some(c) = m.contacts_array_message.as_option() {
+        return plain(MessageKind::Contact, c.display_name.as_ref());
+    }
+    if let Some(p) = m
+        .poll_creation_message
+        .as_option()
+        .or(m.poll_creation_message_v2.as_option())
+        .or(m.poll_creation_message_v3.as_option())
+    {
+        return plain(MessageKind::Poll, p.name.as_ref());
+    }
+    if m.poll_update_message.is_set() {
+        return plain(MessageKind::Poll, None);
+    }
+    if let Some(r) = m.reaction_message.as_option() {
+        let quoted = r.key.as_option().and_then(|k| k.id.clone());
+        return (
+            MessageKind::Reaction,
+            r.text.clone().unwrap_or_default(),
+            quoted,
+            None,
+        );
+    }
+    if let Some(i) = m.interactive_message.as_option() {
+        let text = i.body.as_option().and_then(|b| b.text.clone());
+        return plain(MessageKind::Interactive, text.as_ref());
+    }
+    (MessageKind::Unknown, String::new(), None, None)
+}
+
+fn selected(message_id: &Option<String>, id: Option<String>, via: AnswerVia) -> Option<Answer> {
+    Some(Answer::Selected {
+        message_id: message_id.clone()?,
+        id: id.filter(|i| !i.is_empty())?,
+        via,
+    })
+}
+
+/// The id a native-flow response carries: `{"id": "btn_1"}` (quick_reply and single_select).
+fn native_flow_id(params: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(params).ok()?;
+    match v.get("id")? {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// A poll vote's parts: the poll's message id and the encrypted selection.
+pub struct PollVote {
+    pub poll_id: String,
+    pub enc_payload: Vec<u8>,
+    pub enc_iv: Vec<u8>,
+}
+
+pub fn poll_vote(msg: &wa::Message) -> Option<PollVote> {
+    let u = msg.get_base_message().poll_update_message.as_option()?;
+    let poll_id = u.poll_creation_message_key.as_option()?.id.clone()?;
+    let vote = u.vote.as_option()?;
+    Some(PollVote {
+        poll_id,
+        enc_payload: vote.enc_payload.clone()?,
+        enc_iv: vote.enc_iv.clone()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::InteractiveForm;
+    use whatsapp_rust::types::message::MessageSource;
+
+    fn info(id: &str) -> MessageInfo {
+        MessageInfo {
+            id: id.into(),
+            push_name: "Siti".into(),
+            source: MessageSource {
+                chat: Jid::pn("6282222222222"),
+                sender: Jid::pn("6282222222222"),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn origin() -> Origin {
+        Origin {
+            chat: Chat::User("6282222222222".into()),
+            sender: "6282222222222".into(),
+            from_me: false,
+        }
+    }
+
+    fn map(msg: wa::Message) -> Inbound {
+        inbound(&info("3EB0IN"), &msg, origin()).expect("a message")
+    }
+
+    fn ctx(id: &str) -> MessageField<wa::ContextInfo> {
+        MessageField::some(wa::ContextInfo {
+            stanza_id: Some(id.into()),
+            ..Default::default()
+        })
+    }
+
+    fn form(v: serde_json::Value) -> Interactive {
+        serde_json::from_value::<InteractiveForm>(v)
+            .expect("form")
+            .parse()
+            .expect("valid")
+    }
+
+    #[test]
+    fn text_and_replies_are_built_as_whatsapp_web_does() {
+        let plain = outgoing(&Content::Text("Halo".into()), None);
+        assert_eq!(plain.conversation.as_deref(), Some("Halo"));
+        let q = Quoted {
+            id: "3EB0Q".into(),
+            sender: Some("6282222222222".into()),
+            text: Some("Harga?".into()),
+        };
+        let reply = outgoing(&Content::Text("Rp 10.000".into()), Some(&q));
+        let e = reply.extended_text_message.as_option().expect("extended");
+        assert_eq!(e.text.as_deref(), Some("Rp 10.000"));
+        let c = e.context_info.as_option().expect("context");
+        assert_eq!(c.stanza_id.as_deref(), Some("3EB0Q"));
+        assert_eq!(
+            c.participant.as_deref(),
+            Some("6282222222222@s.whatsapp.net")
+        );
+        assert_eq!(
+            c.quoted_message
+                .as_option()
+                .and_then(|m| m.conversation.as_deref()),
+            Some("Harga?")
+        );
+    }
+
+    #[test]
+    fn interactive_messages_are_native_flow_at_the_top_level() {
+        let m = form(serde_json::json!({
+            "text": "Pilih", "title": "Menu", "footer": "Kaki",
+            "type": "button", "buttons": [{"id": "y", "text": "Ya"}, {"id": "n", "text": "Tidak"}]
+        }));
+        let msg = outgoing(&Content::Interactive(m), None);
+        assert!(
+            !msg.view_once_message.is_set(),
+            "wrapping hides it from the <biz> node"
+        );
+        let i = msg.interactive_message.as_option().expect("interactive");
+        assert_eq!(
+            i.body.as_option().and_then(|b| b.text.as_deref()),
+            Some("Pilih")
+        );
+        assert_eq!(
+            i.header.as_option().and_then(|h| h.title.as_deref()),
+            Some("Menu")
+        );
+        assert_eq!(
+            i.footer.as_option().and_then(|f| f.text.as_deref()),
+            Some("Kaki")
+        );
+        let Some(im::InteractiveMessage::NativeFlowMessage(flow)) = &i.interactive_message else {
+            panic!("native flow expected");
+        };
+        assert_eq!(flow.buttons.len(), 2);
+        assert_eq!(flow.buttons[1].name.as_deref(), Some("quick_reply"));
+        let params: serde_json::Value = serde_json::from_str(
+            flow.buttons[1]
+                .button_params_json
+                .as_deref()
+                .expect("params"),
+        )
+        .expect("json");
+        assert_eq!(
+            params,
+            serde_json::json!({"display_text": "Tidak", "id": "n"})
+        );
+
+        let list = form(serde_json::json!({
+            "text": "Menu", "type": "list", "buttonText": "Lihat",
+            "sections": [{"title": "A", "rows": [{"id": "r1", "title": "Satu", "description": "d"}]}]
+        }));
+        let msg = outgoing(&Content::Interactive(list), None);
+        let i = msg.interactive_message.as_option().expect("interactive");
+        let Some(im::InteractiveMessage::NativeFlowMessage(flow)) = &i.interactive_message else {
+            panic!("native flow expected");
+        };
+        assert_eq!(flow.buttons[0].name.as_deref(), Some("single_select"));
+        let params: serde_json::Value = serde_json::from_str(
+            flow.buttons[0]
+                .button_params_json
+                .as_deref()
+                .expect("params"),
+        )
+        .expect("json");
+        assert_eq!(params["title"], "Lihat");
+        assert_eq!(params["sections"][0]["rows"][0]["id"], "r1");
+    }
+
+    #[test]
+    fn every_reply_type_maps_to_an_answer() {
+        let native = map(wa::Message {
+            interactive_response_message: MessageField::some(wm::InteractiveResponseMessage {
+                body: MessageField::some(irm::Body {
+                    text: Some("Ya".into()),
+                    ..Default::default()
+                }),
+                context_info: ctx("3EB0MENU"),
+                interactive_response_message: Some(
+                    irm::InteractiveResponseMessage::NativeFlowResponseMessage(Box::new(
+                        irm::NativeFlowResponseMessage {
+                            name: Some("quick_reply".into()),
+                            params_json: Some(r#"{"id":"btn_1"}"#.into()),
+                            version: Some(1),
+                        },
+                    )),
+                ),
+            }),
+            ..Default::default()
+        });
+        assert_eq!(native.kind, MessageKind::Interactive);
+        assert_eq!(native.text, "Ya");
+        assert_eq!(
+            native.answer,
+            Some(Answer::Selected {
+                message_id: "3EB0MENU".into(),
+                id: "btn_1".into(),
+                via: AnswerVia::NativeFlow
+            })
+        );
+
+        let buttons = map(wa::Message {
+            buttons_response_message: MessageField::some(wm::ButtonsResponseMessage {
+                selected_button_id: Some("btn_2".into()),
+                context_info: ctx("3EB0OLD"),
+                response: Some(buttons_response_message::Response::SelectedDisplayText(
+                    "Tidak".into(),
+                )),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(buttons.text, "Tidak");
+        assert!(matches!(
+            buttons.answer,
+            Some(Answer::Selected { ref id, via: AnswerVia::Button, .. }) if id == "btn_2"
+        ));
+
+        let list = map(wa::Message {
+            list_response_message: MessageField::some(wm::ListResponseMessage {
+                title: Some("Produk".into()),
+                single_select_reply: MessageField::some(
+                    wm::list_response_message::SingleSelectReply {
+                        selected_row_id: Some("service_1".into()),
+                    },
+                ),
+                context_info: ctx("3EB0LIST"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            list.answer,
+            Some(Answer::Selected {
+                message_id: "3EB0LIST".into(),
+                id: "service_1".into(),
+                via: AnswerVia::ListRow
+            })
+        );
+
+        let template = map(wa::Message {
+            template_button_reply_message: MessageField::some(wm::TemplateButtonReplyMessage {
+                selected_id: Some("t1".into()),
+                selected_display_text: Some("Satu".into()),
+                context_info: ctx("3EB0TPL"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(template.text, "Satu");
+        assert!(matches!(
+            template.answer,
+            Some(Answer::Selected {
+                via: AnswerVia::Button,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn kinds_texts_and_quotes() {
+        let t = map(wa::Message::text("Halo"));
+        assert_eq!(
+            (t.kind, t.text.as_str(), t.answer.is_none()),
+            (MessageKind::Text, "Halo", true)
+        );
+        assert_eq!(t.push_name.as_deref(), Some("Siti"));
+        let reply = map(wa::Message {
+            extended_text_message: MessageField::some(wm::ExtendedTextMessage {
+                text: Some("2".into()),
+                context_info: ctx("3EB0Q"),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(reply.quoted_id.as_deref(), Some("3EB0Q"));
+        let image = map(wa::Message {
+            image_message: MessageField::some(wm::ImageMessage {
+                caption: Some("foto".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            (image.kind, image.text.as_str()),
+            (MessageKind::Image, "foto")
+        );
+        let wrapped = map(wa::Message {
+            ephemeral_message: MessageField::some(wm::FutureProofMessage {
+                message: MessageField::some(wa::Message::text("rahasia")),
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            (wrapped.kind, wrapped.text.as_str()),
+            (MessageKind::Text, "rahasia")
+        );
+        let sticker = map(wa::Message {
+            sticker_message: MessageField::some(Default::default()),
+            ..Default::default()
+        });
+        assert_eq!(sticker.kind, MessageKind::Sticker);
+        assert_eq!(map(wa::Message::default()).kind, MessageKind::Unknown);
+        let revoke = wa::Message {
+            protocol_message: MessageField::some(Default::default()),
+            ..Default::default()
+        };
+        assert!(
+            inbound(&info("x"), &revoke, origin()).is_none(),
+            "protocol messages are not messages"
+        );
+    }
+}
