@@ -147,6 +147,23 @@ pub async fn create_session(name: String) -> Result<SessionView, ErrorBody> {
     )
 }
 
+/// Renames a session and/or sets its interactive fallback.
+#[server(prefix = "/fn", endpoint = "update_session", input = server_fn::codec::Json)]
+pub async fn update_session(id: SessionId, patch: SessionPatch) -> Result<SessionView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.update_session(&req, id, patch).await)
+}
+
+/// A code to link the session by phone number instead of the QR.
+#[server(prefix = "/fn", endpoint = "pair_code")]
+pub async fn get_pair_code(
+    id: SessionId,
+    phone_number: String,
+) -> Result<PairCodeResponse, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.pair_code(&req, id, phone_number).await)
+}
+
 #[server(prefix = "/fn", endpoint = "logout_session")]
 pub async fn logout_session(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;

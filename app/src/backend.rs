@@ -39,6 +39,18 @@ pub trait Backend: Send + Sync + 'static {
     async fn session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody>;
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody>;
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
+    async fn update_session(
+        &self,
+        req: &Parts,
+        id: SessionId,
+        patch: SessionPatch,
+    ) -> Result<SessionView, ErrorBody>;
+    async fn pair_code(
+        &self,
+        req: &Parts,
+        id: SessionId,
+        phone_number: String,
+    ) -> Result<PairCodeResponse, ErrorBody>;
     async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
 
     async fn auto_reply(&self, req: &Parts) -> Result<AutoReplySwitch, ErrorBody>;

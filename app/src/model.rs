@@ -261,6 +261,24 @@ pub struct SessionPatch {
     pub fallback: Option<Fallback>,
 }
 
+/// `POST /api/sessions/{id}/pair-code`: link by phone number instead of scanning — WhatsApp
+/// shows a notification on that phone, where the code is typed in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PairCodeRequest {
+    pub phone_number: String,
+}
+
+/// The 8-character code to type on the phone (WhatsApp → Linked devices → Link with phone
+/// number instead), valid for `expiresIn` seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PairCodeResponse {
+    pub code: String,
+    pub phone_number: String,
+    pub expires_in: u64,
+}
+
 /// A live snapshot of one session: the SSE `status` event of `GET /api/sessions/{id}/events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -20,6 +20,11 @@ test('the QR refreshes by itself and disappears once scanned', async ({ page }) 
   await expect.poll(async () => qr.getAttribute('src'), { timeout: 10_000 }).not.toBe(first);
   const box = await page.locator('.qr-box').boundingBox();
 
+  // Linking by phone number instead: the page shows the code to type on the phone.
+  await page.getByLabel('Or link with a phone number').fill('+62 812-3456-7890');
+  await page.getByRole('button', { name: 'Get a code' }).click();
+  await expect(page.getByTestId('pair-code')).toHaveText(/^[1-9A-Z]{4}-[1-9A-Z]{4}$/);
+
   const scan = await page.request.post(`/simulator/sessions/${id}/scan`, {
     data: { phoneNumber: '6281234567890', pushName: 'Toko Budi' },
   });

@@ -187,6 +187,28 @@ impl Backend for DashboardBackend {
         Ok(sessions::store::create(&self.0, &self.caller(req).await?, new).await?)
     }
 
+    async fn update_session(
+        &self,
+        req: &Parts,
+        id: SessionId,
+        patch: SessionPatch,
+    ) -> Result<SessionView, ErrorBody> {
+        Ok(sessions::store::update(&self.0, &self.caller(req).await?, &id, patch).await?)
+    }
+
+    async fn pair_code(
+        &self,
+        req: &Parts,
+        id: SessionId,
+        phone_number: String,
+    ) -> Result<PairCodeResponse, ErrorBody> {
+        let caller = self.caller(req).await?;
+        Ok(
+            sessions::store::pair_code(&self.0, &caller, &id, PairCodeRequest { phone_number })
+                .await?,
+        )
+    }
+
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody> {
         Ok(sessions::store::logout(&self.0, &self.caller(req).await?, &id).await?)
     }

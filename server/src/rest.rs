@@ -283,6 +283,9 @@ pub fn engine_error(e: EngineError) -> ApiError {
             ErrorCode::SessionNotConnected,
             "The session is not connected to WhatsApp.",
         ),
+        EngineError::NotPairing => ApiError::invalid(
+            "The session is already linked to a phone; log it out first to link another.",
+        ),
         EngineError::Other(e) => ApiError::Internal(e),
     }
 }

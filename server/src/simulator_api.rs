@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/simulator/sessions/{id}/scan", post(scan))
+        .route("/simulator/sessions/{id}/enter-code", post(enter_code))
         .route("/simulator/sessions/{id}/incoming", post(incoming))
         .route("/simulator/sessions/{id}/button-reply", post(button_reply))
         .route("/simulator/sessions/{id}/list-reply", post(list_reply))
@@ -128,6 +129,7 @@ fn sim_error(e: SimError) -> ApiError {
         SimError::NotPairing | SimError::NotConnected => {
             ApiError::new(ErrorCode::SessionNotConnected, e.to_string())
         }
+        SimError::WrongCode => ApiError::invalid(e.to_string()),
         SimError::Other(e) => ApiError::Internal(e),
     }
 }
@@ -152,6 +154,26 @@ async fn scan(
     };
     let push = body.push_name.unwrap_or_else(|| phone.clone());
     sim.scan(&id, &phone, &push).map_err(sim_error)?;
+    Ok(Json(Done::OK))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EnterCode {
+    code: String,
+    #[serde(default)]
+    push_name: Option<String>,
+}
+
+async fn enter_code(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<EnterCode>,
+) -> ApiResult<Json<Done>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    sim.enter_code(&id, &body.code, body.push_name.as_deref())
+        .map_err(sim_error)?;
     Ok(Json(Done::OK))
 }
 

@@ -2,7 +2,10 @@
 //! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
 
 use super::common::{ActionError, ErrorBox};
-use crate::api::{create_session, delete_session, get_session, list_sessions, logout_session};
+use crate::api::{
+    create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
+    update_session,
+};
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -81,6 +84,18 @@ pub fn SessionPage() -> impl IntoView {
 
     let logout = Action::new(|id: &SessionId| logout_session(id.clone()));
     let delete = Action::new(|id: &SessionId| delete_session(id.clone()));
+    let pair =
+        Action::new(|(id, phone): &(SessionId, String)| get_pair_code(id.clone(), phone.clone()));
+    let pair_phone = RwSignal::new(String::new());
+    let set_fallback = Action::new(|(id, f): &(SessionId, Fallback)| {
+        update_session(
+            id.clone(),
+            SessionPatch {
+                name: None,
+                fallback: Some(*f),
+            },
+        )
+    });
     let confirm = RwSignal::new(false);
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -104,7 +119,9 @@ pub fn SessionPage() -> impl IntoView {
                     reason: None,
                 };
                 let snap = Signal::derive(move || live.get().unwrap_or_else(|| initial.clone()));
-                let (id1, id2) = (s.id.clone(), s.id.clone());
+                let (id1, id2, id3, id4) = (s.id.clone(), s.id.clone(), s.id.clone(), s.id.clone());
+                let fallback = s.fallback;
+                let code = move || pair.value().get().and_then(Result::ok);
                 view! {
                     <Title text=s.name.clone()/>
                     <p><a href="/sessions">"← Sessions"</a></p>
@@ -136,6 +153,31 @@ pub fn SessionPage() -> impl IntoView {
                                 }
                             }}
                         </div>
+                        <form class="row-form" hidden=move || snap.get().status != SessionStatus::QrReady
+                            on:submit=move |ev| {
+                                ev.prevent_default();
+                                pair.dispatch((id3.clone(), pair_phone.get()));
+                            }>
+                            <label>"Or link with a phone number"
+                                <input name="pairPhone" inputmode="tel" placeholder="6281234567890" bind:value=pair_phone/>
+                            </label>
+                            <button type="submit" disabled=move || pair.pending().get()>"Get a code"</button>
+                        </form>
+                        <div class="pair-code" hidden=move || code().is_none() || snap.get().status != SessionStatus::QrReady>
+                            <p class="code" data-testid="pair-code">{move || code().map(|c| c.code).unwrap_or_default()}</p>
+                            <p class="muted">"On the phone with that number: WhatsApp → Linked devices → Link a device → Link with phone number instead, then type this code within 3 minutes."</p>
+                        </div>
+                        // Static options (dynamic lists inside <select> break hydration).
+                        <label>"On phones that do not show buttons, send interactive messages as"
+                            <select name="fallback" on:change:target=move |ev| {
+                                let f = Fallback::parse(&ev.target().value()).unwrap_or_default();
+                                set_fallback.dispatch((id4.clone(), f));
+                            }>
+                                <option value="none" selected=fallback == Fallback::None>"buttons only"</option>
+                                <option value="text" selected=fallback == Fallback::Text>"a numbered text menu"</option>
+                                <option value="poll" selected=fallback == Fallback::Poll>"a poll"</option>
+                            </select>
+                        </label>
                         <p class="muted">"Session id: " <code>{s.id.0.clone()}</code>
                             " — pass it as " <code>"?session="</code> " or " <code>"X-Session-Id"</code> " when you have several."</p>
                         <div class="actions">
@@ -154,6 +196,8 @@ pub fn SessionPage() -> impl IntoView {
         </Transition>
         <ActionError action=logout/>
         <ActionError action=delete/>
+        <ActionError action=pair/>
+        <ActionError action=set_fallback/>
     }
 }
 

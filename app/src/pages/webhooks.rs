@@ -160,6 +160,7 @@ fn SessionWebhook(
 fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
     let event = RwSignal::new(String::new());
     let status = RwSignal::new(String::new());
+    let session = RwSignal::new(String::new());
     let retry = Action::new(|id: &String| retry_delivery(id.clone()));
     let refresh = RwSignal::new(0u32);
     let log = Resource::new(
@@ -170,12 +171,13 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 changed.get(),
                 retry.version().get(),
                 refresh.get(),
+                session.get(),
             )
         },
-        |(event, status, ..)| {
-            let some = |s: String| (!s.is_empty()).then_some(s);
+        |(event, status, _, _, _, session)| {
+            let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
             list_deliveries(DeliveryFilter {
-                session: None,
+                session: some(session),
                 event: some(event),
                 status: some(status),
             })
@@ -205,6 +207,9 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                         <option value="delivered">"delivered"</option>
                         <option value="failed">"failed"</option>
                     </select>
+                </label>
+                <label>"Session id"
+                    <input name="session" placeholder="any" on:change:target=move |ev| session.set(ev.target().value())/>
                 </label>
                 <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
             </div>

@@ -177,6 +177,8 @@ pub struct Sent {
 pub enum EngineError {
     #[error("the session is not connected to WhatsApp")]
     NotConnected,
+    #[error("the session is already linked; log it out first to link another phone")]
+    NotPairing,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -206,6 +208,10 @@ pub trait Connection: Send + Sync + 'static {
 
     /// Whether a number has WhatsApp (groups always "exist").
     async fn is_on_whatsapp(&self, chat: &Chat) -> Result<bool, EngineError>;
+
+    /// While the session waits to be linked: asks WhatsApp for an 8-character code that the
+    /// phone `digits` types in instead of scanning the QR.
+    async fn pair_with_code(&self, digits: &str) -> Result<String, EngineError>;
 
     /// Unlinks the device (WhatsApp forgets it); the engine then offers a new QR.
     async fn logout(&self) -> Result<(), EngineError>;

@@ -96,6 +96,8 @@ pub enum SimError {
     NotPairing,
     #[error("the session is not connected")]
     NotConnected,
+    #[error("that is not the pairing code this session gave out")]
+    WrongCode,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
 }
@@ -124,6 +126,8 @@ struct SimSession {
     events: mpsc::UnboundedSender<EngineEvent>,
     link: Mutex<Link>,
     sent: Mutex<Vec<SentRecord>>,
+    /// The pairing code last handed out, and the number it is for.
+    pair_code: Mutex<Option<(String, String)>>,
     /// Cancels the QR rotation or a pending reconnect.
     pending: Mutex<CancellationToken>,
     stopped: CancellationToken,
@@ -155,6 +159,29 @@ impl Simulator {
         self.inner.dir.join(format!("{}.json", id.as_str()))
     }
 
+    /// The phone types the pairing code (`enter-code`): the session links as the number the
+    /// code was asked for. A wrong code is refused, as the phone would.
+    pub fn enter_code(
+        &self,
+        id: &SessionId,
+        code: &str,
+        push_name: Option<&str>,
+    ) -> Result<(), SimError> {
+        let s = self.session(id)?;
+        let expected = s
+            .pair_code
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .clone();
+        let normalize = |c: &str| c.replace(['-', ' '], "").to_ascii_uppercase();
+        match expected {
+            Some((want, phone)) if normalize(&want) == normalize(code) => {
+                self.scan(id, &phone, push_name.unwrap_or(&phone))
+            }
+            _ => Err(SimError::WrongCode),
+        }
+    }
+
     /// The phone scans the QR: the session links as `phone`.
     pub fn scan(&self, id: &SessionId, phone: &str, push_name: &str) -> Result<(), SimError> {
         let s = self.session(id)?;
@@ -166,6 +193,9 @@ impl Simulator {
             *link = Link::Connected(phone.to_string());
         }
         s.cancel_pending();
+        if let Ok(mut code) = s.pair_code.lock() {
+            *code = None;
+        }
         let device = Device {
             phone: phone.to_string(),
             push_name: push_name.to_string(),
@@ -444,6 +474,7 @@ impl Engine for Simulator {
             events,
             link: Mutex::new(Link::Pairing),
             sent: Default::default(),
+            pair_code: Default::default(),
             pending: Mutex::new(CancellationToken::new()),
             stopped: CancellationToken::new(),
         });
@@ -522,6 +553,30 @@ impl Connection for SimConnection {
             .map_err(|_| anyhow::anyhow!("poisoned"))?
             .push(record);
         Ok(sent)
+    }
+
+    async fn pair_with_code(&self, digits: &str) -> Result<String, EngineError> {
+        if *self
+            .session
+            .link
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            != Link::Pairing
+        {
+            return Err(EngineError::NotPairing);
+        }
+        // WhatsApp's codes: 8 characters of Crockford's base32, shown as XXXX-XXXX.
+        const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTVWXYZ";
+        let chars: String = (0..8)
+            .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+            .collect();
+        let code = format!("{}-{}", &chars[..4], &chars[4..]);
+        *self
+            .session
+            .pair_code
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))? = Some((code.clone(), digits.to_string()));
+        Ok(code)
     }
 
     async fn is_on_whatsapp(&self, chat: &Chat) -> Result<bool, EngineError> {

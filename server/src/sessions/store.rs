@@ -11,8 +11,8 @@ use crate::{
     state::AppState,
 };
 use app::model::{
-    Done, Fallback, NewSession, SessionId, SessionPatch, SessionSnapshot, SessionStatus,
-    SessionView, UserId,
+    Done, ErrorCode, Fallback, NewSession, PairCodeRequest, PairCodeResponse, SessionId,
+    SessionPatch, SessionSnapshot, SessionStatus, SessionView, UserId,
 };
 use axum::{
     Router,
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
                 .delete(delete_handler),
         )
         .route("/api/sessions/{id}/logout", post(logout_handler))
+        .route("/api/sessions/{id}/pair-code", post(pair_code_handler))
         .route("/api/sessions/{id}/events", get(events_handler))
 }
 
@@ -84,6 +85,55 @@ async fn logout_handler(
 ) -> ApiResult<Json<Done>> {
     logout(&s, &caller, &SessionId(id)).await?;
     Ok(Json(Done::OK))
+}
+
+async fn pair_code_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(req): Json<PairCodeRequest>,
+) -> ApiResult<Json<PairCodeResponse>> {
+    Ok(Json(pair_code(&s, &caller, &SessionId(id), req).await?))
+}
+
+/// A pairing code for linking by phone number instead of the QR (the session must be waiting
+/// to be linked). WhatsApp's codes are valid for three minutes.
+pub async fn pair_code(
+    state: &AppState,
+    caller: &Caller,
+    id: &SessionId,
+    req: PairCodeRequest,
+) -> ApiResult<PairCodeResponse> {
+    owned(state, caller, id).await?;
+    let digits = match crate::phone::normalize(
+        &req.phone_number,
+        state.config.default_country_code.as_deref(),
+    ) {
+        Ok(crate::phone::Chat::User(d)) => d,
+        Ok(crate::phone::Chat::Group(_)) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidPhone,
+                "phoneNumber: a phone number, not a group.",
+            ));
+        }
+        Err(e) => {
+            return Err(ApiError::new(
+                ErrorCode::InvalidPhone,
+                format!("phoneNumber: {}", e.0),
+            ));
+        }
+    };
+    let handle = state.sessions.require(id)?;
+    let code = handle
+        .conn
+        .pair_with_code(&digits)
+        .await
+        .map_err(crate::rest::engine_error)?;
+    Ok(PairCodeResponse {
+        code,
+        phone_number: digits,
+        expires_in: 180,
+    })
 }
 
 /// `text/event-stream` of `status` events: the current snapshot at once, then every change

@@ -216,6 +216,10 @@ impl Connection for Offline {
         Err(EngineError::NotConnected)
     }
 
+    async fn pair_with_code(&self, _: &str) -> Result<String, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
     async fn logout(&self) -> Result<(), EngineError> {
         Err(EngineError::Other(anyhow::anyhow!(
             "the session is offline: {}",

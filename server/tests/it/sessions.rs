@@ -313,3 +313,76 @@ async fn one_user_cannot_see_or_use_anothers_session() {
     .await;
     assert_eq!(s, 200);
 }
+
+#[tokio::test]
+async fn linking_by_phone_number_with_a_pairing_code() {
+    let app = TestApp::start().await;
+    let (admin, budi, _) = app.admin_and_user().await;
+    let id = app.create_session(&admin, "by code").await;
+    app.wait_status(&admin, &id, "qr_ready").await;
+    let url = app.url(&format!("/api/sessions/{id}/pair-code"));
+
+    let (s, b) = call(
+        admin
+            .post(&url)
+            .json(&json!({"phoneNumber": "+62 812-3456-7890"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let code = b["code"].as_str().expect("code").to_string();
+    assert!(
+        code.len() == 9
+            && code.as_bytes()[4] == b'-'
+            && code
+                .chars()
+                .filter(|c| *c != '-')
+                .all(|c| c.is_ascii_alphanumeric()),
+        "{code}"
+    );
+    assert_eq!(
+        b,
+        json!({"code": code, "phoneNumber": "6281234567890", "expiresIn": 180})
+    );
+
+    let (s, b) = call(admin.post(&url).json(&json!({"phoneNumber": "halo"}))).await;
+    assert_error(s, &b, 400, "INVALID_PHONE");
+    let (s, b) = call(admin.post(&url).json(&json!({"phone": "6281"}))).await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    let (s, b) = call(
+        budi.post(&url)
+            .json(&json!({"phoneNumber": "6281234567890"})),
+    )
+    .await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+
+    // The phone types the code: a wrong one is refused, the right one links that number.
+    let enter = app.url(&format!("/simulator/sessions/{id}/enter-code"));
+    let (s, b) = call(admin.post(&enter).json(&json!({"code": "AAAA-AAAA"}))).await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    let (s, b) = call(
+        admin
+            .post(&enter)
+            .json(&json!({"code": code.to_lowercase().replace('-', ""), "pushName": "Toko Kode"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let view = app.wait_status(&admin, &id, "connected").await;
+    assert_eq!(view["phoneNumber"], "6281234567890");
+    assert_eq!(view["pushName"], "Toko Kode");
+
+    // Linked: no more codes.
+    let (s, b) = call(
+        admin
+            .post(&url)
+            .json(&json!({"phoneNumber": "6281234567890"})),
+    )
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    assert!(
+        b["message"]
+            .as_str()
+            .expect("message")
+            .contains("already linked"),
+        "{b}"
+    );
+}

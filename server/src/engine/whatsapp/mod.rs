@@ -96,14 +96,19 @@ impl WaSession {
     }
 
     fn wipe_store(&self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = self.store_path.clone().into_os_string();
-            p.push(suffix);
-            match std::fs::remove_file(&p) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => tracing::warn!(path = ?p, error = %e, "removing a device store"),
-            }
+        wipe_store(&self.store_path);
+    }
+}
+
+/// Deletes a device store: the database and its WAL files.
+fn wipe_store(path: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.to_path_buf().into_os_string();
+        p.push(suffix);
+        match std::fs::remove_file(&p) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = ?p, error = %e, "removing a device store"),
         }
     }
 }
@@ -148,8 +153,7 @@ impl Engine for WhatsApp {
             s.wipe.store(true, std::sync::atomic::Ordering::SeqCst);
             s.stopped.cancel();
         } else {
-            let path = self.store_path(session);
-            let _ = std::fs::remove_file(path);
+            wipe_store(&self.store_path(session));
         }
         Ok(())
     }
@@ -522,6 +526,24 @@ impl Connection for WaConnection {
             .await
             .map_err(|e| EngineError::Other(anyhow::anyhow!("asking WhatsApp: {e}")))?;
         Ok(results.iter().any(|r| r.is_registered))
+    }
+
+    async fn pair_with_code(&self, digits: &str) -> Result<String, EngineError> {
+        let live = self.0.live()?;
+        if live.client.is_logged_in() {
+            return Err(EngineError::NotPairing);
+        }
+        live.client
+            .wait_for_socket(Duration::from_secs(20))
+            .await
+            .map_err(|e| EngineError::Other(anyhow::anyhow!("cannot reach WhatsApp: {e}")))?;
+        let options = whatsapp_rust::pair_code::PairCodeOptions {
+            phone_number: digits.to_string(),
+            ..Default::default()
+        };
+        live.client.pair_with_code(options).await.map_err(|e| {
+            EngineError::Other(anyhow::anyhow!("WhatsApp refused a pairing code: {e}"))
+        })
     }
 
     async fn logout(&self) -> Result<(), EngineError> {
