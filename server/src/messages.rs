@@ -44,16 +44,17 @@ pub struct NewMessage<'a> {
     pub timestamp_ms: i64,
 }
 
-/// Records a message. A repeat of the same id (an engine redelivering) changes nothing.
+/// Records a message. A repeat of the same id (an engine redelivering) changes nothing and
+/// answers `false`, so callers do not emit its events twice.
 pub async fn record(
     db: impl sqlx::SqliteExecutor<'_>,
     m: NewMessage<'_>,
-) -> Result<(), sqlx::Error> {
+) -> Result<bool, sqlx::Error> {
     let (direction, status) = match m.direction {
         Direction::In => ("in", "received"),
         Direction::Out => ("out", "sent"),
     };
-    sqlx::query(
+    let done = sqlx::query(
         "INSERT INTO messages (id, session_id, direction, chat, sender, type, body, source,
                                quoted_id, status, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -73,7 +74,7 @@ pub async fn record(
     .bind(m.timestamp_ms)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(done.rows_affected() == 1)
 }
 
 /// What a reply needs about the message `id` of this session, if it is in the record.

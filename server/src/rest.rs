@@ -108,10 +108,9 @@ pub async fn send_interactive(
     req: SendInteractive,
 ) -> ApiResult<SendInteractiveResponse> {
     let message = req.form.parse().map_err(ApiError::from)?;
-    let fallback = match req.form.fallback {
-        Some(f) => f,
-        None => crate::interactive::session_fallback(state, &session.id).await?,
-    };
+    let fallback =
+        crate::interactive::choose_fallback(state, &session.id, req.form.fallback, &message)
+            .await?;
     let content = crate::interactive::render(&message, fallback)?;
     let (to, quoted) = prepare(state, session, &req.to, req.reply_to_id.as_deref()).await?;
     let sent = deliver(

@@ -122,7 +122,14 @@ pub fn AutoReplyPage() -> impl IntoView {
                 if list.is_empty() {
                     return view! { <p class="card empty">"No rules yet. Add one above."</p> }.into_any();
                 }
-                let count = list.len() as i64;
+                // Positions are per user: in everyone's list, count each owner's rules.
+                let count_of = {
+                    let mut counts = std::collections::HashMap::<String, i64>::new();
+                    for r in &list {
+                        *counts.entry(r.username.clone()).or_default() += 1;
+                    }
+                    counts
+                };
                 let everyone = all.get_untracked();
                 let probe_list = list.clone();
                 let answer = move || {
@@ -144,6 +151,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                             {list.into_iter().map(|r| {
                                 let (id1, id2, id3, id4) = (r.id.clone(), r.id.clone(), r.id.clone(), r.id.clone());
                                 let (pos, enabled) = (r.position, r.enabled);
+                                let count = count_of.get(&r.username).copied().unwrap_or_default();
                                 let menu = menu_summary(r.interactive.as_ref());
                                 let move_to = |p: i64| RuleInput { position: Some(p), ..Default::default() };
                                 view! {

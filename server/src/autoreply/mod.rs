@@ -200,10 +200,13 @@ pub async fn on_inbound(
             menu: None,
         },
         Some(menu) => {
-            let fallback = match menu.fallback {
-                Some(f) => f,
-                None => crate::interactive::session_fallback(state, &session.id).await?,
-            };
+            let fallback = crate::interactive::choose_fallback(
+                state,
+                &session.id,
+                menu.fallback,
+                &menu.message,
+            )
+            .await?;
             crate::rest::Delivery {
                 to: &m.chat,
                 content: crate::interactive::render(&menu.message, fallback)?,
@@ -371,7 +374,13 @@ fn menu_json(form: Option<InteractiveForm>, reply: &str) -> ApiResult<Option<Str
             "interactive.text: leave it out; the rule's reply is the message's text.",
         ));
     }
-    menu_of(&form, reply).map_err(ApiError::from)?;
+    let message = menu_of(&form, reply).map_err(ApiError::from)?;
+    if form.fallback == Some(Fallback::Poll) {
+        message.poll().map_err(|mut e| {
+            e.message = format!("interactive.{}", e.message);
+            ApiError::from(e)
+        })?;
+    }
     form.text.clear();
     serde_json::to_string(&form)
         .map(Some)

@@ -9,17 +9,22 @@ use std::time::Duration;
 
 /// The longest sleep between looks (a new earlier deadline wakes the loop at once).
 const IDLE: Duration = Duration::from_secs(60);
+/// The pause after a failed pass.
+const ERROR_PAUSE: Duration = Duration::from_secs(5);
 /// Timeouts handled per transaction.
 const BATCH: i64 = 100;
 
 pub async fn expiry_loop(state: AppState) {
     loop {
-        match fire_due(&state).await {
+        let wait = match fire_due(&state).await {
             Ok(n) if n as i64 == BATCH => continue,
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = format!("{e:#}"), "emitting interaction timeouts"),
-        }
-        let wait = next_due_in(&state).await.unwrap_or(IDLE).min(IDLE);
+            Ok(_) => next_due_in(&state).await.unwrap_or(IDLE).min(IDLE),
+            // A lasting failure (disk full, database locked) must not spin: pause.
+            Err(e) => {
+                tracing::error!(error = format!("{e:#}"), "emitting interaction timeouts");
+                ERROR_PAUSE
+            }
+        };
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
             _ = state.interactive_wake.notified() => {}

@@ -39,6 +39,24 @@ pub async fn session_fallback(state: &AppState, session: &SessionId) -> ApiResul
     Ok(f.and_then(|(f,)| Fallback::parse(&f)).unwrap_or_default())
 }
 
+/// Which fallback a message gets: the one it asked for, else the session's — where a session's
+/// `poll` that this message cannot be (one choice, link buttons) becomes `text`, so a
+/// session-wide setting never makes a valid request fail.
+pub async fn choose_fallback(
+    state: &AppState,
+    session: &SessionId,
+    asked: Option<Fallback>,
+    message: &Interactive,
+) -> ApiResult<Fallback> {
+    if let Some(f) = asked {
+        return Ok(f);
+    }
+    Ok(match session_fallback(state, session).await? {
+        Fallback::Poll if message.poll().is_err() => Fallback::Text,
+        f => f,
+    })
+}
+
 /// What goes on the wire for `message` under `fallback`.
 pub fn render(message: &Interactive, fallback: Fallback) -> ApiResult<Content> {
     Ok(match fallback {
@@ -249,7 +267,7 @@ pub async fn record_answer(
         &m.text
     };
     let mut tx = crate::db::begin_write(&state.db).await?;
-    messages::record(
+    let new = messages::record(
         &mut *tx,
         NewMessage {
             id: &m.id,
@@ -265,6 +283,10 @@ pub async fn record_answer(
         },
     )
     .await?;
+    if !new {
+        // WhatsApp delivered the same answer again: it was already reported.
+        return Ok(());
+    }
     sqlx::query(
         "UPDATE interactive_messages SET answered_at = COALESCE(answered_at, ?)
          WHERE session_id = ? AND message_id = ?",

@@ -108,14 +108,17 @@ impl Sessions {
     /// Stops a session's task and forgets its device store (the session is being deleted).
     pub async fn remove(&self, id: &SessionId) -> ApiResult<()> {
         let handle = self.handles.write().ok().and_then(|mut m| m.remove(id));
+        // The engine first: it marks the device store for deletion before anything stops.
+        let removed = self
+            .engine
+            .remove(id)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()));
         if let Some(h) = handle {
             h.stop.cancel();
             h.conn.stop().await;
         }
-        self.engine
-            .remove(id)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))
+        removed
     }
 
     /// Stops every session (server shutdown), keeping device stores, and waits for the tasks.

@@ -332,7 +332,7 @@ pub async fn logout(state: &AppState, caller: &Caller, id: &SessionId) -> ApiRes
         .conn
         .logout()
         .await
-        .map_err(|e| ApiError::Internal(e.into()))
+        .map_err(crate::rest::engine_error)
 }
 
 /// Starts every stored session (server start): paired ones reconnect from their device

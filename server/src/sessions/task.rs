@@ -100,10 +100,20 @@ async fn on_event(
         EngineEvent::Message(m) => {
             // An answer to an interactive message (a tap, a typed "2", a poll vote) becomes
             // its interaction.* event; anything else is a message.in.
-            if let Some(answer) = crate::interactive::resolve(&state.db, id, &m).await? {
-                return crate::interactive::record_answer(state, handle, &m, &answer).await;
+            // A failed lookup must not lose the message: it is then a plain message.in.
+            match crate::interactive::resolve(&state.db, id, &m).await {
+                Ok(Some(answer)) => {
+                    return crate::interactive::record_answer(state, handle, &m, &answer).await;
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::error!(session = %id, error = format!("{e:#}"), "resolving an answer")
+                }
             }
-            record_inbound(state, handle, &m).await?;
+            if !record_inbound(state, handle, &m).await? {
+                tracing::debug!(session = %id, message = %m.id, "redelivered message ignored");
+                return Ok(());
+            }
             // Off the task: the reply waits on WhatsApp, the next events should not.
             let (state, handle) = (state.clone(), handle.clone());
             tokio::spawn(async move {
@@ -119,18 +129,20 @@ async fn on_event(
     Ok(())
 }
 
+/// Records a received (or phone-typed) message and its webhook event; `false` when the
+/// message was already recorded (a redelivery), and nothing is emitted again.
 async fn record_inbound(
     state: &AppState,
     handle: &SessionHandle,
     m: &Inbound,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
     let (direction, source, sender) = if m.from_me {
         (Direction::Out, Some(Source::Device), None)
     } else {
         (Direction::In, None, Some(m.sender.as_str()))
     };
     let mut tx = crate::db::begin_write(&state.db).await?;
-    messages::record(
+    let new = messages::record(
         &mut *tx,
         NewMessage {
             id: &m.id,
@@ -146,6 +158,9 @@ async fn record_inbound(
         },
     )
     .await?;
+    if !new {
+        return Ok(false);
+    }
     let session = Some(&handle.id);
     if m.from_me {
         let data = MessageOutData {
@@ -175,7 +190,7 @@ async fn record_inbound(
     }
     tx.commit().await?;
     state.webhooks.wake.notify_one();
-    Ok(())
+    Ok(true)
 }
 
 /// Emits `connection.update` when the status changes (not on every QR rotation).

@@ -575,6 +575,10 @@ async fn a_keyword_can_open_a_menu_whose_answers_resolve() {
             "interactive.text",
         ),
         (json!({"reply": "x".repeat(1100)}), "reply"),
+        (
+            json!({"interactive": {"type": "button", "fallback": "poll", "buttons": [{"id": "a", "text": "A"}]}}),
+            "interactive.fallback",
+        ),
     ] {
         let (s, b) = call(
             admin

@@ -608,6 +608,27 @@ async fn poll_fallback_votes_resolve_like_taps() {
             .starts_with("fallback"),
         "{b}"
     );
+
+    // A session-wide poll never makes a valid message fail: one that cannot be a poll (one
+    // choice) goes out as the text menu instead.
+    let (s, b) = call(
+        admin
+            .patch(app.url(&format!("/api/sessions/{id}")))
+            .json(&json!({"fallback": "poll"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let one = send_ok(&app, &admin, json!({"to": CONTACT, "type": "button", "text": "Lanjut?", "buttons": [{"id": "ok", "text": "OK"}]})).await;
+    let last = app.sent(&admin, &id).await.last().expect("sent").clone();
+    assert_eq!(
+        (last["messageId"].as_str(), last["type"].as_str()),
+        (Some(one.as_str()), Some("text"))
+    );
+    send_ok(&app, &admin, simple_buttons()).await;
+    assert_eq!(
+        app.sent(&admin, &id).await.last().expect("sent")["type"],
+        "poll"
+    );
 }
 
 #[tokio::test]

@@ -71,8 +71,16 @@ struct WaSession {
     events: mpsc::UnboundedSender<EngineEvent>,
     /// The running bot's client and store (none between bots).
     live: RwLock<Option<Live>>,
-    /// Set by logout: the runner wipes the store when the bot stops.
+    /// Set when WhatsApp logged the device out: the runner wipes the store once the bot has
+    /// stopped, before pairing again.
     wipe: std::sync::atomic::AtomicBool,
+    /// Set when the session is deleted: the runner wipes the store as it ends.
+    removed: std::sync::atomic::AtomicBool,
+    /// Set on every `Connected`: the runner's backoff starts over after a good link.
+    linked: std::sync::atomic::AtomicBool,
+    /// The pairing code last handed out: (code, number, when), so a second click within its
+    /// life answers the same code instead of asking WhatsApp again.
+    pair_code: Mutex<Option<(String, String, std::time::Instant)>>,
     stopped: CancellationToken,
 }
 
@@ -132,6 +140,9 @@ impl Engine for WhatsApp {
             events,
             live: RwLock::new(None),
             wipe: Default::default(),
+            removed: Default::default(),
+            linked: Default::default(),
+            pair_code: Default::default(),
             stopped: CancellationToken::new(),
         });
         if let Ok(mut map) = self.sessions.lock()
@@ -150,7 +161,13 @@ impl Engine for WhatsApp {
             .ok()
             .and_then(|mut m| m.remove(session));
         if let Some(s) = s {
-            s.wipe.store(true, std::sync::atomic::Ordering::SeqCst);
+            s.removed.store(true, std::sync::atomic::Ordering::SeqCst);
+            // Unlink the device so the phone stops listing it (best effort, bounded).
+            if let Ok(live) = s.live()
+                && live.client.is_logged_in()
+            {
+                let _ = tokio::time::timeout(Duration::from_secs(5), live.client.logout()).await;
+            }
             s.stopped.cancel();
         } else {
             wipe_store(&self.store_path(session));
@@ -164,12 +181,18 @@ enum Ended {
     Stopped,
     /// Pairing must start again (logged out, replaced, QR codes exhausted).
     Repair,
-    /// The run loop ended otherwise (WhatsApp unreachable…): try again after a pause.
-    Retry(String),
+    /// The run loop ended otherwise (WhatsApp unreachable…): try again after a pause of at
+    /// least the given time (a temporary ban's length).
+    Retry(String, Duration),
+}
+
+fn retry(reason: impl Into<String>) -> Ended {
+    Ended::Retry(reason.into(), Duration::ZERO)
 }
 
 async fn runner(id: SessionId, s: Arc<WaSession>) {
-    let mut backoff = Duration::from_secs(2);
+    const FIRST: Duration = Duration::from_secs(2);
+    let mut backoff = FIRST;
     loop {
         if s.stopped.is_cancelled() {
             break;
@@ -181,23 +204,39 @@ async fn runner(id: SessionId, s: Arc<WaSession>) {
         if s.wipe.swap(false, std::sync::atomic::Ordering::SeqCst) {
             s.wipe_store();
         }
-        match ended {
+        if s.linked.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            backoff = FIRST;
+        }
+        let pause = match ended {
             Ok(Ended::Stopped) => break,
-            Ok(Ended::Repair) => backoff = Duration::from_secs(2),
-            Ok(Ended::Retry(reason)) | Err(reason) => {
-                tracing::warn!(session = %id, %reason, retry_in = ?backoff, "WhatsApp link ended");
+            // A fresh pairing: after a short pause, so a store that cannot be wiped or a
+            // WhatsApp that logs out at once cannot make this loop spin.
+            Ok(Ended::Repair) => FIRST,
+            Ok(Ended::Retry(reason, at_least)) => {
+                let pause = backoff.max(at_least);
+                tracing::warn!(session = %id, %reason, retry_in = ?pause, "WhatsApp link ended");
+                s.emit(EngineEvent::Disconnected {
+                    reason: format!("{reason} (retrying in {} s)", pause.as_secs()),
+                });
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+                pause
+            }
+            Err(reason) => {
+                tracing::warn!(session = %id, %reason, retry_in = ?backoff, "WhatsApp client not started");
                 s.emit(EngineEvent::Connecting {
                     reason: Some(format!("{reason} (retrying in {} s)", backoff.as_secs())),
                 });
-                tokio::select! {
-                    _ = s.stopped.cancelled() => break,
-                    _ = tokio::time::sleep(backoff) => {}
-                }
+                let pause = backoff;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
+                pause
             }
+        };
+        tokio::select! {
+            _ = s.stopped.cancelled() => break,
+            _ = tokio::time::sleep(pause) => {}
         }
     }
-    if s.wipe.load(std::sync::atomic::Ordering::SeqCst) {
+    if s.removed.load(std::sync::atomic::Ordering::SeqCst) {
         s.wipe_store();
     }
 }
@@ -273,7 +312,7 @@ async fn run_bot(id: &SessionId, s: &Arc<WaSession>) -> Result<Ended, String> {
         });
     }
     let mut handle = bot.spawn();
-    let mut ended = Ended::Retry("the connection to WhatsApp closed".into());
+    let mut ended = retry("the connection to WhatsApp closed");
     loop {
         tokio::select! {
             _ = s.stopped.cancelled() => {
@@ -315,10 +354,13 @@ async fn on_event(
             valid_for: q.timeout,
         }),
         Event::PairingQrCodesExhausted(_) => return Some(Ended::Repair),
-        Event::Connected(_) => s.emit(EngineEvent::Connected {
-            phone: client.pn().map(|j| j.user.to_string()).unwrap_or_default(),
-            push_name: client.push_name(),
-        }),
+        Event::Connected(_) => {
+            s.linked.store(true, std::sync::atomic::Ordering::SeqCst);
+            s.emit(EngineEvent::Connected {
+                phone: client.pn().map(|j| j.user.to_string()).unwrap_or_default(),
+                push_name: client.push_name(),
+            });
+        }
         Event::Disconnected(d) => s.emit(EngineEvent::Disconnected {
             reason: format!("{:?}", d.reason),
         }),
@@ -333,7 +375,7 @@ async fn on_event(
             s.emit(EngineEvent::Disconnected {
                 reason: "another WhatsApp Web client took over this session".into(),
             });
-            return Some(Ended::Retry("replaced by another client".into()));
+            return Some(retry("replaced by another client"));
         }
         Event::TemporaryBan(b) => {
             let reason = format!(
@@ -341,10 +383,8 @@ async fn on_event(
                 b.code,
                 b.expire.num_minutes()
             );
-            s.emit(EngineEvent::Disconnected {
-                reason: reason.clone(),
-            });
-            return Some(Ended::Retry(reason));
+            let wait = b.expire.to_std().unwrap_or_default();
+            return Some(Ended::Retry(reason, wait));
         }
         Event::ConnectFailure(f) => {
             let reason = format!(
@@ -355,11 +395,11 @@ async fn on_event(
                     .map(|m| format!(": {m}"))
                     .unwrap_or_default()
             );
-            return Some(Ended::Retry(reason));
+            return Some(retry(reason));
         }
         Event::ClientOutdated(_) => {
-            return Some(Ended::Retry(
-                "WhatsApp says this client version is outdated; update Kabar".into(),
+            return Some(retry(
+                "WhatsApp says this client version is outdated; update Kabar or set --whatsapp-version",
             ));
         }
         Event::Messages(batch) => {
@@ -407,6 +447,9 @@ async fn inbound(
     let sender = pn_digits(client, &src.sender, src.sender_alt.as_ref()).await;
     let chat = if src.is_group {
         Chat::Group(src.chat.to_non_ad_string())
+    } else if src.is_from_me {
+        // Typed on the phone: the chat is the recipient; sender_alt would be our own number.
+        Chat::User(pn_digits(client, &src.chat, src.recipient_alt.as_ref()).await)
     } else {
         Chat::User(pn_digits(client, &src.chat, src.sender_alt.as_ref()).await)
     };
@@ -530,8 +573,16 @@ impl Connection for WaConnection {
 
     async fn pair_with_code(&self, digits: &str) -> Result<String, EngineError> {
         let live = self.0.live()?;
-        if live.client.is_logged_in() {
+        // A stored identity means a linked device, even while it reconnects.
+        if live.client.is_logged_in() || live.client.pn().is_some() {
             return Err(EngineError::NotPairing);
+        }
+        if let Ok(last) = self.0.pair_code.lock()
+            && let Some((code, number, at)) = last.as_ref()
+            && number == digits
+            && at.elapsed() < Duration::from_secs(170)
+        {
+            return Ok(code.clone());
         }
         live.client
             .wait_for_socket(Duration::from_secs(20))
@@ -548,9 +599,8 @@ impl Connection for WaConnection {
 
     async fn logout(&self) -> Result<(), EngineError> {
         let live = self.0.live()?;
-        // The LoggedOut event wipes the store and the runner starts pairing again.
+        // Its LoggedOut event marks the store to be wiped; the runner pairs again.
         live.client.logout().await;
-        self.0.wipe.store(true, std::sync::atomic::Ordering::SeqCst);
         Ok(())
     }
 
