@@ -102,6 +102,11 @@ pub struct Config {
     #[arg(long, env = "KABAR_SIMULATOR_RECONNECT_MS", default_value_t = 2_000)]
     pub simulator_reconnect_ms: u64,
 
+    /// A bearer token that may read `/metrics` (for a Prometheus scraper); admins' cookies and
+    /// keys always may.
+    #[arg(long, env = "KABAR_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// WhatsApp engine: the WebSocket URL to dial instead of WhatsApp's own (tests point it at a
     /// closed loopback port; a proxy or mock server could sit here).
     #[arg(long, env = "KABAR_WHATSAPP_URL")]

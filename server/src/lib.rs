@@ -16,6 +16,7 @@ pub mod interactive;
 pub mod json;
 pub mod keys;
 pub mod messages;
+pub mod metrics;
 pub mod phone;
 pub mod qr;
 pub mod rest;
@@ -76,6 +77,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         contacts: Default::default(),
         webhooks,
         interactive_wake: Default::default(),
+        metrics: Default::default(),
         auto_reply: autoreply::AutoReply::new(std::time::Duration::from_secs(
             config.auto_reply_cooldown_secs,
         )),
@@ -98,6 +100,7 @@ pub fn router(state: AppState) -> Router {
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(metrics::router())
         .merge(rest::router())
         .merge(sessions::store::router())
         .merge(webhooks::api::router())
@@ -111,6 +114,10 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "This method is not allowed on this path.")
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()

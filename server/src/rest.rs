@@ -56,7 +56,9 @@ async fn send_handler(
     target: Target,
     Json(req): Json<SendMessage>,
 ) -> ApiResult<Json<SendMessageResponse>> {
-    Ok(Json(send_text(&state, &target.session, req).await?))
+    let sent = send_text(&state, &target.session, req).await;
+    state.metrics.send("send-message", &sent);
+    Ok(Json(sent?))
 }
 
 async fn send_interactive_handler(
@@ -64,7 +66,9 @@ async fn send_interactive_handler(
     target: Target,
     Json(req): Json<SendInteractive>,
 ) -> ApiResult<Json<SendInteractiveResponse>> {
-    Ok(Json(send_interactive(&state, &target.session, req).await?))
+    let sent = send_interactive(&state, &target.session, req).await;
+    state.metrics.send("send-interactive", &sent);
+    Ok(Json(sent?))
 }
 
 /// Sends a text (or a reply) from `session`, records it, and answers the original's shape.
@@ -235,6 +239,7 @@ pub async fn deliver(
     webhooks::enqueue(&mut tx, Some(&session.id), event::MESSAGE_OUT, &data).await?;
     tx.commit().await?;
     state.webhooks.wake.notify_one();
+    state.metrics.message("out", kind, Some(d.source.as_str()));
     if d.menu.as_ref().is_some_and(|m| m.expires_in.is_some()) {
         state.interactive_wake.notify_one();
     }

@@ -41,6 +41,8 @@ pub struct App {
     pub contacts: ContactCache,
     /// The webhook dispatcher's clients, schedule and wake-up signal.
     pub webhooks: Webhooks,
+    /// Counters and histograms for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// Wakes the `interaction.timeout` loop when a message with `expiresIn` is sent.
     pub interactive_wake: tokio::sync::Notify,
     /// Auto-reply rules per user (cached) and their cooldowns.

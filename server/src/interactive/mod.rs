@@ -326,6 +326,7 @@ pub async fn record_answer(
     }
     tx.commit().await?;
     state.webhooks.wake.notify_one();
+    state.metrics.message("in", m.kind.as_str(), None);
     Ok(())
 }
 

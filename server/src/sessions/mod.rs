@@ -64,6 +64,14 @@ impl Sessions {
         self.handles.read().ok()?.get(id).cloned()
     }
 
+    /// Every running session's current status (for `/metrics`).
+    pub fn snapshots(&self) -> Vec<app::model::SessionStatus> {
+        self.handles
+            .read()
+            .map(|m| m.values().map(|h| h.state.borrow().status).collect())
+            .unwrap_or_default()
+    }
+
     /// The handle of `id`, or 404 `SESSION_NOT_FOUND`.
     pub fn require(&self, id: &SessionId) -> ApiResult<SessionHandle> {
         self.get(id).ok_or_else(not_found)

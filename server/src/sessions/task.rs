@@ -190,6 +190,10 @@ async fn record_inbound(
     }
     tx.commit().await?;
     state.webhooks.wake.notify_one();
+    let dir = if m.from_me { "out" } else { "in" };
+    state
+        .metrics
+        .message(dir, m.kind.as_str(), source.map(Source::as_str));
     Ok(true)
 }
 

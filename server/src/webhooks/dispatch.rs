@@ -172,7 +172,16 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
     .await?;
     let attempts = d.attempts + 1;
     let status = answer.status.map(i64::from);
-    match retry::outcome(answer.status) {
+    let outcome = retry::outcome(answer.status);
+    let label = match outcome {
+        Outcome::Delivered => "delivered",
+        Outcome::Retry => "retry",
+        Outcome::Gone => "gone",
+    };
+    state
+        .metrics
+        .webhook_attempt(label, answer.latency.as_secs_f64());
+    match outcome {
         Outcome::Delivered => {
             record(
                 state,

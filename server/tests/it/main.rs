@@ -7,6 +7,7 @@ mod dashboard;
 mod errors;
 mod interactive;
 mod keys;
+mod metrics;
 mod rest;
 mod sessions;
 mod webhooks;
