@@ -147,6 +147,26 @@ pub async fn create_session(name: String) -> Result<SessionView, ErrorBody> {
     )
 }
 
+/// Sends a text from `session` (the Send page), exactly as `POST /send-message` would.
+#[server(prefix = "/fn", endpoint = "send_message", input = server_fn::codec::Json)]
+pub async fn dash_send_message(
+    session: SessionId,
+    body: SendMessage,
+) -> Result<SendMessageResponse, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.send_message(&req, session, body).await)
+}
+
+/// Sends buttons or a list from `session`, exactly as `POST /send-interactive` would.
+#[server(prefix = "/fn", endpoint = "send_interactive", input = server_fn::codec::Json)]
+pub async fn dash_send_interactive(
+    session: SessionId,
+    body: SendInteractive,
+) -> Result<SendInteractiveResponse, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.send_interactive(&req, session, body).await)
+}
+
 /// Renames a session and/or sets its interactive fallback.
 #[server(prefix = "/fn", endpoint = "update_session", input = server_fn::codec::Json)]
 pub async fn update_session(id: SessionId, patch: SessionPatch) -> Result<SessionView, ErrorBody> {

@@ -39,6 +39,18 @@ pub trait Backend: Send + Sync + 'static {
     async fn session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody>;
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody>;
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
+    async fn send_message(
+        &self,
+        req: &Parts,
+        session: SessionId,
+        body: SendMessage,
+    ) -> Result<SendMessageResponse, ErrorBody>;
+    async fn send_interactive(
+        &self,
+        req: &Parts,
+        session: SessionId,
+        body: SendInteractive,
+    ) -> Result<SendInteractiveResponse, ErrorBody>;
     async fn update_session(
         &self,
         req: &Parts,

@@ -314,7 +314,7 @@ pub struct StatusResponse {
 }
 
 /// `POST /send-message`. `reply_to_id` as the original spells it; `replyToId` accepted too.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendMessage {
     pub to: String,

@@ -4,6 +4,7 @@ mod account;
 mod admin;
 mod autoreply;
 mod common;
+mod send;
 mod sessions;
 mod webhooks;
 
@@ -11,5 +12,6 @@ pub use account::{LoginPage, RegisterPage};
 pub use admin::{KeysPage, SettingsPage, UsersPage};
 pub use autoreply::AutoReplyPage;
 pub use common::{ErrorBox, NotFound};
+pub use send::SendPage;
 pub use sessions::{SessionPage, SessionsPage, StatusBadge};
 pub use webhooks::WebhooksPage;

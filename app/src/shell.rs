@@ -53,6 +53,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("") view=|| view! { <Redirect path="/sessions"/> } ssr=SsrMode::Async/>
                     <Route path=path!("sessions") view=SessionsPage ssr=SsrMode::Async/>
                     <Route path=path!("sessions/:id") view=SessionPage ssr=SsrMode::Async/>
+                    <Route path=path!("send") view=SendPage ssr=SsrMode::Async/>
                     <Route path=path!("auto-reply") view=AutoReplyPage ssr=SsrMode::Async/>
                     <Route path=path!("webhooks") view=WebhooksPage ssr=SsrMode::Async/>
                     <Route path=path!("keys") view=KeysPage ssr=SsrMode::Async/>
@@ -109,6 +110,7 @@ fn Nav(me: Me) -> impl IntoView {
             <a class="brand" href="/sessions">"Kabar"</a>
             <nav aria-label="Main">
                 <A href="/sessions">"Sessions"</A>
+                <A href="/send">"Send"</A>
                 <A href="/auto-reply">"Auto-reply"</A>
                 <A href="/webhooks">"Webhooks"</A>
                 <Show when=move || is_admin>

@@ -102,6 +102,17 @@ impl DashboardBackend {
     async fn caller(&self, req: &Parts) -> Result<auth::extract::Caller, ErrorBody> {
         Ok(authenticate(&self.0, req).await?)
     }
+
+    /// The running session `id`, if the signed-in person may use it.
+    async fn session_for(
+        &self,
+        req: &Parts,
+        id: &SessionId,
+    ) -> Result<sessions::SessionHandle, ErrorBody> {
+        let caller = self.caller(req).await?;
+        sessions::store::owned(&self.0, &caller, id).await?;
+        Ok(self.0.sessions.require(id)?)
+    }
 }
 
 #[async_trait::async_trait]
@@ -185,6 +196,30 @@ impl Backend for DashboardBackend {
 
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody> {
         Ok(sessions::store::create(&self.0, &self.caller(req).await?, new).await?)
+    }
+
+    async fn send_message(
+        &self,
+        req: &Parts,
+        session: SessionId,
+        body: SendMessage,
+    ) -> Result<SendMessageResponse, ErrorBody> {
+        let handle = self.session_for(req, &session).await?;
+        let sent = crate::rest::send_text(&self.0, &handle, body).await;
+        self.0.metrics.send("send-message", &sent);
+        Ok(sent?)
+    }
+
+    async fn send_interactive(
+        &self,
+        req: &Parts,
+        session: SessionId,
+        body: SendInteractive,
+    ) -> Result<SendInteractiveResponse, ErrorBody> {
+        let handle = self.session_for(req, &session).await?;
+        let sent = crate::rest::send_interactive(&self.0, &handle, body).await;
+        self.0.metrics.send("send-interactive", &sent);
+        Ok(sent?)
     }
 
     async fn update_session(

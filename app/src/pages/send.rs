@@ -1,0 +1,248 @@
+//! Send: a text or an interactive message from one of your sessions, with the request checked
+//! live by the same model the API uses (`InteractiveForm::parse`), a preview of the text
+//! fallback, the API's answer, and the equivalent `curl` command.
+
+use super::common::{ActionError, ErrorBox};
+use crate::api::{dash_send_interactive, dash_send_message, list_sessions};
+use crate::model::*;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+/// How many button slots the builder offers (WhatsApp's limit).
+const SLOTS: usize = 3;
+
+/// What the form describes: a text, or an interactive message as the API would receive it.
+#[derive(Clone, Debug, PartialEq)]
+enum Request {
+    Text(SendMessage),
+    Interactive(SendInteractive),
+}
+
+impl Request {
+    fn path(&self) -> &'static str {
+        match self {
+            Request::Text(_) => "/send-message",
+            Request::Interactive(_) => "/send-interactive",
+        }
+    }
+
+    fn json(&self) -> String {
+        match self {
+            Request::Text(r) => serde_json::to_string(r),
+            Request::Interactive(r) => serde_json::to_string(r),
+        }
+        .unwrap_or_default()
+    }
+}
+
+/// Rows typed one per line as `id | title | description`.
+fn parse_rows(text: &str) -> Vec<interactive::Row> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let mut parts = l.splitn(3, '|').map(str::trim);
+            interactive::Row {
+                id: parts.next().unwrap_or_default().to_string(),
+                title: parts.next().unwrap_or_default().to_string(),
+                description: parts.next().filter(|d| !d.is_empty()).map(str::to_string),
+                header: None,
+            }
+        })
+        .collect()
+}
+
+#[component]
+pub fn SendPage() -> impl IntoView {
+    let sessions = Resource::new(|| (), |_| list_sessions());
+    let session = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let kind = RwSignal::new("text".to_string());
+    let text = RwSignal::new(String::new());
+    let title = RwSignal::new(String::new());
+    let footer = RwSignal::new(String::new());
+    let fallback = RwSignal::new(String::new());
+    let ids: [RwSignal<String>; SLOTS] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let labels: [RwSignal<String>; SLOTS] = std::array::from_fn(|_| RwSignal::new(String::new()));
+    let list_button = RwSignal::new(String::new());
+    let section = RwSignal::new(String::new());
+    let rows = RwSignal::new(String::new());
+
+    let request = Memo::new(move |_| {
+        let opt = |s: String| (!s.trim().is_empty()).then_some(s);
+        match kind.get().as_str() {
+            "text" => Request::Text(SendMessage {
+                to: to.get(),
+                message: text.get(),
+                reply_to_id: None,
+            }),
+            k => {
+                let mut form = InteractiveForm {
+                    text: text.get(),
+                    title: opt(title.get()),
+                    footer: opt(footer.get()),
+                    kind: Some(k.to_string()),
+                    fallback: Fallback::parse(&fallback.get()),
+                    ..Default::default()
+                };
+                if k == "button" {
+                    form.buttons = Some(
+                        (0..SLOTS)
+                            .filter(|i| {
+                                !labels[*i].get().trim().is_empty()
+                                    || !ids[*i].get().trim().is_empty()
+                            })
+                            .map(|i| interactive::SimpleButton {
+                                id: ids[i].get(),
+                                text: labels[i].get(),
+                            })
+                            .collect(),
+                    );
+                } else {
+                    form.button_text = Some(list_button.get());
+                    form.sections = Some(vec![interactive::Section {
+                        title: opt(section.get()),
+                        rows: parse_rows(&rows.get()),
+                    }]);
+                }
+                Request::Interactive(SendInteractive {
+                    to: to.get(),
+                    reply_to_id: None,
+                    form,
+                })
+            }
+        }
+    });
+    // The same checks the server makes, before anything is sent.
+    let checked = Memo::new(move |_| match request.get() {
+        Request::Text(r) if r.message.trim().is_empty() => {
+            Err("message: the text is empty.".to_string())
+        }
+        Request::Text(_) => Ok(None),
+        Request::Interactive(r) => r.form.parse().map(Some).map_err(|e| e.message),
+    });
+
+    let send = Action::new(move |(session, req): &(String, Request)| {
+        let (session, req) = (SessionId(session.clone()), req.clone());
+        async move {
+            match req {
+                Request::Text(body) => dash_send_message(session, body)
+                    .await
+                    .map(|r| serde_json::to_string_pretty(&r).unwrap_or_default()),
+                Request::Interactive(body) => dash_send_interactive(session, body)
+                    .await
+                    .map(|r| serde_json::to_string_pretty(&r).unwrap_or_default()),
+            }
+        }
+    });
+    let curl = move || {
+        let req = request.get();
+        format!(
+            "curl -X POST \"$KABAR_URL{}?session={}\" \\\n  -H 'X-API-KEY: YOUR_API_KEY' -H 'Content-Type: application/json' \\\n  -d '{}'",
+            req.path(),
+            session.get(),
+            req.json().replace('\'', "'\\''")
+        )
+    };
+
+    view! {
+        <Title text="Send"/>
+        <h1>"Send a message"</h1>
+        <Transition fallback=|| view! { <p class="loading">"Loading sessions…"</p> }>
+            {move || Suspend::new(async move {
+                match sessions.await {
+                    Err(err) => view! { <ErrorBox err/> }.into_any(),
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="card empty">"No sessions yet. Add one on the Sessions page and link your phone first."</p>
+                    }.into_any(),
+                    Ok(list) => {
+                        if session.get_untracked().is_empty() {
+                            session.set(list[0].id.0.clone());
+                        }
+                        view! {
+                            <fieldset class="card">
+                                <legend>"From session"</legend>
+                                {list.into_iter().map(|s| {
+                                    let id = s.id.0.clone();
+                                    let checked = id == session.get_untracked();
+                                    view! {
+                                        <label class="check">
+                                            <input type="radio" name="session" value=id.clone() prop:checked=checked
+                                                on:change=move |_| session.set(id.clone())/>
+                                            {s.name} " (" {s.status.as_str()} ")"
+                                        </label>
+                                    }
+                                }).collect_view()}
+                            </fieldset>
+                        }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <form class="card send-form" on:submit=move |ev| {
+            ev.prevent_default();
+            if checked.get_untracked().is_ok() {
+                send.dispatch((session.get_untracked(), request.get_untracked()));
+            }
+        }>
+            <label>"To" <input name="to" required inputmode="tel" placeholder="6281234567890" bind:value=to/></label>
+            <fieldset class="row-form">
+                <legend>"Kind"</legend>
+                <label class="check"><input type="radio" name="kind" value="text" checked on:change=move |_| kind.set("text".into())/> "Text"</label>
+                <label class="check"><input type="radio" name="kind" value="button" on:change=move |_| kind.set("button".into())/> "Buttons"</label>
+                <label class="check"><input type="radio" name="kind" value="list" on:change=move |_| kind.set("list".into())/> "List"</label>
+            </fieldset>
+            <label class="wide">"Message" <textarea name="message" rows="3" bind:value=text></textarea></label>
+            <div class="row-form" hidden=move || kind.get() == "text">
+                <label>"Title (optional)" <input name="title" bind:value=title/></label>
+                <label>"Footer (optional)" <input name="footer" bind:value=footer/></label>
+                <label>"Fallback"
+                    <select name="fallback" on:change:target=move |ev| fallback.set(ev.target().value())>
+                        <option value="">"session's setting"</option>
+                        <option value="none">"buttons only"</option>
+                        <option value="text">"numbered text"</option>
+                        <option value="poll">"poll"</option>
+                    </select>
+                </label>
+            </div>
+            <div class="builder" hidden=move || kind.get() != "button">
+                {(0..SLOTS).map(|i| view! {
+                    <div class="row-form">
+                        <label>{format!("Button {} text", i + 1)} <input bind:value=labels[i]/></label>
+                        <label>{format!("Button {} id", i + 1)} <input bind:value=ids[i]/></label>
+                    </div>
+                }).collect_view()}
+            </div>
+            <div class="builder" hidden=move || kind.get() != "list">
+                <div class="row-form">
+                    <label>"List button text" <input name="buttonText" bind:value=list_button/></label>
+                    <label>"Section title" <input name="section" bind:value=section/></label>
+                </div>
+                <label class="wide">"Rows, one per line: id | title | description"
+                    <textarea name="rows" rows="4" bind:value=rows placeholder="help_order | Cek Pesanan | Status pesanan terakhir"></textarea>
+                </label>
+            </div>
+            <p class="error" role="alert" data-testid="send-check"
+                hidden=move || checked.get().is_ok() || (text.get().is_empty() && kind.get() == "text")>
+                {move || checked.get().err().unwrap_or_default()}
+            </p>
+            <div hidden=move || !matches!(checked.get(), Ok(Some(_)))>
+                <p class="muted">"Without buttons (the text fallback) it reads:"</p>
+                <pre class="preview" data-testid="send-preview">{move || match checked.get() {
+                    Ok(Some(m)) => m.text_menu(),
+                    _ => String::new(),
+                }}</pre>
+            </div>
+            <button type="submit" class="primary"
+                disabled=move || checked.get().is_err() || session.get().is_empty() || send.pending().get()>"Send"</button>
+        </form>
+        <ActionError action=send/>
+        <section class="card" hidden=move || !matches!(send.value().get(), Some(Ok(_)))>
+            <h2>"Answer"</h2>
+            <pre data-testid="send-answer">{move || send.value().get().and_then(Result::ok).unwrap_or_default()}</pre>
+        </section>
+        <section class="card">
+            <h2>"The same with curl"</h2>
+            <pre class="curl" data-testid="send-curl">{curl}</pre>
+        </section>
+    }
+}

@@ -1,0 +1,42 @@
+// The Send page: a text and a three-button message from the dashboard, checked live by the
+// same rules as the API, with the answer and the equivalent curl command.
+import { test, expect } from '@playwright/test';
+import { hydrated, register, shot } from './helpers';
+
+test('a text and a 3-button message from the Send page', async ({ page }) => {
+  await register(page, 'sender');
+  const created = await page.request.post('/api/sessions', { data: { name: 'Toko Kirim' } });
+  const { id } = await created.json();
+  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281111111111' } })).status()).toBe(200);
+
+  await page.goto('/send');
+  await hydrated(page);
+  await expect(page.getByLabel(/Toko Kirim/)).toBeChecked();
+  await page.getByLabel('To', { exact: true }).fill('6282222222222');
+  await page.getByLabel('Message').fill('Halo dari dashboard');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(page.getByTestId('send-answer')).toContainText('"success": true');
+  await expect(page.getByTestId('send-curl')).toContainText('/send-message?session=');
+
+  await page.getByRole('radio', { name: 'Buttons' }).check();
+  await page.getByLabel('Message').fill('Lanjutkan pesanan?');
+  await page.getByLabel('Button 1 text').fill('Teks yang terlalu panjang');
+  await page.getByLabel('Button 1 id').fill('yes');
+  await expect(page.getByTestId('send-check')).toContainText('buttons[0].text');
+  await expect(page.getByRole('button', { name: 'Send', exact: true })).toBeDisabled();
+  await page.getByLabel('Button 1 text').fill('Ya, lanjut');
+  await page.getByLabel('Button 2 text').fill('Batalkan');
+  await page.getByLabel('Button 2 id').fill('no');
+  await page.getByLabel('Button 3 text').fill('Nanti');
+  await page.getByLabel('Button 3 id').fill('later');
+  await expect(page.getByTestId('send-preview')).toContainText('3. Nanti');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(page.getByTestId('send-answer')).toContainText('"type": "button"');
+  await expect(page.getByTestId('send-curl')).toContainText('/send-interactive?session=');
+  await shot(page, '11-send');
+
+  const sent = await (await page.request.get(`/simulator/sessions/${id}/sent`)).json();
+  expect(sent.map((m: { type: string }) => m.type)).toEqual(['text', 'interactive']);
+  expect(sent[1].interactive.body.buttons.map((b: { id: string }) => b.id)).toEqual(['yes', 'no', 'later']);
+});
