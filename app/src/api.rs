@@ -217,6 +217,12 @@ pub async fn remove_session_webhook(id: SessionId) -> Result<(), ErrorBody> {
     crate::backend::respond(b.remove_session_webhook(&req, id).await)
 }
 
+#[server(prefix = "/fn", endpoint = "messages", input = server_fn::codec::Json)]
+pub async fn list_messages(filter: MessageFilter) -> Result<Vec<MessageView>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.messages(&req, filter).await)
+}
+
 #[server(prefix = "/fn", endpoint = "deliveries", input = server_fn::codec::Json)]
 pub async fn list_deliveries(filter: DeliveryFilter) -> Result<Vec<DeliveryView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;

@@ -81,6 +81,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<RuleView, ErrorBody>;
     async fn delete_rule(&self, req: &Parts, id: String) -> Result<(), ErrorBody>;
 
+    async fn messages(
+        &self,
+        req: &Parts,
+        filter: MessageFilter,
+    ) -> Result<Vec<MessageView>, ErrorBody>;
+
     async fn webhooks_overview(&self, req: &Parts) -> Result<WebhooksOverview, ErrorBody>;
     async fn session_webhook(
         &self,

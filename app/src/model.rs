@@ -523,6 +523,53 @@ pub struct DeliveryFilter {
     pub status: Option<String>,
 }
 
+/// One message of the record (`GET /api/messages`): every message a session sent or received.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageView {
+    /// WhatsApp's message id (unique within its session).
+    pub id: String,
+    pub session_id: SessionId,
+    /// `in` (from a contact) or `out` (sent by the session).
+    pub direction: String,
+    /// The chat: a person's number or a group's JID.
+    pub chat: String,
+    /// The author's number for messages in; `None` for the session's own.
+    pub sender: Option<String>,
+    /// `text`, `interactive`, `image`, … (as in `message.in`).
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub body: String,
+    /// For `out`: `api`, `auto_reply` or `device`.
+    pub source: Option<String>,
+    pub quoted_id: Option<String>,
+    /// `sent`, `delivered`, `read` (out) or `received` (in).
+    pub status: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Filters of the message log; each empty means "any". `before` pages back in time: only
+/// messages created before that millisecond timestamp.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageFilter {
+    #[serde(default)]
+    pub session: Option<String>,
+    /// `in` or `out`.
+    #[serde(default)]
+    pub direction: Option<String>,
+    /// A chat's number or JID, as the log shows it.
+    #[serde(default)]
+    pub chat: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    /// 1–500, default 100.
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub before: Option<i64>,
+}
+
 /// Everything the Webhooks page shows above the log, in one call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

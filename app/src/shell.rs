@@ -54,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("sessions") view=SessionsPage ssr=SsrMode::Async/>
                     <Route path=path!("sessions/:id") view=SessionPage ssr=SsrMode::Async/>
                     <Route path=path!("send") view=SendPage ssr=SsrMode::Async/>
+                    <Route path=path!("messages") view=MessagesPage ssr=SsrMode::Async/>
                     <Route path=path!("auto-reply") view=AutoReplyPage ssr=SsrMode::Async/>
                     <Route path=path!("webhooks") view=WebhooksPage ssr=SsrMode::Async/>
                     <Route path=path!("keys") view=KeysPage ssr=SsrMode::Async/>
@@ -111,6 +112,7 @@ fn Nav(me: Me) -> impl IntoView {
             <nav aria-label="Main">
                 <A href="/sessions">"Sessions"</A>
                 <A href="/send">"Send"</A>
+                <A href="/messages">"Messages"</A>
                 <A href="/auto-reply">"Auto-reply"</A>
                 <A href="/webhooks">"Webhooks"</A>
                 <Show when=move || is_admin>

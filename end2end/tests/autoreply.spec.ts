@@ -1,5 +1,6 @@
-// Auto-reply in the browser: add a rule, try a message in the test box, switch it on, and see
-// the session answer a message a contact sends (through the simulator).
+// Auto-reply in the browser: add a rule, try a message in the test box, switch it on, see the
+// session answer a message a contact sends (through the simulator), and find both messages on
+// the Messages page, which picks up a new one by itself.
 import { test, expect } from '@playwright/test';
 import { hydrated, register, shot } from './helpers';
 
@@ -51,4 +52,22 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   await menu.fill('{"type":"button","buttons":[{"id":"kopi","text":"Kopi"},{"id":"teh","text":"Teh"}]}');
   await page.getByRole('button', { name: 'Add rule' }).click();
   await expect(page.getByTestId('rules')).toContainText('2 buttons');
+
+  // The Messages page shows the question and the rule's answer, newest first.
+  await page.goto('/messages');
+  await hydrated(page);
+  const log = page.getByTestId('messages');
+  const answer = log.locator('tr[data-direction="out"]').first();
+  await expect(answer).toContainText('Harga mulai Rp 10.000');
+  await expect(answer).toContainText('auto_reply');
+  await expect(log.locator(`tr[data-id="${messageId}"]`)).toContainText('harga kopi?');
+  await page.getByLabel('Direction').selectOption('in');
+  await expect(log.locator('tr[data-direction="out"]')).toHaveCount(0);
+  await expect(log.locator('tr[data-direction="in"]')).toHaveCount(1);
+  // A new message appears without reloading.
+  await page.request.post(`/simulator/sessions/${id}/incoming`, {
+    data: { from: '6283333333333', message: 'masih buka?' },
+  });
+  await expect(log).toContainText('masih buka?');
+  await shot(page, '12-messages');
 });

@@ -328,6 +328,14 @@ impl Backend for DashboardBackend {
         Ok(webhooks::api::remove_session_webhook(&self.0, &self.caller(req).await?, id.0).await?)
     }
 
+    async fn messages(
+        &self,
+        req: &Parts,
+        filter: MessageFilter,
+    ) -> Result<Vec<MessageView>, ErrorBody> {
+        Ok(crate::messages::list(&self.0, &self.caller(req).await?, filter).await?)
+    }
+
     async fn deliveries(
         &self,
         req: &Parts,

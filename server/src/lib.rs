@@ -104,6 +104,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::router())
         .merge(sessions::store::router())
         .merge(webhooks::api::router())
+        .merge(messages::router())
         .merge(autoreply::router())
         .merge(simulator)
         .merge(auth::router())

@@ -1,8 +1,127 @@
 //! The message record: every message a session sends or receives, written once and looked up
-//! for quoting (and later for webhooks, interactive replies and the dashboard's log).
+//! for quoting, receipts, and the message log (`GET /api/messages`, the dashboard's Messages).
 
-use crate::{db::Db, engine::Quoted, phone::Chat};
-use app::model::SessionId;
+use crate::{
+    auth::extract::Caller,
+    db::Db,
+    engine::Quoted,
+    error::{ApiError, ApiResult},
+    json::{Json, Query},
+    phone::{self, Chat},
+    sessions::store,
+    state::AppState,
+};
+use app::model::{MessageFilter, MessageView, SessionId};
+use axum::{Router, extract::State, routing::get};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/api/messages", get(list_handler))
+}
+
+async fn list_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(f): Query<MessageFilter>,
+) -> ApiResult<Json<Vec<MessageView>>> {
+    Ok(Json(list(&s, &caller, f).await?))
+}
+
+/// The newest messages first, of the caller's sessions (every session for an admin). Filter
+/// values are checked, so a typo answers 400 rather than an empty log.
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    f: MessageFilter,
+) -> ApiResult<Vec<MessageView>> {
+    let some = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let session = some(f.session).map(SessionId);
+    if let Some(id) = &session {
+        store::owned(state, caller, id).await?;
+    }
+    let direction = some(f.direction);
+    if let Some(d) = &direction
+        && d != "in"
+        && d != "out"
+    {
+        return Err(ApiError::invalid("`direction` must be `in` or `out`."));
+    }
+    let chat = match some(f.chat) {
+        None => None,
+        Some(c) => Some(
+            phone::normalize(&c, state.config.default_country_code.as_deref())
+                .map_err(|_| ApiError::invalid("`chat` is not a phone number or a WhatsApp JID."))?
+                .display()
+                .to_string(),
+        ),
+    };
+    let kind = some(f.kind);
+    let limit = match f.limit {
+        None => 100,
+        Some(n @ 1..=500) => n,
+        Some(_) => return Err(ApiError::invalid("`limit` must be between 1 and 500.")),
+    };
+    let rows = sqlx::query_as::<_, MessageRow>(
+        "SELECT m.id, m.session_id, m.direction, m.chat, m.sender, m.type, m.body, m.source,
+                m.quoted_id, m.status, m.created_at, m.updated_at
+         FROM messages m JOIN sessions s ON s.id = m.session_id
+         WHERE (? = 1 OR s.owner_id = ?) AND (? IS NULL OR m.session_id = ?)
+           AND (? IS NULL OR m.direction = ?) AND (? IS NULL OR m.chat = ?)
+           AND (? IS NULL OR m.type = ?) AND (? IS NULL OR m.created_at < ?)
+         ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?",
+    )
+    .bind(caller.is_admin())
+    .bind(caller.id.as_str())
+    .bind(session.as_ref().map(SessionId::as_str))
+    .bind(session.as_ref().map(SessionId::as_str))
+    .bind(&direction)
+    .bind(&direction)
+    .bind(&chat)
+    .bind(&chat)
+    .bind(&kind)
+    .bind(&kind)
+    .bind(f.before)
+    .bind(f.before)
+    .bind(limit)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows.into_iter().map(MessageRow::view).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: String,
+    session_id: String,
+    direction: String,
+    chat: String,
+    sender: Option<String>,
+    #[sqlx(rename = "type")]
+    kind: String,
+    body: String,
+    source: Option<String>,
+    quoted_id: Option<String>,
+    status: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl MessageRow {
+    fn view(self) -> MessageView {
+        MessageView {
+            id: self.id,
+            session_id: SessionId(self.session_id),
+            direction: self.direction,
+            chat: self.chat,
+            sender: self.sender,
+            kind: self.kind,
+            body: self.body,
+            source: self.source,
+            quoted_id: self.quoted_id,
+            status: self.status,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

@@ -7,6 +7,7 @@ mod dashboard;
 mod errors;
 mod interactive;
 mod keys;
+mod messages;
 mod metrics;
 mod rest;
 mod sessions;
