@@ -15,6 +15,7 @@ step "tools"
 ensure_wasm_target
 ensure_wasm_bindgen
 ensure_npm_packages
+ensure_python
 ensure_chromium
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 

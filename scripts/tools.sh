@@ -37,6 +37,14 @@ ensure_node() {
   fi
 }
 
+# The docs' Python receiver is run by the tests; scripts pick free ports with it.
+ensure_python() {
+  if ! command -v python3 >/dev/null; then
+    echo "==> installing Python 3 from Debian"
+    apt_install python3
+  fi
+}
+
 # end2end/ holds the npm packages: Playwright (tests) and binaryen (wasm-opt for releases).
 ensure_npm_packages() {
   ensure_node

@@ -222,9 +222,7 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
                 .or_else(|| answer.status.map(|s| format!("HTTP {s}")));
             match delay {
                 Some(delay) => {
-                    let delay = answer
-                        .retry_after
-                        .map_or(delay, |ra| ra.max(Duration::from_millis(1)));
+                    let delay = retry::wait(delay, answer.retry_after);
                     let next = now_ms() + delay.as_millis() as i64;
                     record(
                         state,

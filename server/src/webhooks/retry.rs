@@ -66,6 +66,13 @@ pub fn outcome(status: Option<u16>) -> Outcome {
     }
 }
 
+/// The wait before the next attempt: the schedule's, or longer when the receiver asked for more
+/// with `Retry-After`. Never shorter: a receiver answering `Retry-After: 0` would otherwise spend
+/// the whole schedule (a day of retries) in milliseconds.
+pub fn wait(scheduled: Duration, retry_after: Option<Duration>) -> Duration {
+    retry_after.map_or(scheduled, |ra| ra.max(scheduled))
+}
+
 /// `Retry-After` as seconds or an HTTP date, capped at a day.
 pub fn retry_after(value: &str, now: std::time::SystemTime) -> Option<Duration> {
     let value = value.trim();
@@ -116,6 +123,18 @@ mod tests {
         for bad in ["", "5", "5d", "x5s", ",,"] {
             assert!(Schedule::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn retry_after_only_lengthens_the_wait() {
+        let five = Duration::from_secs(5);
+        assert_eq!(wait(five, None), five);
+        assert_eq!(wait(five, Some(Duration::ZERO)), five);
+        assert_eq!(wait(five, Some(Duration::from_secs(1))), five);
+        assert_eq!(
+            wait(five, Some(Duration::from_secs(120))),
+            Duration::from_secs(120)
+        );
     }
 
     #[test]

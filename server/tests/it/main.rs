@@ -4,6 +4,7 @@
 mod accounts;
 mod autoreply;
 mod dashboard;
+mod docs;
 mod errors;
 mod interactive;
 mod keys;
