@@ -7,19 +7,19 @@
 use crate::model::*;
 use leptos::prelude::*;
 
-#[server(prefix = "/fn", endpoint = "server_info")]
+#[server(prefix = "/fn", endpoint = "server_info", input = server_fn::codec::Json)]
 pub async fn get_server_info() -> Result<ServerInfo, ErrorBody> {
     let (b, _) = crate::backend::context()?;
     crate::backend::respond(b.server_info().await)
 }
 
-#[server(prefix = "/fn", endpoint = "me")]
+#[server(prefix = "/fn", endpoint = "me", input = server_fn::codec::Json)]
 pub async fn get_me() -> Result<Option<Me>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.me(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "login")]
+#[server(prefix = "/fn", endpoint = "login", input = server_fn::codec::Json)]
 pub async fn login(username: String, password: String) -> Result<Me, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let result = b.login(&req, Credentials { username, password }).await;
@@ -29,7 +29,7 @@ pub async fn login(username: String, password: String) -> Result<Me, ErrorBody> 
     }))
 }
 
-#[server(prefix = "/fn", endpoint = "register")]
+#[server(prefix = "/fn", endpoint = "register", input = server_fn::codec::Json)]
 pub async fn register(username: String, password: String) -> Result<Me, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let result = b.register(&req, Credentials { username, password }).await;
@@ -39,20 +39,20 @@ pub async fn register(username: String, password: String) -> Result<Me, ErrorBod
     }))
 }
 
-#[server(prefix = "/fn", endpoint = "logout")]
+#[server(prefix = "/fn", endpoint = "logout", input = server_fn::codec::Json)]
 pub async fn logout() -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let result = b.logout(&req).await;
     crate::backend::respond(result.map(|cookie| crate::backend::set_cookie(&cookie)))
 }
 
-#[server(prefix = "/fn", endpoint = "list_users")]
+#[server(prefix = "/fn", endpoint = "list_users", input = server_fn::codec::Json)]
 pub async fn list_users() -> Result<Vec<UserView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.list_users(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "create_user")]
+#[server(prefix = "/fn", endpoint = "create_user", input = server_fn::codec::Json)]
 pub async fn create_user(
     username: String,
     password: String,
@@ -73,20 +73,20 @@ pub async fn update_user(id: UserId, patch: UserPatch) -> Result<UserView, Error
     crate::backend::respond(b.update_user(&req, id, patch).await)
 }
 
-#[server(prefix = "/fn", endpoint = "delete_user")]
+#[server(prefix = "/fn", endpoint = "delete_user", input = server_fn::codec::Json)]
 pub async fn delete_user(id: UserId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delete_user(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "list_keys")]
+#[server(prefix = "/fn", endpoint = "list_keys", input = server_fn::codec::Json)]
 pub async fn list_keys() -> Result<Vec<ApiKeyView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.list_keys(&req).await)
 }
 
 /// `owner_id` empty means "me"; `session_id` empty means "any of the owner's sessions".
-#[server(prefix = "/fn", endpoint = "create_key")]
+#[server(prefix = "/fn", endpoint = "create_key", input = server_fn::codec::Json)]
 pub async fn create_key(
     name: String,
     owner_id: String,
@@ -102,13 +102,13 @@ pub async fn create_key(
     crate::backend::respond(b.create_key(&req, new).await)
 }
 
-#[server(prefix = "/fn", endpoint = "revoke_key")]
+#[server(prefix = "/fn", endpoint = "revoke_key", input = server_fn::codec::Json)]
 pub async fn revoke_key(id: ApiKeyId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.revoke_key(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "settings")]
+#[server(prefix = "/fn", endpoint = "settings", input = server_fn::codec::Json)]
 pub async fn get_settings() -> Result<Settings, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.settings(&req).await)
@@ -120,19 +120,19 @@ pub async fn update_settings(patch: SettingsPatch) -> Result<Settings, ErrorBody
     crate::backend::respond(b.update_settings(&req, patch).await)
 }
 
-#[server(prefix = "/fn", endpoint = "list_sessions")]
+#[server(prefix = "/fn", endpoint = "list_sessions", input = server_fn::codec::Json)]
 pub async fn list_sessions() -> Result<Vec<SessionView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.list_sessions(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "session")]
+#[server(prefix = "/fn", endpoint = "session", input = server_fn::codec::Json)]
 pub async fn get_session(id: SessionId) -> Result<SessionView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.session(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "create_session")]
+#[server(prefix = "/fn", endpoint = "create_session", input = server_fn::codec::Json)]
 pub async fn create_session(name: String) -> Result<SessionView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(
@@ -175,7 +175,7 @@ pub async fn update_session(id: SessionId, patch: SessionPatch) -> Result<Sessio
 }
 
 /// A code to link the session by phone number instead of the QR.
-#[server(prefix = "/fn", endpoint = "pair_code")]
+#[server(prefix = "/fn", endpoint = "pair_code", input = server_fn::codec::Json)]
 pub async fn get_pair_code(
     id: SessionId,
     phone_number: String,
@@ -184,19 +184,19 @@ pub async fn get_pair_code(
     crate::backend::respond(b.pair_code(&req, id, phone_number).await)
 }
 
-#[server(prefix = "/fn", endpoint = "logout_session")]
+#[server(prefix = "/fn", endpoint = "logout_session", input = server_fn::codec::Json)]
 pub async fn logout_session(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.logout_session(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "delete_session")]
+#[server(prefix = "/fn", endpoint = "delete_session", input = server_fn::codec::Json)]
 pub async fn delete_session(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delete_session(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "session_webhook")]
+#[server(prefix = "/fn", endpoint = "session_webhook", input = server_fn::codec::Json)]
 pub async fn session_webhook(id: SessionId) -> Result<Option<WebhookView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.session_webhook(&req, id).await)
@@ -211,7 +211,7 @@ pub async fn save_session_webhook(
     crate::backend::respond(b.save_session_webhook(&req, id, cfg).await)
 }
 
-#[server(prefix = "/fn", endpoint = "remove_session_webhook")]
+#[server(prefix = "/fn", endpoint = "remove_session_webhook", input = server_fn::codec::Json)]
 pub async fn remove_session_webhook(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.remove_session_webhook(&req, id).await)
@@ -229,46 +229,46 @@ pub async fn list_deliveries(filter: DeliveryFilter) -> Result<Vec<DeliveryView>
     crate::backend::respond(b.deliveries(&req, filter).await)
 }
 
-#[server(prefix = "/fn", endpoint = "delivery")]
+#[server(prefix = "/fn", endpoint = "delivery", input = server_fn::codec::Json)]
 pub async fn get_delivery(id: String) -> Result<DeliveryDetail, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delivery(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "retry_delivery")]
+#[server(prefix = "/fn", endpoint = "retry_delivery", input = server_fn::codec::Json)]
 pub async fn retry_delivery(id: String) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.retry_delivery(&req, id).await)
 }
 
 /// `session` empty: the global webhook (admin).
-#[server(prefix = "/fn", endpoint = "test_webhook")]
+#[server(prefix = "/fn", endpoint = "test_webhook", input = server_fn::codec::Json)]
 pub async fn test_webhook(session: String) -> Result<String, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let session = (!session.is_empty()).then_some(SessionId(session));
     crate::backend::respond(b.test_webhook(&req, session).await)
 }
 
-#[server(prefix = "/fn", endpoint = "webhooks_overview")]
+#[server(prefix = "/fn", endpoint = "webhooks_overview", input = server_fn::codec::Json)]
 pub async fn get_webhooks_overview() -> Result<WebhooksOverview, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.webhooks_overview(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "auto_reply")]
+#[server(prefix = "/fn", endpoint = "auto_reply", input = server_fn::codec::Json)]
 pub async fn get_auto_reply() -> Result<AutoReplySwitch, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.auto_reply(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "set_auto_reply")]
+#[server(prefix = "/fn", endpoint = "set_auto_reply", input = server_fn::codec::Json)]
 pub async fn set_auto_reply(enabled: bool) -> Result<AutoReplySwitch, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.set_auto_reply(&req, enabled).await)
 }
 
 /// The caller's rules, or (`all`, admins only) everyone's.
-#[server(prefix = "/fn", endpoint = "rules")]
+#[server(prefix = "/fn", endpoint = "rules", input = server_fn::codec::Json)]
 pub async fn list_rules(all: bool) -> Result<Vec<RuleView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.rules(&req, all).await)
@@ -286,7 +286,7 @@ pub async fn update_rule(id: String, input: RuleInput) -> Result<RuleView, Error
     crate::backend::respond(b.update_rule(&req, id, input).await)
 }
 
-#[server(prefix = "/fn", endpoint = "delete_rule")]
+#[server(prefix = "/fn", endpoint = "delete_rule", input = server_fn::codec::Json)]
 pub async fn delete_rule(id: String) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delete_rule(&req, id).await)

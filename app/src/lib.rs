@@ -6,12 +6,14 @@
 //!   (dependency inversion: this crate never depends on `server`, sqlx or the WhatsApp engine).
 //! - [`api`]: the server functions the pages call; each one re-checks auth in the backend.
 //! - [`pages`], [`shell`]: the Leptos UI, server-rendered then hydrated by `frontend`.
+//! - [`i18n`]: the UI's strings in English and Bahasa Indonesia.
 #![forbid(unsafe_code)]
 #![recursion_limit = "256"]
 
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod i18n;
 pub mod model;
 pub mod pages;
 pub mod shell;

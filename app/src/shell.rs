@@ -1,10 +1,11 @@
 //! The HTML document, the router and the signed-in layout with its navigation.
 
 use crate::api::{get_me, get_server_info, logout};
+use crate::i18n::{self, LangSwitch, t};
 use crate::model::{Me, Role};
 use crate::pages::*;
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     SsrMode,
     components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes},
@@ -16,12 +17,15 @@ use leptos_router::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
         <!DOCTYPE html>
-        <html lang="en">
+        <html lang=i18n::detect().code()>
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                // Here, not as leptos_meta's <Stylesheet> in App: that one fails to hydrate
+                // with erased components (leptos#3946), and the shell is never hydrated.
+                <link rel="stylesheet" id="kabar" href="/pkg/kabar.css"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -35,6 +39,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(i18n::detect());
     // Tells browser tests (and anyone curious) that the page is interactive now.
     #[cfg(feature = "hydrate")]
     Effect::new(|_| {
@@ -43,7 +48,6 @@ pub fn App() -> impl IntoView {
         }
     });
     view! {
-        <Stylesheet id="kabar" href="/pkg/kabar.css"/>
         <Title formatter=|t: String| if t.is_empty() { "Kabar".to_string() } else { format!("{t} · Kabar") }/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
@@ -72,14 +76,14 @@ fn SignedIn() -> impl IntoView {
     let me = Resource::new(|| (), |_| get_me());
     let info = Resource::new(|| (), |_| get_server_info());
     view! {
-        <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="loading">{t().loading}</p> }>
             {move || Suspend::new(async move {
                 // Always an element (hidden when not needed): an Option followed by siblings
                 // renders differently on the server and in the browser.
                 let simulator = info.await.ok().is_some_and(|i| i.engine == "simulator");
                 let banner = view! {
                     <div class="banner warn" role="status" hidden=!simulator>
-                        "Simulator engine: no real WhatsApp connection. Messages go nowhere."
+                        {t().simulator_banner}
                     </div>
                 };
                 match me.await {
@@ -106,25 +110,28 @@ fn Nav(me: Me) -> impl IntoView {
             navigate("/login", Default::default());
         }
     });
+    let t = t();
+    let role = if is_admin { t.role_admin } else { t.role_user };
     view! {
         <header class="topbar">
             <a class="brand" href="/sessions">"Kabar"</a>
-            <nav aria-label="Main">
-                <A href="/sessions">"Sessions"</A>
-                <A href="/send">"Send"</A>
-                <A href="/messages">"Messages"</A>
-                <A href="/auto-reply">"Auto-reply"</A>
-                <A href="/webhooks">"Webhooks"</A>
+            <nav aria-label=t.nav_main>
+                <A href="/sessions">{t.nav_sessions}</A>
+                <A href="/send">{t.nav_send}</A>
+                <A href="/messages">{t.nav_messages}</A>
+                <A href="/auto-reply">{t.nav_auto_reply}</A>
+                <A href="/webhooks">{t.nav_webhooks}</A>
                 <Show when=move || is_admin>
-                    <A href="/keys">"API keys"</A>
-                    <A href="/users">"Users"</A>
-                    <A href="/settings">"Settings"</A>
+                    <A href="/keys">{t.nav_keys}</A>
+                    <A href="/users">{t.nav_users}</A>
+                    <A href="/settings">{t.nav_settings}</A>
                 </Show>
             </nav>
             <div class="who">
+                <LangSwitch/>
                 <span class="username" data-testid="username">{me.username.clone()}</span>
-                <span class="role">{me.role.as_str()}</span>
-                <button class="link" on:click=move |_| { do_logout.dispatch(()); }>"Sign out"</button>
+                <span class="role" data-role=me.role.as_str()>{role}</span>
+                <button class="link" on:click=move |_| { do_logout.dispatch(()); }>{t.sign_out}</button>
             </div>
         </header>
     }

@@ -179,3 +179,35 @@ mod tests {
         );
     }
 }
+
+/// Property tests (bounded case counts): any input at all never panics the normaliser, and what
+/// it accepts is a valid, stable address.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(5000))]
+
+        #[test]
+        fn normalize_never_panics_and_is_stable(
+            input in prop_oneof![
+                "\\PC{0,40}",
+                "[+0-9 ().-]{0,24}",
+                "[0-9:]{0,20}@(s\\.whatsapp\\.net|c\\.us|g\\.us|lid|x)",
+            ],
+            cc in prop::option::of("[0-9]{1,3}"),
+        ) {
+            if let Ok(chat) = normalize(&input, cc.as_deref()) {
+                let shown = chat.display().to_string();
+                if let Chat::User(digits) = &chat {
+                    prop_assert!(digits.bytes().all(|b| b.is_ascii_digit()), "{digits}");
+                    prop_assert!((MIN_DIGITS..=MAX_DIGITS).contains(&digits.len()), "{digits}");
+                }
+                // Normalising what we show (and store) gives the same chat again.
+                prop_assert_eq!(normalize(&shown, cc.as_deref()).map(|c| c.display().to_string()), Ok(shown));
+            }
+        }
+    }
+}

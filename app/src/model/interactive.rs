@@ -1051,3 +1051,111 @@ mod tests {
         assert_eq!(m.options().len(), 1, "only quick replies are choices");
     }
 }
+
+/// Property tests of the request parsers (bounded: a fixed number of cases each): arbitrary
+/// JSON built from the fields the parsers look at, plus random text, never panics them, and
+/// whatever they accept stays within WhatsApp's limits.
+#[cfg(test)]
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Map, Value};
+
+    const KEYS: &[&str] = &[
+        "to",
+        "text",
+        "title",
+        "footer",
+        "type",
+        "buttons",
+        "id",
+        "sections",
+        "rows",
+        "buttonText",
+        "button_text",
+        "interactiveButtons",
+        "name",
+        "buttonParamsJson",
+        "display_text",
+        "url",
+        "phone_number",
+        "copy_code",
+        "description",
+        "header",
+        "fallback",
+        "expiresIn",
+        "reply_to_id",
+        "replyToId",
+        "message",
+    ];
+
+    fn json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop_oneof![
+                Just("button".to_string()),
+                Just("list".to_string()),
+                Just("quick_reply".to_string()),
+                Just("cta_url".to_string()),
+                Just("poll".to_string()),
+                Just(r#"{"display_text":"Ya","id":"y"}"#.to_string()),
+                "\\PC{0,30}",
+                "[a-z ]{0,300}",
+            ]
+            .prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..8).prop_map(|kv| {
+                    Value::Object(
+                        kv.into_iter()
+                            .map(|(k, v)| (k.to_string(), v))
+                            .collect::<Map<_, _>>(),
+                    )
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn interactive_requests_never_panic_and_accepted_ones_fit_whatsapp(v in json()) {
+            if let Ok(req) = serde_json::from_value::<SendInteractive>(v.clone())
+                && let Ok(m) = req.form.parse()
+            {
+                let n = m.options().len();
+                prop_assert!(n >= 1);
+                match m.kind() {
+                    InteractiveKind::Button => prop_assert!(n <= limits::BUTTONS),
+                    InteractiveKind::List => prop_assert!(n <= limits::ROWS * limits::SECTIONS),
+                }
+                prop_assert!(!m.text_menu().is_empty());
+                let _ = m.poll();
+                let _ = m.native_buttons();
+                let _ = pick_from_text(&m.options(), "1");
+            }
+            let _ = serde_json::from_value::<InteractiveForm>(v.clone());
+            let _ = serde_json::from_value::<crate::model::SendMessage>(v);
+        }
+
+        #[test]
+        fn typed_answers_never_panic(text in "\\PC{0,40}", n in 1usize..4) {
+            let form = InteractiveForm {
+                text: "Pilih".into(),
+                kind: Some("button".into()),
+                buttons: Some((0..n).map(|i| SimpleButton { id: format!("b{i}"), text: format!("Opsi {i}") }).collect()),
+                ..Default::default()
+            };
+            let m = form.parse().expect("valid");
+            if let Some(i) = pick_from_text(&m.options(), &text) {
+                prop_assert!(i < n);
+            }
+        }
+    }
+}

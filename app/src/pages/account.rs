@@ -2,6 +2,7 @@
 
 use super::common::ActionError;
 use crate::api::{get_server_info, login, register};
+use crate::i18n::{LangSwitch, t};
 use crate::model::{ErrorBody, Me};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,15 +12,17 @@ use leptos_router::hooks::use_navigate;
 pub fn LoginPage() -> impl IntoView {
     let action = Action::new(|(u, p): &(String, String)| login(u.clone(), p.clone()));
     let info = Resource::new(|| (), |_| get_server_info());
+    let t = t();
     view! {
-        <Title text="Sign in"/>
+        <Title text=t.sign_in/>
         <main class="page narrow">
-            <h1>"Sign in to Kabar"</h1>
-            <CredentialsForm action submit="Sign in" autocomplete="current-password"/>
+            <LangSwitch/>
+            <h1>{t.sign_in_title}</h1>
+            <CredentialsForm action submit=t.sign_in autocomplete="current-password"/>
             <Suspense>
                 {move || Suspend::new(async move {
                     info.await.ok().filter(|i| i.allow_registration).map(|_| view! {
-                        <p class="muted">"No account yet? " <a href="/register">"Create one"</a></p>
+                        <p class="muted">{t.no_account} <a href="/register">{t.create_one}</a></p>
                     })
                 })}
             </Suspense>
@@ -30,13 +33,15 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let action = Action::new(|(u, p): &(String, String)| register(u.clone(), p.clone()));
+    let t = t();
     view! {
-        <Title text="Create an account"/>
+        <Title text=t.create_account_title/>
         <main class="page narrow">
-            <h1>"Create an account"</h1>
-            <p class="muted">"The first account on a new server becomes its administrator."</p>
-            <CredentialsForm action submit="Create account" autocomplete="new-password"/>
-            <p class="muted">"Already have an account? " <a href="/login">"Sign in"</a></p>
+            <LangSwitch/>
+            <h1>{t.create_account_title}</h1>
+            <p class="muted">{t.first_account_admin}</p>
+            <CredentialsForm action submit=t.create_account autocomplete="new-password"/>
+            <p class="muted">{t.have_account} <a href="/login">{t.sign_in}</a></p>
         </main>
     }
 }
@@ -60,10 +65,10 @@ fn CredentialsForm(
             ev.prevent_default();
             action.dispatch((username.get(), password.get()));
         }>
-            <label>"Username"
+            <label>{t().username}
                 <input name="username" required autocomplete="username" bind:value=username/>
             </label>
-            <label>"Password"
+            <label>{t().password}
                 <input name="password" type="password" required autocomplete=autocomplete bind:value=password/>
             </label>
             <ActionError action=action/>

@@ -3,6 +3,7 @@
 
 use super::common::{ActionError, ErrorBox, format_ms};
 use crate::api::*;
+use crate::i18n::t;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,49 +22,50 @@ pub fn KeysPage() -> impl IntoView {
     let name = RwSignal::new(String::new());
     let owner = RwSignal::new(String::new());
     let session = RwSignal::new(String::new());
+    let t = t();
 
     view! {
-        <Title text="API keys"/>
-        <h1>"API keys"</h1>
+        <Title text=t.nav_keys/>
+        <h1>{t.nav_keys}</h1>
         <p class="muted">
-            "A key acts with its owner's rights. Send it as the " <code>"X-API-KEY"</code>
-            " header (or " <code>"?api_key="</code> "). Scope it to one session to limit it."
+            {t.keys_intro_1} <code>"X-API-KEY"</code>
+            {t.keys_intro_2} <code>"?api_key="</code> {t.keys_intro_3}
         </p>
         <form class="card row-form" on:submit=move |ev| {
             ev.prevent_default();
             create.dispatch((name.get(), owner.get(), session.get()));
         }>
-            <label>"Name" <input name="name" required placeholder="e.g. shop backend" bind:value=name/></label>
-            <label>"Owner"
+            <label>{t.name} <input name="name" required placeholder=t.key_name_placeholder bind:value=name/></label>
+            <label>{t.owner}
                 // The options go in as HTML: markers for a dynamic list inside <select> are
                 // dropped or moved by Chromium's parser, which breaks hydration.
                 <select name="owner" on:change:target=move |ev| owner.set(ev.target().value())
                     inner_html=move || owner_options(users.get().and_then(Result::ok).unwrap_or_default())>
                 </select>
             </label>
-            <label>"Session (optional)" <input name="session" placeholder="any session" bind:value=session/></label>
-            <button type="submit" class="primary" disabled=move || create.pending().get()>"Create key"</button>
+            <label>{t.session_optional} <input name="session" placeholder=t.any_session bind:value=session/></label>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>{t.create_key}</button>
         </form>
         <ActionError action=create/>
         {move || create.value().get().and_then(Result::ok).map(|k| view! {
             <div class="card secret" role="status">
-                <p><strong>"Copy this key now. It will not be shown again."</strong></p>
+                <p><strong>{t.copy_key_now}</strong></p>
                 <code class="key" data-testid="new-key">{k.key}</code>
             </div>
         })}
         <ActionError action=revoke/>
-        <Transition fallback=|| view! { <p class="loading">"Loading keys…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_keys}</p> }>
             {move || Suspend::new(async move {
                 match keys.await {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
-                        <p class="card empty">"No API keys yet."</p>
+                        <p class="card empty">{t.no_keys}</p>
                     }.into_any(),
                     Ok(list) => view! {
                         <div class="table-wrap"><table class="list" data-testid="keys">
                             <thead><tr>
-                                <th>"Name"</th><th>"Key"</th><th>"Owner"</th><th>"Session"</th>
-                                <th>"Created"</th><th>"Last used"</th><th></th>
+                                <th>{t.name}</th><th>{t.key}</th><th>{t.owner}</th><th>{t.session}</th>
+                                <th>{t.created}</th><th>{t.last_used}</th><th></th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|k| {
@@ -73,12 +75,12 @@ pub fn KeysPage() -> impl IntoView {
                                             <td>{k.name}</td>
                                             <td><code>{k.prefix}"…"</code></td>
                                             <td>{k.owner_username}</td>
-                                            <td>{k.session_id.map(|s| s.0).unwrap_or_else(|| "any".into())}</td>
+                                            <td>{k.session_id.map(|s| s.0).unwrap_or_else(|| t.any.into())}</td>
                                             <td>{format_ms(k.created_at)}</td>
-                                            <td>{k.last_used_at.map(format_ms).unwrap_or_else(|| "never".into())}</td>
+                                            <td>{k.last_used_at.map(format_ms).unwrap_or_else(|| t.never.into())}</td>
                                             <td><button class="danger small" on:click=move |_| {
                                                 revoke.dispatch(id.clone());
-                                            }>"Revoke"</button></td>
+                                            }>{t.revoke}</button></td>
                                         </tr>
                                     }
                                 }).collect_view()}
@@ -99,7 +101,7 @@ fn owner_options(users: Vec<UserView>) -> String {
             .replace('>', "&gt;")
             .replace('"', "&quot;")
     };
-    let mut html = String::from(r#"<option value="">Me</option>"#);
+    let mut html = format!(r#"<option value="">{}</option>"#, escape(t().me));
     for u in users {
         html.push_str(&format!(
             r#"<option value="{}">{}</option>"#,
@@ -131,36 +133,37 @@ pub fn UsersPage() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let role = RwSignal::new(Role::User);
     let confirm = RwSignal::new(None::<UserId>);
+    let t = t();
 
     view! {
-        <Title text="Users"/>
-        <h1>"Users"</h1>
+        <Title text=t.nav_users/>
+        <h1>{t.nav_users}</h1>
         <form class="card row-form" on:submit=move |ev| {
             ev.prevent_default();
             create.dispatch((username.get(), password.get(), role.get()));
         }>
-            <label>"Username" <input name="username" required bind:value=username/></label>
-            <label>"Password" <input name="password" type="password" required autocomplete="new-password" bind:value=password/></label>
-            <label>"Role"
+            <label>{t.username} <input name="username" required bind:value=username/></label>
+            <label>{t.password} <input name="password" type="password" required autocomplete="new-password" bind:value=password/></label>
+            <label>{t.role}
                 <select name="role" on:change:target=move |ev| {
                     role.set(Role::parse(&ev.target().value()).unwrap_or(Role::User))
                 }>
-                    <option value="user">"user"</option>
-                    <option value="admin">"admin"</option>
+                    <option value="user">{t.role_user}</option>
+                    <option value="admin">{t.role_admin}</option>
                 </select>
             </label>
-            <button type="submit" class="primary" disabled=move || create.pending().get()>"Add user"</button>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>{t.add_user}</button>
         </form>
         <ActionError action=create/>
         <ActionError action=update/>
         <ActionError action=delete/>
-        <Transition fallback=|| view! { <p class="loading">"Loading users…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_users}</p> }>
             {move || Suspend::new(async move {
                 match users.await {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
                     Ok(list) => view! {
                         <div class="table-wrap"><table class="list" data-testid="users">
-                            <thead><tr><th>"Username"</th><th>"Role"</th><th>"Status"</th><th>"Created"</th><th></th></tr></thead>
+                            <thead><tr><th>{t.username}</th><th>{t.role}</th><th>{t.status}</th><th>{t.created}</th><th></th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|u| {
                                     let (id1, id2, id3, id4) = (u.id.clone(), u.id.clone(), u.id.clone(), u.id.clone());
@@ -169,25 +172,25 @@ pub fn UsersPage() -> impl IntoView {
                                     view! {
                                         <tr class:disabled=disabled>
                                             <td>{u.username}</td>
-                                            <td>{u.role.as_str()}</td>
-                                            <td>{if disabled { "disabled" } else { "active" }}</td>
+                                            <td>{if u.role == Role::Admin { t.role_admin } else { t.role_user }}</td>
+                                            <td>{if disabled { t.user_disabled } else { t.user_active }}</td>
                                             <td>{format_ms(u.created_at)}</td>
                                             <td class="actions">
                                                 <button class="small" on:click=move |_| {
                                                     update.dispatch((id1.clone(), UserPatch { role: Some(other_role), ..Default::default() }));
-                                                }>{if other_role == Role::Admin { "Make admin" } else { "Make user" }}</button>
+                                                }>{if other_role == Role::Admin { t.make_admin } else { t.make_user }}</button>
                                                 <button class="small" on:click=move |_| {
                                                     update.dispatch((id2.clone(), UserPatch { disabled: Some(!disabled), ..Default::default() }));
-                                                }>{if disabled { "Enable" } else { "Disable" }}</button>
+                                                }>{if disabled { t.enable } else { t.disable }}</button>
                                                 {move || if confirm.get().as_ref() == Some(&id3) {
                                                     let id = id3.clone();
                                                     view! { <button class="danger small" on:click=move |_| {
                                                         confirm.set(None);
                                                         delete.dispatch(id.clone());
-                                                    }>"Really delete?"</button> }.into_any()
+                                                    }>{t.really_delete}</button> }.into_any()
                                                 } else {
                                                     let id = id4.clone();
-                                                    view! { <button class="small" on:click=move |_| confirm.set(Some(id.clone()))>"Delete"</button> }.into_any()
+                                                    view! { <button class="small" on:click=move |_| confirm.set(Some(id.clone()))>{t.delete}</button> }.into_any()
                                                 }}
                                             </td>
                                         </tr>
@@ -206,11 +209,12 @@ pub fn UsersPage() -> impl IntoView {
 pub fn SettingsPage() -> impl IntoView {
     let save = Action::new(|patch: &SettingsPatch| update_settings(patch.clone()));
     let settings = Resource::new(move || save.version().get(), |_| get_settings());
+    let t = t();
     view! {
-        <Title text="Settings"/>
-        <h1>"Settings"</h1>
+        <Title text=t.nav_settings/>
+        <h1>{t.nav_settings}</h1>
         <ActionError action=save/>
-        <Transition fallback=|| view! { <p class="loading">"Loading settings…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_settings}</p> }>
             {move || Suspend::new(async move {
                 match settings.await {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
@@ -221,14 +225,14 @@ pub fn SettingsPage() -> impl IntoView {
                                     on:change:target=move |ev| { save.dispatch(SettingsPatch {
                                         allow_registration: Some(ev.target().checked()), ..Default::default()
                                     }); }/>
-                                "Anyone may create an account on the sign-in page"
+                                {t.allow_registration}
                             </label>
                             <label class="check">
                                 <input type="checkbox" name="allowPrivateWebhooks" prop:checked=s.allow_private_webhooks
                                     on:change:target=move |ev| { save.dispatch(SettingsPatch {
                                         allow_private_webhooks: Some(ev.target().checked()), ..Default::default()
                                     }); }/>
-                                "Allow webhook URLs on this machine or a private network"
+                                {t.allow_private_webhooks}
                             </label>
                         </div>
                     }.into_any(),

@@ -5,12 +5,14 @@
 
 use super::common::{ActionError, ErrorBox};
 use crate::api::*;
+use crate::i18n::t;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
 #[component]
 pub fn AutoReplyPage() -> impl IntoView {
+    let t = t();
     let toggle = Action::new(|on: &bool| set_auto_reply(*on));
     let create = Action::new(|input: &RuleInput| create_rule(input.clone()));
     let update =
@@ -39,8 +41,8 @@ pub fn AutoReplyPage() -> impl IntoView {
     let probe = RwSignal::new(String::new());
 
     view! {
-        <Title text="Auto-reply"/>
-        <h1>"Auto-reply"</h1>
+        <Title text=t.nav_auto_reply/>
+        <h1>{t.nav_auto_reply}</h1>
         <Transition>
             {move || Suspend::new(async move {
                 let on = switch.await.map(|s| s.enabled).unwrap_or(false);
@@ -48,7 +50,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                     <label class="check card">
                         <input type="checkbox" name="autoReply" prop:checked=on
                             on:change:target=move |ev| { toggle.dispatch(ev.target().checked()); }/>
-                        "Answer incoming messages with the rules below, on all my sessions"
+                        {t.auto_reply_switch}
                     </label>
                 }
             })}
@@ -61,7 +63,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                 json => match serde_json::from_str::<InteractiveForm>(json) {
                     Ok(form) => Some(Some(form)),
                     Err(e) => {
-                        menu_error.set(format!("Menu: {e}"));
+                        menu_error.set(format!("{}{e}", t.menu_error));
                         return;
                     }
                 },
@@ -77,24 +79,24 @@ pub fn AutoReplyPage() -> impl IntoView {
                 interactive,
             });
         }>
-            <label>"Keyword" <input name="keyword" required bind:value=keyword/></label>
-            <label>"Match"
+            <label>{t.keyword} <input name="keyword" required bind:value=keyword/></label>
+            <label>{t.match_mode}
                 <select name="match" on:change:target=move |ev| {
                     mode.set(MatchMode::parse(&ev.target().value()).unwrap_or(MatchMode::Contains))
                 }>
-                    <option value="contains" selected>"contains"</option>
-                    <option value="exact">"exact"</option>
-                    <option value="starts_with">"starts with"</option>
-                    <option value="word">"whole word"</option>
+                    <option value="contains" selected>{t.match_contains}</option>
+                    <option value="exact">{t.match_exact}</option>
+                    <option value="starts_with">{t.match_starts_with}</option>
+                    <option value="word">{t.match_word}</option>
                 </select>
             </label>
-            <label>"Reply" <input name="reply" required bind:value=reply/></label>
-            <label class="check"><input type="checkbox" bind:checked=groups/> "Also in groups"</label>
-            <label class="wide">"Menu (optional): buttons or a list, as in /send-interactive, without to and text"
+            <label>{t.reply} <input name="reply" required bind:value=reply/></label>
+            <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
+            <label class="wide">{t.menu_optional}
                 <textarea name="menu" rows="3" bind:value=menu
                     placeholder=r#"{"type":"button","buttons":[{"id":"yes","text":"Ya"},{"id":"no","text":"Tidak"}]}"#></textarea>
             </label>
-            <button type="submit" class="primary" disabled=move || create.pending().get()>"Add rule"</button>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>{t.add_rule}</button>
         </form>
         <p class="error" role="alert" hidden=move || menu_error.get().is_empty()>{move || menu_error.get()}</p>
         <ActionError action=create/>
@@ -105,22 +107,22 @@ pub fn AutoReplyPage() -> impl IntoView {
                 let admin = me.await.ok().flatten().is_some_and(|m| m.role == Role::Admin);
                 view! {
                     <label class="check" hidden=!admin>
-                        <input type="checkbox" name="all" bind:checked=all/> "Show every user's rules"
+                        <input type="checkbox" name="all" bind:checked=all/> {t.every_users_rules}
                     </label>
                 }
             })}
         </Transition>
-        <label class="card">"Try a message"
-            <input name="probe" placeholder="e.g. berapa harga?" bind:value=probe/>
+        <label class="card">{t.try_message}
+            <input name="probe" placeholder=t.try_placeholder bind:value=probe/>
         </label>
-        <Transition fallback=|| view! { <p class="loading">"Loading rules…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_rules}</p> }>
             {move || Suspend::new(async move {
                 let list = match rules.await {
                     Ok(list) => list,
                     Err(err) => return view! { <ErrorBox err/> }.into_any(),
                 };
                 if list.is_empty() {
-                    return view! { <p class="card empty">"No rules yet. Add one above."</p> }.into_any();
+                    return view! { <p class="card empty">{t.no_rules}</p> }.into_any();
                 }
                 // Positions are per user: in everyone's list, count each owner's rules.
                 let count_of = {
@@ -140,13 +142,13 @@ pub fn AutoReplyPage() -> impl IntoView {
                     probe_list
                         .iter()
                         .find(|r| r.enabled && r.match_mode.matches(&fold(&r.keyword), &text))
-                        .map(|r| format!("Rule {} answers: {}", r.position + 1, r.reply))
-                        .unwrap_or_else(|| "No rule answers this message.".into())
+                        .map(|r| (t.rule_answers)(r.position + 1, &r.reply))
+                        .unwrap_or_else(|| t.no_rule_answers.into())
                 };
                 view! {
                     <p class="muted" data-testid="probe-result">{answer}</p>
                     <div class="table-wrap"><table class="list" data-testid="rules">
-                        <thead><tr><th hidden=!everyone>"User"</th><th>"#"</th><th>"Keyword"</th><th>"Match"</th><th>"Reply"</th><th>"Menu"</th><th>"Groups"</th><th>"On"</th><th></th></tr></thead>
+                        <thead><tr><th hidden=!everyone>{t.user}</th><th>"#"</th><th>{t.keyword}</th><th>{t.match_mode}</th><th>{t.reply}</th><th>{t.menu}</th><th>{t.groups}</th><th>{t.on}</th><th></th></tr></thead>
                         <tbody>
                             {list.into_iter().map(|r| {
                                 let (id1, id2, id3, id4) = (r.id.clone(), r.id.clone(), r.id.clone(), r.id.clone());
@@ -159,18 +161,23 @@ pub fn AutoReplyPage() -> impl IntoView {
                                         <td hidden=!everyone>{r.username}</td>
                                         <td>{pos + 1}</td>
                                         <td>{r.keyword}</td>
-                                        <td>{r.match_mode.as_str()}</td>
+                                        <td>{match r.match_mode {
+                                            MatchMode::Contains => t.match_contains,
+                                            MatchMode::Exact => t.match_exact,
+                                            MatchMode::StartsWith => t.match_starts_with,
+                                            MatchMode::Word => t.match_word,
+                                        }}</td>
                                         <td>{r.reply}</td>
                                         <td>{menu}</td>
-                                        <td>{if r.allow_groups { "yes" } else { "no" }}</td>
-                                        <td><input type="checkbox" aria-label="enabled" prop:checked=enabled
+                                        <td>{if r.allow_groups { t.yes } else { t.no }}</td>
+                                        <td><input type="checkbox" aria-label=t.enabled prop:checked=enabled
                                             on:change:target=move |ev| { update.dispatch((id1.clone(), RuleInput { enabled: Some(ev.target().checked()), ..Default::default() })); }/></td>
                                         <td class="actions">
-                                            <button class="small" aria-label="move up" disabled={pos == 0}
+                                            <button class="small" aria-label=t.move_up disabled={pos == 0}
                                                 on:click=move |_| { update.dispatch((id2.clone(), move_to(pos - 1))); }>"↑"</button>
-                                            <button class="small" aria-label="move down" disabled={pos + 1 >= count}
+                                            <button class="small" aria-label=t.move_down disabled={pos + 1 >= count}
                                                 on:click=move |_| { update.dispatch((id3.clone(), move_to(pos + 1))); }>"↓"</button>
-                                            <button class="small danger" on:click=move |_| { remove.dispatch(id4.clone()); }>"Delete"</button>
+                                            <button class="small danger" on:click=move |_| { remove.dispatch(id4.clone()); }>{t.delete}</button>
                                         </td>
                                     </tr>
                                 }
@@ -185,6 +192,7 @@ pub fn AutoReplyPage() -> impl IntoView {
 
 /// "3 buttons", "list, 4 rows" or "—" for the rules table.
 fn menu_summary(form: Option<&InteractiveForm>) -> String {
+    let t = t();
     let Some(form) = form else {
         return "—".into();
     };
@@ -193,9 +201,9 @@ fn menu_summary(form: Option<&InteractiveForm>) -> String {
     probe.text = "·".into();
     match probe.parse() {
         Ok(m) => match m.kind() {
-            InteractiveKind::Button => format!("{} buttons", m.options().len()),
-            InteractiveKind::List => format!("list, {} rows", m.options().len()),
+            InteractiveKind::Button => (t.n_buttons)(m.options().len()),
+            InteractiveKind::List => (t.list_rows)(m.options().len()),
         },
-        Err(_) => "menu".into(),
+        Err(_) => t.menu.into(),
     }
 }

@@ -35,11 +35,12 @@ pub fn NotFound() -> impl IntoView {
     if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
         resp.set_status(http::StatusCode::NOT_FOUND);
     }
+    let t = crate::i18n::t();
     view! {
-        <Title text="Not found"/>
+        <Title text=t.not_found/>
         <main class="page narrow">
-            <h1>"Page not found"</h1>
-            <p><a href="/">"Back to the dashboard"</a></p>
+            <h1>{t.not_found}</h1>
+            <p><a href="/">{t.back_to_dashboard}</a></p>
         </main>
     }
 }

@@ -3,6 +3,7 @@
 
 use super::common::{ErrorBox, format_ms};
 use crate::api::{list_messages, list_sessions};
+use crate::i18n::t;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,6 +14,7 @@ const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[component]
 pub fn MessagesPage() -> impl IntoView {
+    let t = t();
     let sessions = Resource::new(|| (), |_| list_sessions());
     let session = RwSignal::new(String::new());
     let direction = RwSignal::new(String::new());
@@ -52,18 +54,18 @@ pub fn MessagesPage() -> impl IntoView {
         },
     );
     view! {
-        <Title text="Messages"/>
-        <h1>"Messages"</h1>
-        <p class="muted">"Every message your sessions sent or received, newest first. The list refreshes by itself."</p>
+        <Title text=t.nav_messages/>
+        <h1>{t.nav_messages}</h1>
+        <p class="muted">{t.messages_intro}</p>
         <div class="row-form filters">
-            <Transition fallback=|| view! { <span class="loading">"Loading sessions…"</span> }>
+            <Transition fallback=move || view! { <span class="loading">{t.loading_sessions}</span> }>
                 {move || Suspend::new(async move {
                     let list = sessions.await.unwrap_or_default();
                     view! {
                         <fieldset class="choices">
-                            <legend>"Session"</legend>
+                            <legend>{t.session}</legend>
                             <label class="check"><input type="radio" name="session" value="" prop:checked=session.get_untracked().is_empty()
-                                on:change=move |_| { before.set(None); session.set(String::new()) }/>"All"</label>
+                                on:change=move |_| { before.set(None); session.set(String::new()) }/>{t.all}</label>
                             {list.into_iter().map(|s| {
                                 let id = s.id.0.clone();
                                 let checked = id == session.get_untracked();
@@ -76,41 +78,41 @@ pub fn MessagesPage() -> impl IntoView {
                     }
                 })}
             </Transition>
-            <label>"Direction"
+            <label>{t.direction}
                 <select name="direction" on:change:target=move |ev| { before.set(None); direction.set(ev.target().value()) }>
-                    <option value="">"in and out"</option>
-                    <option value="in">"in"</option>
-                    <option value="out">"out"</option>
+                    <option value="">{t.in_and_out}</option>
+                    <option value="in">{t.dir_in}</option>
+                    <option value="out">{t.dir_out}</option>
                 </select>
             </label>
-            <label>"Chat"
-                <input name="chat" placeholder="any number" on:change:target=move |ev| { before.set(None); chat.set(ev.target().value()) }/>
+            <label>{t.chat}
+                <input name="chat" placeholder=t.any_number on:change:target=move |ev| { before.set(None); chat.set(ev.target().value()) }/>
             </label>
-            <button type="button" on:click=move |_| tick.update(|n| *n += 1)>"Refresh"</button>
+            <button type="button" on:click=move |_| tick.update(|n| *n += 1)>{t.refresh}</button>
         </div>
-        <Transition fallback=|| view! { <p class="loading">"Loading messages…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_messages}</p> }>
             {move || Suspend::new(async move {
                 match log.await {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="card empty">{if before.get_untracked().is_some() {
-                            "No older messages."
+                            t.no_older_messages
                         } else {
-                            "No messages yet. They appear here as soon as a session sends or receives one."
+                            t.no_messages
                         }}</p>
                     }.into_any(),
                     Ok(list) => {
                         let oldest = (list.len() as i64 == PAGE).then(|| list.last().map(|m| m.created_at)).flatten();
                         view! {
                             <div class="table-wrap"><table class="list" data-testid="messages">
-                                <thead><tr><th>"Time"</th><th>""</th><th>"Chat"</th><th>"Type"</th><th>"Text"</th><th>"Source"</th><th>"Status"</th></tr></thead>
+                                <thead><tr><th>{t.time}</th><th>""</th><th>{t.chat}</th><th>{t.col_type}</th><th>{t.col_text}</th><th>{t.col_source}</th><th>{t.status}</th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|m| view! { <MessageRow m/> }).collect_view()}
                                 </tbody>
                             </table></div>
                             <div class="row-form">
-                                <button type="button" hidden=before.get_untracked().is_none() on:click=move |_| before.set(None)>"Newest"</button>
-                                <button type="button" hidden=oldest.is_none() on:click=move |_| before.set(oldest)>"Older"</button>
+                                <button type="button" hidden=before.get_untracked().is_none() on:click=move |_| before.set(None)>{t.newest}</button>
+                                <button type="button" hidden=oldest.is_none() on:click=move |_| before.set(oldest)>{t.older}</button>
                             </div>
                         }.into_any()
                     }
@@ -125,10 +127,11 @@ const PAGE: i64 = 50;
 
 #[component]
 fn MessageRow(m: MessageView) -> impl IntoView {
+    let t = t();
     let arrow = if m.direction == "in" {
-        "← in"
+        format!("← {}", t.dir_in)
     } else {
-        "→ out"
+        format!("→ {}", t.dir_out)
     };
     view! {
         <tr data-direction=m.direction.clone() data-id=m.id.clone()>

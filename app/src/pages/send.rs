@@ -4,6 +4,7 @@
 
 use super::common::{ActionError, ErrorBox};
 use crate::api::{dash_send_interactive, dash_send_message, list_sessions};
+use crate::i18n::t;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -53,6 +54,7 @@ fn parse_rows(text: &str) -> Vec<interactive::Row> {
 
 #[component]
 pub fn SendPage() -> impl IntoView {
+    let t = t();
     let sessions = Resource::new(|| (), |_| list_sessions());
     let session = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
@@ -114,9 +116,7 @@ pub fn SendPage() -> impl IntoView {
     });
     // The same checks the server makes, before anything is sent.
     let checked = Memo::new(move |_| match request.get() {
-        Request::Text(r) if r.message.trim().is_empty() => {
-            Err("message: the text is empty.".to_string())
-        }
+        Request::Text(r) if r.message.trim().is_empty() => Err(t.empty_text.to_string()),
         Request::Text(_) => Ok(None),
         Request::Interactive(r) => r.form.parse().map(Some).map_err(|e| e.message),
     });
@@ -145,14 +145,14 @@ pub fn SendPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Send"/>
-        <h1>"Send a message"</h1>
-        <Transition fallback=|| view! { <p class="loading">"Loading sessions…"</p> }>
+        <Title text=t.send_nav_title/>
+        <h1>{t.send_title}</h1>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_sessions}</p> }>
             {move || Suspend::new(async move {
                 match sessions.await {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
-                        <p class="card empty">"No sessions yet. Add one on the Sessions page and link your phone first."</p>
+                        <p class="card empty">{t.send_no_sessions}</p>
                     }.into_any(),
                     Ok(list) => {
                         if session.get_untracked().is_empty() {
@@ -160,7 +160,7 @@ pub fn SendPage() -> impl IntoView {
                         }
                         view! {
                             <fieldset class="card">
-                                <legend>"From session"</legend>
+                                <legend>{t.from_session}</legend>
                                 {list.into_iter().map(|s| {
                                     let id = s.id.0.clone();
                                     let checked = id == session.get_untracked();
@@ -184,40 +184,40 @@ pub fn SendPage() -> impl IntoView {
                 send.dispatch((session.get_untracked(), request.get_untracked()));
             }
         }>
-            <label>"To" <input name="to" required inputmode="tel" placeholder="6281234567890" bind:value=to/></label>
+            <label>{t.to} <input name="to" required inputmode="tel" placeholder="6281234567890" bind:value=to/></label>
             <fieldset class="row-form">
-                <legend>"Kind"</legend>
-                <label class="check"><input type="radio" name="kind" value="text" checked on:change=move |_| kind.set("text".into())/> "Text"</label>
-                <label class="check"><input type="radio" name="kind" value="button" on:change=move |_| kind.set("button".into())/> "Buttons"</label>
-                <label class="check"><input type="radio" name="kind" value="list" on:change=move |_| kind.set("list".into())/> "List"</label>
+                <legend>{t.kind}</legend>
+                <label class="check"><input type="radio" name="kind" value="text" checked on:change=move |_| kind.set("text".into())/> {t.kind_text}</label>
+                <label class="check"><input type="radio" name="kind" value="button" on:change=move |_| kind.set("button".into())/> {t.kind_buttons}</label>
+                <label class="check"><input type="radio" name="kind" value="list" on:change=move |_| kind.set("list".into())/> {t.kind_list}</label>
             </fieldset>
-            <label class="wide">"Message" <textarea name="message" rows="3" bind:value=text></textarea></label>
+            <label class="wide">{t.message} <textarea name="message" rows="3" bind:value=text></textarea></label>
             <div class="row-form" hidden=move || kind.get() == "text">
-                <label>"Title (optional)" <input name="title" bind:value=title/></label>
-                <label>"Footer (optional)" <input name="footer" bind:value=footer/></label>
-                <label>"Fallback"
+                <label>{t.title_optional} <input name="title" bind:value=title/></label>
+                <label>{t.footer_optional} <input name="footer" bind:value=footer/></label>
+                <label>{t.fallback}
                     <select name="fallback" on:change:target=move |ev| fallback.set(ev.target().value())>
-                        <option value="">"session's setting"</option>
-                        <option value="none">"buttons only"</option>
-                        <option value="text">"numbered text"</option>
-                        <option value="poll">"poll"</option>
+                        <option value="">{t.fallback_session}</option>
+                        <option value="none">{t.fallback_buttons_only}</option>
+                        <option value="text">{t.fallback_numbered}</option>
+                        <option value="poll">{t.fallback_poll_short}</option>
                     </select>
                 </label>
             </div>
             <div class="builder" hidden=move || kind.get() != "button">
                 {(0..SLOTS).map(|i| view! {
                     <div class="row-form">
-                        <label>{format!("Button {} text", i + 1)} <input bind:value=labels[i]/></label>
-                        <label>{format!("Button {} id", i + 1)} <input bind:value=ids[i]/></label>
+                        <label>{(t.button_text)(i + 1)} <input bind:value=labels[i]/></label>
+                        <label>{(t.button_id)(i + 1)} <input bind:value=ids[i]/></label>
                     </div>
                 }).collect_view()}
             </div>
             <div class="builder" hidden=move || kind.get() != "list">
                 <div class="row-form">
-                    <label>"List button text" <input name="buttonText" bind:value=list_button/></label>
-                    <label>"Section title" <input name="section" bind:value=section/></label>
+                    <label>{t.list_button_text} <input name="buttonText" bind:value=list_button/></label>
+                    <label>{t.section_title} <input name="section" bind:value=section/></label>
                 </div>
-                <label class="wide">"Rows, one per line: id | title | description"
+                <label class="wide">{t.rows_help}
                     <textarea name="rows" rows="4" bind:value=rows placeholder="help_order | Cek Pesanan | Status pesanan terakhir"></textarea>
                 </label>
             </div>
@@ -226,22 +226,22 @@ pub fn SendPage() -> impl IntoView {
                 {move || checked.get().err().unwrap_or_default()}
             </p>
             <div hidden=move || !matches!(checked.get(), Ok(Some(_)))>
-                <p class="muted">"Without buttons (the text fallback) it reads:"</p>
+                <p class="muted">{t.preview_intro}</p>
                 <pre class="preview" data-testid="send-preview">{move || match checked.get() {
                     Ok(Some(m)) => m.text_menu(),
                     _ => String::new(),
                 }}</pre>
             </div>
             <button type="submit" class="primary"
-                disabled=move || checked.get().is_err() || session.get().is_empty() || send.pending().get()>"Send"</button>
+                disabled=move || checked.get().is_err() || session.get().is_empty() || send.pending().get()>{t.send}</button>
         </form>
         <ActionError action=send/>
         <section class="card" hidden=move || !matches!(send.value().get(), Some(Ok(_)))>
-            <h2>"Answer"</h2>
+            <h2>{t.answer}</h2>
             <pre data-testid="send-answer">{move || send.value().get().and_then(Result::ok).unwrap_or_default()}</pre>
         </section>
         <section class="card">
-            <h2>"The same with curl"</h2>
+            <h2>{t.same_with_curl}</h2>
             <pre class="curl" data-testid="send-curl">{curl}</pre>
         </section>
     }

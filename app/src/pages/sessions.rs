@@ -6,6 +6,7 @@ use crate::api::{
     create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
     update_session,
 };
+use crate::i18n::t;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,12 +14,13 @@ use leptos_router::{hooks::use_navigate, hooks::use_params_map};
 
 #[component]
 pub fn StatusBadge(status: SessionStatus) -> impl IntoView {
+    let t = t();
     let label = match status {
-        SessionStatus::QrReady => "waiting for scan",
-        SessionStatus::Connecting => "connecting",
-        SessionStatus::Connected => "connected",
-        SessionStatus::Disconnected => "disconnected",
-        SessionStatus::LoggedOut => "logged out",
+        SessionStatus::QrReady => t.st_qr_ready,
+        SessionStatus::Connecting => t.st_connecting,
+        SessionStatus::Connected => t.st_connected,
+        SessionStatus::Disconnected => t.st_disconnected,
+        SessionStatus::LoggedOut => t.st_logged_out,
     };
     view! { <span class=format!("badge {}", status.as_str()) data-status=status.as_str()>{label}</span> }
 }
@@ -34,28 +36,29 @@ pub fn SessionsPage() -> impl IntoView {
             navigate(&format!("/sessions/{}", s.id), Default::default());
         }
     });
+    let t = t();
     view! {
-        <Title text="Sessions"/>
-        <h1>"Sessions"</h1>
-        <p class="muted">"Each session is one WhatsApp number linked to Kabar, like WhatsApp Web."</p>
+        <Title text=t.nav_sessions/>
+        <h1>{t.nav_sessions}</h1>
+        <p class="muted">{t.sessions_intro}</p>
         <form class="card row-form" on:submit=move |ev| {
             ev.prevent_default();
             create.dispatch(name.get());
         }>
-            <label>"Name" <input name="name" required placeholder="e.g. Toko Budi" bind:value=name/></label>
-            <button type="submit" class="primary" disabled=move || create.pending().get()>"Add session"</button>
+            <label>{t.name} <input name="name" required placeholder=t.session_name_placeholder bind:value=name/></label>
+            <button type="submit" class="primary" disabled=move || create.pending().get()>{t.add_session}</button>
         </form>
         <ActionError action=create/>
-        <Transition fallback=|| view! { <p class="loading">"Loading sessions…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_sessions}</p> }>
             {move || Suspend::new(async move {
                 match sessions.await {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
-                        <p class="card empty">"No sessions yet. Add one, then scan its QR code with WhatsApp on your phone."</p>
+                        <p class="card empty">{t.no_sessions}</p>
                     }.into_any(),
                     Ok(list) => view! {
                         <div class="table-wrap"><table class="list" data-testid="sessions">
-                            <thead><tr><th>"Name"</th><th>"Status"</th><th>"Number"</th><th>"Id"</th></tr></thead>
+                            <thead><tr><th>{t.name}</th><th>{t.status}</th><th>{t.number}</th><th>{t.id}</th></tr></thead>
                             <tbody>
                                 {list.into_iter().map(|s| view! {
                                     <tr>
@@ -98,6 +101,7 @@ pub fn SessionPage() -> impl IntoView {
     });
     let confirm = RwSignal::new(false);
     let navigate = use_navigate();
+    let t = t();
     Effect::new(move |_| {
         if let Some(Ok(())) = delete.value().get() {
             navigate("/sessions", Default::default());
@@ -105,7 +109,7 @@ pub fn SessionPage() -> impl IntoView {
     });
 
     view! {
-        <Transition fallback=|| view! { <p class="loading">"Loading session…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_session}</p> }>
             {move || Suspend::new(async move {
                 let s = match session.await {
                     Ok(s) => s,
@@ -124,30 +128,30 @@ pub fn SessionPage() -> impl IntoView {
                 let code = move || pair.value().get().and_then(Result::ok);
                 view! {
                     <Title text=s.name.clone()/>
-                    <p><a href="/sessions">"← Sessions"</a></p>
+                    <p><a href="/sessions">{t.back_to_sessions}</a></p>
                     <h1>{s.name.clone()}</h1>
                     <div class="card session" data-testid="session">
-                        <p>"Status: " {move || view! { <StatusBadge status=snap.get().status/> }}</p>
+                        <p>{t.status_label} {move || view! { <StatusBadge status=snap.get().status/> }}</p>
                         <div class="qr-box">
                             {move || {
                                 let s = snap.get();
                                 match (s.status, s.qr) {
                                     (SessionStatus::QrReady, Some(qr)) => view! {
                                         <img class="qr" src=qr width="264" height="264"
-                                            alt="QR code: scan it with WhatsApp on your phone"/>
-                                        <p class="muted">"On your phone: WhatsApp → Linked devices → Link a device, then scan. The code renews itself."</p>
+                                            alt=t.qr_alt/>
+                                        <p class="muted">{t.qr_help}</p>
                                     }.into_any(),
                                     (SessionStatus::Connected, _) => view! {
                                         <p class="linked" data-testid="linked">
-                                            "Linked as " <strong>{s.push_name.unwrap_or_default()}</strong>
+                                            {t.linked_as} <strong>{s.push_name.unwrap_or_default()}</strong>
                                             " (+" {s.phone_number.unwrap_or_default()} ")"
                                         </p>
                                     }.into_any(),
                                     (status, _) => view! {
                                         <p class="muted">{match status {
-                                            SessionStatus::Disconnected => "The link dropped; Kabar is reconnecting.",
-                                            SessionStatus::LoggedOut => "Logged out. A new QR code will appear.",
-                                            _ => "Waiting for WhatsApp…",
+                                            SessionStatus::Disconnected => t.reconnecting,
+                                            SessionStatus::LoggedOut => t.logged_out_new_qr,
+                                            _ => t.waiting_for_whatsapp,
                                         }} " " {s.reason.unwrap_or_default()}</p>
                                     }.into_any(),
                                 }
@@ -158,36 +162,36 @@ pub fn SessionPage() -> impl IntoView {
                                 ev.prevent_default();
                                 pair.dispatch((id3.clone(), pair_phone.get()));
                             }>
-                            <label>"Or link with a phone number"
+                            <label>{t.pair_with_phone}
                                 <input name="pairPhone" inputmode="tel" placeholder="6281234567890" bind:value=pair_phone/>
                             </label>
-                            <button type="submit" disabled=move || pair.pending().get()>"Get a code"</button>
+                            <button type="submit" disabled=move || pair.pending().get()>{t.get_code}</button>
                         </form>
                         <div class="pair-code" hidden=move || code().is_none() || snap.get().status != SessionStatus::QrReady>
                             <p class="code" data-testid="pair-code">{move || code().map(|c| c.code).unwrap_or_default()}</p>
-                            <p class="muted">"On the phone with that number: WhatsApp → Linked devices → Link a device → Link with phone number instead, then type this code within 3 minutes."</p>
+                            <p class="muted">{t.pair_code_help}</p>
                         </div>
                         // Static options (dynamic lists inside <select> break hydration).
-                        <label>"On phones that do not show buttons, send interactive messages as"
+                        <label>{t.fallback_label}
                             <select name="fallback" on:change:target=move |ev| {
                                 let f = Fallback::parse(&ev.target().value()).unwrap_or_default();
                                 set_fallback.dispatch((id4.clone(), f));
                             }>
-                                <option value="none" selected=fallback == Fallback::None>"buttons only"</option>
-                                <option value="text" selected=fallback == Fallback::Text>"a numbered text menu"</option>
-                                <option value="poll" selected=fallback == Fallback::Poll>"a poll"</option>
+                                <option value="none" selected=fallback == Fallback::None>{t.fallback_none}</option>
+                                <option value="text" selected=fallback == Fallback::Text>{t.fallback_text}</option>
+                                <option value="poll" selected=fallback == Fallback::Poll>{t.fallback_poll}</option>
                             </select>
                         </label>
-                        <p class="muted">"Session id: " <code>{s.id.0.clone()}</code>
-                            " — pass it as " <code>"?session="</code> " or " <code>"X-Session-Id"</code> " when you have several."</p>
+                        <p class="muted">{t.session_id_is} <code>{s.id.0.clone()}</code>
+                            {t.session_id_pass} <code>"?session="</code> {t.session_id_or} <code>"X-Session-Id"</code> {t.session_id_several}</p>
                         <div class="actions">
                             <button on:click=move |_| { logout.dispatch(id1.clone()); }
-                                disabled=move || snap.get().status != SessionStatus::Connected>"Log out"</button>
+                                disabled=move || snap.get().status != SessionStatus::Connected>{t.log_out}</button>
                             {move || if confirm.get() {
                                 let id = id2.clone();
-                                view! { <button class="danger" on:click=move |_| { delete.dispatch(id.clone()); }>"Really delete?"</button> }.into_any()
+                                view! { <button class="danger" on:click=move |_| { delete.dispatch(id.clone()); }>{t.really_delete}</button> }.into_any()
                             } else {
-                                view! { <button class="danger" on:click=move |_| confirm.set(true)>"Delete"</button> }.into_any()
+                                view! { <button class="danger" on:click=move |_| confirm.set(true)>{t.delete}</button> }.into_any()
                             }}
                         </div>
                     </div>

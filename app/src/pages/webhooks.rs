@@ -3,6 +3,7 @@
 
 use super::common::{ActionError, ErrorBox, format_ms};
 use crate::api::*;
+use crate::i18n::t;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,14 +14,14 @@ pub fn WebhooksPage() -> impl IntoView {
     // not hydrate. The forms below only hold actions and bump `changed` to refetch.
     let changed = RwSignal::new(0u32);
     let overview = Resource::new(move || changed.get(), |_| get_webhooks_overview());
+    let t = t();
     view! {
-        <Title text="Webhooks"/>
-        <h1>"Webhooks"</h1>
+        <Title text=t.nav_webhooks/>
+        <h1>{t.nav_webhooks}</h1>
         <p class="muted">
-            "Kabar POSTs every event as JSON, signed with your secret (" <code>"X-Signature"</code>
-            ", and Standard Webhooks headers). Failed deliveries are retried for over a day."
+            {t.webhooks_intro} <code>"X-Signature"</code> {t.webhooks_intro_end}
         </p>
-        <Transition fallback=|| view! { <p class="loading">"Loading webhooks…"</p> }>
+        <Transition fallback=move || view! { <p class="loading">{t.loading_webhooks}</p> }>
             {move || Suspend::new(async move {
                 // Always one element (never an Option), so server and browser agree on markers.
                 let o = match overview.await {
@@ -33,7 +34,7 @@ pub fn WebhooksPage() -> impl IntoView {
                     view! { <span hidden></span> }.into_any()
                 };
                 let sessions = if o.sessions.is_empty() {
-                    view! { <p class="card empty">"Add a session first: each session can have its own webhook."</p> }.into_any()
+                    view! { <p class="card empty">{t.webhooks_no_sessions}</p> }.into_any()
                 } else {
                     o.sessions
                         .into_iter()
@@ -56,6 +57,7 @@ fn EndpointForm(
     #[prop(into)] on_test: Callback<()>,
     testid: String,
 ) -> impl IntoView {
+    let t = t();
     let url = RwSignal::new(current.as_ref().map(|c| c.url.clone()).unwrap_or_default());
     let secret = RwSignal::new(String::new());
     let events = RwSignal::new(
@@ -66,19 +68,13 @@ fn EndpointForm(
     );
     let status = current.as_ref().map(|c| {
         if c.enabled {
-            format!(
-                "Active. Secret: {}",
-                if c.secret.is_empty() {
-                    "none".into()
-                } else {
-                    c.secret.clone()
-                }
-            )
+            (t.webhook_active)(if c.secret.is_empty() {
+                t.secret_none
+            } else {
+                &c.secret
+            })
         } else {
-            format!(
-                "Stopped: {}. Save again to resume.",
-                c.disabled_reason.clone().unwrap_or_default()
-            )
+            (t.webhook_stopped)(c.disabled_reason.as_deref().unwrap_or_default())
         }
     });
     let has_secret = current.as_ref().is_some_and(|c| !c.secret.is_empty());
@@ -90,13 +86,13 @@ fn EndpointForm(
             let secret = (!typed.is_empty() || !has_secret).then_some(typed);
             on_save.run(WebhookConfig { url: url.get(), secret, events: list });
         }>
-            <label>"URL" <input name="url" type="url" required placeholder="https://example.com/kabar" bind:value=url/></label>
-            <label>"Secret"
-                <input name="secret" placeholder=if has_secret { "unchanged unless you type a new one" } else { "used to sign deliveries" } bind:value=secret/>
+            <label>{t.url} <input name="url" type="url" required placeholder="https://example.com/kabar" bind:value=url/></label>
+            <label>{t.secret}
+                <input name="secret" placeholder=if has_secret { t.secret_unchanged } else { t.secret_placeholder } bind:value=secret/>
             </label>
-            <label>"Events (empty: all)" <input name="events" placeholder="message.in, message.out" bind:value=events/></label>
-            <button type="submit" class="primary">"Save"</button>
-            <button type="button" on:click=move |_| on_test.run(())>"Send test event"</button>
+            <label>{t.events_all} <input name="events" placeholder="message.in, message.out" bind:value=events/></label>
+            <button type="submit" class="primary">{t.save}</button>
+            <button type="button" on:click=move |_| on_test.run(())>{t.send_test_event}</button>
         </form>
         <p class="muted">{status.unwrap_or_default()}</p>
     }
@@ -118,8 +114,8 @@ fn GlobalWebhook(current: Option<WebhookView>, changed: RwSignal<u32>) -> impl I
     });
     view! {
         <section class="card">
-            <h2>"Global webhook"</h2>
-            <p class="muted">"Gets the events of every session on this server (administrators only)."</p>
+            <h2>{t().global_webhook}</h2>
+            <p class="muted">{t().global_webhook_help}</p>
             <EndpointForm current testid="global-webhook".to_string()
                 on_save=move |c| { save.dispatch(c); } on_test=move |_| { test.dispatch(()); }/>
             <ActionError action=save/>
@@ -184,13 +180,14 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
         },
     );
     let open = RwSignal::new(None::<String>);
+    let t = t();
     view! {
         <section>
-            <h2>"Delivery log"</h2>
+            <h2>{t.delivery_log}</h2>
             <div class="row-form filters">
-                <label>"Event"
+                <label>{t.event}
                     <select on:change:target=move |ev| event.set(ev.target().value())>
-                        <option value="">"any"</option>
+                        <option value="">{t.any}</option>
                         <option value="message.in">"message.in"</option>
                         <option value="message.out">"message.out"</option>
                         <option value="interaction.button">"interaction.button"</option>
@@ -200,28 +197,28 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                         <option value="webhook.test">"webhook.test"</option>
                     </select>
                 </label>
-                <label>"Status"
+                <label>{t.status}
                     <select on:change:target=move |ev| status.set(ev.target().value())>
-                        <option value="">"any"</option>
+                        <option value="">{t.any}</option>
                         <option value="pending">"pending"</option>
                         <option value="delivered">"delivered"</option>
                         <option value="failed">"failed"</option>
                     </select>
                 </label>
-                <label>"Session id"
-                    <input name="session" placeholder="any" on:change:target=move |ev| session.set(ev.target().value())/>
+                <label>{t.session_id}
+                    <input name="session" placeholder=t.any on:change:target=move |ev| session.set(ev.target().value())/>
                 </label>
-                <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>"Refresh"</button>
+                <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>{t.refresh}</button>
             </div>
             <ActionError action=retry/>
-            <Transition fallback=|| view! { <p class="loading">"Loading deliveries…"</p> }>
+            <Transition fallback=move || view! { <p class="loading">{t.loading_deliveries}</p> }>
                 {move || Suspend::new(async move {
                     match log.await {
                         Err(err) => view! { <ErrorBox err/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="card empty">"No deliveries yet."</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! { <p class="card empty">{t.no_deliveries}</p> }.into_any(),
                         Ok(list) => view! {
                             <div class="table-wrap"><table class="list" data-testid="deliveries">
-                                <thead><tr><th>"Time"</th><th>"Event"</th><th>"To"</th><th>"Status"</th><th>"Attempts"</th><th>"Last answer"</th><th></th></tr></thead>
+                                <thead><tr><th>{t.time}</th><th>{t.event}</th><th>{t.col_to}</th><th>{t.status}</th><th>{t.attempts}</th><th>{t.last_answer}</th><th></th></tr></thead>
                                 <tbody>
                                     {list.into_iter().map(|d| {
                                         let (id1, id2) = (d.id.clone(), d.id.clone());
@@ -235,8 +232,8 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                                                 <td>{d.attempts}</td>
                                                 <td>{answer}</td>
                                                 <td class="actions">
-                                                    <button class="small" on:click=move |_| open.set(Some(id1.clone()))>"Attempts"</button>
-                                                    <button class="small" on:click=move |_| { retry.dispatch(id2.clone()); }>"Retry"</button>
+                                                    <button class="small" on:click=move |_| open.set(Some(id1.clone()))>{t.attempts}</button>
+                                                    <button class="small" on:click=move |_| { retry.dispatch(id2.clone()); }>{t.retry}</button>
                                                 </td>
                                             </tr>
                                         }
@@ -255,17 +252,18 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
 #[component]
 fn Attempts(id: String, on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let detail = Resource::new(move || id.clone(), get_delivery);
+    let t = t();
     view! {
         <div class="card" data-testid="attempts">
-            <button class="link" on:click=move |_| on_close()>"Close"</button>
-            <Suspense fallback=|| view! { <p class="loading">"Loading attempts…"</p> }>
+            <button class="link" on:click=move |_| on_close()>{t.close}</button>
+            <Suspense fallback=move || view! { <p class="loading">{t.loading_attempts}</p> }>
                 {move || Suspend::new(async move {
                     match detail.await {
                         Err(err) => view! { <ErrorBox err/> }.into_any(),
                         Ok(d) => view! {
-                            <p>"Event id " <code>{d.delivery.event_id.clone()}</code></p>
+                            <p>{t.event_id} <code>{d.delivery.event_id.clone()}</code></p>
                             <div class="table-wrap"><table class="list">
-                                <thead><tr><th>"Time"</th><th>"Trigger"</th><th>"Answer"</th><th>"Latency"</th><th>"Response / error"</th></tr></thead>
+                                <thead><tr><th>{t.time}</th><th>{t.trigger}</th><th>{t.answer}</th><th>{t.latency}</th><th>{t.response_or_error}</th></tr></thead>
                                 <tbody>
                                     {d.attempts_log.into_iter().map(|a| view! {
                                         <tr>

@@ -89,20 +89,19 @@ async fn server_functions_check_auth_like_the_rest_api() {
     use server_fn::ServerFn;
     let app = TestApp::start().await;
     let (admin, user, _) = app.admin_and_user().await;
-    let form = |c: &reqwest::Client, path: &str, body: &str| {
+    // Every server function takes its arguments as JSON.
+    let form = |c: &reqwest::Client, path: &str, body: Value| {
         c.post(app.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
-            .body(body.to_string())
+            .json(&body)
     };
-    let (s, b) = call(form(&user, ListUsers::PATH, "")).await;
+    let (s, b) = call(form(&user, ListUsers::PATH, json!({}))).await;
     assert_error(s, &b, 403, "FORBIDDEN");
-    let (s, b) = call(form(&reqwest::Client::new(), ListUsers::PATH, "")).await;
+    let (s, b) = call(form(&reqwest::Client::new(), ListUsers::PATH, json!({}))).await;
     assert_error(s, &b, 401, "UNAUTHORIZED");
-    let (s, b) = call(form(&admin, ListUsers::PATH, "")).await;
+    let (s, b) = call(form(&admin, ListUsers::PATH, json!({}))).await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b.as_array().expect("users").len(), 2);
-    // Struct arguments travel as JSON.
     let body = json!({"patch": {"allowRegistration": false}});
     let (s, b) = call(user.post(app.url(UpdateSettings::PATH)).json(&body)).await;
     assert_error(s, &b, 403, "FORBIDDEN");
@@ -147,20 +146,19 @@ async fn server_functions_keep_sessions_apart() {
     let (_, budi, _) = app.admin_and_user().await;
     let (siti, _) = app.register("siti").await;
     let id = app.create_session(&budi, "Toko").await;
-    let form = |c: &reqwest::Client, path: &str, body: String| {
+    let form = |c: &reqwest::Client, path: &str, body: Value| {
         c.post(app.url(path))
-            .header("content-type", "application/x-www-form-urlencoded")
             .header("accept", "application/json")
-            .body(body)
+            .json(&body)
     };
-    let (s, mine) = call(form(&budi, ListSessions::PATH, String::new())).await;
+    let (s, mine) = call(form(&budi, ListSessions::PATH, json!({}))).await;
     assert_eq!((s, mine.as_array().map(Vec::len)), (200, Some(1)));
-    let (s, theirs) = call(form(&siti, ListSessions::PATH, String::new())).await;
+    let (s, theirs) = call(form(&siti, ListSessions::PATH, json!({}))).await;
     assert_eq!((s, theirs), (200, json!([])));
-    let (s, b) = call(form(&siti, GetSession::PATH, format!("id={id}"))).await;
+    let (s, b) = call(form(&siti, GetSession::PATH, json!({"id": id}))).await;
     assert_error(s, &b, 404, "SESSION_NOT_FOUND");
-    let (s, b) = call(form(&siti, DeleteSession::PATH, format!("id={id}"))).await;
+    let (s, b) = call(form(&siti, DeleteSession::PATH, json!({"id": id}))).await;
     assert_error(s, &b, 404, "SESSION_NOT_FOUND");
-    let (s, b) = call(form(&budi, GetSession::PATH, format!("id={id}"))).await;
+    let (s, b) = call(form(&budi, GetSession::PATH, json!({"id": id}))).await;
     assert_eq!((s, b["name"].as_str()), (200, Some("Toko")), "still there");
 }

@@ -8,6 +8,7 @@ mod docs;
 mod errors;
 mod interactive;
 mod keys;
+mod logs;
 mod messages;
 mod metrics;
 mod rest;
