@@ -29,8 +29,8 @@ mv "$site/pkg/kabar_bg.wasm" "$site/pkg/kabar.wasm"
 
 if $release; then
   ensure_npm_packages
-  echo "==> wasm-opt -Oz (npm binaryen)"
-  end2end/node_modules/.bin/wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+  echo "==> wasm-opt -Oz --converge (npm binaryen)"
+  end2end/node_modules/.bin/wasm-opt -Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int \
     --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
     "$site/pkg/kabar.wasm" -o "$site/pkg/kabar.wasm"
 fi

@@ -60,7 +60,8 @@ pub fn AutoReplyPage() -> impl IntoView {
             ev.prevent_default();
             let interactive = match menu.get().trim() {
                 "" => None,
-                json => match serde_json::from_str::<InteractiveForm>(json) {
+                // from_slice, as server functions decode: one copy of the parser in the bundle.
+                json => match serde_json::from_slice::<InteractiveForm>(json.as_bytes()) {
                     Ok(form) => Some(Some(form)),
                     Err(e) => {
                         menu_error.set(format!("{}{e}", t.menu_error));
