@@ -10,6 +10,7 @@ mod interactive;
 mod keys;
 mod messages;
 mod metrics;
+mod openapi;
 mod rest;
 mod sessions;
 mod webhooks;
