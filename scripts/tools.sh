@@ -45,6 +45,15 @@ ensure_python() {
   fi
 }
 
+# The fuzz pass installs schemathesis (PyPI) into a venv; Debian's python3 needs python3-venv
+# for that (without it `import venv` works but `ensurepip` does not).
+ensure_python_venv() {
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    echo "==> installing python3-venv from Debian"
+    apt_install python3-venv
+  fi
+}
+
 # end2end/ holds the npm packages: Playwright (tests), binaryen (wasm-opt for releases) and
 # swagger-ui-dist (the /docs page). SCARF_ANALYTICS=false: swagger-ui-dist's dependency
 # @scarf/scarf would otherwise report the install to scarf.sh.

@@ -42,12 +42,13 @@ async fn owned_session(state: &AppState, caller: &Caller, id: String) -> ApiResu
     Ok(id)
 }
 
-/// The session's webhook endpoint (`null` when none is set), its secret masked.
+/// The session's webhook endpoint, its secret masked; 404 when none is set (also after a
+/// delete, like any removed resource).
 #[utoipa::path(
     get, path = "/api/sessions/{id}/webhook", operation_id = "getSessionWebhook", tag = "webhooks",
     params(("id" = String, Path, description = "The session's id.")),
     responses(
-        (status = 200, description = "The endpoint, or `null`.", body = Option<WebhookView>, example = json!({"url": "https://example.com/webhook", "secret": "ab••••yz", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
+        (status = 200, description = "The endpoint.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "ab••••yz", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
@@ -57,8 +58,15 @@ pub(crate) async fn get_session_webhook(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Option<WebhookView>>> {
-    Ok(Json(session_webhook(&s, &caller, id).await?))
+) -> ApiResult<Json<WebhookView>> {
+    session_webhook(&s, &caller, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "This session has no webhook. Set one with PUT /api/sessions/{id}/webhook.",
+            )
+        })
 }
 
 /// Set the session's webhook endpoint: its events go to `url`, signed with `secret` (absent:
