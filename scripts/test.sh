@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test Kabar has, on a fresh Debian 12 machine with only the Rust toolchain:
-# formatting, clippy (host and wasm32), the browser tests in Debian's Chromium, then the unit
-# and integration tests with nextest, whose summary line ends the output.
+# formatting, clippy (host and wasm32), the browser tests in Debian's Chromium, the API fuzz
+# pass (schemathesis against /openapi.json), then the unit and integration tests with nextest,
+# whose summary line ends the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -32,11 +33,16 @@ cargo clippy -p app -p frontend --target wasm32-unknown-unknown --features app/h
 
 step "browser tests (Playwright, Debian's Chromium)"
 cargo build -p server --bin kabar
+# The binary cargo just built, also when CARGO_TARGET_DIR points elsewhere.
+export KABAR_BIN=${KABAR_BIN:-$(realpath "${CARGO_TARGET_DIR:-target}")/debug/kabar}
 e2e_data=$(mktemp -d)
 trap 'rm -rf "$e2e_data"' EXIT
 export KABAR_E2E_DATA="$e2e_data"
 export KABAR_E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd end2end && npx playwright test)
+
+step "API fuzz pass (schemathesis against /openapi.json, simulator engine)"
+bash scripts/fuzz-api.sh
 
 step "unit and integration tests (nextest)"
 cargo nextest run --workspace --no-fail-fast

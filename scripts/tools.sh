@@ -45,12 +45,24 @@ ensure_python() {
   fi
 }
 
-# end2end/ holds the npm packages: Playwright (tests) and binaryen (wasm-opt for releases).
+# The fuzz pass installs schemathesis (PyPI) into a venv; Debian's python3 needs python3-venv
+# for that (without it `import venv` works but `ensurepip` does not).
+ensure_python_venv() {
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    echo "==> installing python3-venv from Debian"
+    apt_install python3-venv
+  fi
+}
+
+# end2end/ holds the npm packages: Playwright (tests), binaryen (wasm-opt for releases) and
+# swagger-ui-dist (the /docs page). SCARF_ANALYTICS=false: swagger-ui-dist's dependency
+# @scarf/scarf would otherwise report the install to scarf.sh.
 ensure_npm_packages() {
   ensure_node
-  if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ end2end/package-lock.json -nt end2end/node_modules/.stamp ]; then
-    echo "==> npm ci (end2end: @playwright/test, binaryen)"
-    (cd end2end && npm ci --no-audit --no-fund && touch node_modules/.stamp)
+  if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -f end2end/node_modules/swagger-ui-dist/swagger-ui-bundle.js ] \
+    || [ end2end/package-lock.json -nt end2end/node_modules/.stamp ]; then
+    echo "==> npm ci (end2end: @playwright/test, binaryen, swagger-ui-dist)"
+    (cd end2end && SCARF_ANALYTICS=false npm ci --no-audit --no-fund && touch node_modules/.stamp)
   fi
 }
 

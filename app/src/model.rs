@@ -6,6 +6,8 @@
 mod error;
 mod ids;
 pub mod interactive;
+#[cfg(feature = "ssr")]
+mod schema;
 
 pub use error::{ErrorBody, ErrorCode};
 pub use ids::{ApiKeyId, SessionId, UserId};
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a signed-in person may do (contract §2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Everything: users, settings, API keys, every session and rule.
@@ -45,6 +48,7 @@ impl Role {
 
 /// `POST /api/auth/register` and `/api/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     pub username: String,
@@ -53,6 +57,7 @@ pub struct Credentials {
 
 /// The signed-in account: `GET /api/me`, the answer to register and login.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Me {
     pub id: UserId,
     pub username: String,
@@ -61,6 +66,7 @@ pub struct Me {
 
 /// The answer to login: the account plus the JWT that the `auth-token` cookie also carries.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     #[serde(flatten)]
     pub me: Me,
@@ -69,6 +75,7 @@ pub struct LoginResponse {
 
 /// One account as an admin sees it (`GET /api/users`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: UserId,
@@ -81,6 +88,7 @@ pub struct UserView {
 
 /// `POST /api/users` (admin).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
@@ -91,6 +99,7 @@ pub struct NewUser {
 
 /// `PATCH /api/users/{id}` (admin): every field optional, only the given ones change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     #[serde(default)]
@@ -103,6 +112,7 @@ pub struct UserPatch {
 
 /// `POST /api/keys` (admin). The owner defaults to the caller.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewApiKey {
     pub name: String,
@@ -114,6 +124,7 @@ pub struct NewApiKey {
 
 /// A key as listed: never the secret, only its visible prefix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyView {
     pub id: ApiKeyId,
@@ -129,6 +140,7 @@ pub struct ApiKeyView {
 
 /// The answer to `POST /api/keys`: the only time the secret `key` is ever shown.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CreatedApiKey {
     pub id: ApiKeyId,
@@ -142,6 +154,7 @@ pub struct CreatedApiKey {
 
 /// Global settings (admin, `GET|PUT /api/settings`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     /// Whether anyone may create an account at `/register` (open by default, as the original).
@@ -154,6 +167,7 @@ pub struct Settings {
 
 /// `PUT /api/settings`: any subset of the fields.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettingsPatch {
     #[serde(default)]
@@ -161,6 +175,7 @@ pub struct SettingsPatch {
     #[serde(default)]
     pub allow_private_webhooks: Option<bool>,
     /// `{"url","secret","events"}` sets the global webhook; `null` removes it.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<WebhookConfig>))]
     #[serde(
         default,
         deserialize_with = "double_option",
@@ -190,6 +205,7 @@ pub struct ServerInfo {
 
 /// The plain success answer of calls that return nothing else (deletes, logout).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Done {
     pub success: bool,
 }
@@ -200,6 +216,7 @@ impl Done {
 
 /// A session's link state (contract §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
     /// Waiting for a scan; a QR is available.
@@ -227,6 +244,7 @@ impl SessionStatus {
 
 /// A session as listed (`GET /api/sessions`, `POST /api/sessions`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionView {
     pub id: SessionId,
@@ -243,6 +261,7 @@ pub struct SessionView {
 
 /// `POST /api/sessions`. Only an admin may name another owner.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewSession {
     pub name: String,
@@ -253,6 +272,7 @@ pub struct NewSession {
 /// `PATCH /api/sessions/{id}`: rename, and/or set the interactive fallback. Only the given
 /// fields change.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -264,6 +284,7 @@ pub struct SessionPatch {
 /// `POST /api/sessions/{id}/pair-code`: link by phone number instead of scanning — WhatsApp
 /// shows a notification on that phone, where the code is typed in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PairCodeRequest {
     pub phone_number: String,
@@ -272,6 +293,7 @@ pub struct PairCodeRequest {
 /// The 8-character code to type on the phone (WhatsApp → Linked devices → Link with phone
 /// number instead), valid for `expiresIn` seconds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PairCodeResponse {
     pub code: String,
@@ -281,6 +303,7 @@ pub struct PairCodeResponse {
 
 /// A live snapshot of one session: the SSE `status` event of `GET /api/sessions/{id}/events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SessionSnapshot {
     pub status: SessionStatus,
@@ -298,6 +321,7 @@ pub struct SessionSnapshot {
 
 /// `GET /status` (the original's shape).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct StatusResponse {
     pub is_connected: bool,
@@ -325,6 +349,7 @@ pub struct SendMessage {
 
 /// The answer to `POST /send-message`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SendMessageResponse {
     pub success: bool,
@@ -357,6 +382,7 @@ pub mod event {
 
 /// `data` of `message.in`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageInData {
     pub session_id: SessionId,
@@ -378,6 +404,7 @@ pub struct MessageInData {
 
 /// `data` of `message.out`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageOutData {
     pub session_id: SessionId,
@@ -394,6 +421,7 @@ pub struct MessageOutData {
 /// `data` of `interaction.button`: a contact answered an interactive message with a button
 /// (a tap, or through the text or poll fallback).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionButtonData {
     pub session_id: SessionId,
@@ -410,6 +438,7 @@ pub struct InteractionButtonData {
 
 /// `data` of `interaction.list`: a contact picked a row of a list message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionListData {
     pub session_id: SessionId,
@@ -425,6 +454,7 @@ pub struct InteractionListData {
 
 /// `data` of `interaction.timeout`: nobody answered within `expiresIn`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct InteractionTimeoutData {
     pub session_id: SessionId,
@@ -435,6 +465,7 @@ pub struct InteractionTimeoutData {
 
 /// `data` of `connection.update`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ConnectionUpdateData {
     pub session_id: SessionId,
@@ -446,6 +477,7 @@ pub struct ConnectionUpdateData {
 
 /// A webhook endpoint as saved (`PUT /api/sessions/{id}/webhook`, settings' `webhook`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookView {
     pub url: String,
@@ -460,6 +492,7 @@ pub struct WebhookView {
 
 /// The body that sets a webhook endpoint.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookConfig {
     pub url: String,
@@ -472,6 +505,7 @@ pub struct WebhookConfig {
 
 /// One delivery in the log (`GET /api/webhooks/deliveries`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryView {
     pub id: String,
@@ -492,6 +526,7 @@ pub struct DeliveryView {
 
 /// One HTTP attempt of a delivery.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AttemptView {
     pub at: i64,
@@ -504,6 +539,7 @@ pub struct AttemptView {
 
 /// A delivery with its attempts (`GET /api/webhooks/deliveries/{id}`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryDetail {
     #[serde(flatten)]
@@ -525,6 +561,7 @@ pub struct DeliveryFilter {
 
 /// One message of the record (`GET /api/messages`): every message a session sent or received.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
     /// WhatsApp's message id (unique within its session).
@@ -552,6 +589,8 @@ pub struct MessageView {
 /// Filters of the message log; each empty means "any". `before` pages back in time: only
 /// messages created before that millisecond timestamp.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct MessageFilter {
     #[serde(default)]
     pub session: Option<String>,
@@ -583,6 +622,7 @@ pub struct WebhooksOverview {
 
 /// How a rule's keyword is compared with a message (case-insensitive, trimmed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MatchMode {
     /// The whole message equals the keyword.
@@ -643,6 +683,7 @@ pub fn fold(s: &str) -> String {
 
 /// The auto-reply switch (`GET|PUT /api/auto-reply`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AutoReplySwitch {
     pub enabled: bool,
@@ -650,6 +691,7 @@ pub struct AutoReplySwitch {
 
 /// A rule as stored and listed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RuleView {
     pub id: String,
@@ -672,6 +714,7 @@ pub struct RuleView {
 /// `POST /api/auto-reply/rules`, and `PUT /api/auto-reply/rules/{id}` (where every field is
 /// optional and only the given ones change; `position` moves the rule).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleInput {
     #[serde(default)]
@@ -687,6 +730,7 @@ pub struct RuleInput {
     #[serde(default)]
     pub position: Option<i64>,
     /// Absent: unchanged; `null`: a plain text reply again; a form: the reply opens a menu.
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<InteractiveForm>))]
     #[serde(
         default,
         deserialize_with = "present",

@@ -58,26 +58,7 @@ where
     Fut: Future<Output = Response<Body>>,
 {
     let path = req.uri().path().trim_start_matches('/');
-    if let Some(file) = Site::get(path) {
-        let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
-        if req
-            .headers()
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-            == Some(&etag)
-        {
-            return StatusCode::NOT_MODIFIED.into_response();
-        }
-        let mut resp = Response::new(Body::from(file.data.into_owned()));
-        let h = resp.headers_mut();
-        if let Ok(v) = HeaderValue::from_str(file.metadata.mimetype()) {
-            h.insert(header::CONTENT_TYPE, v);
-        }
-        if let Ok(v) = HeaderValue::from_str(&etag) {
-            h.insert(header::ETAG, v);
-        }
-        // File names are stable across releases: let browsers revalidate by ETag.
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if let Some(resp) = asset(path, req.headers()) {
         return resp;
     }
     let is_api = ["api/", "fn/", "simulator/"]
@@ -92,6 +73,36 @@ where
             .into_response();
     }
     render(req).await
+}
+
+/// Whether the compiled site has the file at `path` (relative to `target/site`).
+pub fn asset_exists(path: &str) -> bool {
+    Site::get(path).is_some()
+}
+
+/// The embedded file at `path` (relative to `target/site`) with its type and an ETag (a
+/// `304` when the browser already has it), or `None` when there is no such file.
+pub fn asset(path: &str, headers: &axum::http::HeaderMap) -> Option<Response> {
+    let file = Site::get(path)?;
+    let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        == Some(&etag)
+    {
+        return Some(StatusCode::NOT_MODIFIED.into_response());
+    }
+    let mut resp = Response::new(Body::from(file.data.into_owned()));
+    let h = resp.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(file.metadata.mimetype()) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    // File names are stable across releases: let browsers revalidate by ETag.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Some(resp)
 }
 
 /// `app::backend::Backend` on top of the server's services. Each call authenticates the

@@ -4,24 +4,57 @@
 use crate::error::ApiError;
 use app::model::ErrorCode;
 use axum::{
+    body::Bytes,
     extract::{FromRequest, FromRequestParts, Request, rejection::JsonRejection},
-    http::{StatusCode, request::Parts},
+    http::{HeaderMap, StatusCode, header, request::Parts},
     response::{IntoResponse, Response},
 };
 use serde::{Serialize, de::DeserializeOwned};
 
-/// Like `axum::Json`, with `400 INVALID_REQUEST` / `413 PAYLOAD_TOO_LARGE` rejections.
+/// Like `axum::Json`, with `400 INVALID_REQUEST` / `413 PAYLOAD_TOO_LARGE` rejections, and only
+/// for JSON objects: every request body of the API is one, and serde would otherwise read a
+/// struct from an array of its fields in order (`[null, null]` was a valid `PUT /api/settings`).
 pub struct Json<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(missing_content_type());
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| json_rejection(e.into()))?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::invalid(
+                "Invalid request body: expected a JSON object, not an array.",
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Json(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `application/json` or `application/<anything>+json`, as `axum::Json` requires.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|sub| sub == "json" || sub.ends_with("+json"))
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {
@@ -35,9 +68,7 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         return ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.");
     }
     let message = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => {
-            "Send the body as JSON with the header Content-Type: application/json.".to_string()
-        }
+        JsonRejection::MissingJsonContentType(_) => return missing_content_type(),
         // "expiresIn: invalid value: integer `-5`, expected u64 at line 1 column 95": the path
         // to the field (serde_path_to_error, inside axum) and serde's message.
         JsonRejection::JsonDataError(e) => format!(
@@ -49,6 +80,10 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
         other => other.body_text(),
     };
     ApiError::invalid(message)
+}
+
+fn missing_content_type() -> ApiError {
+    ApiError::invalid("Send the body as JSON with the header Content-Type: application/json.")
 }
 
 fn source_text(e: &dyn std::error::Error) -> String {

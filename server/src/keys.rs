@@ -9,6 +9,7 @@ use crate::{
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
     json::Json,
+    openapi::{BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized},
     state::AppState,
 };
 use app::model::{
@@ -36,14 +37,40 @@ pub fn router() -> Router<AppState> {
         .route("/api/keys/{id}", delete(revoke_handler))
 }
 
-async fn list_handler(
+/// Every API key (admins only): names, prefixes, owners and scopes, never the secrets.
+#[utoipa::path(
+    get, path = "/api/keys", operation_id = "listKeys", tag = "keys",
+    responses(
+        (status = 200, description = "The keys, newest first.", body = Vec<ApiKeyView>, example = json!([{"id": "7c1d2e3f4a5b6c7d", "name": "shop", "prefix": "kbr_Xy12ab", "ownerId": "0b5e3c1f8a2d4e6f", "ownerUsername": "admin", "sessionId": null, "createdAt": 1735460000000_i64, "lastUsedAt": null}])),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn list_handler(
     State(s): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<ApiKeyView>>> {
     Ok(Json(list(&s, &caller).await?))
 }
 
-async fn create_handler(
+/// Mint an API key (admins only) for `ownerId` (default: the caller), optionally limited to
+/// one of the owner's sessions. The secret `key` is in this answer only.
+#[utoipa::path(
+    post, path = "/api/keys", operation_id = "createKey", tag = "keys",
+    request_body(content = NewApiKey, example = json!({"name": "shop"})),
+    responses(
+        (status = 200, description = "The new key, with its secret (shown once).", body = CreatedApiKey,
+            example = json!({"id": "7c1d2e3f4a5b6c7d", "name": "shop", "prefix": "kbr_Xy12ab", "key": "kbr_Xy12abCdEf…", "ownerId": "0b5e3c1f8a2d4e6f", "sessionId": null, "createdAt": 1735460000000_i64})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn create_handler(
     State(s): State<AppState>,
     caller: Caller,
     Json(new): Json<NewApiKey>,
@@ -51,7 +78,19 @@ async fn create_handler(
     Ok(Json(create(&s, &caller, new).await?))
 }
 
-async fn revoke_handler(
+/// Revoke an API key (admins only): it stops working at once.
+#[utoipa::path(
+    delete, path = "/api/keys/{id}", operation_id = "revokeKey", tag = "keys",
+    params(("id" = String, Path, description = "The key's id (not its secret).")),
+    responses(
+        (status = 200, description = "Revoked.", body = Done, example = json!({"success": true})),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn revoke_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

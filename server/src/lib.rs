@@ -2,7 +2,7 @@
 //!
 //! Start at [`run`]; the routes are assembled in [`router`]. Each feature module exports its
 //! own `router()`: [`auth`] (register, login, `/api/me`), [`users`], [`keys`], [`settings`],
-//! and [`dashboard`] (Leptos pages, server functions, embedded assets).
+//! [`openapi`] (`/openapi.json`, `/docs`) and [`dashboard`] (Leptos pages, server functions, embedded assets).
 #![forbid(unsafe_code)]
 
 pub mod auth;
@@ -17,6 +17,7 @@ pub mod json;
 pub mod keys;
 pub mod messages;
 pub mod metrics;
+pub mod openapi;
 pub mod phone;
 pub mod qr;
 pub mod rest;
@@ -111,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .merge(users::router())
         .merge(keys::router())
         .merge(settings::router())
+        .merge(openapi::router())
         .merge(dashboard::router(&state))
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "This method is not allowed on this path.")
@@ -140,8 +142,15 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// 200 once the server can reach its database.
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+/// 200 once the server is ready (it can reach its database).
+#[utoipa::path(
+    get, path = "/healthz", operation_id = "healthz", tag = "server", security(()),
+    responses(
+        (status = 200, description = "Ready.", body = Object, example = json!({"status": "ok"})),
+        (status = 500, response = openapi::InternalError),
+    )
+)]
+pub(crate) async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     match sqlx::query("SELECT 1").execute(&state.db).await {
         Ok(_) => (
             [(header::CACHE_CONTROL, "no-store")],
@@ -168,6 +177,9 @@ pub async fn run(
     let dispatcher = tokio::spawn(webhooks::dispatch::dispatch_loop(state.clone()));
     let expiry = tokio::spawn(interactive::expiry::expiry_loop(state.clone()));
     let restored = sessions::store::restore_all(&state).await?;
+    if !openapi::docs_assets_present() {
+        tracing::error!("/docs will not work: {}", openapi::MISSING);
+    }
     let addr = listener.local_addr()?;
     tracing::info!(%addr, engine = engine.as_str(), sessions = restored, "Kabar is listening");
     let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();

@@ -7,6 +7,7 @@ use crate::{
     engine::Quoted,
     error::{ApiError, ApiResult},
     json::{Json, Query},
+    openapi::{BadRequest, InternalError, NotFound, Unauthorized},
     phone::{self, Chat},
     sessions::store,
     state::AppState,
@@ -18,7 +19,20 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/messages", get(list_handler))
 }
 
-async fn list_handler(
+/// The message log, newest first: every message your sessions sent or received (an admin's:
+/// all). A bad filter answers 400 naming it.
+#[utoipa::path(
+    get, path = "/api/messages", operation_id = "listMessages", tag = "messages",
+    params(MessageFilter),
+    responses(
+        (status = 200, description = "The messages.", body = Vec<MessageView>, example = json!([{"id": "ABC123XYZ", "sessionId": "9f8e7d6c5b4a3921", "direction": "out", "chat": "6281234567890", "sender": null, "type": "text", "body": "Halo dari API!", "source": "api", "quotedId": null, "status": "sent", "createdAt": 1735460000000_i64, "updatedAt": 1735460000000_i64}])),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn list_handler(
     State(s): State<AppState>,
     caller: Caller,
     Query(f): Query<MessageFilter>,

@@ -10,6 +10,7 @@ use crate::{
     auth::extract::Caller,
     db::now_ms,
     error::{ApiError, ApiResult},
+    openapi::{Forbidden, InternalError, Unauthorized},
     state::AppState,
 };
 use app::model::{ErrorCode, SessionStatus};
@@ -174,7 +175,20 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
-async fn metrics_handler(
+/// Prometheus metrics (OpenMetrics text) for an admin's cookie or key, or for
+/// `Authorization: Bearer <--metrics-token>`.
+#[utoipa::path(
+    get, path = "/metrics", operation_id = "metrics", tag = "server",
+    security(("api_key" = []), ("api_key_query" = []), ("cookie" = []), ("metrics_token" = [])),
+    responses(
+        (status = 200, description = "The metrics.", content_type = "application/openmetrics-text", body = String,
+            example = json!("# TYPE kabar_sessions gauge\nkabar_sessions{status=\"connected\"} 1\n# EOF\n")),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn metrics_handler(
     State(state): State<AppState>,
     headers: HeaderMap,
     req: Request,

@@ -1,6 +1,12 @@
 //! Global settings (admin): open registration and private webhook URLs, kept as key/value rows.
 
-use crate::{auth::extract::Caller, error::ApiResult, json::Json, state::AppState};
+use crate::{
+    auth::extract::Caller,
+    error::ApiResult,
+    json::Json,
+    openapi::{BadRequest, Forbidden, InternalError, PayloadTooLarge, Unauthorized},
+    state::AppState,
+};
 use app::model::{Settings, SettingsPatch};
 use axum::{Router, extract::State, routing};
 
@@ -8,11 +14,38 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/api/settings", routing::get(get_handler).put(put_handler))
 }
 
-async fn get_handler(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Settings>> {
+/// The global settings (admins only).
+#[utoipa::path(
+    get, path = "/api/settings", operation_id = "getSettings", tag = "settings",
+    responses(
+        (status = 200, description = "The settings.", body = Settings, example = json!({"allowRegistration": true, "allowPrivateWebhooks": false, "webhook": {"url": "https://example.com/webhook", "secret": "ab••••yz", "events": [], "enabled": true, "disabledReason": null}})),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn get_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Settings>> {
     Ok(Json(get(&s, &caller).await?))
 }
 
-async fn put_handler(
+/// Change any of the settings (admins only): open registration, private webhook addresses, and
+/// the global webhook (`null` removes it).
+#[utoipa::path(
+    put, path = "/api/settings", operation_id = "updateSettings", tag = "settings",
+    request_body(content = SettingsPatch, example = json!({"allowRegistration": false, "webhook": {"url": "https://example.com/webhook", "secret": "s3cret", "events": ["message.in", "interaction.button"]}})),
+    responses(
+        (status = 200, description = "The settings after the change.", body = Settings, example = json!({"allowRegistration": true, "allowPrivateWebhooks": false, "webhook": {"url": "https://example.com/webhook", "secret": "ab••••yz", "events": [], "enabled": true, "disabledReason": null}})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn put_handler(
     State(s): State<AppState>,
     caller: Caller,
     Json(patch): Json<SettingsPatch>,

@@ -10,6 +10,9 @@ use crate::{
     },
     error::{ApiError, ApiResult},
     json::Json,
+    openapi::{
+        BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
+    },
     phone::{self, Chat},
     sessions::store,
     state::AppState,
@@ -36,17 +39,17 @@ pub fn router() -> Router<AppState> {
         .route("/simulator/unregistered", post(unregistered))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Scan {
+pub(crate) struct Scan {
     phone_number: String,
     #[serde(default)]
     push_name: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Incoming {
+pub(crate) struct Incoming {
     from: String,
     message: String,
     #[serde(default)]
@@ -61,26 +64,26 @@ struct Incoming {
     from_me: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ButtonReply {
+pub(crate) struct ButtonReply {
     from: String,
     message_id: String,
     button_id: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ListReply {
+pub(crate) struct ListReply {
     from: String,
     message_id: String,
     row_id: String,
 }
 
 /// A vote in a poll (the interactive `poll` fallback): the chosen option's name, or several.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct PollVote {
+pub(crate) struct PollVote {
     from: String,
     message_id: String,
     #[serde(default)]
@@ -89,22 +92,22 @@ struct PollVote {
     options: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct Created {
+pub(crate) struct Created {
     message_id: String,
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Reason {
+pub(crate) struct Reason {
     #[serde(default)]
     reason: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Numbers {
+pub(crate) struct Numbers {
     numbers: Vec<String>,
 }
 
@@ -139,7 +142,23 @@ fn number(state: &AppState, s: &str, field: &'static str) -> ApiResult<Chat> {
         .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, format!("{field}: {e}")))
 }
 
-async fn scan(
+/// The phone scans the session's QR code: the session links as `phoneNumber` and turns
+/// `connected`.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/scan", operation_id = "simulatorScan", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = Scan, example = json!({"phoneNumber": "6281234567890", "pushName": "User Name"})),
+    responses(
+        (status = 200, description = "Done.", body = Done, example = json!({"success": true})),
+        (status = 409, response = Conflict),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn scan(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -157,15 +176,31 @@ async fn scan(
     Ok(Json(Done::OK))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct EnterCode {
+pub(crate) struct EnterCode {
     code: String,
     #[serde(default)]
     push_name: Option<String>,
 }
 
-async fn enter_code(
+/// The phone types the pairing code from `POST /api/sessions/{id}/pair-code`: the session
+/// links as that number (a wrong code: 400).
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/enter-code", operation_id = "simulatorEnterCode", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = EnterCode, example = json!({"code": "ABCD-EFGH", "pushName": "User Name"})),
+    responses(
+        (status = 200, description = "Done.", body = Done, example = json!({"success": true})),
+        (status = 409, response = Conflict),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn enter_code(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -177,7 +212,23 @@ async fn enter_code(
     Ok(Json(Done::OK))
 }
 
-async fn incoming(
+/// A contact writes to the session (`participant` for a group `from`; `fromMe`: typed on the
+/// linked phone itself, reported as `message.out` with source `device`).
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/incoming", operation_id = "simulatorIncoming", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = Incoming, example = json!({"from": "6281234567890", "message": "Harga?", "pushName": "Siti"})),
+    responses(
+        (status = 200, description = "Done.", body = Created, example = json!({"messageId": "3EB0C0FFEE1234567890"})),
+        (status = 409, response = Conflict),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn incoming(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -220,7 +271,22 @@ fn person(state: &AppState, s: &str) -> ApiResult<String> {
     }
 }
 
-async fn button_reply(
+/// A contact taps a button of an interactive message the session sent.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/button-reply", operation_id = "simulatorButtonReply", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = ButtonReply, example = json!({"from": "6281234567890", "messageId": "ABC456DEF", "buttonId": "btn_1"})),
+    responses(
+        (status = 200, description = "Done.", body = Created, example = json!({"messageId": "3EB0C0FFEE1234567890"})),
+        (status = 409, response = Conflict),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn button_reply(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -240,7 +306,22 @@ async fn button_reply(
     Ok(Json(Created { message_id }))
 }
 
-async fn list_reply(
+/// A contact picks a row of a list message the session sent.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/list-reply", operation_id = "simulatorListReply", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = ListReply, example = json!({"from": "6281234567890", "messageId": "ABC456DEF", "rowId": "service_1"})),
+    responses(
+        (status = 200, description = "Done.", body = Created, example = json!({"messageId": "3EB0C0FFEE1234567890"})),
+        (status = 409, response = Conflict),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn list_reply(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -260,7 +341,23 @@ async fn list_reply(
     Ok(Json(Created { message_id }))
 }
 
-async fn poll_vote(
+/// A contact votes in a poll (the `poll` fallback): `option`, or several in `options`. The
+/// vote carries SHA-256 hashes of the option names, as WhatsApp's do.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/poll-vote", operation_id = "simulatorPollVote", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = PollVote, example = json!({"from": "6281234567890", "messageId": "ABC456DEF", "option": "Ya"})),
+    responses(
+        (status = 200, description = "Done.", body = Created, example = json!({"messageId": "3EB0C0FFEE1234567890"})),
+        (status = 409, response = Conflict),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn poll_vote(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -275,26 +372,54 @@ async fn poll_vote(
     Ok(Json(Created { message_id }))
 }
 
-async fn disconnect(
+/// The link drops (optionally with a `reason`); it comes back after
+/// `--simulator-reconnect-ms`. The body may be empty.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/disconnect", operation_id = "simulatorDisconnect", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = Option<Reason>, example = json!({"reason": "connection lost"})),
+    responses(
+        (status = 200, description = "Disconnected.", body = Done, example = json!({"success": true})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+    )
+)]
+pub(crate) async fn disconnect(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> ApiResult<Json<Done>> {
     let (sim, id) = target(&state, &caller, id).await?;
-    // The body is optional here: `{}`, `{"reason": …}` or nothing at all.
+    // The body is optional here: `{}`, `{"reason": …}`, `null` or nothing at all.
     let body: Reason = if body.iter().all(u8::is_ascii_whitespace) {
         Reason::default()
     } else {
-        serde_json::from_slice(&body)
+        serde_json::from_slice::<Option<Reason>>(&body)
             .map_err(|e| ApiError::invalid(format!("Invalid request body: {e}")))?
+            .unwrap_or_default()
     };
     let reason = body.reason.unwrap_or_else(|| "connection lost".into());
     sim.disconnect(&id, reason).map_err(sim_error)?;
     Ok(Json(Done::OK))
 }
 
-async fn logout(
+/// The device is removed on the phone: the session is logged out and offers a new QR.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/logout", operation_id = "simulatorLogout", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "Logged out.", body = Done, example = json!({"success": true})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn logout(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -304,7 +429,19 @@ async fn logout(
     Ok(Json(Done::OK))
 }
 
-async fn sent(
+/// What the session has sent, oldest first: what the phones received.
+#[utoipa::path(
+    get, path = "/simulator/sessions/{id}/sent", operation_id = "simulatorSent", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "The sent messages.", body = Vec<SentRecord>,
+            example = json!([{"messageId": "ABC123XYZ", "to": "6281234567890", "type": "text", "message": "Halo dari API!", "quotedMessageId": null, "timestamp": 1735460000000_i64}])),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn sent(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -313,7 +450,22 @@ async fn sent(
     Ok(Json(sim.sent(&id).map_err(sim_error)?))
 }
 
-async fn unregistered(
+/// Mark numbers as not on WhatsApp, for every session: sends to them answer
+/// `404 CONTACT_NOT_FOUND` (admins only).
+#[utoipa::path(
+    post, path = "/simulator/unregistered", operation_id = "simulatorUnregistered", tag = "simulator",
+    request_body(content = Numbers, example = json!({"numbers": ["6289999999999"]})),
+    responses(
+        (status = 200, description = "Done.", body = Done, example = json!({"success": true})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn unregistered(
     State(state): State<AppState>,
     caller: Caller,
     Json(body): Json<Numbers>,

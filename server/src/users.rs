@@ -8,6 +8,9 @@ use crate::{
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
     json::Json,
+    openapi::{
+        BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
+    },
     state::AppState,
 };
 use app::model::{Done, ErrorCode, Me, NewUser, Role, UserId, UserPatch, UserView};
@@ -26,11 +29,38 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn list_handler(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<UserView>>> {
+/// Every account (admins only).
+#[utoipa::path(
+    get, path = "/api/users", operation_id = "listUsers", tag = "users",
+    responses(
+        (status = 200, description = "The accounts.", body = Vec<UserView>, example = json!([{"id": "0b5e3c1f8a2d4e6f", "username": "budi", "role": "user", "disabled": false, "createdAt": 1735460000000_i64}])),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn list_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<UserView>>> {
     Ok(Json(list(&s, &caller).await?))
 }
 
-async fn create_handler(
+/// Create an account (admins only); `role` defaults to `user`.
+#[utoipa::path(
+    post, path = "/api/users", operation_id = "createUser", tag = "users",
+    request_body(content = NewUser, example = json!({"username": "budi", "password": "a-long-password", "role": "user"})),
+    responses(
+        (status = 200, description = "The new account.", body = UserView, example = json!({"id": "0b5e3c1f8a2d4e6f", "username": "budi", "role": "user", "disabled": false, "createdAt": 1735460000000_i64})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn create_handler(
     State(s): State<AppState>,
     caller: Caller,
     Json(new): Json<NewUser>,
@@ -38,7 +68,24 @@ async fn create_handler(
     Ok(Json(create(&s, &caller, new).await?))
 }
 
-async fn update_handler(
+/// Promote/demote, disable/enable or set a new password (admins only); only the given fields
+/// change. The last active admin can never be demoted or disabled (`409 LAST_ADMIN`).
+#[utoipa::path(
+    patch, path = "/api/users/{id}", operation_id = "updateUser", tag = "users",
+    params(("id" = String, Path, description = "The account's id.")),
+    request_body(content = UserPatch, example = json!({"role": "admin"})),
+    responses(
+        (status = 200, description = "The account after the change.", body = UserView, example = json!({"id": "0b5e3c1f8a2d4e6f", "username": "budi", "role": "user", "disabled": false, "createdAt": 1735460000000_i64})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn update_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -47,7 +94,20 @@ async fn update_handler(
     Ok(Json(update(&s, &caller, &UserId(id), p).await?))
 }
 
-async fn delete_handler(
+/// Delete an account and everything it owns (admins only); never the last admin.
+#[utoipa::path(
+    delete, path = "/api/users/{id}", operation_id = "deleteUser", tag = "users",
+    params(("id" = String, Path, description = "The account's id.")),
+    responses(
+        (status = 200, description = "Deleted.", body = Done, example = json!({"success": true})),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn delete_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -8,6 +8,7 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
 /// Machine-readable error codes (contract §1 and §4). Each variant's doc names its HTTP status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ErrorCode {
     /// 400: malformed JSON, a missing or mistyped field, an invalid value.
@@ -94,6 +95,7 @@ impl ErrorCode {
 
 /// The JSON error body. `success` is always `false`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[error("{message}")]
 pub struct ErrorBody {
     pub success: bool,

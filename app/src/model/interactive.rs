@@ -40,6 +40,7 @@ pub const BUTTON_LIMIT_MESSAGE: &str = "Maximum 3 buttons allowed per message";
 /// How an interactive message is rendered for phones that do not show buttons (contract §4,
 /// beyond the original): per request, else the session's setting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Fallback {
     /// Native buttons/list only.
@@ -73,6 +74,7 @@ impl Fallback {
 
 /// `button` or `list`: the response's `type`, and which `interaction.*` event a reply makes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum InteractiveKind {
     Button,
@@ -91,14 +93,18 @@ impl InteractiveKind {
 /// One entry of the native form: `{"name": "quick_reply", "buttonParamsJson": "{…}"}`.
 /// `buttonParamsJson` is a JSON string as in the original; an object is accepted too.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NativeButton {
+    /// `quick_reply`, `single_select`, `cta_url`, `cta_call` or `cta_copy`.
     pub name: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = super::schema::button_params_json))]
     pub button_params_json: serde_json::Value,
 }
 
 /// A button of the simple form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SimpleButton {
     pub id: String,
@@ -107,6 +113,7 @@ pub struct SimpleButton {
 
 /// A list section (both forms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Section {
     /// Required when a list has more than one section.
@@ -117,6 +124,7 @@ pub struct Section {
 
 /// A list row (both forms).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Row {
     pub id: String,
@@ -130,6 +138,7 @@ pub struct Row {
 /// An interactive message as a client describes it, in either form (everything but the
 /// recipient). Also what an auto-reply rule stores to open a menu.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InteractiveForm {
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -200,6 +209,7 @@ impl<'de> Deserialize<'de> for SendInteractive {
 
 /// The answer to `POST /send-interactive`, exactly the original's shape.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SendInteractiveResponse {
     pub success: bool,
@@ -212,6 +222,7 @@ pub struct SendInteractiveResponse {
 
 /// A checked interactive message: what is sent and what replies are resolved against.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Interactive {
     pub text: String,
@@ -224,6 +235,7 @@ pub struct Interactive {
 
 /// Buttons or a list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", tag = "type")]
 pub enum Body {
     Button {
@@ -240,6 +252,7 @@ pub enum Body {
 /// One button. Only quick replies are choices a contact answers with; the others act on the
 /// phone (open a link, call, copy a code).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Button {
     QuickReply { id: String, text: String },

@@ -15,6 +15,9 @@ use crate::{
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
     json::Json,
+    openapi::{
+        BadRequest, Conflict, Forbidden, InternalError, PayloadTooLarge, RateLimited, Unauthorized,
+    },
     settings,
     state::AppState,
     users,
@@ -40,7 +43,23 @@ pub fn router() -> Router<AppState> {
         .route("/api/me", get(me_handler))
 }
 
-async fn register_handler(
+/// Create an account and sign it in (sets the `auth-token` cookie). The first account ever
+/// registered becomes the admin.
+#[utoipa::path(
+    post, path = "/api/auth/register", operation_id = "register", tag = "accounts", security(()),
+    request_body(content = Credentials, example = json!({"username": "admin", "password": "a-long-password"})),
+    responses(
+        (status = 200, description = "The new account, signed in.", body = Me,
+            headers(("Set-Cookie" = String, description = "`auth-token=<JWT>; HttpOnly; SameSite=Lax; Path=/`")),
+            example = json!({"id": "0b5e3c1f8a2d4e6f", "username": "admin", "role": "admin"})),
+        (status = 400, response = BadRequest),
+        (status = 403, response = Forbidden),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn register_handler(
     State(state): State<AppState>,
     Json(creds): Json<Credentials>,
 ) -> ApiResult<Response> {
@@ -48,7 +67,23 @@ async fn register_handler(
     Ok(with_cookie(Json(me), &cookie))
 }
 
-async fn login_handler(
+/// Sign in: answers the account and a JWT, and sets the same JWT as the `auth-token` cookie.
+/// Rate-limited per username (5 attempts, then one every 12 s) and per client address.
+#[utoipa::path(
+    post, path = "/api/auth/login", operation_id = "login", tag = "accounts", security(()),
+    request_body(content = Credentials, example = json!({"username": "admin", "password": "a-long-password"})),
+    responses(
+        (status = 200, description = "Signed in.", body = LoginResponse,
+            headers(("Set-Cookie" = String, description = "`auth-token=<JWT>; HttpOnly; SameSite=Lax; Path=/`")),
+            example = json!({"id": "0b5e3c1f8a2d4e6f", "username": "admin", "role": "admin", "token": "eyJhbGciOiJIUzI1NiJ9…"})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 429, response = RateLimited),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn login_handler(
     State(state): State<AppState>,
     parts: Parts,
     Json(creds): Json<Credentials>,
@@ -57,12 +92,35 @@ async fn login_handler(
     Ok(with_cookie(Json(LoginResponse { me, token }), &cookie))
 }
 
-async fn logout_handler(State(state): State<AppState>, parts: Parts) -> ApiResult<Response> {
+/// Sign out: ends the cookie's login (copies of the token stop working too) and clears the
+/// cookie. Without a cookie it only clears it.
+#[utoipa::path(
+    post, path = "/api/auth/logout", operation_id = "logout", tag = "accounts", security((), ("cookie" = [])),
+    responses(
+        (status = 200, description = "Signed out.", body = Done,
+            headers(("Set-Cookie" = String, description = "`auth-token=; …; Max-Age=0`"))),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn logout_handler(
+    State(state): State<AppState>,
+    parts: Parts,
+) -> ApiResult<Response> {
     let cookie = logout(&state, &parts).await?;
     Ok(with_cookie(Json(Done::OK), &cookie))
 }
 
-async fn me_handler(caller: Caller) -> Json<Me> {
+/// The account behind the cookie or API key.
+#[utoipa::path(
+    get, path = "/api/me", operation_id = "getMe", tag = "accounts",
+    responses(
+        (status = 200, description = "The caller's account.", body = Me,
+            example = json!({"id": "0b5e3c1f8a2d4e6f", "username": "admin", "role": "admin"})),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn me_handler(caller: Caller) -> Json<Me> {
     Json(caller.me())
 }
 

@@ -15,6 +15,7 @@ use crate::{
     error::{ApiError, ApiResult},
     json::{Json, Query},
     messages::Source,
+    openapi::{BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized},
     phone::Chat,
     sessions::SessionHandle,
     state::AppState,
@@ -298,7 +299,16 @@ async fn switch(state: &AppState, user: &UserId) -> ApiResult<bool> {
     Ok(row.is_some_and(|r| r.0))
 }
 
-async fn get_switch_handler(
+/// Your auto-reply switch (off until turned on).
+#[utoipa::path(
+    get, path = "/api/auto-reply", operation_id = "getAutoReply", tag = "auto-reply",
+    responses(
+        (status = 200, description = "The switch.", body = AutoReplySwitch, example = json!({"enabled": true})),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn get_switch_handler(
     State(s): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<AutoReplySwitch>> {
@@ -311,7 +321,19 @@ pub async fn get_switch(state: &AppState, caller: &Caller) -> ApiResult<AutoRepl
     })
 }
 
-async fn put_switch_handler(
+/// Turn your auto-reply on or off (for all of your sessions).
+#[utoipa::path(
+    put, path = "/api/auto-reply", operation_id = "setAutoReply", tag = "auto-reply",
+    request_body(content = AutoReplySwitch, example = json!({"enabled": true})),
+    responses(
+        (status = 200, description = "The switch.", body = AutoReplySwitch, example = json!({"enabled": true})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn put_switch_handler(
     State(s): State<AppState>,
     caller: Caller,
     Json(body): Json<AutoReplySwitch>,
@@ -336,15 +358,28 @@ pub async fn set_switch(
     Ok(AutoReplySwitch { enabled })
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ListQuery {
+/// Unknown parameters are ignored: the query string may also carry `api_key`.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
     /// Admins only: every user's rules.
     #[serde(default)]
     all: bool,
 }
 
-async fn list_handler(
+/// Your rules in order (`?all=true`: everyone's, admins only).
+#[utoipa::path(
+    get, path = "/api/auto-reply/rules", operation_id = "listRules", tag = "auto-reply",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The rules by position.", body = Vec<RuleView>, example = json!([{"id": "r1a2b3c4d5e6f7a8", "userId": "0b5e3c1f8a2d4e6f", "position": 1, "keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true, "allowGroups": false, "username": "admin"}])),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn list_handler(
     State(s): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
@@ -407,7 +442,23 @@ fn validate(keyword: Option<&str>, reply: Option<&str>) -> ApiResult<()> {
     Ok(())
 }
 
-async fn create_handler(
+/// Add a rule: `keyword`, `match`, `reply` are required. `interactive` makes the reply a menu
+/// (the `/send-interactive` form without `to` and `text`).
+#[utoipa::path(
+    post, path = "/api/auto-reply/rules", operation_id = "createRule", tag = "auto-reply",
+    request_body(content = RuleInput, examples(
+        ("text" = (summary = "A text reply", value = json!({"keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true}))),
+        ("menu" = (summary = "A keyword opens a menu", value = json!({"keyword": "menu", "match": "exact", "reply": "Mau pesan apa?", "interactive": {"type": "button", "buttons": [{"id": "kopi", "text": "Kopi"}, {"id": "teh", "text": "Teh"}]}}))),
+    )),
+    responses(
+        (status = 200, description = "The rule with its id and position.", body = RuleView, example = json!({"id": "r1a2b3c4d5e6f7a8", "userId": "0b5e3c1f8a2d4e6f", "position": 1, "keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true, "allowGroups": false, "username": "admin"})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn create_handler(
     State(s): State<AppState>,
     caller: Caller,
     Json(input): Json<RuleInput>,
@@ -500,7 +551,22 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RuleView
     Ok(row.into())
 }
 
-async fn update_handler(
+/// Change any of a rule's fields; `position` moves it; `"interactive": null` makes the reply
+/// plain text again.
+#[utoipa::path(
+    put, path = "/api/auto-reply/rules/{id}", operation_id = "updateRule", tag = "auto-reply",
+    params(("id" = String, Path, description = "The rule's id.")),
+    request_body(content = RuleInput, example = json!({"enabled": false, "position": 1})),
+    responses(
+        (status = 200, description = "The rule after the change.", body = RuleView, example = json!({"id": "r1a2b3c4d5e6f7a8", "userId": "0b5e3c1f8a2d4e6f", "position": 1, "keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true, "allowGroups": false, "username": "admin"})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn update_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -550,7 +616,18 @@ pub async fn update(
     find(state, caller, id).await
 }
 
-async fn delete_handler(
+/// Delete a rule.
+#[utoipa::path(
+    delete, path = "/api/auto-reply/rules/{id}", operation_id = "deleteRule", tag = "auto-reply",
+    params(("id" = String, Path, description = "The rule's id.")),
+    responses(
+        (status = 200, description = "Deleted.", body = Done, example = json!({"success": true})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn delete_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

@@ -46,13 +46,14 @@ impl Default for Timings {
 
 /// A message the simulated session has sent (`GET /simulator/sessions/{id}/sent`): what a
 /// phone would receive.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SentRecord {
     pub message_id: String,
     pub to: String,
     /// `text`, `interactive` (native buttons or a list) or `poll`.
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     pub kind: &'static str,
     /// The text, the interactive body, or the poll's question.
     pub message: String,

@@ -8,6 +8,9 @@ use crate::{
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
     json::Json,
+    openapi::{
+        BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
+    },
     state::AppState,
 };
 use app::model::{
@@ -37,14 +40,38 @@ pub fn router() -> Router<AppState> {
         .route("/api/sessions/{id}/events", get(events_handler))
 }
 
-async fn list_handler(
+/// Your sessions (an admin's: everyone's).
+#[utoipa::path(
+    get, path = "/api/sessions", operation_id = "listSessions", tag = "sessions",
+    responses(
+        (status = 200, description = "The sessions, oldest first.", body = Vec<SessionView>, example = json!([{"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name", "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64}])),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn list_handler(
     State(s): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<SessionView>>> {
     Ok(Json(list(&s, &caller).await?))
 }
 
-async fn create_handler(
+/// Add a session; it starts waiting for a scan (`qr_ready`). Only an admin may name another
+/// owner.
+#[utoipa::path(
+    post, path = "/api/sessions", operation_id = "createSession", tag = "sessions",
+    request_body(content = NewSession, example = json!({"name": "Toko"})),
+    responses(
+        (status = 200, description = "The new session.", body = SessionView,
+            example = json!({"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "qr_ready", "phoneNumber": null, "pushName": null, "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn create_handler(
     State(s): State<AppState>,
     caller: Caller,
     Json(new): Json<NewSession>,
@@ -52,7 +79,18 @@ async fn create_handler(
     Ok(Json(create(&s, &caller, new).await?))
 }
 
-async fn get_handler(
+/// One session.
+#[utoipa::path(
+    get, path = "/api/sessions/{id}", operation_id = "getSession", tag = "sessions",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "The session.", body = SessionView, example = json!({"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name", "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn get_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -60,7 +98,22 @@ async fn get_handler(
     Ok(Json(view(&s, &caller, &SessionId(id)).await?))
 }
 
-async fn update_handler(
+/// Rename a session and/or set how its interactive messages fall back (`none`, `text`,
+/// `poll`); only the given fields change.
+#[utoipa::path(
+    patch, path = "/api/sessions/{id}", operation_id = "updateSession", tag = "sessions",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = SessionPatch, example = json!({"fallback": "text"})),
+    responses(
+        (status = 200, description = "The session after the change.", body = SessionView, example = json!({"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name", "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn update_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -69,7 +122,18 @@ async fn update_handler(
     Ok(Json(update(&s, &caller, &SessionId(id), patch).await?))
 }
 
-async fn delete_handler(
+/// Delete a session: it is logged out and its device keys are removed.
+#[utoipa::path(
+    delete, path = "/api/sessions/{id}", operation_id = "deleteSession", tag = "sessions",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "Deleted.", body = Done, example = json!({"success": true})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn delete_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -78,7 +142,19 @@ async fn delete_handler(
     Ok(Json(Done::OK))
 }
 
-async fn logout_handler(
+/// Log a session out of WhatsApp (the linked device is removed); it then offers a new QR.
+#[utoipa::path(
+    post, path = "/api/sessions/{id}/logout", operation_id = "logoutSession", tag = "sessions",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "Logged out.", body = Done, example = json!({"success": true})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn logout_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -87,7 +163,24 @@ async fn logout_handler(
     Ok(Json(Done::OK))
 }
 
-async fn pair_code_handler(
+/// Link by phone number instead of a scan: an 8-character code to type on that phone
+/// (WhatsApp → Linked devices → Link with phone number instead), valid for `expiresIn` seconds.
+#[utoipa::path(
+    post, path = "/api/sessions/{id}/pair-code", operation_id = "pairCode", tag = "sessions",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = PairCodeRequest, example = json!({"phoneNumber": "6281234567890"})),
+    responses(
+        (status = 200, description = "The code.", body = PairCodeResponse,
+            example = json!({"code": "ABCD-EFGH", "phoneNumber": "6281234567890", "expiresIn": 180})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn pair_code_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -139,7 +232,20 @@ pub async fn pair_code(
 /// `text/event-stream` of `status` events: the current snapshot at once, then every change
 /// (a rotated QR, connected, disconnected…). Ends when the session is deleted or the server
 /// shuts down.
-async fn events_handler(
+#[utoipa::path(
+    get, path = "/api/sessions/{id}/events", operation_id = "sessionEvents", tag = "sessions",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "Server-sent events, each `event: status` with a `SessionSnapshot` as `data`: \
+            the current state at once, then every change (a rotated QR, connected, disconnected…).",
+            content_type = "text/event-stream", body = crate::openapi::SessionEvent,
+            example = json!({"event": "status", "data": "{\"status\":\"qr_ready\",\"qr\":\"data:image/png;base64,...\"}"})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn events_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,

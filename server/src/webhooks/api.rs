@@ -7,6 +7,7 @@ use crate::{
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
     json::{Json, Query},
+    openapi::{BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized},
     sessions::store,
     settings,
     state::AppState,
@@ -41,15 +42,50 @@ async fn owned_session(state: &AppState, caller: &Caller, id: String) -> ApiResu
     Ok(id)
 }
 
-async fn get_session_webhook(
+/// The session's webhook endpoint, its secret masked; 404 when none is set (also after a
+/// delete, like any removed resource).
+#[utoipa::path(
+    get, path = "/api/sessions/{id}/webhook", operation_id = "getSessionWebhook", tag = "webhooks",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "The endpoint.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "ab••••yz", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn get_session_webhook(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> ApiResult<Json<Option<WebhookView>>> {
-    Ok(Json(session_webhook(&s, &caller, id).await?))
+) -> ApiResult<Json<WebhookView>> {
+    session_webhook(&s, &caller, id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "This session has no webhook. Set one with PUT /api/sessions/{id}/webhook.",
+            )
+        })
 }
 
-async fn put_session_webhook(
+/// Set the session's webhook endpoint: its events go to `url`, signed with `secret` (absent:
+/// keep the current one; `""`: none); `events` filters (empty: all). Saving again re-enables
+/// an endpoint that answered 410 Gone.
+#[utoipa::path(
+    put, path = "/api/sessions/{id}/webhook", operation_id = "setSessionWebhook", tag = "webhooks",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = WebhookConfig, example = json!({"url": "https://example.com/webhook", "secret": "s3cret", "events": ["message.in", "interaction.button", "interaction.list"]})),
+    responses(
+        (status = 200, description = "The saved endpoint, its secret masked.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "ab••••yz", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn put_session_webhook(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -58,7 +94,18 @@ async fn put_session_webhook(
     Ok(Json(save_session_webhook(&s, &caller, id, cfg).await?))
 }
 
-async fn delete_session_webhook(
+/// Remove the session's webhook endpoint.
+#[utoipa::path(
+    delete, path = "/api/sessions/{id}/webhook", operation_id = "deleteSessionWebhook", tag = "webhooks",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "Removed (also when there was none).", body = Done, example = json!({"success": true})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn delete_session_webhook(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -208,12 +255,18 @@ pub async fn remove_endpoint(state: &AppState, session: Option<&SessionId>) -> A
     Ok(())
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Filter {
+/// Filters of the delivery log. Unknown parameters are ignored: the query string may also carry
+/// `api_key`.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct Filter {
+    /// Only this session's events.
     session: Option<String>,
+    /// Only this event (`message.in`, …).
     event: Option<String>,
+    /// `pending`, `delivered` or `failed`.
     status: Option<String>,
+    /// How many, newest first: 1–500 (default 100).
     limit: Option<i64>,
 }
 
@@ -266,7 +319,18 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, e.event, e.session_id, d
 /// Admins see every delivery; users the deliveries to their own sessions' endpoints.
 const VISIBLE: &str = "(? = 1 OR s.owner_id = ?)";
 
-async fn list_deliveries(
+/// The delivery log, newest first: deliveries to your sessions' endpoints (an admin's: all).
+#[utoipa::path(
+    get, path = "/api/webhooks/deliveries", operation_id = "listDeliveries", tag = "webhooks",
+    params(Filter),
+    responses(
+        (status = 200, description = "The deliveries.", body = Vec<DeliveryView>, example = json!([{"id": "d1e2f3a4b5c6d7e8", "eventId": "e1f2a3b4c5d6e7f8", "event": "message.in", "sessionId": "9f8e7d6c5b4a3921", "endpoint": "session", "status": "delivered", "attempts": 1, "nextAttemptAt": null, "lastStatus": 200, "lastError": null, "createdAt": 1735460000123_i64, "updatedAt": 1735460000250_i64}])),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn list_deliveries(
     State(s): State<AppState>,
     caller: Caller,
     Query(f): Query<Filter>,
@@ -315,7 +379,19 @@ async fn find_delivery(state: &AppState, caller: &Caller, id: &str) -> ApiResult
     .ok_or_else(|| ApiError::not_found("No such delivery."))
 }
 
-async fn get_delivery(
+/// One delivery with the exact body sent and every attempt (time, trigger, status, latency,
+/// response excerpt, error).
+#[utoipa::path(
+    get, path = "/api/webhooks/deliveries/{id}", operation_id = "getDelivery", tag = "webhooks",
+    params(("id" = String, Path, description = "The delivery's id.")),
+    responses(
+        (status = 200, description = "The delivery.", body = DeliveryDetail, example = json!({"id": "d1e2f3a4b5c6d7e8", "eventId": "e1f2a3b4c5d6e7f8", "event": "message.in", "sessionId": "9f8e7d6c5b4a3921", "endpoint": "session", "status": "delivered", "attempts": 1, "nextAttemptAt": null, "lastStatus": 200, "lastError": null, "createdAt": 1735460000123_i64, "updatedAt": 1735460000250_i64, "body": "{\"event\":\"message.in\",\"data\":{},\"timestamp\":1735460000123}", "attemptsLog": [{"at": 1735460000250_i64, "trigger": "scheduled", "statusCode": 200, "latencyMs": 127, "responseExcerpt": "ok", "error": null}]})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn get_delivery(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -363,7 +439,17 @@ pub async fn delivery(s: &AppState, caller: &Caller, id: &str) -> ApiResult<Deli
 }
 
 /// Sends a delivery again now (also one already delivered: "send again"), same event id.
-async fn retry_delivery(
+#[utoipa::path(
+    post, path = "/api/webhooks/deliveries/{id}/retry", operation_id = "retryDelivery", tag = "webhooks",
+    params(("id" = String, Path, description = "The delivery's id.")),
+    responses(
+        (status = 200, description = "Queued; the dispatcher sends it at once.", body = Done, example = json!({"success": true})),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn retry_delivery(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
@@ -387,9 +473,11 @@ pub async fn retry(s: &AppState, caller: &Caller, id: &str) -> ApiResult<()> {
     Ok(())
 }
 
-#[derive(Deserialize, Default)]
+/// `POST /api/webhooks/test`: the session whose endpoint gets the event; none: the global one.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct TestRequest {
+pub(crate) struct TestRequest {
+    #[serde(default)]
     session_id: Option<SessionId>,
 }
 
@@ -400,16 +488,30 @@ struct TestData {
     message: &'static str,
 }
 
-#[derive(Serialize)]
+/// The queued test event.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct TestAnswer {
+pub(crate) struct TestAnswer {
     success: bool,
     event_id: String,
 }
 
 /// `POST /api/webhooks/test {"sessionId"?}`: a `webhook.test` event to that session's endpoint,
 /// or to the global one (admin) when no session is named.
-async fn test_event(
+#[utoipa::path(
+    post, path = "/api/webhooks/test", operation_id = "sendTestEvent", tag = "webhooks",
+    request_body(content = TestRequest, example = json!({"sessionId": "9f8e7d6c5b4a3921"})),
+    responses(
+        (status = 200, description = "Queued.", body = TestAnswer, example = json!({"success": true, "eventId": "e1f2a3b4c5d6e7f8"})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn test_event(
     State(s): State<AppState>,
     caller: Caller,
     Json(req): Json<TestRequest>,

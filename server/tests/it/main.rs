@@ -11,6 +11,7 @@ mod keys;
 mod logs;
 mod messages;
 mod metrics;
+mod openapi;
 mod rest;
 mod sessions;
 mod webhooks;

@@ -685,3 +685,28 @@ async fn redirects_are_not_followed() {
         "one request per attempt: the Location was never followed"
     );
 }
+
+/// A session without a webhook answers 404, before one is set and after it is removed, like any
+/// deleted resource (the fuzz pass's use-after-free check found `200 null` after a delete).
+#[tokio::test]
+async fn a_missing_session_webhook_is_404() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.create_session(&admin, "shop").await;
+    let url = app.url(&format!("/api/sessions/{id}/webhook"));
+    let (s, b) = call(admin.get(&url)).await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+    let (s, b) = call(
+        admin
+            .put(&url)
+            .json(&json!({"url": "http://127.0.0.1:9/hook"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(admin.get(&url)).await;
+    assert_eq!((s, &b["url"]), (200, &json!("http://127.0.0.1:9/hook")));
+    let (s, _) = call(admin.delete(&url)).await;
+    assert_eq!(s, 200);
+    let (s, b) = call(admin.get(&url)).await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+}

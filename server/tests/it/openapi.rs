@@ -1,0 +1,224 @@
+//! The OpenAPI document against the router it describes, and the offline `/docs` page.
+
+use super::*;
+use std::collections::BTreeSet;
+
+/// Routes that are not part of the REST API: Swagger UI's static files.
+const NOT_API: &[&str] = &["/docs/{file}"];
+
+/// `(METHOD, path)` of every route the server's router really has, read from axum's `Debug`
+/// rendering of it (axum offers no other way to list routes). The dashboard's pages and server
+/// functions (`/fn/…`) are left out: they are not the REST API.
+async fn router_routes() -> BTreeSet<(String, String)> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = server::build_state(
+        Config::for_tests(dir.path().into()),
+        CancellationToken::new(),
+    )
+    .await
+    .expect("state");
+    let text = format!("{:?}", server::router(state));
+    // The main path router comes first; the fallback router after it has only the fallback.
+    let main = text
+        .split("fallback_router")
+        .next()
+        .expect("the router's Debug output");
+    let (routes, paths) = main
+        .split_once("node: Node")
+        .expect("routes, then their paths");
+
+    let id_re = |s: &str| -> Vec<(u32, String)> {
+        // `RouteId(7): <value>` pairs; the value runs to the next `RouteId(`.
+        s.split("RouteId(")
+            .skip(1)
+            .filter_map(|chunk| {
+                let (id, rest) = chunk.split_once(')')?;
+                Some((id.trim().parse().ok()?, rest.to_string()))
+            })
+            .collect()
+    };
+    let path_of: std::collections::HashMap<u32, String> = id_re(paths)
+        .into_iter()
+        .filter_map(|(id, rest)| {
+            let start = rest.find('"')? + 1;
+            let end = start + rest[start..].find('"')?;
+            Some((id, rest[start..end].to_string()))
+        })
+        .collect();
+    let dashboard: BTreeSet<String> = leptos_axum::generate_route_list(app::App)
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+
+    let mut out = BTreeSet::new();
+    for (id, endpoint) in id_re(routes) {
+        let path = path_of.get(&id).expect("every route has a path").clone();
+        if path.starts_with("/fn/") || dashboard.contains(&path) || NOT_API.contains(&path.as_str())
+        {
+            continue;
+        }
+        let mut found = false;
+        for method in ["get", "delete", "patch", "post", "put"] {
+            let field = format!("{method}: ");
+            let value = endpoint
+                .split(&field)
+                .nth(1)
+                .unwrap_or_else(|| panic!("no `{field}` in {endpoint}"));
+            if !value.starts_with("None") {
+                out.insert((method.to_uppercase(), path.clone()));
+                found = true;
+            }
+        }
+        assert!(found, "{path}: no method found in {endpoint}");
+    }
+    out
+}
+
+fn spec() -> Value {
+    serde_json::to_value(server::openapi::document(true)).expect("spec as JSON")
+}
+
+fn spec_routes(spec: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("path item").keys() {
+            out.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn every_route_is_documented_and_every_documented_route_exists() {
+    let routes = router_routes().await;
+    assert!(routes.len() > 40, "parsed too few routes: {routes:?}");
+    let documented = spec_routes(&spec());
+    let undocumented: Vec<_> = routes.difference(&documented).collect();
+    let phantom: Vec<_> = documented.difference(&routes).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from the OpenAPI document (add #[utoipa::path] and list the handler in \
+         server/src/openapi.rs): {undocumented:?}"
+    );
+    assert!(phantom.is_empty(), "documented but not routed: {phantom:?}");
+}
+
+/// Cheap rules every operation must follow, so a forgotten response shows up here rather than
+/// in the fuzz pass.
+#[test]
+fn operations_are_complete() {
+    let spec = spec();
+    assert_eq!(spec["openapi"], "3.1.0");
+    let mut ids = BTreeSet::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            let name = format!("{} {path}", method.to_uppercase());
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                !id.is_empty() && ids.insert(id.to_string()),
+                "{name}: operationId {id:?}"
+            );
+            assert!(
+                op["summary"].is_string(),
+                "{name}: no summary (doc comment)"
+            );
+            let responses = op["responses"].as_object().expect("responses");
+            assert!(responses.contains_key("200"), "{name}: no 200");
+            let public = op["security"].as_array().is_some_and(|s| {
+                s.iter()
+                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            });
+            if !public {
+                assert!(responses.contains_key("401"), "{name}: no 401");
+            }
+            let json_body = op["requestBody"]["content"]["application/json"].is_object();
+            if json_body {
+                for status in ["400", "413"] {
+                    assert!(responses.contains_key(status), "{name}: no {status}");
+                }
+            }
+            if path.contains("{id}") {
+                assert!(responses.contains_key("404"), "{name}: no 404");
+            }
+        }
+    }
+}
+
+/// Every `$ref` points at a component that is there (a missing one makes tools skip the part
+/// that uses it: the fuzz pass found `ErrorBody` missing).
+#[test]
+fn every_reference_resolves() {
+    fn walk(v: &Value, spec: &Value, refs: &mut usize) {
+        match v {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    let pointer = r.strip_prefix('#').expect("a local reference");
+                    assert!(spec.pointer(pointer).is_some(), "unresolvable {r}");
+                    *refs += 1;
+                }
+                map.values().for_each(|v| walk(v, spec, refs));
+            }
+            Value::Array(items) => items.iter().for_each(|v| walk(v, spec, refs)),
+            _ => {}
+        }
+    }
+    let spec = spec();
+    let mut refs = 0;
+    walk(&spec, &spec, &mut refs);
+    assert!(refs > 100, "only {refs} references");
+}
+
+#[test]
+fn the_simulator_is_documented_only_where_it_runs() {
+    let real = serde_json::to_value(server::openapi::document(false)).expect("json");
+    let paths = real["paths"].as_object().expect("paths");
+    assert!(paths.contains_key("/send-message"));
+    assert!(!paths.keys().any(|p| p.starts_with("/simulator/")));
+    assert!(spec()["paths"]["/simulator/sessions/{id}/scan"].is_object());
+}
+
+#[tokio::test]
+async fn the_spec_and_the_docs_page_are_served_without_credentials() {
+    let app = TestApp::start().await;
+    let c = reqwest::Client::new();
+    let r = c.get(app.url("/openapi.json")).send().await.expect("spec");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let served: Value = r.json().await.expect("json");
+    assert_eq!(served["info"]["title"], "Kabar API");
+    assert_eq!(spec_routes(&served), spec_routes(&spec()));
+
+    let r = c.get(app.url("/docs")).send().await.expect("docs");
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    assert!(html.contains("/docs/swagger-ui-bundle.js") && html.contains("/openapi.json"));
+    // Nothing on the page comes from elsewhere.
+    assert!(
+        !html.contains("http://") && !html.contains("https://"),
+        "{html}"
+    );
+
+    for (file, kind) in [
+        ("swagger-ui-bundle.js", "javascript"),
+        ("swagger-ui.css", "text/css"),
+    ] {
+        let r = c
+            .get(app.url(&format!("/docs/{file}")))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(
+            r.status(),
+            200,
+            "{file}: run scripts/build-site.sh (it copies swagger-ui-dist)"
+        );
+        let ct = r.headers()["content-type"]
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(ct.contains(kind), "{file}: {ct}");
+        assert!(r.bytes().await.expect("body").len() > 10_000, "{file}");
+    }
+    let r = c.get(app.url("/docs/nope.js")).send().await.expect("404");
+    assert_eq!(r.status(), 404);
+}
