@@ -14,10 +14,11 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   await page.goto('/auto-reply');
   await hydrated(page);
   await expect(page.getByText('No rules yet. Add one above.')).toBeVisible();
-  await page.getByLabel('Keyword').fill('harga');
-  await page.getByLabel('Match').selectOption('word');
-  await page.getByLabel('Reply', { exact: true }).fill('Harga mulai Rp 10.000');
-  await page.getByRole('button', { name: 'Add rule' }).click();
+  const add = page.getByTestId('add-rule');
+  await add.getByLabel('Keyword').fill('harga');
+  await add.getByLabel('Match').selectOption('word');
+  await add.getByLabel('Reply', { exact: true }).fill('Harga mulai Rp 10.000');
+  await add.getByRole('button', { name: 'Add rule' }).click();
   await expect(page.getByTestId('rules')).toContainText('Harga mulai Rp 10.000');
 
   await page.getByLabel('Try a message').fill('Berapa HARGA kopi?');
@@ -42,16 +43,28 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   expect(reply.to).toBe('6282222222222');
 
   // A keyword can open a menu: the /send-interactive form as JSON, checked before it is sent.
-  const menu = page.getByLabel(/^Menu \(optional\)/);
-  await page.getByLabel('Keyword').fill('menu');
-  await page.getByLabel('Match').selectOption('exact');
-  await page.getByLabel('Reply', { exact: true }).fill('Mau pesan apa?');
+  const menu = add.getByLabel(/^Menu \(optional\)/);
+  await add.getByLabel('Keyword').fill('menu');
+  await add.getByLabel('Match').selectOption('exact');
+  await add.getByLabel('Reply', { exact: true }).fill('Mau pesan apa?');
   await menu.fill('{"type":"button","buttons":[{"id":"kopi"');
-  await page.getByRole('button', { name: 'Add rule' }).click();
+  await add.getByRole('button', { name: 'Add rule' }).click();
   await expect(page.getByRole('alert')).toContainText('Menu:');
   await menu.fill('{"type":"button","buttons":[{"id":"kopi","text":"Kopi"},{"id":"teh","text":"Teh"}]}');
-  await page.getByRole('button', { name: 'Add rule' }).click();
+  await add.getByRole('button', { name: 'Add rule' }).click();
   await expect(page.getByTestId('rules')).toContainText('2 buttons');
+
+  // Inline edit: the first rule's reply changes in place, and the server has it.
+  const rules = page.getByTestId('rules');
+  await rules.getByRole('button', { name: 'Edit' }).first().click();
+  const edit = rules.getByTestId('edit-rule').first();
+  await expect(edit).toBeVisible();
+  await edit.getByLabel('Reply', { exact: true }).fill('Harga mulai Rp 12.000');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(edit).toBeHidden();
+  await expect(rules).toContainText('Harga mulai Rp 12.000');
+  const stored = await (await page.request.get('/api/auto-reply/rules')).json();
+  expect(stored[0].reply).toBe('Harga mulai Rp 12.000');
 
   // The Messages page shows the question and the rule's answer, newest first.
   await page.goto('/messages');

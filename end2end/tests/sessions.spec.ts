@@ -37,6 +37,11 @@ test('the QR refreshes by itself and disappears once scanned', async ({ page }) 
   expect(after?.height).toBe(box?.height); // no layout shift when the QR goes
   await shot(page, '08-session-connected');
 
+  // Rename in place; the heading and the list follow.
+  await page.getByLabel('Name', { exact: true }).fill('Toko Budi Jaya');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await expect(page.getByRole('heading', { name: 'Toko Budi Jaya' })).toBeVisible();
+
   await page.getByRole('link', { name: '← Sessions' }).click();
   await expect(page.getByTestId('sessions')).toContainText('Toko Budi');
   await expect(page.getByTestId('sessions').locator('[data-status="connected"]')).toBeVisible();

@@ -50,6 +50,12 @@ test('a delivery and its retried failure show in the log', async ({ page }) => {
   await expect(attempts).toContainText('not yet');
   await shot(page, '09-webhooks');
 
+  // Removing the endpoint: the form is empty again and the API has none.
+  await form.getByRole('button', { name: 'Remove' }).click();
+  await expect(page.getByText(/Active\. Secret/)).toHaveCount(0);
+  const sid = (await created.json()).id;
+  expect((await page.request.get(`/api/sessions/${sid}/webhook`)).status()).toBe(404);
+
   expect(received.length).toBe(2);
   expect(received[0]).toBe(received[1]); // the same bytes on every attempt
   expect(JSON.parse(received[1]).event).toBe('webhook.test');

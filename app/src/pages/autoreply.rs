@@ -39,6 +39,8 @@ pub fn AutoReplyPage() -> impl IntoView {
     let reply = RwSignal::new(String::new());
     let groups = RwSignal::new(false);
     let probe = RwSignal::new(String::new());
+    // The rule being edited inline, if any.
+    let editing = RwSignal::new(None::<String>);
 
     view! {
         <Title text=t.nav_auto_reply/>
@@ -56,7 +58,7 @@ pub fn AutoReplyPage() -> impl IntoView {
             })}
         </Transition>
         <ActionError action=toggle/>
-        <form class="card row-form" on:submit=move |ev| {
+        <form class="card row-form" data-testid="add-rule" on:submit=move |ev| {
             ev.prevent_default();
             let interactive = match menu.get().trim() {
                 "" => None,
@@ -153,6 +155,8 @@ pub fn AutoReplyPage() -> impl IntoView {
                         <tbody>
                             {list.into_iter().map(|r| {
                                 let (id1, id2, id3, id4) = (r.id.clone(), r.id.clone(), r.id.clone(), r.id.clone());
+                                let id5 = r.id.clone();
+                                let edit_row = view! { <EditRule rule=r.clone() editing update/> };
                                 let (pos, enabled) = (r.position, r.enabled);
                                 let count = count_of.get(&r.username).copied().unwrap_or_default();
                                 let menu = menu_summary(r.interactive.as_ref());
@@ -178,9 +182,11 @@ pub fn AutoReplyPage() -> impl IntoView {
                                                 on:click=move |_| { update.dispatch((id2.clone(), move_to(pos - 1))); }>"↑"</button>
                                             <button class="small" aria-label=t.move_down disabled={pos + 1 >= count}
                                                 on:click=move |_| { update.dispatch((id3.clone(), move_to(pos + 1))); }>"↓"</button>
+                                            <button class="small" on:click=move |_| editing.set(Some(id5.clone()))>{t.edit}</button>
                                             <button class="small danger" on:click=move |_| { remove.dispatch(id4.clone()); }>{t.delete}</button>
                                         </td>
                                     </tr>
+                                    {edit_row}
                                 }
                             }).collect_view()}
                         </tbody>
@@ -188,6 +194,56 @@ pub fn AutoReplyPage() -> impl IntoView {
                 }.into_any()
             })}
         </Transition>
+    }
+}
+
+/// A rule's keyword, match mode, reply and groups switch, edited in place below its row (always
+/// rendered, hidden unless it is the one being edited: server and browser agree on the markup).
+#[component]
+fn EditRule(
+    rule: RuleView,
+    editing: RwSignal<Option<String>>,
+    update: Action<(String, RuleInput), Result<RuleView, ErrorBody>>,
+) -> impl IntoView {
+    let t = t();
+    let keyword = RwSignal::new(rule.keyword.clone());
+    let mode = RwSignal::new(rule.match_mode);
+    let reply = RwSignal::new(rule.reply.clone());
+    let groups = RwSignal::new(rule.allow_groups);
+    let (id, id2) = (rule.id.clone(), rule.id.clone());
+    let selected = |m: MatchMode| rule.match_mode == m;
+    view! {
+        <tr class="edit-row" hidden=move || editing.get().as_deref() != Some(id2.as_str())>
+            <td colspan="9">
+                <form class="row-form" data-testid="edit-rule" on:submit=move |ev| {
+                    ev.prevent_default();
+                    update.dispatch((id.clone(), RuleInput {
+                        keyword: Some(keyword.get()),
+                        match_mode: Some(mode.get()),
+                        reply: Some(reply.get()),
+                        allow_groups: Some(groups.get()),
+                        ..Default::default()
+                    }));
+                    editing.set(None);
+                }>
+                    <label>{t.keyword} <input name="editKeyword" required bind:value=keyword/></label>
+                    <label>{t.match_mode}
+                        <select name="editMatch" on:change:target=move |ev| {
+                            mode.set(MatchMode::parse(&ev.target().value()).unwrap_or(MatchMode::Contains))
+                        }>
+                            <option value="contains" selected=selected(MatchMode::Contains)>{t.match_contains}</option>
+                            <option value="exact" selected=selected(MatchMode::Exact)>{t.match_exact}</option>
+                            <option value="starts_with" selected=selected(MatchMode::StartsWith)>{t.match_starts_with}</option>
+                            <option value="word" selected=selected(MatchMode::Word)>{t.match_word}</option>
+                        </select>
+                    </label>
+                    <label>{t.reply} <input name="editReply" required bind:value=reply/></label>
+                    <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
+                    <button type="submit" class="primary">{t.save}</button>
+                    <button type="button" on:click=move |_| editing.set(None)>{t.cancel}</button>
+                </form>
+            </td>
+        </tr>
     }
 }
 

@@ -81,7 +81,19 @@ pub fn SessionsPage() -> impl IntoView {
 pub fn SessionPage() -> impl IntoView {
     let params = use_params_map();
     let id = move || SessionId(params.read().get("id").unwrap_or_default());
-    let session = Resource::new(id, get_session);
+    let rename = Action::new(|(id, name): &(SessionId, String)| {
+        update_session(
+            id.clone(),
+            SessionPatch {
+                name: Some(name.clone()),
+                fallback: None,
+            },
+        )
+    });
+    let session = Resource::new(
+        move || (id(), rename.version().get()),
+        |(id, _)| get_session(id),
+    );
     let live = RwSignal::new(None::<SessionSnapshot>);
     follow_events(id, live);
 
@@ -124,12 +136,21 @@ pub fn SessionPage() -> impl IntoView {
                 };
                 let snap = Signal::derive(move || live.get().unwrap_or_else(|| initial.clone()));
                 let (id1, id2, id3, id4) = (s.id.clone(), s.id.clone(), s.id.clone(), s.id.clone());
+                let id5 = s.id.clone();
+                let new_name = RwSignal::new(s.name.clone());
                 let fallback = s.fallback;
                 let code = move || pair.value().get().and_then(Result::ok);
                 view! {
                     <Title text=s.name.clone()/>
                     <p><a href="/sessions">{t.back_to_sessions}</a></p>
                     <h1>{s.name.clone()}</h1>
+                    <form class="row-form" on:submit=move |ev| {
+                        ev.prevent_default();
+                        rename.dispatch((id5.clone(), new_name.get()));
+                    }>
+                        <label>{t.name} <input name="sessionName" required bind:value=new_name/></label>
+                        <button type="submit" disabled=move || rename.pending().get()>{t.rename}</button>
+                    </form>
                     <div class="card session" data-testid="session">
                         <p>{t.status_label} {move || view! { <StatusBadge status=snap.get().status/> }}</p>
                         <div class="qr-box">
@@ -202,6 +223,7 @@ pub fn SessionPage() -> impl IntoView {
         <ActionError action=delete/>
         <ActionError action=pair/>
         <ActionError action=set_fallback/>
+        <ActionError action=rename/>
     }
 }
 

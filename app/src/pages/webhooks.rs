@@ -55,6 +55,7 @@ fn EndpointForm(
     current: Option<WebhookView>,
     #[prop(into)] on_save: Callback<WebhookConfig>,
     #[prop(into)] on_test: Callback<()>,
+    #[prop(into)] on_remove: Callback<()>,
     testid: String,
 ) -> impl IntoView {
     let t = t();
@@ -78,6 +79,7 @@ fn EndpointForm(
         }
     });
     let has_secret = current.as_ref().is_some_and(|c| !c.secret.is_empty());
+    let exists = current.is_some();
     view! {
         <form class="row-form" data-testid=testid on:submit=move |ev| {
             ev.prevent_default();
@@ -93,6 +95,7 @@ fn EndpointForm(
             <label>{t.events_all} <input name="events" placeholder="message.in, message.out" bind:value=events/></label>
             <button type="submit" class="primary">{t.save}</button>
             <button type="button" on:click=move |_| on_test.run(())>{t.send_test_event}</button>
+            <button type="button" class="danger" hidden=!exists on:click=move |_| on_remove.run(())>{t.remove}</button>
         </form>
         <p class="muted">{status.unwrap_or_default()}</p>
     }
@@ -107,8 +110,17 @@ fn GlobalWebhook(current: Option<WebhookView>, changed: RwSignal<u32>) -> impl I
         })
     });
     let test = Action::new(|_: &()| test_webhook(String::new()));
+    let remove = Action::new(|_: &()| {
+        update_settings(SettingsPatch {
+            webhook: Some(None),
+            ..Default::default()
+        })
+    });
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) || matches!(test.value().get(), Some(Ok(_))) {
+        if matches!(save.value().get(), Some(Ok(_)))
+            || matches!(test.value().get(), Some(Ok(_)))
+            || matches!(remove.value().get(), Some(Ok(_)))
+        {
             changed.update(|n| *n += 1);
         }
     });
@@ -117,9 +129,11 @@ fn GlobalWebhook(current: Option<WebhookView>, changed: RwSignal<u32>) -> impl I
             <h2>{t().global_webhook}</h2>
             <p class="muted">{t().global_webhook_help}</p>
             <EndpointForm current testid="global-webhook".to_string()
-                on_save=move |c| { save.dispatch(c); } on_test=move |_| { test.dispatch(()); }/>
+                on_save=move |c| { save.dispatch(c); } on_test=move |_| { test.dispatch(()); }
+                on_remove=move |_| { remove.dispatch(()); }/>
             <ActionError action=save/>
             <ActionError action=test/>
+            <ActionError action=remove/>
         </section>
     }
 }
@@ -134,20 +148,26 @@ fn SessionWebhook(
         save_session_webhook(id.clone(), cfg.clone())
     });
     let test = Action::new(|id: &SessionId| test_webhook(id.0.clone()));
+    let remove = Action::new(|id: &SessionId| remove_session_webhook(id.clone()));
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(_))) || matches!(test.value().get(), Some(Ok(_))) {
+        if matches!(save.value().get(), Some(Ok(_)))
+            || matches!(test.value().get(), Some(Ok(_)))
+            || matches!(remove.value().get(), Some(Ok(_)))
+        {
             changed.update(|n| *n += 1);
         }
     });
-    let (id1, id2) = (session.id.clone(), session.id.clone());
+    let (id1, id2, id3) = (session.id.clone(), session.id.clone(), session.id.clone());
     view! {
         <section class="card">
             <h2>{session.name.clone()} " " <span class="muted small">{session.phone_number.clone().unwrap_or_default()}</span></h2>
             <EndpointForm current testid=format!("webhook-{}", session.id)
                 on_save=move |c| { save.dispatch((id1.clone(), c)); }
-                on_test=move |_| { test.dispatch(id2.clone()); }/>
+                on_test=move |_| { test.dispatch(id2.clone()); }
+                on_remove=move |_| { remove.dispatch(id3.clone()); }/>
             <ActionError action=save/>
             <ActionError action=test/>
+            <ActionError action=remove/>
         </section>
     }
 }
