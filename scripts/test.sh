@@ -23,6 +23,16 @@ command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
+step "the shipped build has no test-only features"
+# whatsapp-rust's danger-skip-cert-chain-verify lets the protocol test's fake WhatsApp server
+# through; it is a dev-dependency feature and must never reach `cargo build`/`cargo run`.
+shipped=$(cargo tree -p server -e no-dev -f '{p} {f}' | grep -c danger || true)
+in_tests=$(cargo tree -p server -f '{p} {f}' | grep -c danger || true)
+if [ "$shipped" != 0 ] || [ "$in_tests" = 0 ]; then
+  echo "danger-* features: $shipped in the shipped build (want 0), $in_tests in tests (want >0)" >&2
+  exit 1
+fi
+
 step "dashboard bundle (debug)"
 bash scripts/build-site.sh
 

@@ -6,6 +6,7 @@ mod autoreply;
 mod dashboard;
 mod docs;
 mod errors;
+mod fake_whatsapp;
 mod interactive;
 mod keys;
 mod logs;
@@ -15,6 +16,7 @@ mod openapi;
 mod rest;
 mod sessions;
 mod webhooks;
+mod whatsapp;
 
 use serde_json::{Value, json};
 use server::Config;
@@ -31,8 +33,11 @@ pub struct TestApp {
     pub dir: TempDir,
     shutdown: CancellationToken,
     handle: Option<JoinHandle<anyhow::Result<()>>>,
-    tweak: fn(&mut Config),
+    tweak: Tweak,
 }
+
+/// A change to the test configuration, kept to apply again on restart.
+type Tweak = std::sync::Arc<dyn Fn(&mut Config) + Send + Sync>;
 
 impl TestApp {
     pub async fn start() -> Self {
@@ -40,12 +45,12 @@ impl TestApp {
     }
 
     /// Starts with a configuration adjusted by `tweak` (applied again on restart).
-    pub async fn start_with(tweak: fn(&mut Config)) -> Self {
+    pub async fn start_with(tweak: impl Fn(&mut Config) + Send + Sync + 'static) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        Self::start_in(dir, tweak).await
+        Self::start_in(dir, std::sync::Arc::new(tweak)).await
     }
 
-    async fn start_in(dir: TempDir, tweak: fn(&mut Config)) -> Self {
+    async fn start_in(dir: TempDir, tweak: Tweak) -> Self {
         let mut config = Config::for_tests(PathBuf::from(dir.path()));
         tweak(&mut config);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -80,7 +85,7 @@ impl TestApp {
     /// Stops the server (draining requests) and starts a new one on the same data dir.
     pub async fn restart(mut self) -> Self {
         self.stop_server().await;
-        let tweak = self.tweak;
+        let tweak = self.tweak.clone();
         let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
         Self::start_in(dir, tweak).await
     }
@@ -222,6 +227,30 @@ pub fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str)
 }
 
 /// Sends a request and answers (status, JSON body); a non-JSON body fails the test.
+/// Reads a QR code back from a `data:image/png;base64,…` URL, as a phone's camera would.
+pub fn decode_qr(data_url: &str) -> String {
+    use base64::Engine;
+    let b64 = data_url
+        .strip_prefix("data:image/png;base64,")
+        .expect("PNG data URL");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().expect("png");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("frame");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
+    let grids = img.detect_grids();
+    grids
+        .first()
+        .expect("a QR code in the image")
+        .decode()
+        .expect("decodes")
+        .1
+}
+
 pub async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
     let r = req.send().await.expect("request");
     let status = r.status().as_u16();

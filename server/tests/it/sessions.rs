@@ -39,29 +39,6 @@ async fn sse_until(
     panic!("SSE stream ended early: {events:?}");
 }
 
-fn decode_qr(data_url: &str) -> String {
-    use base64::Engine;
-    let b64 = data_url
-        .strip_prefix("data:image/png;base64,")
-        .expect("PNG data URL");
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .expect("base64");
-    let decoder = png::Decoder::new(std::io::Cursor::new(png));
-    let mut reader = decoder.read_info().expect("png");
-    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
-    let info = reader.next_frame(&mut buf).expect("frame");
-    let (w, h) = (info.width as usize, info.height as usize);
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
-    let grids = img.detect_grids();
-    grids
-        .first()
-        .expect("a QR code in the image")
-        .decode()
-        .expect("decodes")
-        .1
-}
-
 #[tokio::test]
 async fn pairing_by_qr_then_status_shows_the_account() {
     let app = TestApp::start().await;

@@ -592,9 +592,14 @@ impl Connection for WaConnection {
             phone_number: digits.to_string(),
             ..Default::default()
         };
-        live.client.pair_with_code(options).await.map_err(|e| {
+        let code = live.client.pair_with_code(options).await.map_err(|e| {
             EngineError::Other(anyhow::anyhow!("WhatsApp refused a pairing code: {e}"))
-        })
+        })?;
+        let code = wire::display_pair_code(&code);
+        if let Ok(mut last) = self.0.pair_code.lock() {
+            *last = Some((code.clone(), digits.to_string(), std::time::Instant::now()));
+        }
+        Ok(code)
     }
 
     async fn logout(&self) -> Result<(), EngineError> {

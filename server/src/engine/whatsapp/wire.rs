@@ -18,6 +18,16 @@ use whatsapp_rust::waproto::whatsapp::message::{
     interactive_response_message as irm,
 };
 
+/// A linking code as WhatsApp shows it and as the simulator answers it: `XXXX-XXXX` (the
+/// client hands out the 8 characters bare).
+pub fn display_pair_code(code: &str) -> String {
+    if code.len() == 8 && code.is_ascii() {
+        format!("{}-{}", &code[..4], &code[4..])
+    } else {
+        code.to_string()
+    }
+}
+
 /// The JID of a chat.
 pub fn jid(chat: &Chat) -> Jid {
     match chat {
@@ -450,6 +460,12 @@ mod tests {
         .expect("json");
         assert_eq!(params["title"], "Lihat");
         assert_eq!(params["sections"][0]["rows"][0]["id"], "r1");
+    }
+
+    #[test]
+    fn linking_codes_are_shown_in_two_halves() {
+        assert_eq!(display_pair_code("8F78NR7M"), "8F78-NR7M");
+        assert_eq!(display_pair_code("8F78-NR7M"), "8F78-NR7M");
     }
 
     #[test]

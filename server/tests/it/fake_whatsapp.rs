@@ -1,0 +1,1115 @@
+//! A fake WhatsApp server, so that the real engine's protocol can be tested offline: the server
+//! side of WhatsApp Web's Noise handshake (XX for a new or re-paired device, IK when the client
+//! already holds the server's key) and of the binary stanzas that pairing and login need.
+//!
+//! It is written with the crates the client itself uses (wacore's Noise state and framing,
+//! wacore-binary's node codec, waproto's messages, wacore-libsignal's keys), so what it checks —
+//! the client's Noise static key, its registration payload, its signature over the account's
+//! identity — is checked the way WhatsApp would. Its certificate chain is zero-signed: only test
+//! builds, where whatsapp-rust's `danger-skip-cert-chain-verify` is on, accept it.
+//!
+//! Behaviour: a registration payload is answered with `pair-device` (the refs the QR codes are
+//! made of); [`FakeWhatsApp::scan`] plays the phone and sends `pair-success`; the client's signed
+//! answer is recorded and the stream restarted (515), as WhatsApp does; a login payload is
+//! answered with `<success>`; every IQ gets an empty result (the passive one also ends the
+//! offline backlog, app-state syncs get empty collections, the prekey upload is kept),
+//! everything else is recorded and left unanswered. [`FakeWhatsApp::message_from`] plays a
+//! contact's phone: it opens a Signal session with the prekeys the device uploaded and sends
+//! an end-to-end encrypted text, which the client must decrypt.
+
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
+use tokio::{net::TcpStream, sync::mpsc, sync::watch, task::JoinHandle};
+use tokio_websockets::{Message, ServerBuilder, WebSocketStream};
+use whatsapp_rust::{
+    buffa::{Message as _, MessageField},
+    wacore::{
+        framing::{FrameDecoder, encode_frame},
+        iq::prekeys::PreKeyBundleUserNode,
+        iq::prekeys::{OneTimePreKeyNode, SignedPreKeyNode},
+        libsignal::protocol::{
+            CiphertextMessageType, DeviceId, Direction, GenericSignedPreKey, IdentityChange,
+            IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair, PreKeyBundle, PreKeyId,
+            PreKeyRecord, PreKeySignalMessage, PreKeyStore, ProtocolAddress, PublicKey,
+            SessionRecord, SessionStore, SignalMessage, SignalProtocolError, SignedPreKeyId,
+            SignedPreKeyRecord, SignedPreKeyStore, Timestamp, UsePQRatchet, message_decrypt_prekey,
+            message_decrypt_signal, message_encrypt, process_prekey_bundle,
+        },
+        messages::MessageUtils,
+        noise::{NoiseCipher, NoiseHandshake},
+        protocol::ProtocolNode,
+    },
+    wacore_binary::{
+        Jid, Node, NodeContent,
+        builder::NodeBuilder,
+        consts::{NOISE_PATTERN_IK, NOISE_PATTERN_XX, WA_CONN_HEADER},
+        marshal::{marshal, unmarshal_ref},
+        util::unpack,
+    },
+    waproto::whatsapp as wa,
+};
+
+/// The refs WhatsApp would hand out for QR codes; the first one is shown first.
+pub const REFS: [&str; 2] = ["2@kabar-fake-ref-one", "2@kabar-fake-ref-two"];
+
+/// A completed Noise handshake.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// "XX" or "IK".
+    pub pattern: &'static str,
+    /// The client's Noise static key, proven by the handshake.
+    pub client_static: [u8; 32],
+    /// What the client sent inside it: a registration (new device) or a login (paired).
+    pub payload: wa::ClientPayload,
+}
+
+/// Everything the fake saw, in order.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    pub handshakes: Vec<Handshake>,
+    pub stanzas: Vec<Node>,
+    /// The device's public Signal keys, from its latest prekey upload.
+    pub prekeys: Option<PreKeys>,
+    /// What the client sent to contacts, decrypted by their phones: (recipient, message).
+    pub delivered: Vec<(String, wa::Message)>,
+}
+
+/// What a device uploads so that others can open Signal sessions with it.
+#[derive(Debug, Clone)]
+pub struct PreKeys {
+    pub registration_id: u32,
+    pub identity: Vec<u8>,
+    pub signed: SignedPreKeyNode,
+    pub one_time: Vec<OneTimePreKeyNode>,
+}
+
+impl PreKeys {
+    /// Reads `<iq xmlns="encrypt" type="set"><registration/><identity/><list/><skey/></iq>`.
+    fn from_upload(n: &Node) -> Option<Self> {
+        if attr(n, "xmlns").as_deref() != Some("encrypt")
+            || attr(n, "type").as_deref() != Some("set")
+        {
+            return None;
+        }
+        let registration_id =
+            u32::from_be_bytes(bytes(child(n, "registration")?)?.try_into().ok()?);
+        let one_time = child(n, "list")?
+            .children()?
+            .iter()
+            .filter_map(|k| OneTimePreKeyNode::try_from_node_ref(&k.as_node_ref()).ok())
+            .collect();
+        Some(PreKeys {
+            registration_id,
+            identity: bytes(child(n, "identity")?)?.to_vec(),
+            signed: SignedPreKeyNode::try_from_node_ref(&child(n, "skey")?.as_node_ref()).ok()?,
+            one_time,
+        })
+    }
+}
+
+/// The phone's side of a pairing: its account key signs the new device's identity.
+struct Phone {
+    account: KeyPair,
+}
+
+struct Shared {
+    static_key: KeyPair,
+    cert_chain: Vec<u8>,
+    seen: watch::Sender<Seen>,
+    /// Stanzas for the connection that is open now.
+    live: Mutex<Option<mpsc::UnboundedSender<Node>>>,
+    phone: Phone,
+    /// Contacts' phones (device 0), by number, made when the client first asks for their keys.
+    contacts: Mutex<HashMap<String, Arc<Contact>>>,
+    /// How many of the device's one-time prekeys WhatsApp has handed out (each is used once).
+    handed_out: std::sync::atomic::AtomicUsize,
+}
+
+impl Shared {
+    fn contact(&self, user: &str) -> Arc<Contact> {
+        let mut contacts = self.contacts.lock().expect("lock");
+        contacts
+            .entry(user.to_string())
+            .or_insert_with(|| Arc::new(Contact::new()))
+            .clone()
+    }
+}
+
+/// A contact's phone: the Signal keys WhatsApp hands out for it and its Signal state with the
+/// paired device, so that it can write to the device and read what the device sends it.
+struct Contact {
+    identity: IdentityKeyPair,
+    registration_id: u32,
+    signed: SignedPreKeyRecord,
+    one_time: PreKeyRecord,
+    state: tokio::sync::Mutex<(PhoneIdentity, PhoneSessions)>,
+}
+
+/// How a contact's phone names the paired device in its Signal stores.
+fn device_address() -> ProtocolAddress {
+    ProtocolAddress::new("device", DeviceId::new(7))
+}
+
+impl Contact {
+    fn new() -> Self {
+        let rng = &mut rand010::rng();
+        let identity = IdentityKeyPair::generate(rng);
+        let signed_key = KeyPair::generate(rng);
+        let signature = identity
+            .private_key()
+            .calculate_signature(&signed_key.public_key.serialize(), rng)
+            .expect("sign");
+        Contact {
+            identity: identity.clone(),
+            registration_id: 777,
+            signed: SignedPreKeyRecord::new(
+                SignedPreKeyId::from(1),
+                Timestamp::from_epoch_millis(now_secs() * 1000),
+                &signed_key,
+                &signature,
+            ),
+            one_time: PreKeyRecord::new(PreKeyId::from(1), &KeyPair::generate(rng)),
+            state: tokio::sync::Mutex::new((
+                PhoneIdentity {
+                    pair: identity,
+                    known: HashMap::new(),
+                },
+                PhoneSessions::default(),
+            )),
+        }
+    }
+
+    fn bundle(&self) -> PreKeyBundle {
+        PreKeyBundle::new(
+            self.registration_id,
+            DeviceId::new(0),
+            Some((
+                PreKeyId::from(1),
+                self.one_time.public_key().expect("prekey"),
+            )),
+            SignedPreKeyId::from(1),
+            self.signed.public_key().expect("signed prekey"),
+            self.signed.signature().expect("signature"),
+            *self.identity.identity_key(),
+        )
+        .expect("bundle")
+    }
+
+    /// Opens what the device encrypted for this phone: a `pkmsg` (a new session) or a `msg`
+    /// on the session the phone opened when it wrote first.
+    async fn open(&self, kind: &str, sealed: &[u8]) -> anyhow::Result<wa::Message> {
+        let mut state = self.state.lock().await;
+        let (identities, sessions) = &mut *state;
+        // A Send generator: this runs on the connection's task.
+        let rng = &mut rand010::make_rng::<rand010::rngs::StdRng>();
+        let opened = if kind == "pkmsg" {
+            message_decrypt_prekey(
+                &PreKeySignalMessage::try_from(sealed)?,
+                &device_address(),
+                sessions,
+                identities,
+                &mut PhonePreKey(self.one_time.clone()),
+                &PhoneSignedPreKey(self.signed.clone()),
+                rng,
+                UsePQRatchet::No,
+            )
+            .await?
+        } else {
+            message_decrypt_signal(
+                &SignalMessage::try_from(sealed)?,
+                &device_address(),
+                sessions,
+                identities,
+                rng,
+            )
+            .await?
+        };
+        let plain = MessageUtils::unpad_message_ref(&opened.plaintext, 2)?;
+        Ok(wa::Message::decode_from_slice(plain)?)
+    }
+
+    /// Encrypts `message` for the device (opening a session from its prekeys first, X3DH, when
+    /// the phone has none): the `enc` type and the ciphertext.
+    async fn seal(
+        &self,
+        device: &PreKeys,
+        one_time: &OneTimePreKeyNode,
+        message: &wa::Message,
+    ) -> (&'static str, Vec<u8>) {
+        let key = |b: &[u8]| PublicKey::from_djb_public_key_bytes(b).expect("a public key");
+        let bundle = PreKeyBundle::new(
+            device.registration_id,
+            DeviceId::new(7),
+            Some((one_time.id.into(), key(&one_time.public_bytes))),
+            device.signed.id.into(),
+            key(&device.signed.public_bytes),
+            device.signed.signature.clone(),
+            IdentityKey::new(key(&device.identity)),
+        )
+        .expect("a bundle");
+        let mut state = self.state.lock().await;
+        let (identities, sessions) = &mut *state;
+        // A phone writes on its session with the device once there is one.
+        if !sessions.0.contains_key(&device_address()) {
+            let rng = &mut rand010::make_rng::<rand010::rngs::StdRng>();
+            process_prekey_bundle(
+                &device_address(),
+                sessions,
+                identities,
+                &bundle,
+                rng,
+                UsePQRatchet::No,
+            )
+            .await
+            .expect("X3DH with the device's prekeys");
+        }
+        let sealed = message_encrypt(
+            &MessageUtils::encode_and_pad(message),
+            &device_address(),
+            sessions,
+            identities,
+        )
+        .await
+        .expect("encrypt");
+        let kind = match sealed.message_type() {
+            CiphertextMessageType::PreKey => "pkmsg",
+            _ => "msg",
+        };
+        (kind, sealed.serialize().to_vec())
+    }
+}
+
+pub struct FakeWhatsApp {
+    /// `ws://127.0.0.1:<port>/ws/chat`, for `--whatsapp-url`.
+    pub url: String,
+    shared: Arc<Shared>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for FakeWhatsApp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn key_bytes(k: &PublicKey) -> [u8; 32] {
+    k.public_key_bytes().try_into().expect("32-byte key")
+}
+
+impl FakeWhatsApp {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("ws://{}/ws/chat", listener.local_addr().expect("addr"));
+        let static_key = KeyPair::generate(&mut rand010::rng());
+        let shared = Arc::new(Shared {
+            cert_chain: cert_chain(&key_bytes(&static_key.public_key)),
+            static_key,
+            seen: watch::Sender::new(Seen::default()),
+            live: Mutex::new(None),
+            phone: Phone {
+                account: KeyPair::generate(&mut rand010::rng()),
+            },
+            contacts: Mutex::new(HashMap::new()),
+            handed_out: Default::default(),
+        });
+        let s = shared.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let s = s.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = serve(stream, &s).await {
+                        eprintln!("fake WhatsApp: connection ended: {e:#}");
+                    }
+                });
+            }
+        });
+        FakeWhatsApp { url, shared, task }
+    }
+
+    pub fn seen(&self) -> Seen {
+        self.shared.seen.borrow().clone()
+    }
+
+    /// Waits (up to 20 s) until what the fake saw satisfies `pred`.
+    pub async fn wait_for(&self, what: &str, pred: impl Fn(&Seen) -> bool) -> Seen {
+        let mut rx = self.shared.seen.subscribe();
+        let waited = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+            loop {
+                if pred(&rx.borrow_and_update()) {
+                    return;
+                }
+                if rx.changed().await.is_err() {
+                    return;
+                }
+            }
+        })
+        .await;
+        let seen = self.seen();
+        assert!(
+            waited.is_ok() && pred(&seen),
+            "waited for {what}; saw {seen:#?}"
+        );
+        seen
+    }
+
+    /// Plays the phone scanning `qr`: sends `pair-success` for the device it names, with the
+    /// account's identity signed by the phone and sealed with the QR's ADV secret, exactly what
+    /// the client verifies before it accepts a pairing.
+    pub fn scan(&self, qr: &str, device_jid: &str, lid: &str, push_name: &str) {
+        let parts: Vec<&str> = qr.split(',').collect();
+        assert!(parts.len() >= 4, "a WhatsApp QR payload: {qr}");
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let identity = b64.decode(parts[2]).expect("identity key");
+        let adv_secret = b64.decode(parts[3]).expect("ADV secret");
+
+        let details = wa::ADVDeviceIdentity {
+            raw_id: Some(7),
+            timestamp: Some(now_secs()),
+            key_index: Some(1),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let signed = [&[6u8, 0][..], &details, &identity].concat();
+        let account = &self.shared.phone.account;
+        let signature = account
+            .private_key
+            .calculate_signature(&signed, &mut rand010::rng())
+            .expect("sign");
+        let identity_msg = wa::ADVSignedDeviceIdentity {
+            details: Some(details),
+            account_signature_key: Some(account.public_key.public_key_bytes().to_vec()),
+            account_signature: Some(signature.to_vec()),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let hmac = {
+            use hmac::Mac;
+            let mut mac =
+                hmac::Hmac::<sha2::Sha256>::new_from_slice(&adv_secret).expect("hmac key");
+            mac.update(&identity_msg);
+            mac.finalize().into_bytes().to_vec()
+        };
+        let container = wa::ADVSignedDeviceIdentityHMAC {
+            details: Some(identity_msg),
+            hmac: Some(hmac),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let pair_success = NodeBuilder::new("pair-success")
+            .children([
+                NodeBuilder::new("device-identity").bytes(container).build(),
+                NodeBuilder::new("platform").attr("name", "android").build(),
+                NodeBuilder::new("device")
+                    .attr("jid", device_jid)
+                    .attr("lid", lid)
+                    .build(),
+                NodeBuilder::new("biz").attr("name", push_name).build(),
+            ])
+            .build();
+        self.push(
+            NodeBuilder::new("iq")
+                .attr("from", "s.whatsapp.net")
+                .attr("type", "set")
+                .attr("id", "pair-success-1")
+                .attr("xmlns", "md")
+                .children([pair_success])
+                .build(),
+        );
+    }
+
+    /// Checks the client's `pair-device-sign` answer: its device signature over the account's
+    /// signed identity must verify with the identity key from the QR code.
+    pub fn device_signature_verifies(&self, qr: &str) -> bool {
+        let identity = base64::engine::general_purpose::STANDARD
+            .decode(qr.split(',').nth(2).expect("identity field"))
+            .expect("identity key");
+        let seen = self.seen();
+        let Some(answer) = seen.stanzas.iter().find_map(|n| {
+            child(n, "pair-device-sign")
+                .and_then(|c| child(c, "device-identity"))
+                .and_then(bytes)
+        }) else {
+            return false;
+        };
+        let signed = wa::ADVSignedDeviceIdentity::decode_from_slice(answer).expect("decodes");
+        let account_key = self.shared.phone.account.public_key.public_key_bytes();
+        let message = [
+            &[6u8, 1][..],
+            signed.details.as_deref().unwrap_or_default(),
+            &identity,
+            account_key,
+        ]
+        .concat();
+        let key = PublicKey::from_djb_public_key_bytes(&identity).expect("identity key");
+        signed.account_signature_key.as_deref() == Some(account_key)
+            && key.verify_signature(&message, signed.device_signature.as_deref().unwrap_or(&[]))
+    }
+
+    /// Plays a contact's phone (`from`: their number) sending `message` to the paired device:
+    /// a Signal session from the device's uploaded prekeys (X3DH), the padded `wa::Message`
+    /// encrypted with it, delivered as WhatsApp delivers it (`<message><enc type="pkmsg">`);
+    /// later messages go on that session (`msg`).
+    pub async fn message_from(&self, from: &str, id: &str, push_name: &str, message: wa::Message) {
+        let (kind, sealed) = self.seal(from, &message).await;
+        self.push(
+            NodeBuilder::new("message")
+                .attr("from", format!("{from}@s.whatsapp.net"))
+                .attr("id", id)
+                .attr("t", now_secs().to_string())
+                .attr("type", "text")
+                .attr("notify", push_name)
+                .children([NodeBuilder::new("enc")
+                    .attr("v", "2")
+                    .attr("type", kind)
+                    .bytes(sealed)
+                    .build()])
+                .build(),
+        );
+    }
+
+    /// Plays the account's own phone: its user typed `text` to `to` in WhatsApp itself. The
+    /// phone sends the linked device a copy (a `DeviceSentMessage`), from the account's number
+    /// with the chat as `recipient`.
+    pub async fn typed_on_phone(&self, own: &str, to: &str, id: &str, text: &str) {
+        let message = wa::Message {
+            device_sent_message: MessageField::some(wa::message::DeviceSentMessage {
+                destination_jid: Some(format!("{to}@s.whatsapp.net")),
+                message: MessageField::some(wa::Message {
+                    conversation: Some(text.to_string()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let (kind, sealed) = self.seal(own, &message).await;
+        self.push(
+            NodeBuilder::new("message")
+                .attr("from", format!("{own}@s.whatsapp.net"))
+                .attr("recipient", format!("{to}@s.whatsapp.net"))
+                .attr("id", id)
+                .attr("t", now_secs().to_string())
+                .attr("type", "text")
+                .children([NodeBuilder::new("enc")
+                    .attr("v", "2")
+                    .attr("type", kind)
+                    .bytes(sealed)
+                    .build()])
+                .build(),
+        );
+    }
+
+    /// `message` encrypted by `phone` for the device, with the next unused one-time prekey
+    /// should the phone need a new session.
+    async fn seal(&self, phone: &str, message: &wa::Message) -> (&'static str, Vec<u8>) {
+        let keys = self
+            .seen()
+            .prekeys
+            .expect("the device uploaded its prekeys");
+        let n = self
+            .shared
+            .handed_out
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let one_time = keys.one_time.get(n).expect("an unused one-time prekey");
+        self.shared
+            .contact(phone)
+            .seal(&keys, one_time, message)
+            .await
+    }
+
+    /// The contact's phone reports a message as delivered (`kind` None) or `read`.
+    pub fn receipt(&self, from: &str, id: &str, kind: Option<&str>) {
+        let mut receipt = NodeBuilder::new("receipt")
+            .attr("from", format!("{from}@s.whatsapp.net"))
+            .attr("id", id)
+            .attr("t", now_secs().to_string());
+        if let Some(kind) = kind {
+            receipt = receipt.attr("type", kind);
+        }
+        self.push(receipt.build());
+    }
+
+    fn push(&self, node: Node) {
+        let live = self.shared.live.lock().expect("lock");
+        live.as_ref()
+            .expect("a client is connected")
+            .send(node)
+            .expect("connection open");
+    }
+}
+
+/// `FAKE_WHATSAPP_TRACE=1` prints every stanza, both ways (for debugging a failing test).
+fn trace(dir: &str, node: &Node) {
+    if std::env::var_os("FAKE_WHATSAPP_TRACE").is_some() {
+        eprintln!("fake WhatsApp {dir} {node:?}");
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+}
+
+pub fn child<'a>(n: &'a Node, tag: &str) -> Option<&'a Node> {
+    n.children()?.iter().find(|c| c.tag == tag)
+}
+
+pub fn bytes(n: &Node) -> Option<&[u8]> {
+    match &n.content {
+        Some(NodeContent::Bytes(b)) => Some(b),
+        _ => None,
+    }
+}
+
+pub fn attr(n: &Node, key: &str) -> Option<String> {
+    n.attrs().optional_string(key).map(|s| s.into_owned())
+}
+
+/// A structurally valid chain whose leaf is the server's static key; the signatures are zeros.
+fn cert_chain(server_static: &[u8; 32]) -> Vec<u8> {
+    use wa::cert_chain::{NoiseCertificate, noise_certificate::Details};
+    let cert = |serial, issuer, key: Vec<u8>| NoiseCertificate {
+        details: Some(
+            Details {
+                serial: Some(serial),
+                issuer_serial: Some(issuer),
+                key: Some(key),
+                not_before: Some(1_700_000_000),
+                not_after: Some(2_100_000_000),
+            }
+            .encode_to_vec(),
+        ),
+        signature: Some(vec![0; 64]),
+    };
+    wa::CertChain {
+        intermediate: MessageField::some(cert(1, 0, vec![0xCC; 32])),
+        leaf: MessageField::some(cert(2, 1, server_static.to_vec())),
+    }
+    .encode_to_vec()
+}
+
+/// One client connection: the WebSocket upgrade, the Noise handshake, then stanzas.
+struct Conn {
+    ws: WebSocketStream<TcpStream>,
+    frames: FrameDecoder,
+    /// The intro header the client sends once, before its first frame.
+    header_left: usize,
+}
+
+impl Conn {
+    async fn frame(&mut self) -> anyhow::Result<whatsapp_rust::bytes::BytesMut> {
+        loop {
+            if let Some(f) = self.frames.decode_frame() {
+                return Ok(f);
+            }
+            let msg = self
+                .ws
+                .next()
+                .await
+                .ok_or_else(|| anyhow::anyhow!("client closed"))??;
+            if msg.is_close() {
+                anyhow::bail!("client closed");
+            }
+            let mut data: &[u8] = msg.as_payload();
+            let skip = self.header_left.min(data.len());
+            if skip > 0 {
+                anyhow::ensure!(data[..skip] == WA_CONN_HEADER[..skip], "intro header");
+                self.header_left -= skip;
+                data = &data[skip..];
+            }
+            self.frames.feed(data);
+        }
+    }
+
+    async fn send_frame(&mut self, payload: &[u8]) -> anyhow::Result<()> {
+        let framed = encode_frame(payload, None)?;
+        self.ws.send(Message::binary(framed)).await?;
+        Ok(())
+    }
+}
+
+async fn serve(stream: TcpStream, s: &Shared) -> anyhow::Result<()> {
+    let (_request, ws) = ServerBuilder::new().accept(stream).await?;
+    let mut c = Conn {
+        ws,
+        frames: FrameDecoder::new(),
+        header_left: WA_CONN_HEADER.len(),
+    };
+    let (read, write, handshake) = handshake(&mut c, s).await?;
+    let registering = handshake.payload.username.is_none();
+    s.seen.send_modify(|seen| seen.handshakes.push(handshake));
+
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    *s.live.lock().expect("lock") = Some(tx);
+    let mut link = Link {
+        c,
+        read,
+        write,
+        read_n: 0,
+        write_n: 0,
+    };
+    if registering {
+        let refs = REFS
+            .iter()
+            .map(|r| NodeBuilder::new("ref").bytes(r.as_bytes().to_vec()).build());
+        link.send(
+            NodeBuilder::new("iq")
+                .attr("from", "s.whatsapp.net")
+                .attr("type", "set")
+                .attr("id", "pair-device-1")
+                .attr("xmlns", "md")
+                .children([NodeBuilder::new("pair-device").children(refs).build()])
+                .build(),
+        )
+        .await?;
+    } else {
+        link.send(
+            NodeBuilder::new("success")
+                .attr("t", now_secs().to_string())
+                .attr("lid", "1234567890123@lid")
+                .attr("props", "1")
+                .build(),
+        )
+        .await?;
+    }
+    loop {
+        tokio::select! {
+            frame = link.c.frame() => {
+                // The client hung up (a restart, a logout, the test ending).
+                let Ok(frame) = frame else { return Ok(()) };
+                let node = link.open(frame)?;
+                trace("<-", &node);
+                s.seen.send_modify(|seen| {
+                    if let Some(keys) = PreKeys::from_upload(&node) {
+                        seen.prekeys = Some(keys);
+                    }
+                    seen.stanzas.push(node.clone());
+                });
+                link.answer(&node, s).await?;
+            }
+            Some(node) = rx.recv() => link.send(node).await?,
+        }
+    }
+}
+
+/// The server side of XX (`-> e`, `<- e, ee, s, es` + certificate chain, `-> s, se` + payload)
+/// or of IK (the client already knows our static key: `-> e, es, s, ss` + payload,
+/// `<- e, ee, se` + certificate chain). Returns (read, write) ciphers.
+async fn handshake(
+    c: &mut Conn,
+    s: &Shared,
+) -> anyhow::Result<(NoiseCipher, NoiseCipher, Handshake)> {
+    let hello = wa::HandshakeMessage::decode_from_slice(&c.frame().await?)?;
+    let ch = hello
+        .client_hello
+        .into_option()
+        .ok_or_else(|| anyhow::anyhow!("no client hello"))?;
+    let client_e: [u8; 32] = ch
+        .ephemeral
+        .ok_or_else(|| anyhow::anyhow!("no ephemeral"))?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("ephemeral size"))?;
+    let server_s = s.static_key.private_key.serialize();
+    let server_e = KeyPair::generate(&mut rand010::rng());
+    let server_e_pub = key_bytes(&server_e.public_key);
+
+    if let (Some(enc_static), Some(enc_payload)) = (ch.r#static, ch.payload) {
+        let mut noise = NoiseHandshake::new(NOISE_PATTERN_IK, &WA_CONN_HEADER)?;
+        noise.authenticate(&key_bytes(&s.static_key.public_key));
+        noise.authenticate(&client_e);
+        noise.mix_shared_secret(server_s, &client_e)?;
+        let client_s: [u8; 32] = noise
+            .decrypt(&enc_static)?
+            .try_into()
+            .map_err(|_| anyhow::anyhow!("static size"))?;
+        noise.mix_shared_secret(server_s, &client_s)?;
+        let payload = wa::ClientPayload::decode_from_slice(&noise.decrypt(&enc_payload)?)?;
+        noise.authenticate(&server_e_pub);
+        noise.mix_shared_secret(server_e.private_key.serialize(), &client_e)?;
+        noise.mix_shared_secret(server_e.private_key.serialize(), &client_s)?;
+        let cert = noise.encrypt(&s.cert_chain)?;
+        c.send_frame(&server_hello(server_e_pub, None, cert))
+            .await?;
+        let (client_write, client_read) = noise.finish()?;
+        return Ok((
+            client_write,
+            client_read,
+            Handshake {
+                pattern: "IK",
+                client_static: client_s,
+                payload,
+            },
+        ));
+    }
+
+    let mut noise = NoiseHandshake::new(NOISE_PATTERN_XX, &WA_CONN_HEADER)?;
+    noise.authenticate(&client_e);
+    noise.authenticate(&server_e_pub);
+    noise.mix_shared_secret(server_e.private_key.serialize(), &client_e)?;
+    let enc_static = noise.encrypt(&key_bytes(&s.static_key.public_key))?;
+    noise.mix_shared_secret(server_s, &client_e)?;
+    let cert = noise.encrypt(&s.cert_chain)?;
+    c.send_frame(&server_hello(server_e_pub, Some(enc_static), cert))
+        .await?;
+
+    let finish = wa::HandshakeMessage::decode_from_slice(&c.frame().await?)?;
+    let cf = finish
+        .client_finish
+        .into_option()
+        .ok_or_else(|| anyhow::anyhow!("no client finish"))?;
+    let client_s: [u8; 32] = noise
+        .decrypt(cf.r#static.as_deref().unwrap_or_default())?
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("static size"))?;
+    noise.mix_shared_secret(server_e.private_key.serialize(), &client_s)?;
+    let payload = wa::ClientPayload::decode_from_slice(
+        &noise.decrypt(cf.payload.as_deref().unwrap_or_default())?,
+    )?;
+    let (client_write, client_read) = noise.finish()?;
+    Ok((
+        client_write,
+        client_read,
+        Handshake {
+            pattern: "XX",
+            client_static: client_s,
+            payload,
+        },
+    ))
+}
+
+fn server_hello(ephemeral: [u8; 32], r#static: Option<Vec<u8>>, payload: Vec<u8>) -> Vec<u8> {
+    wa::HandshakeMessage {
+        server_hello: MessageField::some(wa::handshake_message::ServerHello {
+            ephemeral: Some(ephemeral.to_vec()),
+            r#static,
+            payload: Some(payload),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// Answers a usync query as WhatsApp does for people who have WhatsApp on one phone: each
+/// user asked about is registered (`contact type="in"`) and has device 0 only — except
+/// numbers starting with 62000, which have no WhatsApp (`type="out"`).
+fn usync(query: &Node) -> Node {
+    let protocols: Vec<String> = child(query, "query")
+        .and_then(Node::children)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p.tag.to_string())
+        .collect();
+    let users = child(query, "list")
+        .and_then(Node::children)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|u| {
+            let jid = match attr(u, "jid") {
+                Some(jid) => jid,
+                None => {
+                    let number = child(u, "contact").and_then(Node::content_as_string)?;
+                    format!("{}@s.whatsapp.net", number.trim_start_matches('+'))
+                }
+            };
+            let jid: Jid = jid.parse().ok()?;
+            let contact = child(u, "contact").and_then(Node::content_as_string);
+            let results = protocols.iter().filter_map(|p| match p.as_str() {
+                "contact" => Some(
+                    NodeBuilder::new("contact")
+                        .attr(
+                            "type",
+                            if jid.user.starts_with("62000") {
+                                "out"
+                            } else {
+                                "in"
+                            },
+                        )
+                        .string_content(contact.clone().unwrap_or_default())
+                        .build(),
+                ),
+                "devices" => Some(
+                    NodeBuilder::new("devices")
+                        .children([NodeBuilder::new("device-list")
+                            .children([NodeBuilder::new("device").attr("id", "0").build()])
+                            .build()])
+                        .build(),
+                ),
+                _ => None,
+            });
+            Some(
+                NodeBuilder::new("user")
+                    .attr("jid", jid.to_non_ad().to_string())
+                    .children(results.collect::<Vec<_>>())
+                    .build(),
+            )
+        });
+    NodeBuilder::new("usync")
+        .children([NodeBuilder::new("list").children(users).build()])
+        .build()
+}
+
+/// The encrypted stanza stream after the handshake (each direction counts its frames).
+struct Link {
+    c: Conn,
+    read: NoiseCipher,
+    write: NoiseCipher,
+    read_n: u32,
+    write_n: u32,
+}
+
+impl Link {
+    fn open(&mut self, mut frame: whatsapp_rust::bytes::BytesMut) -> anyhow::Result<Node> {
+        self.read
+            .decrypt_in_place_with_counter(self.read_n, &mut frame)?;
+        self.read_n += 1;
+        let plain = unpack(&frame)?;
+        Ok(unmarshal_ref(&plain)?.to_owned())
+    }
+
+    async fn send(&mut self, node: Node) -> anyhow::Result<()> {
+        trace("->", &node);
+        let sealed = self
+            .write
+            .encrypt_with_counter(self.write_n, &marshal(&node)?)?;
+        self.write_n += 1;
+        self.c.send_frame(&sealed).await
+    }
+
+    /// An outgoing message: acknowledged as WhatsApp's server does, and each copy addressed to
+    /// a contact's phone is opened by that phone.
+    async fn relay(&mut self, node: &Node, s: &Shared) -> anyhow::Result<()> {
+        let to = attr(node, "to").unwrap_or_default();
+        let copies: Vec<(String, &Node)> = match child(node, "participants") {
+            Some(p) => p
+                .children()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|t| Some((attr(t, "jid")?, child(t, "enc")?)))
+                .collect(),
+            None => child(node, "enc")
+                .map(|e| (to.clone(), e))
+                .into_iter()
+                .collect(),
+        };
+        for (jid, enc) in copies {
+            let Ok(jid) = jid.parse::<Jid>() else {
+                continue;
+            };
+            if jid.user != to.split('@').next().unwrap_or_default() {
+                continue; // the copy for the sender's own phone
+            }
+            let kind = attr(enc, "type").unwrap_or_default();
+            let message = s
+                .contact(&jid.user)
+                .open(&kind, bytes(enc).unwrap_or_default())
+                .await?;
+            s.seen
+                .send_modify(|seen| seen.delivered.push((jid.user.to_string(), message)));
+        }
+        self.send(
+            NodeBuilder::new("ack")
+                .attr("class", "message")
+                .attr("id", attr(node, "id").unwrap_or_default())
+                .attr("from", to)
+                .attr("t", now_secs().to_string())
+                .build(),
+        )
+        .await
+    }
+
+    /// WhatsApp's side of one stanza.
+    async fn answer(&mut self, node: &Node, s: &Shared) -> anyhow::Result<()> {
+        if node.tag == "message" {
+            return self.relay(node, s).await;
+        }
+        if node.tag != "iq" {
+            return Ok(());
+        }
+        let id = attr(node, "id").unwrap_or_default();
+        match attr(node, "type").as_deref() {
+            Some("get" | "set") => {
+                let mut result = NodeBuilder::new("iq")
+                    .attr("from", "s.whatsapp.net")
+                    .attr("type", "result")
+                    .attr("id", id);
+                if child(node, "link_code_companion_reg").is_some() {
+                    // Linking by phone number, stage 1: WhatsApp answers with the pairing ref
+                    // (the phone then shows a prompt for the code the client generated).
+                    result = result.children([NodeBuilder::new("link_code_companion_reg")
+                        .children([NodeBuilder::new("link_code_pairing_ref")
+                            .bytes(b"kabar-fake-link-ref".to_vec())
+                            .build()])
+                        .build()]);
+                } else if let Some(query) = child(node, "usync") {
+                    result = result.children([usync(query)]);
+                } else if let Some(wanted) = child(node, "key") {
+                    // Prekey bundles for the contacts' phones the client wants to write to.
+                    let users = wanted
+                        .children()
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|u| {
+                            let jid: Jid = attr(u, "jid")?.parse().ok()?;
+                            let bundle = s.contact(&jid.user).bundle();
+                            Some(
+                                PreKeyBundleUserNode::from_bundle(jid, &bundle, None)
+                                    .ok()?
+                                    .into_node(),
+                            )
+                        });
+                    result = result.children([NodeBuilder::new("list").children(users).build()]);
+                } else if attr(node, "xmlns").as_deref() == Some("w:sync:app:state") {
+                    // A new account: every app-state collection asked for is empty.
+                    let names = child(node, "sync")
+                        .and_then(Node::children)
+                        .unwrap_or_default()
+                        .iter()
+                        .filter_map(|c| attr(c, "name"))
+                        .map(|name| {
+                            NodeBuilder::new("collection")
+                                .attr("name", name)
+                                .attr("version", "0")
+                                .build()
+                        });
+                    result = result.children([NodeBuilder::new("sync").children(names).build()]);
+                }
+                self.send(result.build()).await?;
+                if attr(node, "xmlns").as_deref() == Some("passive") {
+                    self.send(
+                        NodeBuilder::new("ib")
+                            .children([NodeBuilder::new("offline").attr("count", "0").build()])
+                            .build(),
+                    )
+                    .await?;
+                }
+            }
+            Some("result") if child(node, "pair-device-sign").is_some() => {
+                // Paired: WhatsApp restarts the stream; the client hangs up and logs in.
+                self.send(NodeBuilder::new("stream:error").attr("code", "515").build())
+                    .await?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// The contact's phone's Signal identity (trusting on first use, as WhatsApp does).
+struct PhoneIdentity {
+    pair: IdentityKeyPair,
+    known: HashMap<ProtocolAddress, IdentityKey>,
+}
+
+#[async_trait::async_trait]
+impl IdentityKeyStore for PhoneIdentity {
+    async fn get_identity_key_pair(&self) -> Result<IdentityKeyPair, SignalProtocolError> {
+        Ok(self.pair.clone())
+    }
+
+    async fn get_local_registration_id(&self) -> Result<u32, SignalProtocolError> {
+        Ok(4242)
+    }
+
+    async fn save_identity(
+        &mut self,
+        address: &ProtocolAddress,
+        identity: &IdentityKey,
+    ) -> Result<IdentityChange, SignalProtocolError> {
+        Ok(match self.known.insert(address.clone(), *identity) {
+            Some(old) if old != *identity => IdentityChange::ReplacedExisting,
+            _ => IdentityChange::NewOrUnchanged,
+        })
+    }
+
+    async fn is_trusted_identity(
+        &self,
+        _address: &ProtocolAddress,
+        _identity: &IdentityKey,
+        _direction: Direction,
+    ) -> Result<bool, SignalProtocolError> {
+        Ok(true)
+    }
+
+    async fn get_identity(
+        &self,
+        address: &ProtocolAddress,
+    ) -> Result<Option<IdentityKey>, SignalProtocolError> {
+        Ok(self.known.get(address).copied())
+    }
+}
+
+#[derive(Default)]
+struct PhoneSessions(HashMap<ProtocolAddress, SessionRecord>);
+
+#[async_trait::async_trait]
+impl SessionStore for PhoneSessions {
+    async fn load_session(
+        &self,
+        address: &ProtocolAddress,
+    ) -> Result<Option<SessionRecord>, SignalProtocolError> {
+        Ok(self.0.get(address).cloned())
+    }
+
+    async fn has_session(&self, address: &ProtocolAddress) -> Result<bool, SignalProtocolError> {
+        Ok(self.0.contains_key(address))
+    }
+
+    async fn store_session(
+        &mut self,
+        address: &ProtocolAddress,
+        record: SessionRecord,
+    ) -> Result<(), SignalProtocolError> {
+        self.0.insert(address.clone(), record);
+        Ok(())
+    }
+}
+
+struct PhonePreKey(PreKeyRecord);
+
+#[async_trait::async_trait]
+impl PreKeyStore for PhonePreKey {
+    async fn get_pre_key(&self, _id: PreKeyId) -> Result<PreKeyRecord, SignalProtocolError> {
+        Ok(self.0.clone())
+    }
+
+    async fn save_pre_key(
+        &mut self,
+        _id: PreKeyId,
+        _record: &PreKeyRecord,
+    ) -> Result<(), SignalProtocolError> {
+        Ok(())
+    }
+
+    async fn remove_pre_key(&mut self, _id: PreKeyId) -> Result<(), SignalProtocolError> {
+        Ok(())
+    }
+}
+
+struct PhoneSignedPreKey(SignedPreKeyRecord);
+
+#[async_trait::async_trait]
+impl SignedPreKeyStore for PhoneSignedPreKey {
+    async fn get_signed_pre_key(
+        &self,
+        _id: SignedPreKeyId,
+    ) -> Result<SignedPreKeyRecord, SignalProtocolError> {
+        Ok(self.0.clone())
+    }
+
+    async fn save_signed_pre_key(
+        &mut self,
+        _id: SignedPreKeyId,
+        _record: &SignedPreKeyRecord,
+    ) -> Result<(), SignalProtocolError> {
+        Ok(())
+    }
+}

@@ -1,0 +1,444 @@
+//! The real engine (whatsapp-rust, the default) against a fake WhatsApp server on loopback
+//! ([`super::fake_whatsapp`]): registration and the QR code, the phone's pairing, login, a
+//! contact's end-to-end encrypted message, a restart that reconnects without a new scan, and
+//! logout — all through the real client's
+//! protocol code (Noise handshakes, binary stanzas, ADV signatures), with no internet.
+
+use super::fake_whatsapp::{FakeWhatsApp, REFS, attr, child};
+use super::*;
+use base64::Engine;
+use whatsapp_rust::{
+    buffa::MessageField,
+    waproto::whatsapp::{self as wa, message as wm},
+};
+
+async fn real_engine(fake: &FakeWhatsApp) -> TestApp {
+    let url = fake.url.clone();
+    TestApp::start_with(move |c| {
+        c.engine = server::config::EngineKind::Whatsapp;
+        c.whatsapp_url = Some(url.clone());
+        // Pinned, so the client does not ask web.whatsapp.com for the current version.
+        c.whatsapp_version = Some("2.3000.1042742319".into());
+    })
+    .await
+}
+
+/// A server on the real engine with an admin and a session that shows its first QR code.
+async fn waiting_for_a_scan(fake: &FakeWhatsApp) -> (TestApp, reqwest::Client, String) {
+    let app = real_engine(fake).await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.create_session(&admin, "Toko").await;
+    wait_session(&app, &admin, &id, "a QR code", |b| {
+        b["status"] == "qr_ready"
+    })
+    .await;
+    (app, admin, id)
+}
+
+/// Polls the session (up to 30 s) until `pred` holds; answers its view.
+async fn wait_session(
+    app: &TestApp,
+    client: &reqwest::Client,
+    id: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        let (_, b) = call(client.get(app.url(&format!("/api/sessions/{id}")))).await;
+        if pred(&b) {
+            return b;
+        }
+        last = b;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("session {id} never showed {what}: {last}");
+}
+
+/// Polls the message log until the message `id` has `status`.
+async fn wait_message(app: &TestApp, client: &reqwest::Client, id: &str, status: &str) {
+    let mut last = Value::Null;
+    for _ in 0..200 {
+        let (_, b) = call(client.get(app.url("/api/messages"))).await;
+        if let Some(m) = b.as_array().and_then(|l| l.iter().find(|m| m["id"] == id)) {
+            if m["status"] == status {
+                return;
+            }
+            last = m.clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("message {id} never became {status}: {last}");
+}
+
+fn text(body: &str) -> wa::Message {
+    wa::Message {
+        conversation: Some(body.into()),
+        ..Default::default()
+    }
+}
+
+/// What WhatsApp sends when a contact taps a quick-reply button of message `menu`.
+fn tap(menu: &str, id: &str, label: &str) -> wa::Message {
+    use wm::interactive_response_message as irm;
+    wa::Message {
+        interactive_response_message: MessageField::some(wm::InteractiveResponseMessage {
+            body: MessageField::some(irm::Body {
+                text: Some(label.into()),
+                ..Default::default()
+            }),
+            context_info: MessageField::some(wa::ContextInfo {
+                stanza_id: Some(menu.into()),
+                participant: Some("6281234567890@s.whatsapp.net".into()),
+                ..Default::default()
+            }),
+            interactive_response_message: Some(
+                irm::InteractiveResponseMessage::NativeFlowResponseMessage(Box::new(
+                    irm::NativeFlowResponseMessage {
+                        name: Some("quick_reply".into()),
+                        params_json: Some(format!(r#"{{"id":"{id}"}}"#)),
+                        version: Some(1),
+                    },
+                )),
+            ),
+        }),
+        ..Default::default()
+    }
+}
+
+fn b64(s: &str) -> Vec<u8> {
+    base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .expect("base64")
+}
+
+#[tokio::test]
+async fn pairs_by_qr_logs_in_reconnects_and_logs_out_through_the_real_client() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    // 1. A new device registers (Noise XX); WhatsApp's pair-device refs become our QR code.
+    let fake = FakeWhatsApp::start().await;
+    let (app, admin, id) = waiting_for_a_scan(&fake).await;
+    let (s, status) = call(admin.get(app.url("/status"))).await;
+    assert_eq!(
+        (s, &status["status"]),
+        (200, &json!("qr_ready")),
+        "{status}"
+    );
+    let qr = decode_qr(status["qr"].as_str().expect("qr"));
+    let fields: Vec<&str> = qr.split(',').collect();
+    let seen = fake.seen();
+    let first = &seen.handshakes[0];
+    assert_eq!(first.pattern, "XX");
+    let registration = first
+        .payload
+        .device_pairing_data
+        .as_option()
+        .expect("a new device sends its registration");
+    assert_eq!(
+        fields[0], REFS[0],
+        "the QR carries WhatsApp's first ref: {qr}"
+    );
+    assert_eq!(
+        b64(fields[1]),
+        first.client_static,
+        "the QR's Noise key is the one the client proved in the handshake"
+    );
+    assert_eq!(
+        Some(b64(fields[2])),
+        registration.e_ident,
+        "the QR's identity key is the one the client registered"
+    );
+    assert_eq!(b64(fields[3]).len(), 32, "an ADV secret");
+    assert!(
+        seen.stanzas.iter().any(|n| n.tag == "iq"
+            && attr(n, "id").as_deref() == Some("pair-device-1")
+            && attr(n, "type").as_deref() == Some("result")),
+        "the client acknowledged pair-device"
+    );
+
+    // 2. The phone scans it: pair-success; the client checks the phone's signature and the
+    //    HMAC with the QR's secret, signs the identity itself; WhatsApp restarts the stream
+    //    and the client logs in as the new device.
+    fake.scan(
+        &qr,
+        "6281234567890:7@s.whatsapp.net",
+        "1234567890123:7@lid",
+        "Toko Kabar",
+    );
+    fake.wait_for("the client's pair-device-sign", |s| {
+        s.stanzas
+            .iter()
+            .any(|n| child(n, "pair-device-sign").is_some())
+    })
+    .await;
+    assert!(
+        fake.device_signature_verifies(&qr),
+        "the device signature verifies with the QR's identity key"
+    );
+    let seen = fake.wait_for("a login", |s| s.handshakes.len() >= 2).await;
+    let login = &seen.handshakes[1];
+    assert_eq!(
+        (login.payload.username, login.payload.device),
+        (Some(6281234567890), Some(7))
+    );
+    assert!(login.payload.device_pairing_data.is_unset());
+    assert_eq!(login.client_static, first.client_static);
+    let view = wait_session(&app, &admin, &id, "connected", |b| {
+        b["status"] == "connected"
+    })
+    .await;
+    assert_eq!(
+        (&view["phoneNumber"], &view["pushName"]),
+        (&json!("6281234567890"), &json!("Toko Kabar")),
+        "{view}"
+    );
+    let (_, status) = call(admin.get(app.url("/status"))).await;
+    assert_eq!(
+        status,
+        json!({"isConnected": true, "status": "connected", "phoneNumber": "6281234567890", "pushName": "Toko Kabar"})
+    );
+
+    // 3. A contact writes. Their phone opens a Signal session with the prekeys the device
+    //    uploaded at login and sends an encrypted text; the client decrypts it and it arrives
+    //    as `message.in`, exactly as from the simulator.
+    let rx = Receiver::start().await;
+    app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
+    fake.message_from(
+        "6289876543210",
+        "3EB0C0FFEE000001",
+        "Budi",
+        text("Halo, masih buka?"),
+    )
+    .await;
+    let hit = rx.wait_event("message.in").await;
+    assert_eq!(
+        hit.json()["data"],
+        json!({"sessionId": id, "messageId": "3EB0C0FFEE000001", "from": "6289876543210",
+               "pushName": "Budi", "type": "text", "message": "Halo, masih buka?",
+               "timestamp": hit.json()["data"]["timestamp"]})
+    );
+    assert!(
+        fake.seen()
+            .stanzas
+            .iter()
+            .any(|n| n.tag == "receipt" && attr(n, "id").as_deref() == Some("3EB0C0FFEE000001")),
+        "the client sent WhatsApp a delivery receipt"
+    );
+
+    // 4. The shop answers through the API: the client asks WhatsApp whether the number has
+    //    WhatsApp and which devices it has, fetches their prekeys, and sends the text
+    //    end-to-end encrypted, quoting the question; the contact's phone decrypts it.
+    let (s, b) = call(admin.post(app.url("/send-message")).json(&json!({
+        "to": "6289876543210", "message": "Masih, kak!", "reply_to_id": "3EB0C0FFEE000001"
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let seen = fake
+        .wait_for("the message at the contact's phone", |s| {
+            !s.delivered.is_empty()
+        })
+        .await;
+    let (to, message) = &seen.delivered[0];
+    assert_eq!(to, "6289876543210");
+    let text = message
+        .extended_text_message
+        .as_option()
+        .expect("a reply is an extended text");
+    assert_eq!(text.text.as_deref(), Some("Masih, kak!"));
+    let quoted = text.context_info.as_option().expect("context");
+    assert_eq!(quoted.stanza_id.as_deref(), Some("3EB0C0FFEE000001"));
+    assert_eq!(
+        quoted.participant.as_deref(),
+        Some("6289876543210@s.whatsapp.net")
+    );
+    // The phone reports it delivered, then read: the message record follows.
+    let sent_id = b["messageId"].as_str().expect("id").to_string();
+    fake.receipt("6289876543210", &sent_id, None);
+    wait_message(&app, &admin, &sent_id, "delivered").await;
+    fake.receipt("6289876543210", &sent_id, Some("read"));
+    wait_message(&app, &admin, &sent_id, "read").await;
+
+    // Three buttons: an InteractiveMessage with quick-reply native-flow buttons reaches the
+    // phone; the contact taps one, and the tap arrives as interaction.button.
+    let (s, b) = call(admin.post(app.url("/send-interactive")).json(&json!({
+        "to": "6289876543210", "type": "button", "text": "Lanjut pesan?",
+        "buttons": [{"id": "yes", "text": "Ya"}, {"id": "no", "text": "Tidak"}, {"id": "later", "text": "Nanti"}]
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let menu_id = b["messageId"].as_str().expect("id").to_string();
+    let seen = fake
+        .wait_for("the menu at the contact's phone", |s| {
+            s.delivered.len() >= 2
+        })
+        .await;
+    let flow = seen.delivered[1]
+        .1
+        .interactive_message
+        .as_option()
+        .and_then(|m| match &m.interactive_message {
+            Some(wm::interactive_message::InteractiveMessage::NativeFlowMessage(f)) => Some(f),
+            _ => None,
+        })
+        .expect("a native-flow interactive message");
+    let names: Vec<_> = flow.buttons.iter().map(|b| b.name.as_deref()).collect();
+    assert_eq!(names, [Some("quick_reply"); 3]);
+    fake.message_from(
+        "6289876543210",
+        "3EB0C0FFEE000002",
+        "Budi",
+        tap(&menu_id, "later", "Nanti"),
+    )
+    .await;
+    let hit = rx.wait_event("interaction.button").await;
+    assert_eq!(
+        (
+            &hit.json()["data"]["messageId"],
+            &hit.json()["data"]["buttonId"],
+            &hit.json()["data"]["buttonText"]
+        ),
+        (&json!(menu_id), &json!("later"), &json!("Nanti"))
+    );
+
+    // The owner answers on the phone itself: the copy WhatsApp gives the linked device is
+    //    reported as message.out with source "device".
+    fake.typed_on_phone(
+        "6281234567890",
+        "6289876543210",
+        "3EB0C0FFEE000003",
+        "Siap dikirim besok",
+    )
+    .await;
+    let hit = rx.wait_event("message.out").await;
+    let hit = if hit.json()["data"]["messageId"] == "3EB0C0FFEE000003" {
+        hit
+    } else {
+        rx.wait_until("the phone's message.out", |h| {
+            h.iter()
+                .any(|h| h.json()["data"]["messageId"] == "3EB0C0FFEE000003")
+        })
+        .await
+        .into_iter()
+        .find(|h| h.json()["data"]["messageId"] == "3EB0C0FFEE000003")
+        .expect("hit")
+    };
+    assert_eq!(
+        (
+            &hit.json()["data"]["to"],
+            &hit.json()["data"]["message"],
+            &hit.json()["data"]["source"]
+        ),
+        (
+            &json!("6289876543210"),
+            &json!("Siap dikirim besok"),
+            &json!("device")
+        )
+    );
+
+    // A number WhatsApp does not know is refused before anything is sent.
+    let (s, b) = call(
+        admin
+            .post(app.url("/send-message"))
+            .json(&json!({"to": "6200011112222", "message": "Halo?"})),
+    )
+    .await;
+    assert_error(s, &b, 404, "CONTACT_NOT_FOUND");
+    assert_eq!(fake.seen().delivered.len(), 2);
+
+    // 5. A restart reconnects without a scan: the device store kept the keys, and the client
+    //    now knows the server's key (Noise IK).
+    let app = app.restart().await;
+    wait_session(&app, &admin, &id, "connected again", |b| {
+        b["status"] == "connected"
+    })
+    .await;
+    let seen = fake.seen();
+    let again = seen.handshakes.last().expect("a handshake");
+    assert_eq!(seen.handshakes.len(), 3, "{:#?}", seen.handshakes);
+    assert_eq!(again.pattern, "IK");
+    assert_eq!(again.payload.username, Some(6281234567890));
+    assert_eq!(again.client_static, first.client_static);
+
+    // 6. Logout tells WhatsApp (remove-companion-device), wipes the device store and pairs
+    //    again from scratch: a new registration with new keys, a new QR code.
+    let (s, b) = call(admin.post(app.url(&format!("/api/sessions/{id}/logout")))).await;
+    assert_eq!(s, 200, "{b}");
+    fake.wait_for("remove-companion-device", |s| {
+        s.stanzas
+            .iter()
+            .any(|n| child(n, "remove-companion-device").is_some())
+    })
+    .await;
+    wait_session(&app, &admin, &id, "a new QR code", |b| {
+        b["status"] == "qr_ready"
+    })
+    .await;
+    let seen = fake.seen();
+    let fresh = seen.handshakes.last().expect("a handshake");
+    assert!(fresh.payload.device_pairing_data.is_set());
+    assert_ne!(fresh.client_static, first.client_static, "new keys");
+    let (_, status) = call(admin.get(app.url("/status"))).await;
+    let new_qr = decode_qr(status["qr"].as_str().expect("qr"));
+    assert_ne!(new_qr, qr);
+    assert_eq!(
+        b64(new_qr.split(',').nth(1).expect("noise")),
+        fresh.client_static
+    );
+}
+
+#[tokio::test]
+async fn links_by_phone_number_through_the_real_client() {
+    let fake = FakeWhatsApp::start().await;
+    let (app, admin, id) = waiting_for_a_scan(&fake).await;
+
+    // The client asks WhatsApp to link the number (companion_hello, carrying its Noise key
+    // and its ephemeral key wrapped with the code) and answers the code it generated.
+    let (s, b) = call(
+        admin
+            .post(app.url(&format!("/api/sessions/{id}/pair-code")))
+            .json(&json!({"phoneNumber": "+62 812-3456-7890"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let code = b["code"].as_str().expect("code");
+    assert!(code.len() == 9 && code.as_bytes()[4] == b'-', "{code}");
+    assert_eq!(b["phoneNumber"], "6281234567890");
+    let seen = fake.seen();
+    let hello = seen
+        .stanzas
+        .iter()
+        .find_map(|n| child(n, "link_code_companion_reg"))
+        .expect("companion_hello");
+    assert_eq!(attr(hello, "stage").as_deref(), Some("companion_hello"));
+    assert_eq!(
+        attr(hello, "jid").as_deref(),
+        Some("6281234567890@s.whatsapp.net")
+    );
+    assert_eq!(
+        child(hello, "companion_server_auth_key_pub").and_then(super::fake_whatsapp::bytes),
+        Some(&seen.handshakes[0].client_static[..])
+    );
+    let wrapped = child(hello, "link_code_pairing_wrapped_companion_ephemeral_pub")
+        .and_then(super::fake_whatsapp::bytes)
+        .expect("wrapped ephemeral key");
+    assert_eq!(wrapped.len(), 80, "salt, IV and the encrypted key");
+
+    // A second click within the code's life answers the same code without asking again.
+    let (_, again) = call(
+        admin
+            .post(app.url(&format!("/api/sessions/{id}/pair-code")))
+            .json(&json!({"phoneNumber": "6281234567890"})),
+    )
+    .await;
+    assert_eq!(again["code"], code);
+    let hellos = fake
+        .seen()
+        .stanzas
+        .iter()
+        .filter(|n| child(n, "link_code_companion_reg").is_some())
+        .count();
+    assert_eq!(hellos, 1);
+}
