@@ -53,8 +53,8 @@ use whatsapp_rust::{
     waproto::whatsapp as wa,
 };
 
-/// The refs WhatsApp would hand out for QR codes; the first one is shown first.
-pub const REFS: [&str; 2] = ["2@kabar-fake-ref-one", "2@kabar-fake-ref-two"];
+/// The ref WhatsApp hands out for the first QR code (the client makes the code from it).
+pub const REF: &str = "2@kabar-fake-ref-one";
 
 /// A completed Noise handshake.
 #[derive(Debug, Clone)]
@@ -76,6 +76,11 @@ pub struct Seen {
     pub prekeys: Option<PreKeys>,
     /// What the client sent to contacts, decrypted by their phones: (recipient, message).
     pub delivered: Vec<(String, wa::Message)>,
+    /// The `enc` type of every copy the client sent a contact: `pkmsg` (a new session) or `msg`.
+    pub enc_types: Vec<String>,
+    /// What the fake could not handle (a copy that did not decrypt…), kept for the assertion
+    /// that shows `Seen`, while the connection goes on.
+    pub errors: Vec<String>,
 }
 
 /// What a device uploads so that others can open Signal sessions with it.
@@ -111,18 +116,14 @@ impl PreKeys {
     }
 }
 
-/// The phone's side of a pairing: its account key signs the new device's identity.
-struct Phone {
-    account: KeyPair,
-}
-
 struct Shared {
     static_key: KeyPair,
     cert_chain: Vec<u8>,
     seen: watch::Sender<Seen>,
     /// Stanzas for the connection that is open now.
     live: Mutex<Option<mpsc::UnboundedSender<Node>>>,
-    phone: Phone,
+    /// The account's key on its phone: it signs the identity of every device it links.
+    account: KeyPair,
     /// Contacts' phones (device 0), by number, made when the client first asks for their keys.
     contacts: Mutex<HashMap<String, Arc<Contact>>>,
     /// How many of the device's one-time prekeys WhatsApp has handed out (each is used once).
@@ -149,6 +150,9 @@ struct Contact {
     state: tokio::sync::Mutex<(PhoneIdentity, PhoneSessions)>,
 }
 
+/// Every fake phone's Signal registration id (the client only stores it).
+const PHONE_REGISTRATION_ID: u32 = 777;
+
 /// How a contact's phone names the paired device in its Signal stores.
 fn device_address() -> ProtocolAddress {
     ProtocolAddress::new("device", DeviceId::new(7))
@@ -165,7 +169,7 @@ impl Contact {
             .expect("sign");
         Contact {
             identity: identity.clone(),
-            registration_id: 777,
+            registration_id: PHONE_REGISTRATION_ID,
             signed: SignedPreKeyRecord::new(
                 SignedPreKeyId::from(1),
                 Timestamp::from_epoch_millis(now_secs() * 1000),
@@ -237,24 +241,27 @@ impl Contact {
     async fn seal(
         &self,
         device: &PreKeys,
-        one_time: &OneTimePreKeyNode,
+        handed_out: &std::sync::atomic::AtomicUsize,
         message: &wa::Message,
     ) -> (&'static str, Vec<u8>) {
-        let key = |b: &[u8]| PublicKey::from_djb_public_key_bytes(b).expect("a public key");
-        let bundle = PreKeyBundle::new(
-            device.registration_id,
-            DeviceId::new(7),
-            Some((one_time.id.into(), key(&one_time.public_bytes))),
-            device.signed.id.into(),
-            key(&device.signed.public_bytes),
-            device.signed.signature.clone(),
-            IdentityKey::new(key(&device.identity)),
-        )
-        .expect("a bundle");
         let mut state = self.state.lock().await;
         let (identities, sessions) = &mut *state;
-        // A phone writes on its session with the device once there is one.
+        // A phone writes on its session with the device once there is one; a new session takes
+        // one of the device's one-time prekeys, each of which WhatsApp hands out once.
         if !sessions.0.contains_key(&device_address()) {
+            let n = handed_out.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let one_time = device.one_time.get(n).expect("an unused one-time prekey");
+            let key = |b: &[u8]| PublicKey::from_djb_public_key_bytes(b).expect("a public key");
+            let bundle = PreKeyBundle::new(
+                device.registration_id,
+                DeviceId::new(7),
+                Some((one_time.id.into(), key(&one_time.public_bytes))),
+                device.signed.id.into(),
+                key(&device.signed.public_bytes),
+                device.signed.signature.clone(),
+                IdentityKey::new(key(&device.identity)),
+            )
+            .expect("a bundle");
             let rng = &mut rand010::make_rng::<rand010::rngs::StdRng>();
             process_prekey_bundle(
                 &device_address(),
@@ -312,9 +319,7 @@ impl FakeWhatsApp {
             static_key,
             seen: watch::Sender::new(Seen::default()),
             live: Mutex::new(None),
-            phone: Phone {
-                account: KeyPair::generate(&mut rand010::rng()),
-            },
+            account: KeyPair::generate(&mut rand010::rng()),
             contacts: Mutex::new(HashMap::new()),
             handed_out: Default::default(),
         });
@@ -361,7 +366,7 @@ impl FakeWhatsApp {
     /// Plays the phone scanning `qr`: sends `pair-success` for the device it names, with the
     /// account's identity signed by the phone and sealed with the QR's ADV secret, exactly what
     /// the client verifies before it accepts a pairing.
-    pub fn scan(&self, qr: &str, device_jid: &str, lid: &str, push_name: &str) {
+    pub async fn scan(&self, qr: &str, device_jid: &str, lid: &str, push_name: &str) {
         let parts: Vec<&str> = qr.split(',').collect();
         assert!(parts.len() >= 4, "a WhatsApp QR payload: {qr}");
         let b64 = base64::engine::general_purpose::STANDARD;
@@ -376,7 +381,7 @@ impl FakeWhatsApp {
         }
         .encode_to_vec();
         let signed = [&[6u8, 0][..], &details, &identity].concat();
-        let account = &self.shared.phone.account;
+        let account = &self.shared.account;
         let signature = account
             .private_key
             .calculate_signature(&signed, &mut rand010::rng())
@@ -420,7 +425,8 @@ impl FakeWhatsApp {
                 .attr("xmlns", "md")
                 .children([pair_success])
                 .build(),
-        );
+        )
+        .await;
     }
 
     /// Checks the client's `pair-device-sign` answer: its device signature over the account's
@@ -438,7 +444,7 @@ impl FakeWhatsApp {
             return false;
         };
         let signed = wa::ADVSignedDeviceIdentity::decode_from_slice(answer).expect("decodes");
-        let account_key = self.shared.phone.account.public_key.public_key_bytes();
+        let account_key = self.shared.account.public_key.public_key_bytes();
         let message = [
             &[6u8, 1][..],
             signed.details.as_deref().unwrap_or_default(),
@@ -456,21 +462,8 @@ impl FakeWhatsApp {
     /// encrypted with it, delivered as WhatsApp delivers it (`<message><enc type="pkmsg">`);
     /// later messages go on that session (`msg`).
     pub async fn message_from(&self, from: &str, id: &str, push_name: &str, message: wa::Message) {
-        let (kind, sealed) = self.seal(from, &message).await;
-        self.push(
-            NodeBuilder::new("message")
-                .attr("from", format!("{from}@s.whatsapp.net"))
-                .attr("id", id)
-                .attr("t", now_secs().to_string())
-                .attr("type", "text")
-                .attr("notify", push_name)
-                .children([NodeBuilder::new("enc")
-                    .attr("v", "2")
-                    .attr("type", kind)
-                    .bytes(sealed)
-                    .build()])
-                .build(),
-        );
+        self.deliver(from, None, id, Some(push_name), &message)
+            .await;
     }
 
     /// Plays the account's own phone: its user typed `text` to `to` in WhatsApp itself. The
@@ -488,43 +481,50 @@ impl FakeWhatsApp {
             }),
             ..Default::default()
         };
-        let (kind, sealed) = self.seal(own, &message).await;
-        self.push(
-            NodeBuilder::new("message")
-                .attr("from", format!("{own}@s.whatsapp.net"))
-                .attr("recipient", format!("{to}@s.whatsapp.net"))
-                .attr("id", id)
-                .attr("t", now_secs().to_string())
-                .attr("type", "text")
-                .children([NodeBuilder::new("enc")
-                    .attr("v", "2")
-                    .attr("type", kind)
-                    .bytes(sealed)
-                    .build()])
-                .build(),
-        );
+        self.deliver(own, Some(to), id, None, &message).await;
     }
 
-    /// `message` encrypted by `phone` for the device, with the next unused one-time prekey
-    /// should the phone need a new session.
-    async fn seal(&self, phone: &str, message: &wa::Message) -> (&'static str, Vec<u8>) {
+    /// `message` encrypted by `phone` for the device and pushed to it as a `<message>`.
+    async fn deliver(
+        &self,
+        phone: &str,
+        recipient: Option<&str>,
+        id: &str,
+        push_name: Option<&str>,
+        message: &wa::Message,
+    ) {
+        // The device uploads its prekeys in the background after login.
         let keys = self
-            .seen()
-            .prekeys
-            .expect("the device uploaded its prekeys");
-        let n = self
-            .shared
-            .handed_out
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let one_time = keys.one_time.get(n).expect("an unused one-time prekey");
-        self.shared
-            .contact(phone)
-            .seal(&keys, one_time, message)
+            .wait_for("the device's prekeys", |s| s.prekeys.is_some())
             .await
+            .prekeys
+            .expect("prekeys");
+        let (kind, sealed) = self
+            .shared
+            .contact(phone)
+            .seal(&keys, &self.shared.handed_out, message)
+            .await;
+        let mut stanza = NodeBuilder::new("message")
+            .attr("from", format!("{phone}@s.whatsapp.net"))
+            .attr("id", id)
+            .attr("t", now_secs().to_string())
+            .attr("type", "text");
+        if let Some(to) = recipient {
+            stanza = stanza.attr("recipient", format!("{to}@s.whatsapp.net"));
+        }
+        if let Some(name) = push_name {
+            stanza = stanza.attr("notify", name);
+        }
+        let enc = NodeBuilder::new("enc")
+            .attr("v", "2")
+            .attr("type", kind)
+            .bytes(sealed)
+            .build();
+        self.push(stanza.children([enc]).build()).await;
     }
 
     /// The contact's phone reports a message as delivered (`kind` None) or `read`.
-    pub fn receipt(&self, from: &str, id: &str, kind: Option<&str>) {
+    pub async fn receipt(&self, from: &str, id: &str, kind: Option<&str>) {
         let mut receipt = NodeBuilder::new("receipt")
             .attr("from", format!("{from}@s.whatsapp.net"))
             .attr("id", id)
@@ -532,15 +532,21 @@ impl FakeWhatsApp {
         if let Some(kind) = kind {
             receipt = receipt.attr("type", kind);
         }
-        self.push(receipt.build());
+        self.push(receipt.build()).await;
     }
 
-    fn push(&self, node: Node) {
-        let live = self.shared.live.lock().expect("lock");
-        live.as_ref()
-            .expect("a client is connected")
-            .send(node)
-            .expect("connection open");
+    /// Sends `node` on the connection that is open now, waiting (up to 20 s) for one.
+    async fn push(&self, node: Node) {
+        for _ in 0..400 {
+            let live = self.shared.live.lock().expect("lock").clone();
+            if let Some(tx) = live
+                && tx.send(node.clone()).is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no client connected to send {node:?} to");
     }
 }
 
@@ -648,7 +654,25 @@ async fn serve(stream: TcpStream, s: &Shared) -> anyhow::Result<()> {
     s.seen.send_modify(|seen| seen.handshakes.push(handshake));
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    *s.live.lock().expect("lock") = Some(tx);
+    *s.live.lock().expect("lock") = Some(tx.clone());
+    let served = link_stanzas(c, read, write, registering, &mut rx, s).await;
+    // Gone: what the test sends next waits for the client's next connection.
+    let mut live = s.live.lock().expect("lock");
+    if live.as_ref().is_some_and(|l| l.same_channel(&tx)) {
+        *live = None;
+    }
+    served
+}
+
+/// The stanza stream of one connection, until the client hangs up.
+async fn link_stanzas(
+    c: Conn,
+    read: NoiseCipher,
+    write: NoiseCipher,
+    registering: bool,
+    rx: &mut mpsc::UnboundedReceiver<Node>,
+    s: &Shared,
+) -> anyhow::Result<()> {
     let mut link = Link {
         c,
         read,
@@ -657,9 +681,9 @@ async fn serve(stream: TcpStream, s: &Shared) -> anyhow::Result<()> {
         write_n: 0,
     };
     if registering {
-        let refs = REFS
-            .iter()
-            .map(|r| NodeBuilder::new("ref").bytes(r.as_bytes().to_vec()).build());
+        let refs = [NodeBuilder::new("ref")
+            .bytes(REF.as_bytes().to_vec())
+            .build()];
         link.send(
             NodeBuilder::new("iq")
                 .attr("from", "s.whatsapp.net")
@@ -693,7 +717,9 @@ async fn serve(stream: TcpStream, s: &Shared) -> anyhow::Result<()> {
                     }
                     seen.stanzas.push(node.clone());
                 });
-                link.answer(&node, s).await?;
+                if let Err(e) = link.answer(&node, s).await {
+                    s.seen.send_modify(|seen| seen.errors.push(format!("{e:#}")));
+                }
             }
             Some(node) = rx.recv() => link.send(node).await?,
         }
@@ -908,6 +934,7 @@ impl Link {
                 continue; // the copy for the sender's own phone
             }
             let kind = attr(enc, "type").unwrap_or_default();
+            s.seen.send_modify(|seen| seen.enc_types.push(kind.clone()));
             let message = s
                 .contact(&jid.user)
                 .open(&kind, bytes(enc).unwrap_or_default())
@@ -1016,7 +1043,7 @@ impl IdentityKeyStore for PhoneIdentity {
     }
 
     async fn get_local_registration_id(&self) -> Result<u32, SignalProtocolError> {
-        Ok(4242)
+        Ok(PHONE_REGISTRATION_ID)
     }
 
     async fn save_identity(

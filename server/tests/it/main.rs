@@ -226,7 +226,6 @@ pub fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str)
     );
 }
 
-/// Sends a request and answers (status, JSON body); a non-JSON body fails the test.
 /// Reads a QR code back from a `data:image/png;base64,…` URL, as a phone's camera would.
 pub fn decode_qr(data_url: &str) -> String {
     use base64::Engine;
@@ -251,6 +250,7 @@ pub fn decode_qr(data_url: &str) -> String {
         .1
 }
 
+/// Sends a request and answers (status, JSON body); a non-JSON body fails the test.
 pub async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {
     let r = req.send().await.expect("request");
     let status = r.status().as_u16();

@@ -106,6 +106,13 @@ impl WaSession {
     fn wipe_store(&self) {
         wipe_store(&self.store_path);
     }
+
+    /// A code handed out belongs to one connection of one bot; it is not offered again after.
+    fn forget_pair_code(&self) {
+        if let Ok(mut last) = self.pair_code.lock() {
+            *last = None;
+        }
+    }
 }
 
 /// Deletes a device store: the database and its WAL files.
@@ -201,6 +208,7 @@ async fn runner(id: SessionId, s: Arc<WaSession>) {
         if let Ok(mut live) = s.live.write() {
             *live = None;
         }
+        s.forget_pair_code();
         if s.wipe.swap(false, std::sync::atomic::Ordering::SeqCst) {
             s.wipe_store();
         }
@@ -361,9 +369,13 @@ async fn on_event(
                 push_name: client.push_name(),
             });
         }
-        Event::Disconnected(d) => s.emit(EngineEvent::Disconnected {
-            reason: format!("{:?}", d.reason),
-        }),
+        Event::Disconnected(d) => {
+            // The client drops a linking-by-code flow with its connection.
+            s.forget_pair_code();
+            s.emit(EngineEvent::Disconnected {
+                reason: format!("{:?}", d.reason),
+            })
+        }
         Event::LoggedOut(lo) => {
             s.emit(EngineEvent::LoggedOut {
                 reason: logged_out_reason(lo),
@@ -588,16 +600,21 @@ impl Connection for WaConnection {
             .wait_for_socket(Duration::from_secs(20))
             .await
             .map_err(|e| EngineError::Other(anyhow::anyhow!("cannot reach WhatsApp: {e}")))?;
+        // Another number, or a code we no longer hold: the client refuses a new code while
+        // its last one is outstanding, so that one is retired first.
+        live.client.cancel_pair_code().await;
         let options = whatsapp_rust::pair_code::PairCodeOptions {
             phone_number: digits.to_string(),
             ..Default::default()
         };
+        // The code's life starts before the request, as the client's own clock does.
+        let asked = std::time::Instant::now();
         let code = live.client.pair_with_code(options).await.map_err(|e| {
             EngineError::Other(anyhow::anyhow!("WhatsApp refused a pairing code: {e}"))
         })?;
         let code = wire::display_pair_code(&code);
         if let Ok(mut last) = self.0.pair_code.lock() {
-            *last = Some((code.clone(), digits.to_string(), std::time::Instant::now()));
+            *last = Some((code.clone(), digits.to_string(), asked));
         }
         Ok(code)
     }
