@@ -9,7 +9,8 @@
 
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
+
+mod support;
 
 fn env_num(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -102,29 +103,8 @@ async fn main() -> anyhow::Result<()> {
     let concurrency = env_num("KABAR_BENCH_CONCURRENCY", 32);
     let sessions = env_num("KABAR_BENCH_SESSIONS", 1000);
 
-    let dir = tempfile::tempdir()?;
-    let mut config = server::Config::for_tests(dir.path().to_path_buf());
-    config.send_rate = 0;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(server::run(config, listener, shutdown.clone()));
-    let admin = reqwest::Client::builder().cookie_store(true).build()?;
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    admin
-        .post(format!("{base}/api/auth/register"))
-        .json(&json!({"username": "bench", "password": "bench-password"}))
-        .send()
-        .await?
-        .error_for_status()?;
+    let bench = support::Bench::start(|config| config.send_rate = 0).await?;
+    let (admin, base) = (&bench.admin, bench.base.as_str());
     let key: Value = admin
         .post(format!("{base}/api/keys"))
         .json(&json!({"name": "bench"}))
@@ -133,29 +113,13 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .await?;
     let key = key["key"].as_str().unwrap_or_default().to_string();
-    let session: Value = admin
-        .post(format!("{base}/api/sessions"))
-        .json(&json!({"name": "bench"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let sid = session["id"].as_str().unwrap_or_default().to_string();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    admin
-        .post(format!("{base}/simulator/sessions/{sid}/scan"))
-        .json(&json!({"phoneNumber": "6281234567890", "pushName": "Bench"}))
-        .send()
-        .await?
-        .error_for_status()?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
 
     println!(
         "Kabar load benchmark: {concurrency} concurrent clients, {secs} s per phase, loopback"
     );
     let rss_idle = rss_kib();
 
-    let send_url = format!("{base}/send-message");
+    let send_url = format!("{base}/send-message?session={}", bench.session);
     let send = drive(secs, concurrency, move |c| {
         c.post(&send_url)
             .header("X-API-KEY", &key)
@@ -193,7 +157,5 @@ async fn main() -> anyhow::Result<()> {
         rss_many.saturating_sub(rss_idle) as f64 / sessions.max(1) as f64,
         started.elapsed().as_secs_f64()
     );
-    shutdown.cancel();
-    server.await??;
-    Ok(())
+    bench.stop().await
 }

@@ -16,7 +16,8 @@ use std::{
     },
     time::{Duration, Instant},
 };
-use tokio_util::sync::CancellationToken;
+
+mod support;
 
 #[derive(Default)]
 struct Sink {
@@ -69,7 +70,7 @@ async fn inject_and_wait(
         let t = Instant::now();
         let v: Value = c
             .post(format!("{base}/simulator/sessions/{session}/incoming"))
-            .json(&json!({"from": "6281234567890", "message": format!("bench {i}")}))
+            .json(&json!({"from": "6289876543210", "message": format!("bench {i}")}))
             .send()
             .await?
             .json()
@@ -111,46 +112,15 @@ async fn main() -> anyhow::Result<()> {
     let sink = Arc::new(Sink::default());
     let sink_url = start_sink(sink.clone()).await;
 
-    let dir = tempfile::tempdir()?;
-    let mut config = server::Config::for_tests(dir.path().to_path_buf());
     // Twenty quick retries: with every other request failing, a delivery fails all 21 attempts
     // with a chance of 2^-21, so "all N arrive" measures the outbox, not bad luck.
-    config.webhook_retry_schedule =
-        "50ms,100ms,200ms,300ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms"
-            .into();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let shutdown = CancellationToken::new();
-    let server = tokio::spawn(server::run(config, listener, shutdown.clone()));
-    let c = reqwest::Client::builder().cookie_store(true).build()?;
-    for _ in 0..100 {
-        if reqwest::get(format!("{base}/healthz"))
-            .await
-            .is_ok_and(|r| r.status() == 200)
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    c.post(format!("{base}/api/auth/register"))
-        .json(&json!({"username": "bench", "password": "bench-password"}))
-        .send()
-        .await?
-        .error_for_status()?;
-    let s: Value = c
-        .post(format!("{base}/api/sessions"))
-        .json(&json!({"name": "bench"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let session = s["id"].as_str().unwrap_or_default().to_string();
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    c.post(format!("{base}/simulator/sessions/{session}/scan"))
-        .json(&json!({"phoneNumber": "6281111111111"}))
-        .send()
-        .await?
-        .error_for_status()?;
+    let bench = support::Bench::start(|config| {
+        config.webhook_retry_schedule =
+            "50ms,100ms,200ms,300ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms,500ms"
+                .into();
+    })
+    .await?;
+    let (c, base, session) = (&bench.admin, bench.base.as_str(), bench.session.as_str());
     c.put(format!("{base}/api/sessions/{session}/webhook"))
         .json(&json!({"url": sink_url, "secret": "bench", "events": ["message.in"]}))
         .send()
@@ -158,7 +128,7 @@ async fn main() -> anyhow::Result<()> {
         .error_for_status()?;
 
     println!("Kabar webhook benchmark: {n} inbound messages, loopback sink");
-    let (elapsed, lat) = inject_and_wait(&c, &base, &session, &sink, n).await?;
+    let (elapsed, lat) = inject_and_wait(c, base, session, &sink, n).await?;
     let rate = lat.len() as f64 / elapsed;
     println!(
         "delivered {:>5}/{n} in {elapsed:>6.2} s   {rate:>7.0} events/s   p50 {:>7.2} ms   p99 {:>7.2} ms",
@@ -182,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     sink.fail_every_other.store(true, Ordering::Relaxed);
-    let (elapsed, lat) = inject_and_wait(&c, &base, &session, &sink, n).await?;
+    let (elapsed, lat) = inject_and_wait(c, base, session, &sink, n).await?;
     println!(
         "sink failing 50 %: delivered {:>5}/{n} in {elapsed:>6.2} s (p99 {:>7.2} ms), none lost: {}",
         lat.len(),
@@ -190,7 +160,5 @@ async fn main() -> anyhow::Result<()> {
         lat.len() == n
     );
 
-    shutdown.cancel();
-    server.await??;
-    Ok(())
+    bench.stop().await
 }

@@ -521,6 +521,16 @@ async fn pn_digits(client: &Arc<Client>, jid: &Jid, alt: Option<&Jid>) -> String
 
 struct WaConnection(Arc<WaSession>);
 
+/// Sends a built message; answers WhatsApp's id for it.
+async fn send(live: &Live, to: Jid, message: wa::Message) -> Result<String, EngineError> {
+    Ok(live
+        .client
+        .send_message(to, message)
+        .await
+        .map_err(|e| EngineError::Other(anyhow::anyhow!("sending: {e}")))?
+        .message_id)
+}
+
 #[async_trait::async_trait]
 impl Connection for WaConnection {
     async fn send(&self, msg: Outgoing) -> Result<Sent, EngineError> {
@@ -554,13 +564,9 @@ impl Connection for WaConnection {
                     })?;
                 result.message_id
             }
-            content => {
-                let message = wire::outgoing(content, msg.quoted.as_ref());
-                live.client
-                    .send_message(to, message)
-                    .await
-                    .map_err(|e| EngineError::Other(anyhow::anyhow!("sending: {e}")))?
-                    .message_id
+            Content::Text(text) => send(&live, to, wire::text(text, msg.quoted.as_ref())).await?,
+            Content::Interactive(m) => {
+                send(&live, to, wire::interactive(m, msg.quoted.as_ref())).await?
             }
         };
         Ok(Sent {

@@ -9,7 +9,7 @@
 //! - [`poll_vote`]: the encrypted parts of a poll vote (decrypted by the engine, which holds
 //!   the poll's secret).
 
-use crate::engine::{Answer, AnswerVia, Content, Inbound, MessageKind, Quoted};
+use crate::engine::{Answer, AnswerVia, Inbound, MessageKind, Quoted};
 use crate::phone::Chat;
 use app::model::Interactive;
 use whatsapp_rust::prelude::*;
@@ -55,27 +55,19 @@ pub fn quote_context(q: &Quoted) -> wa::ContextInfo {
     }
 }
 
-/// The message for a text or interactive content (polls are built by
-/// `client.polls().create`, which also makes their secret).
-pub fn outgoing(content: &Content, quoted: Option<&Quoted>) -> wa::Message {
-    match content {
-        Content::Text(text) => match quoted {
-            None => wa::Message {
-                conversation: Some(text.clone()),
-                ..Default::default()
-            },
-            Some(q) => wa::Message {
-                extended_text_message: MessageField::some(wm::ExtendedTextMessage {
-                    text: Some(text.clone()),
-                    context_info: MessageField::some(quote_context(q)),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            },
+/// A text: `conversation`, or `ExtendedTextMessage` with the quote when it answers a message.
+pub fn text(text: &str, quoted: Option<&Quoted>) -> wa::Message {
+    match quoted {
+        None => wa::Message {
+            conversation: Some(text.to_string()),
+            ..Default::default()
         },
-        Content::Interactive(m) => interactive(m, quoted),
-        Content::Poll { question, .. } => wa::Message {
-            conversation: Some(question.clone()),
+        Some(q) => wa::Message {
+            extended_text_message: MessageField::some(wm::ExtendedTextMessage {
+                text: Some(text.to_string()),
+                context_info: MessageField::some(quote_context(q)),
+                ..Default::default()
+            }),
             ..Default::default()
         },
     }
@@ -376,14 +368,14 @@ mod tests {
 
     #[test]
     fn text_and_replies_are_built_as_whatsapp_web_does() {
-        let plain = outgoing(&Content::Text("Halo".into()), None);
+        let plain = text("Halo", None);
         assert_eq!(plain.conversation.as_deref(), Some("Halo"));
         let q = Quoted {
             id: "3EB0Q".into(),
             sender: Some("6282222222222".into()),
             text: Some("Harga?".into()),
         };
-        let reply = outgoing(&Content::Text("Rp 10.000".into()), Some(&q));
+        let reply = text("Rp 10.000", Some(&q));
         let e = reply.extended_text_message.as_option().expect("extended");
         assert_eq!(e.text.as_deref(), Some("Rp 10.000"));
         let c = e.context_info.as_option().expect("context");
@@ -406,7 +398,7 @@ mod tests {
             "text": "Pilih", "title": "Menu", "footer": "Kaki",
             "type": "button", "buttons": [{"id": "y", "text": "Ya"}, {"id": "n", "text": "Tidak"}]
         }));
-        let msg = outgoing(&Content::Interactive(m), None);
+        let msg = interactive(&m, None);
         assert!(
             !msg.view_once_message.is_set(),
             "wrapping hides it from the <biz> node"
@@ -445,7 +437,7 @@ mod tests {
             "text": "Menu", "type": "list", "buttonText": "Lihat",
             "sections": [{"title": "A", "rows": [{"id": "r1", "title": "Satu", "description": "d"}]}]
         }));
-        let msg = outgoing(&Content::Interactive(list), None);
+        let msg = interactive(&list, None);
         let i = msg.interactive_message.as_option().expect("interactive");
         let Some(im::InteractiveMessage::NativeFlowMessage(flow)) = &i.interactive_message else {
             panic!("native flow expected");
