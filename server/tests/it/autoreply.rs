@@ -365,7 +365,7 @@ async fn groups_only_with_permission_and_rules_stay_with_their_owner() {
             .json(&group("info")),
     )
     .await;
-    for _ in 0..50 {
+    for _ in 0..1000 {
         if app.sent(&budi, &b_session).await.len() == 2 {
             break;
         }

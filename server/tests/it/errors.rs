@@ -130,7 +130,7 @@ async fn sigterm_drains_and_exits_cleanly() {
             .expect("kabar starts");
         let base = format!("http://127.0.0.1:{port}");
         let mut up = false;
-        for _ in 0..300 {
+        for _ in 0..1500 {
             if reqwest::get(format!("{base}/healthz"))
                 .await
                 .is_ok_and(|r| r.status() == 200)

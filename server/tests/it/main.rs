@@ -71,7 +71,7 @@ impl TestApp {
     }
 
     async fn wait_ready(&self) {
-        for _ in 0..200 {
+        for _ in 0..800 {
             if let Ok(r) = reqwest::get(self.url("/healthz")).await
                 && r.status() == 200
             {
@@ -164,7 +164,7 @@ impl TestApp {
     /// Waits until the session shows `status` (as its owner sees it) and answers the view.
     pub async fn wait_status(&self, client: &reqwest::Client, id: &str, status: &str) -> Value {
         let mut last = Value::Null;
-        for _ in 0..200 {
+        for _ in 0..1000 {
             let (_, b) = call(client.get(self.url(&format!("/api/sessions/{id}")))).await;
             if b["status"] == status {
                 return b;
@@ -381,9 +381,9 @@ impl Receiver {
         self.hits.lock().expect("hits").clone()
     }
 
-    /// Waits until `pred` holds for the hits so far (10 s at most) and answers them.
+    /// Waits until `pred` holds for the hits so far (30 s at most) and answers them.
     pub async fn wait_until(&self, what: &str, pred: impl Fn(&[Hit]) -> bool) -> Vec<Hit> {
-        for _ in 0..500 {
+        for _ in 0..1500 {
             let hits = self.hits();
             if pred(&hits) {
                 return hits;

@@ -92,7 +92,7 @@ async fn metrics_are_prometheus_text_and_move_with_messages() {
     app.incoming(&admin, &id, "6282222222222", "Harga?").await;
 
     let mut after = String::new();
-    for _ in 0..100 {
+    for _ in 0..1000 {
         after = scrape().await;
         if sample(
             &after,

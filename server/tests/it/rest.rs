@@ -317,7 +317,7 @@ async fn the_real_engine_says_why_it_cannot_reach_whatsapp() {
     let (admin, _) = app.register("admin").await;
     let id = app.create_session(&admin, "Real").await;
     let mut st = Value::Null;
-    for _ in 0..250 {
+    for _ in 0..1500 {
         let (s, b) = call(admin.get(app.url("/status"))).await;
         assert_eq!(s, 200, "{b}");
         if b["reason"].is_string() {
@@ -357,7 +357,7 @@ async fn the_real_engine_says_why_it_cannot_reach_whatsapp() {
     assert!(store.exists(), "{store:?}");
     let (s, b) = call(admin.delete(app.url(&format!("/api/sessions/{id}")))).await;
     assert_eq!(s, 200, "{b}");
-    for _ in 0..100 {
+    for _ in 0..1000 {
         if !store.exists() {
             break;
         }

@@ -232,7 +232,7 @@ async fn failures_are_retried_with_the_same_id_until_delivered() {
 }
 
 async fn wait_delivery_status(app: &TestApp, client: &reqwest::Client, status: &str) -> Vec<Value> {
-    for _ in 0..300 {
+    for _ in 0..1500 {
         let (_, list) =
             call(client.get(app.url(&format!("/api/webhooks/deliveries?status={status}")))).await;
         let list = list.as_array().expect("array").clone();
@@ -278,7 +278,7 @@ async fn retry_after_is_honoured_and_a_spent_schedule_fails_visibly() {
     let (s, _) = call(admin.post(app.url(&format!("/api/webhooks/deliveries/{did}/retry")))).await;
     assert_eq!(s, 200);
     let mut detail = Value::Null;
-    for _ in 0..300 {
+    for _ in 0..1500 {
         detail = call(admin.get(app.url(&format!("/api/webhooks/deliveries/{did}"))))
             .await
             .1;
@@ -519,7 +519,7 @@ async fn graceful_shutdown_finishes_attempts_in_flight() {
     assert_eq!(s, 200, "{b}");
     app.incoming(&admin, &id, "6281234567890", "in flight")
         .await;
-    for _ in 0..500 {
+    for _ in 0..4000 {
         if rx.started() > 0 {
             break; // the attempt is now waiting on the slow receiver
         }
@@ -572,7 +572,7 @@ async fn nothing_is_lost_when_the_server_is_killed() {
             .expect("kabar starts")
     };
     let wait_ready = || async {
-        for _ in 0..300 {
+        for _ in 0..1500 {
             if reqwest::get(format!("{base}/healthz"))
                 .await
                 .is_ok_and(|r| r.status() == 200)
