@@ -34,7 +34,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `${binary} --addr 127.0.0.1:${port} --data-dir ${dataDir} --engine simulator --simulator-first-qr-ms 1500 --simulator-next-qr-ms 1500 --allow-private-webhooks --webhook-retry-schedule 1s,2s,4s`,
+    command: `${binary} --addr 127.0.0.1:${port} --data-dir ${dataDir} --engine simulator --simulator-first-qr-ms 1500 --simulator-next-qr-ms 1500 --allow-private-webhooks --webhook-retry-schedule 1s,2s,4s --registrations-per-hour 0`,
     url: `http://127.0.0.1:${port}/healthz`,
     reuseExistingServer: false,
     timeout: 60_000,

@@ -368,6 +368,10 @@ pub struct Texts {
     pub loading_settings: &'static str,
     pub allow_registration: &'static str,
     pub allow_private_webhooks: &'static str,
+    pub max_sessions_per_user: &'static str,
+    pub allow_private_webhooks_user: &'static str,
+    pub deny_private_webhooks: &'static str,
+    pub retention_days: &'static str,
 }
 
 pub const EN: Texts = Texts {
@@ -576,6 +580,10 @@ pub const EN: Texts = Texts {
     loading_settings: "Loading settings…",
     allow_registration: "Anyone may create an account on the sign-in page",
     allow_private_webhooks: "Allow webhook URLs on this machine or a private network",
+    max_sessions_per_user: "Sessions each user may add (admins: no limit)",
+    allow_private_webhooks_user: "Allow local webhooks",
+    deny_private_webhooks: "Stop local webhooks",
+    retention_days: "Keep messages and webhook events for this many days (0: forever)",
 };
 
 pub const ID: Texts = Texts {
@@ -784,6 +792,10 @@ pub const ID: Texts = Texts {
     loading_settings: "Memuat pengaturan…",
     allow_registration: "Siapa pun boleh membuat akun di halaman masuk",
     allow_private_webhooks: "Izinkan URL webhook di mesin ini atau jaringan privat",
+    max_sessions_per_user: "Sesi yang boleh ditambah tiap pengguna (admin: tanpa batas)",
+    allow_private_webhooks_user: "Izinkan webhook lokal",
+    deny_private_webhooks: "Hentikan webhook lokal",
+    retention_days: "Simpan pesan dan event webhook selama sekian hari (0: selamanya)",
 };
 
 #[cfg(test)]

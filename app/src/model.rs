@@ -82,6 +82,9 @@ pub struct UserView {
     pub username: String,
     pub role: Role,
     pub disabled: bool,
+    /// Whether this user's session webhooks may point at private/loopback addresses (the
+    /// server-wide setting allows it for everyone).
+    pub allow_private_webhooks: bool,
     /// Milliseconds since the Unix epoch, like every timestamp Kabar shows.
     pub created_at: i64,
 }
@@ -108,6 +111,9 @@ pub struct UserPatch {
     pub disabled: Option<bool>,
     #[serde(default)]
     pub password: Option<String>,
+    /// Let this user's session webhooks reach private/loopback addresses.
+    #[serde(default, rename = "allowPrivateWebhooks")]
+    pub allow_private_webhooks: Option<bool>,
 }
 
 /// `POST /api/keys` (admin). The owner defaults to the caller.
@@ -161,6 +167,10 @@ pub struct Settings {
     pub allow_registration: bool,
     /// Whether webhook URLs may point at loopback/private addresses (also `--allow-private-webhooks`).
     pub allow_private_webhooks: bool,
+    /// How many sessions a user (not an admin) may have; 10 by default.
+    pub max_sessions_per_user: u32,
+    /// Days messages and webhook events are kept (a daily sweep); 0 = forever, the default.
+    pub retention_days: u32,
     /// The global webhook: every session's events.
     pub webhook: Option<WebhookView>,
 }
@@ -174,6 +184,12 @@ pub struct SettingsPatch {
     pub allow_registration: Option<bool>,
     #[serde(default)]
     pub allow_private_webhooks: Option<bool>,
+    /// 0 to 10000; a user over it keeps their sessions but cannot add more.
+    #[serde(default)]
+    pub max_sessions_per_user: Option<u32>,
+    /// 0 (keep everything) to 36500.
+    #[serde(default)]
+    pub retention_days: Option<u32>,
     /// `{"url","secret","events"}` sets the global webhook; `null` removes it.
     #[cfg_attr(feature = "ssr", schema(value_type = Option<WebhookConfig>))]
     #[serde(
@@ -481,7 +497,7 @@ pub struct ConnectionUpdateData {
 #[serde(rename_all = "camelCase")]
 pub struct WebhookView {
     pub url: String,
-    /// The secret masked (`ab••••yz`), or empty when none is set.
+    /// `••••••••` when a secret is set (none of it is ever shown again), empty when none is.
     pub secret: String,
     /// Event names delivered; empty = all.
     pub events: Vec<String>,

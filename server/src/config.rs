@@ -26,16 +26,20 @@ impl EngineKind {
 #[derive(Clone, Parser)]
 #[command(name = "kabar", version, about = "Self-hosted WhatsApp gateway")]
 pub struct Config {
+    /// What to do instead of serving (none: run the server).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address to listen on.
     #[arg(long, env = "KABAR_ADDR", default_value = "127.0.0.1:3000")]
     pub addr: SocketAddr,
 
     /// Where the SQLite database and the WhatsApp device stores live.
-    #[arg(long, env = "KABAR_DATA_DIR", default_value = "./data")]
+    #[arg(long, env = "KABAR_DATA_DIR", default_value = "./data", global = true)]
     pub data_dir: PathBuf,
 
     /// Database URL; default: SQLite file `kabar.db` in the data dir.
-    #[arg(long, env = "DATABASE_URL")]
+    #[arg(long, env = "DATABASE_URL", global = true)]
     pub database_url: Option<String>,
 
     /// WhatsApp engine: `whatsapp` (real) or `simulator` (tests and demos only).
@@ -90,6 +94,19 @@ pub struct Config {
     #[arg(long, env = "KABAR_AUTO_REPLY_COOLDOWN_SECS", default_value_t = 5)]
     pub auto_reply_cooldown_secs: u64,
 
+    /// Auto-reply loop guard: a message that arrives within this many seconds of an
+    /// auto-reply in the same chat is taken for another bot's answer and not answered; 0 = off.
+    #[arg(long, env = "KABAR_AUTO_REPLY_BOT_WINDOW_SECS", default_value_t = 2)]
+    pub auto_reply_bot_window_secs: u64,
+
+    /// Auto-reply loop guard: at most this many auto-replies per chat per minute; 0 = no cap.
+    #[arg(
+        long,
+        env = "KABAR_AUTO_REPLY_PER_CHAT_PER_MINUTE",
+        default_value_t = 6
+    )]
+    pub auto_reply_per_chat_per_minute: usize,
+
     /// Simulator only: how long the first pairing code lasts, in milliseconds.
     #[arg(long, env = "KABAR_SIMULATOR_FIRST_QR_MS", default_value_t = 60_000)]
     pub simulator_first_qr_ms: u64,
@@ -120,6 +137,48 @@ pub struct Config {
     /// Write logs as JSON lines instead of human-readable text.
     #[arg(long, env = "KABAR_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
+
+    /// Reverse proxies (addresses or CIDR ranges, comma-separated, e.g. `127.0.0.1,10.0.0.0/8`)
+    /// whose `X-Forwarded-For` / `Forwarded` headers name the real client. Requests from
+    /// anywhere else are taken at their connection's address, so a client cannot forge its own.
+    #[arg(long, env = "KABAR_TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Key that encrypts webhook secrets at rest (any string); default: a random key kept in
+    /// `<data dir>/secret.key`, mode 0600. Keep it (or that file) with your backups.
+    #[arg(long, env = "KABAR_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// Accounts one client address may register per hour (self-registration); 0 = no limit.
+    #[arg(long, env = "KABAR_REGISTRATIONS_PER_HOUR", default_value_t = 10)]
+    pub registrations_per_hour: u32,
+}
+
+/// `kabar backup` / `kabar restore` (docs/production.md).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Copy the running server's data (database, WhatsApp device stores, secrets key) into one
+    /// archive, without stopping it.
+    Backup {
+        /// The archive to write (gzip'd tar, mode 0600).
+        file: PathBuf,
+    },
+    /// Put a backup archive back into --data-dir (stop the server first).
+    Restore {
+        /// The archive `kabar backup` wrote.
+        file: PathBuf,
+        /// Replace a data dir that already holds a database.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+/// A CIDR range, or one address (as a /32 or /128).
+fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an IP address or CIDR range"))
 }
 
 /// A configuration that cannot work, said in words an operator can act on.
@@ -153,6 +212,7 @@ impl Config {
     /// Defaults only, as tests start from: nothing read from the environment.
     pub fn for_tests(data_dir: PathBuf) -> Self {
         let mut c = Config::parse_from(["kabar"]);
+        c.command = None;
         c.data_dir = data_dir;
         c.addr = SocketAddr::from(([127, 0, 0, 1], 0));
         c.database_url = None;
@@ -173,6 +233,13 @@ impl Config {
         c.webhook_retry_schedule = crate::webhooks::retry::DEFAULT_SCHEDULE.into();
         c.webhook_concurrency = 16;
         c.auto_reply_cooldown_secs = 5;
+        // Tests send quickly to one chat; the loop guard has its own tests.
+        c.auto_reply_bot_window_secs = 0;
+        c.auto_reply_per_chat_per_minute = 0;
+        c.trusted_proxies = Vec::new();
+        c.secret_key = None;
+        // Tests register many accounts from 127.0.0.1; the limit has its own test.
+        c.registrations_per_hour = 0;
         c
     }
 
@@ -262,5 +329,14 @@ mod tests {
             Err(ConfigError::JwtSecretTooShort)
         ));
         assert!(Config::try_parse_from(["kabar", "--engine", "baileys"]).is_err());
+        let proxies =
+            Config::try_parse_from(["kabar", "--trusted-proxies", "127.0.0.1,10.0.0.0/8"])
+                .expect("parse");
+        assert_eq!(proxies.trusted_proxies.len(), 2);
+        assert!(
+            proxies.trusted_proxies[0]
+                .contains(&"127.0.0.1".parse::<std::net::IpAddr>().expect("ip"))
+        );
+        assert!(Config::try_parse_from(["kabar", "--trusted-proxies", "nope"]).is_err());
     }
 }

@@ -154,10 +154,10 @@ impl Backend for DashboardBackend {
 
     async fn register(
         &self,
-        _req: &Parts,
+        req: &Parts,
         creds: Credentials,
     ) -> Result<(Me, SetCookie), ErrorBody> {
-        Ok(auth::register(&self.0, creds).await?)
+        Ok(auth::register(&self.0, req, creds).await?)
     }
 
     async fn logout(&self, req: &Parts) -> Result<SetCookie, ErrorBody> {

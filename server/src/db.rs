@@ -2,20 +2,35 @@
 //!
 //! SQLite in WAL mode is the embedded default (readers never block the writer). Queries are
 //! checked at runtime rather than by `sqlx::query!`, so building needs no database.
+//!
+//! The files at rest hold secrets (password hashes, API key hashes, the JWT key, webhook
+//! secrets; the WhatsApp device stores hold the sessions' keys), so [`secure_dir`] and
+//! [`secure_sqlite`] keep them to the owner: the data dir and `whatsapp/` 0700, every SQLite
+//! file 0600. The engine's device stores use the same two functions.
 
 use anyhow::Context;
 use sqlx::{
     SqlitePool,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
-use std::{str::FromStr, time::Duration};
+use std::{io, path::Path, str::FromStr, time::Duration};
 
 pub type Db = SqlitePool;
 
 /// Opens (creating when missing) and migrates the database at `url`.
 pub async fn connect(url: &str) -> anyhow::Result<Db> {
     let options = SqliteConnectOptions::from_str(url)
-        .with_context(|| format!("invalid database URL {url:?}"))?
+        .with_context(|| format!("invalid database URL {url:?}"))?;
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    // A `file:` name is a URI SQLite parses itself: not a path we can create.
+    let name = options.get_filename();
+    let file =
+        (!in_memory && !name.to_string_lossy().starts_with("file:")).then(|| name.to_path_buf());
+    if let Some(file) = &file {
+        secure_sqlite(file)
+            .with_context(|| format!("cannot create the database file {}", file.display()))?;
+    }
+    let options = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         // NORMAL is durable across application crashes in WAL mode; only an OS crash can
@@ -23,13 +38,18 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10));
-    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
     let pool = SqlitePoolOptions::new()
         // An in-memory database exists once per connection: it must be exactly one.
         .max_connections(if in_memory { 1 } else { 8 })
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {url:?}"))?;
+    // SQLite creates `-wal` and `-shm` with the database file's mode, so they are 0600
+    // already; this second look only guards against a VFS that does otherwise.
+    if let Some(file) = &file {
+        secure_sqlite(file)
+            .with_context(|| format!("cannot secure the database file {}", file.display()))?;
+    }
     sqlx::migrate!("../migrations")
         .run(&pool)
         .await
@@ -45,6 +65,87 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
 /// so writers queue on the busy timeout instead, and no event is lost to that race.
 pub async fn begin_write(db: &Db) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
     db.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// Creates `dir` (and any missing parent) readable by the owner only, and tightens an existing
+/// one that is open to others: the data dir and the device stores' dir hold secrets.
+pub fn secure_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        tighten(dir, 0o700)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir)
+    }
+}
+
+/// Makes an SQLite database file 0600 before SQLite opens it: creates it empty when missing
+/// (SQLite takes an empty file as an empty database, and gives its `-wal`, `-shm` and
+/// `-journal` files the database file's mode), and tightens it and those companions when a
+/// run before this guard left them open to others.
+pub fn secure_sqlite(file: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(file);
+        match created {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => tighten(file, 0o600)?,
+            Err(e) => return Err(e),
+        }
+        for suffix in ["-wal", "-shm", "-journal"] {
+            let mut companion = file.as_os_str().to_owned();
+            companion.push(suffix);
+            match tighten(Path::new(&companion), 0o600) {
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                other => other?,
+            }
+        }
+        Ok(())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        Ok(())
+    }
+}
+
+/// Sets `mode` on `path` if its group or others have any access. A path this user does not
+/// own (a mounted volume, say) cannot be changed: that is the operator's setup, so it is
+/// logged rather than refused, and the server still starts.
+#[cfg(unix)]
+fn tighten(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let was = std::fs::metadata(path)?.permissions().mode() & 0o777;
+    if was & 0o077 == 0 {
+        return Ok(());
+    }
+    let path_shown = path.display();
+    match std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)) {
+        Ok(()) => tracing::info!(
+            path = %path_shown,
+            from = format!("{was:o}"),
+            to = format!("{mode:o}"),
+            "made a file with secrets private to this user"
+        ),
+        Err(e) => tracing::warn!(
+            path = %path_shown,
+            mode = format!("{was:o}"),
+            error = %e,
+            "cannot make a file with secrets private to this user"
+        ),
+    }
+    Ok(())
 }
 
 /// Milliseconds since the Unix epoch: the one time format Kabar stores and shows.
@@ -125,6 +226,57 @@ mod tests {
                     .expect("task")
                     .expect("the other writer waited, then committed");
             }
+        }
+    }
+
+    /// Secrets at rest: a new data dir is 0700 and the database with its WAL files 0600, and
+    /// a data dir and database left open to others by an older run are tightened.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_data_dir_and_database_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        #[track_caller]
+        fn assert_mode(path: &Path, want: u32) {
+            let mode = std::fs::metadata(path)
+                .expect("metadata")
+                .permissions()
+                .mode()
+                & 0o777;
+            assert_eq!(mode, want, "{} is {mode:o}", path.display());
+        }
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let data = tmp.path().join("data").join("nested");
+        secure_dir(&data).expect("data dir");
+        assert_mode(&data, 0o700);
+        assert_mode(data.parent().expect("parent"), 0o700);
+        let file = data.join("kabar.db");
+        let url = format!("sqlite://{}", file.display());
+        for round in 0..2 {
+            let db = connect(&url).await.expect("open");
+            sqlx::query("INSERT INTO settings (key, value) VALUES (?, 'x')")
+                .bind(new_id())
+                .execute(&db)
+                .await
+                .expect("write");
+            assert_mode(&file, 0o600);
+            let wal = data.join("kabar.db-wal");
+            assert!(
+                wal.exists(),
+                "round {round}: WAL mode keeps a -wal file while open"
+            );
+            assert_mode(&wal, 0o600);
+            let shm = data.join("kabar.db-shm");
+            if shm.exists() {
+                assert_mode(&shm, 0o600);
+            }
+            db.close().await;
+            // What a run before this guard left behind: open to everyone.
+            std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755))
+                .expect("chmod dir");
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644))
+                .expect("chmod file");
+            secure_dir(&data).expect("existing data dir");
+            assert_mode(&data, 0o700);
         }
     }
 

@@ -7,11 +7,13 @@
 
 pub mod auth;
 pub mod autoreply;
+pub mod backup;
 pub mod config;
 pub mod dashboard;
 pub mod db;
 pub mod engine;
 pub mod error;
+pub mod events;
 pub mod interactive;
 pub mod json;
 pub mod keys;
@@ -20,7 +22,10 @@ pub mod metrics;
 pub mod openapi;
 pub mod phone;
 pub mod qr;
+pub mod quotas;
 pub mod rest;
+pub mod retention;
+pub mod secrets;
 pub mod sessions;
 pub mod settings;
 pub mod simulator_api;
@@ -55,12 +60,18 @@ use tower_http::{
 /// Opens the database, loads secrets and builds the state every handler shares.
 pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow::Result<AppState> {
     config.validate()?;
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("cannot create the data dir {}", config.data_dir.display()))?;
-    }
+    // 0700, and tightened if an older run left it open: it holds the database, the device
+    // stores and the key of the secrets at rest.
+    db::secure_dir(&config.data_dir)
+        .with_context(|| format!("cannot create the data dir {}", config.data_dir.display()))?;
     let db = db::connect(&config.database_url()).await?;
     let tokens = auth::token::TokenKeys::load(&config, &db).await?;
+    let login_limits = auth::limits::AuthLimits::new(config.registrations_per_hour);
+    let secrets = secrets::Secrets::load(config.secret_key.as_deref(), &config.data_dir)?;
+    let sealed = secrets::encrypt_stored(&db, &secrets).await?;
+    if sealed > 0 {
+        tracing::info!(count = sealed, "webhook secrets encrypted at rest");
+    }
     let leptos = LeptosOptions::builder()
         .output_name("kabar")
         .site_pkg_dir("pkg")
@@ -79,12 +90,18 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         webhooks,
         interactive_wake: Default::default(),
         metrics: Default::default(),
-        auto_reply: autoreply::AutoReply::new(std::time::Duration::from_secs(
-            config.auto_reply_cooldown_secs,
-        )),
+        auto_reply: autoreply::AutoReply::new(
+            std::time::Duration::from_secs(config.auto_reply_cooldown_secs),
+            autoreply::LoopGuard {
+                window: std::time::Duration::from_secs(config.auto_reply_bot_window_secs),
+                per_minute: config.auto_reply_per_chat_per_minute,
+            },
+        ),
         config,
         tokens,
-        login_limits: Default::default(),
+        secrets,
+        quotas: Default::default(),
+        login_limits,
         key_usage: Default::default(),
         leptos,
         shutdown,
@@ -117,6 +134,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async {
             ApiError::new(ErrorCode::MethodNotAllowed, "This method is not allowed on this path.")
         })
+        .layer(axum::middleware::from_fn(auth::csrf::guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::track,
@@ -176,6 +194,7 @@ pub async fn run(
     }
     let dispatcher = tokio::spawn(webhooks::dispatch::dispatch_loop(state.clone()));
     let expiry = tokio::spawn(interactive::expiry::expiry_loop(state.clone()));
+    let retention = tokio::spawn(retention::retention_loop(state.clone()));
     let restored = sessions::store::restore_all(&state).await?;
     if !openapi::docs_assets_present() {
         tracing::error!("/docs will not work: {}", openapi::MISSING);
@@ -194,6 +213,9 @@ pub async fn run(
     }
     if let Err(e) = expiry.await {
         tracing::error!(error = %e, "interaction timeout task failed");
+    }
+    if let Err(e) = retention.await {
+        tracing::error!(error = %e, "retention task failed");
     }
     state.db.close().await;
     tracing::info!("Kabar stopped");

@@ -1,6 +1,7 @@
-//! `kabar`: reads the configuration, sets up logging, and runs the server until SIGINT/SIGTERM.
+//! `kabar`: reads the configuration, sets up logging, and runs the server until SIGINT/SIGTERM
+//! (or, as `kabar backup FILE` / `kabar restore FILE`, copies its data out or back).
 
-use server::{Config, run};
+use server::{Config, backup, config::Command, run};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -16,6 +17,28 @@ async fn main() -> anyhow::Result<()> {
             .init();
     } else {
         tracing_subscriber::fmt().with_env_filter(filter).init();
+    }
+    match &config.command {
+        Some(Command::Backup { file }) => {
+            let s = backup::backup(&config.data_dir, config.database_url.as_deref(), file).await?;
+            println!(
+                "backed up {} database(s) into {} ({} bytes)",
+                s.databases,
+                file.display(),
+                s.bytes
+            );
+            return Ok(());
+        }
+        Some(Command::Restore { file, force }) => {
+            let s = backup::restore(&config.data_dir, file, *force)?;
+            println!(
+                "restored {} database(s) into {}",
+                s.databases,
+                config.data_dir.display()
+            );
+            return Ok(());
+        }
+        None => {}
     }
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
     let shutdown = CancellationToken::new();

@@ -74,17 +74,22 @@ pub async fn list(
         Some(n @ 1..=500) => n,
         Some(_) => return Err(ApiError::invalid("`limit` must be between 1 and 500.")),
     };
+    let visible = caller.visible();
+    let (all, owner, scope) = visible.binds();
     let rows = sqlx::query_as::<_, MessageRow>(
         "SELECT m.id, m.session_id, m.direction, m.chat, m.sender, m.type, m.body, m.source,
                 m.quoted_id, m.status, m.created_at, m.updated_at
          FROM messages m JOIN sessions s ON s.id = m.session_id
          WHERE (? = 1 OR s.owner_id = ?) AND (? IS NULL OR m.session_id = ?)
+           AND (? IS NULL OR m.session_id = ?)
            AND (? IS NULL OR m.direction = ?) AND (? IS NULL OR m.chat = ?)
            AND (? IS NULL OR m.type = ?) AND (? IS NULL OR m.created_at < ?)
          ORDER BY m.created_at DESC, m.rowid DESC LIMIT ?",
     )
-    .bind(caller.is_admin())
-    .bind(caller.id.as_str())
+    .bind(all)
+    .bind(owner)
+    .bind(scope)
+    .bind(scope)
     .bind(session.as_ref().map(SessionId::as_str))
     .bind(session.as_ref().map(SessionId::as_str))
     .bind(&direction)

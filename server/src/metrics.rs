@@ -160,7 +160,7 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_string();
     let started = Instant::now();
     let response = next.run(req).await;
     state
@@ -173,6 +173,22 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
         ])
         .observe(started.elapsed().as_secs_f64());
     response
+}
+
+/// The standard methods by name, anything else as `other`: a method is any token a client
+/// chooses, and each distinct label value would be a new series kept forever.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Prometheus metrics (OpenMetrics text) for an admin's cookie or key, or for

@@ -295,6 +295,7 @@ error_responses! {
     Forbidden: "Signed in but not allowed (an admin's call, a key limited to another session, registration closed)." [
         (Forbidden, "Only an administrator can do this."),
         (RegistrationClosed, "Registration is closed on this server. Ask an administrator for an account."),
+        (QuotaExceeded, "This account already has the most sessions allowed (10). Delete one, or ask an administrator to raise the limit."),
     ],
     NotFound: "No such resource, or not yours (another user's things are never revealed)." [
         (NotFound, "No such rule."),

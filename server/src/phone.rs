@@ -46,10 +46,18 @@ impl fmt::Display for Chat {
     }
 }
 
-/// Why a string is not a phone number; the text goes to the client as is.
+/// Why a string is not a phone number, without naming the field: [`PhoneError::in_field`]
+/// says which one (`to`, `phoneNumber`, `from`…), so every caller names its own.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct PhoneError(pub &'static str);
+
+impl PhoneError {
+    /// "`phoneNumber` must have 7 to 15 digits…"
+    pub fn in_field(&self, field: &str) -> String {
+        format!("`{field}` {}", self.0)
+    }
+}
 
 const MIN_DIGITS: usize = 7;
 const MAX_DIGITS: usize = 15; // E.164
@@ -58,7 +66,7 @@ pub fn normalize(input: &str, default_country_code: Option<&str>) -> Result<Chat
     let s = input.trim();
     if s.is_empty() {
         return Err(PhoneError(
-            "`to` is empty: give a phone number such as 6281234567890.",
+            "is empty: give a phone number such as 6281234567890.",
         ));
     }
     if let Some((local, server)) = s.split_once('@') {
@@ -75,11 +83,11 @@ pub fn normalize(input: &str, default_country_code: Option<&str>) -> Result<Chat
                 if ok {
                     Ok(Chat::Group(s.to_string()))
                 } else {
-                    Err(PhoneError("`to` is not a valid group JID (digits@g.us)."))
+                    Err(PhoneError("is not a valid group JID (digits@g.us)."))
                 }
             }
             _ => Err(PhoneError(
-                "`to` must be a phone number or a JID ending in @s.whatsapp.net or @g.us.",
+                "must be a phone number or a JID ending in @s.whatsapp.net or @g.us.",
             )),
         };
     }
@@ -94,7 +102,7 @@ pub fn normalize(input: &str, default_country_code: Option<&str>) -> Result<Chat
             ' ' | '-' | '.' | '(' | ')' => {}
             _ => {
                 return Err(PhoneError(
-                    "`to` may hold only digits, an optional +, spaces and dashes.",
+                    "may hold only digits, an optional +, spaces, dashes, dots and parentheses.",
                 ));
             }
         }
@@ -104,7 +112,7 @@ pub fn normalize(input: &str, default_country_code: Option<&str>) -> Result<Chat
             Some(cc) => digits = format!("{cc}{}", digits.trim_start_matches('0')),
             None => {
                 return Err(PhoneError(
-                    "`to` starts with 0: write it with its country code (e.g. 62812…), or configure --default-country-code.",
+                    "starts with 0: write it with its country code (e.g. 62812…), or configure --default-country-code.",
                 ));
             }
         }
@@ -114,14 +122,14 @@ pub fn normalize(input: &str, default_country_code: Option<&str>) -> Result<Chat
 
 fn digits_in_range(d: &str) -> Result<&str, PhoneError> {
     if d.is_empty() || !d.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(PhoneError("`to` is not a phone number."));
+        return Err(PhoneError("is not a phone number."));
     }
     if d.starts_with('0') {
-        return Err(PhoneError("`to` must start with a country code, not 0."));
+        return Err(PhoneError("must start with a country code, not 0."));
     }
     if !(MIN_DIGITS..=MAX_DIGITS).contains(&d.len()) {
         return Err(PhoneError(
-            "`to` must have 7 to 15 digits including the country code.",
+            "must have 7 to 15 digits including the country code.",
         ));
     }
     Ok(d)

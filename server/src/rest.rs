@@ -5,6 +5,7 @@
 use crate::{
     engine::{Content, EngineError, Outgoing, Quoted, Sent},
     error::{ApiError, ApiResult},
+    events::Write,
     json::Json,
     messages::{self, Direction, NewMessage, Source},
     openapi::{
@@ -14,11 +15,10 @@ use crate::{
     phone::{self, Chat},
     sessions::{SessionHandle, resolve::Target},
     state::AppState,
-    webhooks,
 };
 use app::model::{
     ErrorCode, Fallback, Interactive, MessageOutData, SendInteractive, SendInteractiveResponse,
-    SendMessage, SendMessageResponse, SessionId, SessionStatus, StatusResponse, event,
+    SendMessage, SendMessageResponse, SessionId, SessionStatus, StatusResponse,
 };
 use axum::{
     Router,
@@ -264,7 +264,7 @@ async fn prepare(
     reply_to_id: Option<&str>,
 ) -> ApiResult<(Chat, Option<Quoted>)> {
     let to = phone::normalize(to, state.config.default_country_code.as_deref())
-        .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, e.0))?;
+        .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, e.in_field("to")))?;
     let quoted = match reply_to_id.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => Some(quote(state, &session.id, id, &to).await?),
         None => None,
@@ -320,9 +320,9 @@ pub async fn deliver(
         })
         .await
         .map_err(engine_error)?;
-    let mut tx = crate::db::begin_write(&state.db).await?;
+    let mut write = Write::begin(state).await?;
     messages::record(
-        &mut *tx,
+        write.conn(),
         NewMessage {
             id: &sent.id,
             session: &session.id,
@@ -338,7 +338,7 @@ pub async fn deliver(
     )
     .await?;
     if let Some(menu) = &d.menu {
-        crate::interactive::remember(&mut tx, &session.id, &sent, d.to, menu).await?;
+        crate::interactive::remember(write.conn(), &session.id, &sent, d.to, menu).await?;
     }
     let data = MessageOutData {
         session_id: session.id.clone(),
@@ -349,9 +349,8 @@ pub async fn deliver(
         source: d.source.as_str().into(),
         timestamp: sent.timestamp_ms,
     };
-    webhooks::enqueue(&mut tx, Some(&session.id), event::MESSAGE_OUT, &data).await?;
-    tx.commit().await?;
-    state.webhooks.wake.notify_one();
+    write.emit(&data).await?;
+    write.commit().await?;
     state.metrics.message("out", kind, Some(d.source.as_str()));
     if d.menu.as_ref().is_some_and(|m| m.expires_in.is_some()) {
         state.interactive_wake.notify_one();

@@ -139,7 +139,7 @@ fn sim_error(e: SimError) -> ApiError {
 
 fn number(state: &AppState, s: &str, field: &'static str) -> ApiResult<Chat> {
     phone::normalize(s, state.config.default_country_code.as_deref())
-        .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, format!("{field}: {e}")))
+        .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, e.in_field(field)))
 }
 
 /// The phone scans the session's QR code: the session links as `phoneNumber` and turns

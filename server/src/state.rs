@@ -1,7 +1,7 @@
 //! The shared application state: one `Arc<App>` cloned into every handler.
 
 use crate::{
-    auth::limits::LoginLimits,
+    auth::limits::AuthLimits,
     auth::token::TokenKeys,
     autoreply::AutoReply,
     config::Config,
@@ -27,8 +27,12 @@ pub struct App {
     pub config: Config,
     /// Signs and checks login tokens (JWT).
     pub tokens: TokenKeys,
+    /// Per-account quotas: test events, pairing codes, open event streams.
+    pub quotas: crate::quotas::Quotas,
+    /// Encrypts and decrypts webhook secrets at rest.
+    pub secrets: crate::secrets::Secrets,
     /// Brute-force protection for `POST /api/auth/login`, per username and per client address.
-    pub login_limits: LoginLimits,
+    pub login_limits: AuthLimits,
     /// Throttles the `last_used_at` writes of API keys to one per key per minute.
     pub key_usage: KeyUsage,
     /// The running WhatsApp sessions and the engine they run on.

@@ -125,6 +125,7 @@ pub struct UserRecord {
     pub password_hash: password::PasswordHashString,
     pub role: String,
     pub disabled: bool,
+    pub allow_private_webhooks: bool,
     pub created_at: i64,
 }
 
@@ -153,13 +154,13 @@ impl UserRecord {
             username: self.username.clone(),
             role: self.role(),
             disabled: self.disabled,
+            allow_private_webhooks: self.allow_private_webhooks,
             created_at: self.created_at,
         }
     }
 }
 
-const SELECT_USER: &str =
-    "SELECT id, username, password_hash, role, disabled, created_at FROM users";
+const SELECT_USER: &str = "SELECT id, username, password_hash, role, disabled, allow_private_webhooks, created_at FROM users";
 
 /// 3–32 characters: letters, digits, `.`, `_`, `-`.
 pub fn validate_username(name: &str) -> ApiResult<()> {
@@ -185,6 +186,18 @@ pub fn validate_password(pw: &str) -> ApiResult<()> {
         return Err(ApiError::invalid("password: at most 1024 bytes."));
     }
     Ok(())
+}
+
+/// 409 `USERNAME_TAKEN` before any hashing (the INSERT's unique index still decides a race).
+pub async fn check_username_free(state: &AppState, username: &str) -> ApiResult<()> {
+    let taken: Option<(i64,)> = sqlx::query_as("SELECT 1 FROM users WHERE username_key = ?")
+        .bind(username.trim().to_lowercase())
+        .fetch_optional(&state.db)
+        .await?;
+    match taken {
+        Some(_) => Err(taken_error()),
+        None => Ok(()),
+    }
 }
 
 pub async fn any_exist(state: &AppState) -> ApiResult<bool> {
@@ -222,12 +235,16 @@ fn map_unique(
     result: Result<sqlx::sqlite::SqliteQueryResult, sqlx::Error>,
 ) -> ApiResult<sqlx::sqlite::SqliteQueryResult> {
     match result {
-        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ApiError::new(
-            ErrorCode::UsernameTaken,
-            "This username is taken. Choose another.",
-        )),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(taken_error()),
         other => Ok(other?),
     }
+}
+
+fn taken_error() -> ApiError {
+    ApiError::new(
+        ErrorCode::UsernameTaken,
+        "This username is taken. Choose another.",
+    )
 }
 
 pub async fn find_for_login(state: &AppState, username: &str) -> ApiResult<Option<UserRecord>> {
@@ -313,6 +330,13 @@ pub async fn update(
         fetch(state, id).await?; // 404 when missing
         return Err(last_admin());
     }
+    if let Some(allow) = patch.allow_private_webhooks {
+        sqlx::query("UPDATE users SET allow_private_webhooks = ? WHERE id = ?")
+            .bind(allow)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await?;
+    }
     if let Some(hash) = &new_hash {
         sqlx::query("UPDATE users SET password_hash = ? WHERE id = ?")
             .bind(&hash.0)
@@ -328,11 +352,19 @@ pub async fn update(
             .await?;
     }
     tx.commit().await?;
+    match patch.disabled {
+        Some(true) => crate::sessions::store::pause_owner(state, id).await?,
+        Some(false) => crate::sessions::store::resume_owner(state, id).await?,
+        None => {}
+    }
     Ok(fetch(state, id).await?.view())
 }
 
+/// Deletes an account and everything it owns; its WhatsApp sessions are logged out and their
+/// device stores removed (the rows go with the account, by cascade).
 pub async fn delete(state: &AppState, caller: &Caller, id: &UserId) -> ApiResult<()> {
     caller.require_admin()?;
+    let sessions = crate::sessions::store::of_owner(state, id).await?;
     let deleted = sqlx::query(
         "DELETE FROM users WHERE id = ?1 AND (
              NOT (role = 'admin' AND disabled = 0)
@@ -346,7 +378,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &UserId) -> ApiResult
         fetch(state, id).await?;
         return Err(last_admin());
     }
-    Ok(())
+    crate::sessions::store::remove_owner(state, &sessions).await
 }
 
 fn last_admin() -> ApiError {

@@ -27,6 +27,8 @@ pub enum ErrorCode {
     Forbidden,
     /// 403: self-registration is turned off by an admin.
     RegistrationClosed,
+    /// 403: a quota (sessions per user, …) is used up; an admin can raise it.
+    QuotaExceeded,
     /// 404: no such resource (or not yours).
     NotFound,
     /// 404: the session does not exist or is not yours.
@@ -43,6 +45,8 @@ pub enum ErrorCode {
     SessionNotConnected,
     /// 413: the body is over the configured limit.
     PayloadTooLarge,
+    /// 415: a cookie-authenticated call or server function without a JSON body.
+    UnsupportedMediaType,
     /// 429: too many requests; `Retry-After` says when to try again.
     RateLimited,
     /// 500: anything else. Never carries internals.
@@ -62,6 +66,7 @@ impl ErrorCode {
             Unauthorized => "UNAUTHORIZED",
             Forbidden => "FORBIDDEN",
             RegistrationClosed => "REGISTRATION_CLOSED",
+            QuotaExceeded => "QUOTA_EXCEEDED",
             NotFound => "NOT_FOUND",
             SessionNotFound => "SESSION_NOT_FOUND",
             ContactNotFound => "CONTACT_NOT_FOUND",
@@ -70,6 +75,7 @@ impl ErrorCode {
             LastAdmin => "LAST_ADMIN",
             SessionNotConnected => "SESSION_NOT_CONNECTED",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             RateLimited => "RATE_LIMITED",
             InternalError => "INTERNAL_ERROR",
         }
@@ -82,11 +88,12 @@ impl ErrorCode {
             InvalidRequest | InvalidPhone | SessionRequired | ButtonLimitExceeded
             | InvalidButtonParams => 400,
             Unauthorized => 401,
-            Forbidden | RegistrationClosed => 403,
+            Forbidden | RegistrationClosed | QuotaExceeded => 403,
             NotFound | SessionNotFound | ContactNotFound => 404,
             MethodNotAllowed => 405,
             UsernameTaken | LastAdmin | SessionNotConnected => 409,
             PayloadTooLarge => 413,
+            UnsupportedMediaType => 415,
             RateLimited => 429,
             InternalError => 500,
         }
@@ -149,6 +156,7 @@ mod tests {
             Unauthorized,
             Forbidden,
             RegistrationClosed,
+            QuotaExceeded,
             NotFound,
             SessionNotFound,
             ContactNotFound,
@@ -157,6 +165,7 @@ mod tests {
             LastAdmin,
             SessionNotConnected,
             PayloadTooLarge,
+            UnsupportedMediaType,
             RateLimited,
             InternalError,
         ] {

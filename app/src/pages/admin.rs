@@ -167,6 +167,7 @@ pub fn UsersPage() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|u| {
                                     let (id1, id2, id3, id4) = (u.id.clone(), u.id.clone(), u.id.clone(), u.id.clone());
+                                    let (id5, private) = (u.id.clone(), u.allow_private_webhooks);
                                     let other_role = if u.role == Role::Admin { Role::User } else { Role::Admin };
                                     let disabled = u.disabled;
                                     view! {
@@ -182,6 +183,9 @@ pub fn UsersPage() -> impl IntoView {
                                                 <button class="small" on:click=move |_| {
                                                     update.dispatch((id2.clone(), UserPatch { disabled: Some(!disabled), ..Default::default() }));
                                                 }>{if disabled { t.enable } else { t.disable }}</button>
+                                                <button class="small" aria-pressed=private.to_string() on:click=move |_| {
+                                                    update.dispatch((id5.clone(), UserPatch { allow_private_webhooks: Some(!private), ..Default::default() }));
+                                                }>{if private { t.deny_private_webhooks } else { t.allow_private_webhooks_user }}</button>
                                                 {move || if confirm.get().as_ref() == Some(&id3) {
                                                     let id = id3.clone();
                                                     view! { <button class="danger small" on:click=move |_| {
@@ -234,6 +238,30 @@ pub fn SettingsPage() -> impl IntoView {
                                     }); }/>
                                 {t.allow_private_webhooks}
                             </label>
+                            <label>
+                                {t.max_sessions_per_user}
+                                <input type="number" name="maxSessionsPerUser" min="0" max="10000"
+                                    prop:value=s.max_sessions_per_user.to_string()
+                                    on:change:target=move |ev| {
+                                        if let Ok(n) = ev.target().value().parse::<u32>() {
+                                            save.dispatch(SettingsPatch {
+                                                max_sessions_per_user: Some(n), ..Default::default()
+                                            });
+                                        }
+                                    }/>
+                            </label>
+                            <label>
+                                {t.retention_days}
+                                <input type="number" name="retentionDays" min="0" max="36500"
+                                    prop:value=s.retention_days.to_string()
+                                    on:change:target=move |ev| {
+                                        if let Ok(n) = ev.target().value().parse::<u32>() {
+                                            save.dispatch(SettingsPatch {
+                                                retention_days: Some(n), ..Default::default()
+                                            });
+                                        }
+                                    }/>
+                            </label>
                         </div>
                     }.into_any(),
                 }
@@ -253,6 +281,7 @@ mod tests {
             username: "<script>&".into(),
             role: Role::User,
             disabled: false,
+            allow_private_webhooks: false,
             created_at: 0,
         };
         let html = owner_options(vec![u]);

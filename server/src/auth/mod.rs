@@ -3,12 +3,16 @@
 //!
 //! - [`extract`]: the [`Caller`](extract::Caller) extractor (cookie or API key) every
 //!   protected handler and server function goes through.
+//! - [`policy`]: the one authorization decision (role, key scope) every path asks.
+//! - [`csrf`]: state-changing browser requests must come from Kabar's own pages.
 //! - [`password`], [`token`], [`limits`]: argon2id, JWT, login rate limits.
 //! - account management by admins is in `crate::users`; key management in `crate::keys`.
 
+pub mod csrf;
 pub mod extract;
 pub mod limits;
 pub mod password;
+pub mod policy;
 pub mod token;
 
 use crate::{
@@ -22,7 +26,7 @@ use crate::{
     state::AppState,
     users,
 };
-use app::model::{Credentials, Done, ErrorCode, LoginResponse, Me, Role};
+use app::model::{Credentials, Done, ErrorCode, LoginResponse, Me};
 use axum::{
     Router,
     extract::State,
@@ -56,14 +60,16 @@ pub fn router() -> Router<AppState> {
         (status = 403, response = Forbidden),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
+        (status = 429, response = RateLimited),
         (status = 500, response = InternalError),
     )
 )]
 pub(crate) async fn register_handler(
     State(state): State<AppState>,
+    parts: Parts,
     Json(creds): Json<Credentials>,
 ) -> ApiResult<Response> {
-    let (me, cookie) = register(&state, creds).await?;
+    let (me, cookie) = register(&state, &parts, creds).await?;
     Ok(with_cookie(Json(me), &cookie))
 }
 
@@ -133,7 +139,13 @@ fn with_cookie(body: impl IntoResponse, cookie: &str) -> Response {
 }
 
 /// Creates an account and signs it in. The very first account becomes admin, atomically.
-pub async fn register(state: &AppState, creds: Credentials) -> ApiResult<(Me, String)> {
+/// Everything cheap is checked before the password is hashed (argon2 is the expensive part),
+/// and hashes are limited per client address.
+pub async fn register(
+    state: &AppState,
+    parts: &Parts,
+    creds: Credentials,
+) -> ApiResult<(Me, String)> {
     users::validate_username(&creds.username)?;
     users::validate_password(&creds.password)?;
     if !settings::allow_registration(state).await? && users::any_exist(state).await? {
@@ -142,6 +154,10 @@ pub async fn register(state: &AppState, creds: Credentials) -> ApiResult<(Me, St
             "Registration is closed on this server. Ask an administrator for an account.",
         ));
     }
+    users::check_username_free(state, &creds.username).await?;
+    state
+        .login_limits
+        .check_registration(client_ip(state, parts))?;
     let hash = password::hash(creds.password).await?;
     let me = users::insert_first_admin_or_user(state, creds.username.trim(), &hash).await?;
     let (_, cookie) = start_login(state, &me).await?;
@@ -156,7 +172,7 @@ pub async fn login(
 ) -> ApiResult<(Me, String, String)> {
     state
         .login_limits
-        .check(&creds.username, client_ip(parts))?;
+        .check_login(&creds.username, client_ip(state, parts))?;
     let Some(user) = users::find_for_login(state, &creds.username).await? else {
         // Same work as a real check, so timing does not tell which usernames exist.
         password::verify_dummy(creds.password).await;
@@ -219,12 +235,18 @@ fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {
     format!("{COOKIE_NAME}={value}; HttpOnly; SameSite=Lax; Path=/; Max-Age={max_age_secs}{secure}")
 }
 
-/// The address the request came from, when the server knows it.
-pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    parts
+/// The address the request came from, when the server knows it: the connection's, or the
+/// client behind a `--trusted-proxies` proxy.
+pub fn client_ip(state: &AppState, parts: &Parts) -> Option<IpAddr> {
+    let peer = parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip())
+        .map(|c| c.0.ip())?;
+    Some(limits::client_ip(
+        peer,
+        &parts.headers,
+        &state.config.trusted_proxies,
+    ))
 }
 
 /// The caller's own account as shown to them.
@@ -234,19 +256,6 @@ impl Caller {
             id: self.id.clone(),
             username: self.username.clone(),
             role: self.role,
-        }
-    }
-
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    /// 403 unless the caller is an admin.
-    pub fn require_admin(&self) -> ApiResult<()> {
-        if self.is_admin() {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden("Only an administrator can do this."))
         }
     }
 }

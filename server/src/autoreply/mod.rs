@@ -70,20 +70,58 @@ struct RuleMenu {
     expires_in: Option<u64>,
 }
 
-/// Prepared rules per user, and when each (session, contact, rule) last answered.
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// Prepared rules per user, when each (session, contact, rule) last answered, and the recent
+/// answers per chat (the loop guard).
 pub struct AutoReply {
     cache: RwLock<HashMap<UserId, Arc<UserRules>>>,
     answered: Mutex<HashMap<(SessionId, String, String), Instant>>,
     cooldown: Duration,
+    chats: Mutex<HashMap<(SessionId, String), Vec<Instant>>>,
+    guard: LoopGuard,
+}
+
+/// Stops two bots from answering each other forever: a message that arrives within `window`
+/// of our last auto-reply in that chat is taken for another bot's answer and not answered, and
+/// a chat gets at most `per_minute` auto-replies a minute. Zero turns either off.
+#[derive(Clone, Copy, Debug)]
+pub struct LoopGuard {
+    pub window: Duration,
+    pub per_minute: usize,
 }
 
 impl AutoReply {
-    pub fn new(cooldown: Duration) -> Self {
+    pub fn new(cooldown: Duration, guard: LoopGuard) -> Self {
         AutoReply {
             cache: Default::default(),
             answered: Default::default(),
             cooldown,
+            chats: Default::default(),
+            guard,
         }
+    }
+
+    /// Whether the loop guard lets the chat have another auto-reply now (and counts it).
+    fn chat_turn(&self, session: &SessionId, chat: &str) -> bool {
+        let Ok(mut map) = self.chats.lock() else {
+            return false;
+        };
+        if map.len() > 50_000 {
+            map.retain(|_, times| times.last().is_some_and(|t| t.elapsed() < MINUTE));
+        }
+        let times = map.entry((session.clone(), chat.to_string())).or_default();
+        times.retain(|t| t.elapsed() < MINUTE);
+        if let Some(last) = times.last()
+            && last.elapsed() < self.guard.window
+        {
+            return false;
+        }
+        if self.guard.per_minute > 0 && times.len() >= self.guard.per_minute {
+            return false;
+        }
+        times.push(Instant::now());
+        true
     }
 
     fn invalidate(&self, user: &UserId) {
@@ -185,6 +223,10 @@ pub async fn on_inbound(
     };
     if !state.auto_reply.take_turn(&session.id, &m.sender, &rule.id) {
         tracing::debug!(session = %session.id, rule = %rule.id, "auto-reply cooling down");
+        return Ok(None);
+    }
+    if !state.auto_reply.chat_turn(&session.id, m.chat.display()) {
+        tracing::info!(session = %session.id, "auto-reply held back by the loop guard");
         return Ok(None);
     }
     let quoted = Quoted {
@@ -316,6 +358,7 @@ pub(crate) async fn get_switch_handler(
 }
 
 pub async fn get_switch(state: &AppState, caller: &Caller) -> ApiResult<AutoReplySwitch> {
+    caller.require_account()?;
     Ok(AutoReplySwitch {
         enabled: switch(state, &caller.id).await?,
     })
@@ -346,6 +389,7 @@ pub async fn set_switch(
     caller: &Caller,
     enabled: bool,
 ) -> ApiResult<AutoReplySwitch> {
+    caller.require_account()?;
     sqlx::query(
         "INSERT INTO auto_reply_settings (user_id, enabled) VALUES (?, ?)
          ON CONFLICT (user_id) DO UPDATE SET enabled = excluded.enabled",
@@ -388,6 +432,7 @@ pub(crate) async fn list_handler(
 }
 
 pub async fn list(state: &AppState, caller: &Caller, all: bool) -> ApiResult<Vec<RuleView>> {
+    caller.require_account()?;
     if all {
         caller.require_admin()?;
     }
@@ -467,6 +512,7 @@ pub(crate) async fn create_handler(
 }
 
 pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiResult<RuleView> {
+    caller.require_account()?;
     let keyword = input
         .keyword
         .clone()
@@ -541,6 +587,7 @@ async fn reorder(
 }
 
 async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RuleView> {
+    caller.require_account()?;
     let row =
         sqlx::query_as::<_, RuleRow>(sqlx::AssertSqlSafe(format!("{SELECT_RULE} WHERE r.id = ?")))
             .bind(id)
@@ -654,4 +701,42 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &str) -> ApiResult<()
     tx.commit().await?;
     state.auto_reply.invalidate(&current.user_id);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(window_ms: u64, per_minute: usize) -> AutoReply {
+        AutoReply::new(
+            Duration::ZERO,
+            LoopGuard {
+                window: Duration::from_millis(window_ms),
+                per_minute,
+            },
+        )
+    }
+
+    #[test]
+    fn an_answer_right_after_ours_is_taken_for_a_bot() {
+        let a = guard(200, 0);
+        let s = SessionId("s".into());
+        assert!(a.chat_turn(&s, "628111"));
+        assert!(!a.chat_turn(&s, "628111"), "within the window: another bot");
+        assert!(a.chat_turn(&s, "628222"), "another chat is not held back");
+        std::thread::sleep(Duration::from_millis(250));
+        assert!(a.chat_turn(&s, "628111"));
+    }
+
+    #[test]
+    fn a_chat_gets_a_limited_number_of_answers_a_minute() {
+        let a = guard(0, 3);
+        let s = SessionId("s".into());
+        for _ in 0..3 {
+            assert!(a.chat_turn(&s, "628111"));
+        }
+        assert!(!a.chat_turn(&s, "628111"));
+        let off = guard(0, 0);
+        assert!((0..100).all(|_| off.chat_turn(&s, "628111")));
+    }
 }

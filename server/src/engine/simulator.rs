@@ -432,7 +432,12 @@ fn pairing_code() -> String {
 }
 
 impl SimSession {
+    /// A stopped session (its server side is gone: paused or shutting down) takes nothing,
+    /// like a real phone's link whose client is offline.
     fn ensure_connected(&self) -> Result<(), SimError> {
+        if self.stopped.is_cancelled() {
+            return Err(SimError::NotConnected);
+        }
         match *self.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))? {
             Link::Connected(_) => Ok(()),
             _ => Err(SimError::NotConnected),

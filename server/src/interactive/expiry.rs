@@ -3,8 +3,8 @@
 //! consumers to handle timeouts; Kabar does it for them. Due times live in the database, so a
 //! restart neither loses nor repeats one: the loop marks and enqueues in one transaction.
 
-use crate::{db::now_ms, state::AppState, webhooks};
-use app::model::{InteractionTimeoutData, SessionId, event};
+use crate::{db::now_ms, events::Write, state::AppState};
+use app::model::{InteractionTimeoutData, SessionId};
 use std::time::Duration;
 
 /// The longest sleep between looks (a new earlier deadline wakes the loop at once).
@@ -36,7 +36,7 @@ pub async fn expiry_loop(state: AppState) {
 /// Marks every due, unanswered message timed out and enqueues its event. Answers how many.
 pub async fn fire_due(state: &AppState) -> anyhow::Result<usize> {
     let now = now_ms();
-    let mut tx = crate::db::begin_write(&state.db).await?;
+    let mut write = Write::begin(state).await?;
     let due: Vec<(String, String, String)> = sqlx::query_as(
         "SELECT session_id, message_id, chat FROM interactive_messages
          WHERE expires_at IS NOT NULL AND answered_at IS NULL AND timed_out_at IS NULL
@@ -45,7 +45,7 @@ pub async fn fire_due(state: &AppState) -> anyhow::Result<usize> {
     )
     .bind(now)
     .bind(BATCH)
-    .fetch_all(&mut *tx)
+    .fetch_all(write.conn())
     .await?;
     for (session, message_id, chat) in &due {
         sqlx::query(
@@ -54,7 +54,7 @@ pub async fn fire_due(state: &AppState) -> anyhow::Result<usize> {
         .bind(now)
         .bind(session)
         .bind(message_id)
-        .execute(&mut *tx)
+        .execute(write.conn())
         .await?;
         let session = SessionId(session.clone());
         let data = InteractionTimeoutData {
@@ -63,12 +63,9 @@ pub async fn fire_due(state: &AppState) -> anyhow::Result<usize> {
             to: chat.clone(),
             timestamp: now,
         };
-        webhooks::enqueue(&mut tx, Some(&session), event::INTERACTION_TIMEOUT, &data).await?;
+        write.emit(&data).await?;
     }
-    tx.commit().await?;
-    if !due.is_empty() {
-        state.webhooks.wake.notify_one();
-    }
+    write.commit().await?;
     Ok(due.len())
 }
 

@@ -13,16 +13,16 @@ use crate::{
     db::{Db, now_ms},
     engine::{Answer, AnswerVia, Content, Inbound, Sent},
     error::{ApiError, ApiResult},
+    events::Write,
     messages::{self, Direction, NewMessage},
     phone::Chat,
     rest::Menu,
     sessions::SessionHandle,
     state::AppState,
-    webhooks,
 };
 use app::model::{
     Fallback, InteractionButtonData, InteractionListData, Interactive, InteractiveKind, SessionId,
-    event, interactive::pick_from_text,
+    interactive::pick_from_text,
 };
 use sha2::{Digest, Sha256};
 
@@ -266,9 +266,9 @@ pub async fn record_answer(
     } else {
         &m.text
     };
-    let mut tx = crate::db::begin_write(&state.db).await?;
+    let mut write = Write::begin(state).await?;
     let new = messages::record(
-        &mut *tx,
+        write.conn(),
         NewMessage {
             id: &m.id,
             session: &handle.id,
@@ -294,9 +294,8 @@ pub async fn record_answer(
     .bind(m.timestamp_ms)
     .bind(handle.id.as_str())
     .bind(&r.message_id)
-    .execute(&mut *tx)
+    .execute(write.conn())
     .await?;
-    let session = Some(&handle.id);
     match r.kind {
         InteractiveKind::Button => {
             let data = InteractionButtonData {
@@ -308,7 +307,7 @@ pub async fn record_answer(
                 timestamp: m.timestamp_ms,
                 participant,
             };
-            webhooks::enqueue(&mut tx, session, event::INTERACTION_BUTTON, &data).await?;
+            write.emit(&data).await?;
         }
         InteractiveKind::List => {
             let data = InteractionListData {
@@ -321,11 +320,10 @@ pub async fn record_answer(
                 timestamp: m.timestamp_ms,
                 participant,
             };
-            webhooks::enqueue(&mut tx, session, event::INTERACTION_LIST, &data).await?;
+            write.emit(&data).await?;
         }
     }
-    tx.commit().await?;
-    state.webhooks.wake.notify_one();
+    write.commit().await?;
     state.metrics.message("in", m.kind.as_str(), None);
     Ok(())
 }

@@ -129,6 +129,16 @@ impl Sessions {
         removed
     }
 
+    /// Stops a session's task and connection, keeping its device store, so that a later
+    /// [`start`](Self::start) reconnects without a scan (its owner was disabled).
+    pub async fn pause(&self, id: &SessionId) {
+        let handle = self.handles.write().ok().and_then(|mut m| m.remove(id));
+        if let Some(h) = handle {
+            h.stop.cancel();
+            h.conn.stop().await;
+        }
+    }
+
     /// Stops every session (server shutdown), keeping device stores, and waits for the tasks.
     pub async fn stop_all(&self) {
         let handles: Vec<_> = self

@@ -4,7 +4,7 @@
 
 use super::{SessionHandle, not_found, store};
 use crate::{
-    auth::extract::{Caller, Via, authenticate},
+    auth::extract::{Caller, authenticate},
     error::{ApiError, ApiResult},
     state::AppState,
 };
@@ -60,18 +60,7 @@ pub async fn resolve(
     caller: &Caller,
     named: Option<SessionId>,
 ) -> ApiResult<SessionId> {
-    let scoped = match &caller.via {
-        Via::ApiKey {
-            session: Some(s), ..
-        } => Some(s.clone()),
-        _ => None,
-    };
-    let id = match (named, scoped) {
-        (Some(named), Some(scoped)) if named != scoped => {
-            return Err(ApiError::forbidden(format!(
-                "This API key is limited to session {scoped}."
-            )));
-        }
+    let id = match (named, caller.scope().cloned()) {
         (Some(id), _) | (None, Some(id)) => id,
         (None, None) => {
             let mine: Vec<(String,)> = sqlx::query_as(
@@ -92,7 +81,6 @@ pub async fn resolve(
             }
         }
     };
-    let row = store::row(state, &id).await?;
-    store::authorize(caller, &row.owner_id)?;
+    store::owned(state, caller, &id).await?;
     Ok(id)
 }

@@ -9,7 +9,8 @@ use crate::{
     error::{ApiError, ApiResult},
     json::Json,
     openapi::{
-        BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
+        BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, RateLimited,
+        Unauthorized,
     },
     state::AppState,
 };
@@ -20,6 +21,7 @@ use app::model::{
 use axum::{
     Router,
     extract::{Path, State},
+    http::request::Parts,
     response::sse::{Event, KeepAlive, Sse},
     routing::{get, post},
 };
@@ -177,6 +179,7 @@ pub(crate) async fn logout_handler(
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
+        (status = 429, response = RateLimited),
         (status = 500, response = InternalError),
     )
 )]
@@ -212,11 +215,12 @@ pub async fn pair_code(
         Err(e) => {
             return Err(ApiError::new(
                 ErrorCode::InvalidPhone,
-                format!("phoneNumber: {}", e.0),
+                e.in_field("phoneNumber"),
             ));
         }
     };
     let handle = state.sessions.require(id)?;
+    state.quotas.pair_code(id, &digits)?;
     let code = handle
         .conn
         .pair_with_code(&digits)
@@ -242,17 +246,21 @@ pub async fn pair_code(
             example = json!({"event": "status", "data": "{\"status\":\"qr_ready\",\"qr\":\"data:image/png;base64,...\"}"})),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 429, response = RateLimited),
         (status = 500, response = InternalError),
     )
 )]
 pub(crate) async fn events_handler(
     State(s): State<AppState>,
     caller: Caller,
+    parts: Parts,
     Path(id): Path<String>,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let id = SessionId(id);
     owned(&s, &caller, &id).await?;
     let handle = s.sessions.require(&id)?;
+    let open = s.quotas.open_stream(&caller.id)?;
+    let revoked = credential_ends(s.clone(), parts, id.clone());
     let stream = tokio_stream::wrappers::WatchStream::new(handle.state.clone())
         .map(|snap| {
             Ok(Event::default()
@@ -260,8 +268,35 @@ pub(crate) async fn events_handler(
                 .json_data(snap)
                 .unwrap_or_default())
         })
-        .take_until(s.shutdown.clone().cancelled_owned());
+        .take_until(s.shutdown.clone().cancelled_owned())
+        .take_until(revoked)
+        // The stream's place in the quota is freed when it ends.
+        .map(move |event| {
+            let _ = &open;
+            event
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// How often an open stream re-checks the credential that opened it.
+const RECHECK: Duration = Duration::from_secs(3);
+
+/// Resolves once the request's credential no longer reaches session `id` (a revoked key, a
+/// signed-out cookie, a disabled account, a deleted session), so a stream that carries QR
+/// codes does not outlive the right to see them.
+async fn credential_ends(state: AppState, parts: Parts, id: SessionId) {
+    loop {
+        tokio::time::sleep(RECHECK).await;
+        let check = async {
+            let caller = crate::auth::extract::authenticate(&state, &parts).await?;
+            owned(&state, &caller, &id).await.map(|_| ())
+        };
+        match check.await {
+            // A database hiccup is not a revocation.
+            Ok(()) | Err(ApiError::Internal(_)) => {}
+            Err(_) => return,
+        }
+    }
 }
 
 /// A stored session.
@@ -290,18 +325,10 @@ pub async fn row(state: &AppState, id: &SessionId) -> ApiResult<SessionRow> {
 
 /// The session `id` if `caller` may use it (a 404 otherwise, also for another's session).
 pub async fn owned(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionRow> {
+    caller.check_scope(id)?;
     let r = row(state, id).await?;
-    authorize(caller, &r.owner_id)?;
+    caller.may_use_session(id, &r.owner_id)?;
     Ok(r)
-}
-
-/// Admins reach every session; users only their own. Others' sessions are not revealed.
-pub fn authorize(caller: &Caller, owner: &str) -> ApiResult<()> {
-    if caller.is_admin() || caller.id.as_str() == owner {
-        Ok(())
-    } else {
-        Err(not_found())
-    }
 }
 
 /// The stored row merged with the live snapshot (the row lags by at most one event).
@@ -345,24 +372,22 @@ fn validate_name(name: &str) -> ApiResult<&str> {
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<SessionView>> {
-    let rows = if caller.is_admin() {
-        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(format!(
-            "{SELECT} ORDER BY created_at, id"
-        )))
-        .fetch_all(&state.db)
-        .await?
-    } else {
-        sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(format!(
-            "{SELECT} WHERE owner_id = ? ORDER BY created_at, id"
-        )))
-        .bind(caller.id.as_str())
-        .fetch_all(&state.db)
-        .await?
-    };
+    let visible = caller.visible();
+    let (all, owner, session) = visible.binds();
+    let rows = sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE (? = 1 OR owner_id = ?) AND (? IS NULL OR id = ?) ORDER BY created_at, id"
+    )))
+    .bind(all)
+    .bind(owner)
+    .bind(session)
+    .bind(session)
+    .fetch_all(&state.db)
+    .await?;
     Ok(rows.into_iter().map(|r| to_view(state, r)).collect())
 }
 
 pub async fn create(state: &AppState, caller: &Caller, new: NewSession) -> ApiResult<SessionView> {
+    caller.require_account()?;
     let name = validate_name(&new.name)?;
     let owner = match new.owner_id {
         Some(owner) if owner != caller.id => {
@@ -377,15 +402,31 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewSession) -> ApiRe
         _ => caller.id.clone(),
     };
     let id = SessionId(new_id());
-    sqlx::query(
-        "INSERT INTO sessions (id, name, owner_id, status, created_at) VALUES (?, ?, ?, 'connecting', ?)",
+    // The quota is checked inside the INSERT, so racing creations cannot pass it together.
+    // Sessions owned by an admin are not limited.
+    let max = crate::settings::max_sessions_per_user(state).await?;
+    let inserted = sqlx::query(
+        "INSERT INTO sessions (id, name, owner_id, status, created_at)
+         SELECT ?1, ?2, ?3, 'connecting', ?4
+         WHERE (SELECT role FROM users WHERE id = ?3) = 'admin'
+            OR (SELECT COUNT(*) FROM sessions WHERE owner_id = ?3) < ?5",
     )
     .bind(id.as_str())
     .bind(name)
     .bind(owner.as_str())
     .bind(now_ms())
+    .bind(i64::from(max))
     .execute(&state.db)
-    .await?;
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Err(ApiError::new(
+            ErrorCode::QuotaExceeded,
+            format!(
+                "This account already has the most sessions allowed ({max}). Delete one, or ask an administrator to raise the limit."
+            ),
+        ));
+    }
     state.sessions.start(state, id.clone(), owner).await?;
     view(state, caller, &id).await
 }
@@ -443,11 +484,14 @@ pub async fn logout(state: &AppState, caller: &Caller, id: &SessionId) -> ApiRes
 
 /// Starts every stored session (server start): paired ones reconnect from their device
 /// store without a new scan; the others show a fresh QR.
+/// A disabled owner's sessions stay stopped until the owner is enabled again.
 pub async fn restore_all(state: &AppState) -> anyhow::Result<usize> {
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, owner_id FROM sessions ORDER BY created_at")
-            .fetch_all(&state.db)
-            .await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT s.id, s.owner_id FROM sessions s JOIN users u ON u.id = s.owner_id
+         WHERE u.disabled = 0 ORDER BY s.created_at",
+    )
+    .fetch_all(&state.db)
+    .await?;
     let n = rows.len();
     for (id, owner) in rows {
         state
@@ -457,6 +501,43 @@ pub async fn restore_all(state: &AppState) -> anyhow::Result<usize> {
             .map_err(|e| anyhow::anyhow!("starting a session: {e}"))?;
     }
     Ok(n)
+}
+
+/// The ids of every session `owner` has.
+pub async fn of_owner(state: &AppState, owner: &UserId) -> ApiResult<Vec<SessionId>> {
+    let rows: Vec<(String,)> = sqlx::query_as("SELECT id FROM sessions WHERE owner_id = ?")
+        .bind(owner.as_str())
+        .fetch_all(&state.db)
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| SessionId(id)).collect())
+}
+
+/// An account was disabled: its sessions stop (device stores kept), so nothing of theirs
+/// runs — no messages acked, no webhooks, no auto-replies — until [`resume_owner`].
+pub async fn pause_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
+    for id in of_owner(state, owner).await? {
+        state.sessions.pause(&id).await;
+        save_status(state, &id, SessionStatus::Disconnected).await?;
+    }
+    Ok(())
+}
+
+/// An account was enabled again: its sessions reconnect from their device stores.
+pub async fn resume_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
+    for id in of_owner(state, owner).await? {
+        if state.sessions.get(&id).is_none() {
+            state.sessions.start(state, id, owner.clone()).await?;
+        }
+    }
+    Ok(())
+}
+
+/// An account is being deleted: each session is logged out and its device store removed.
+pub async fn remove_owner(state: &AppState, sessions: &[SessionId]) -> ApiResult<()> {
+    for id in sessions {
+        state.sessions.remove(id).await?;
+    }
+    Ok(())
 }
 
 pub async fn save_status(

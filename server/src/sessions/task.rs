@@ -5,14 +5,14 @@
 use super::SessionHandle;
 use crate::{
     engine::{Connection, EngineError, EngineEvent, Inbound, Outgoing, Sent},
+    events::Write,
     messages::{self, Direction, NewMessage, Source},
     phone::Chat,
     qr,
     state::AppState,
-    webhooks,
 };
 use app::model::{
-    ConnectionUpdateData, MessageInData, MessageOutData, SessionSnapshot, SessionStatus, event,
+    ConnectionUpdateData, MessageInData, MessageOutData, SessionSnapshot, SessionStatus,
 };
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -141,9 +141,9 @@ async fn record_inbound(
     } else {
         (Direction::In, None, Some(m.sender.as_str()))
     };
-    let mut tx = crate::db::begin_write(&state.db).await?;
+    let mut write = Write::begin(state).await?;
     let new = messages::record(
-        &mut *tx,
+        write.conn(),
         NewMessage {
             id: &m.id,
             session: &handle.id,
@@ -161,7 +161,6 @@ async fn record_inbound(
     if !new {
         return Ok(false);
     }
-    let session = Some(&handle.id);
     if m.from_me {
         let data = MessageOutData {
             session_id: handle.id.clone(),
@@ -172,7 +171,7 @@ async fn record_inbound(
             source: Source::Device.as_str().into(),
             timestamp: m.timestamp_ms,
         };
-        webhooks::enqueue(&mut tx, session, event::MESSAGE_OUT, &data).await?;
+        write.emit(&data).await?;
     } else {
         let group = matches!(m.chat, Chat::Group(_));
         let data = MessageInData {
@@ -186,10 +185,9 @@ async fn record_inbound(
             quoted_message_id: m.quoted_id.clone(),
             participant: group.then(|| m.sender.clone()),
         };
-        webhooks::enqueue(&mut tx, session, event::MESSAGE_IN, &data).await?;
+        write.emit(&data).await?;
     }
-    tx.commit().await?;
-    state.webhooks.wake.notify_one();
+    write.commit().await?;
     let dir = if m.from_me { "out" } else { "in" };
     state
         .metrics
@@ -215,10 +213,9 @@ async fn connection_update(
         push_name: now.push_name,
         reason: now.reason,
     };
-    let mut tx = crate::db::begin_write(&state.db).await?;
-    webhooks::enqueue(&mut tx, Some(&handle.id), event::CONNECTION_UPDATE, &data).await?;
-    tx.commit().await?;
-    state.webhooks.wake.notify_one();
+    let mut write = Write::begin(state).await?;
+    write.emit(&data).await?;
+    write.commit().await?;
     Ok(())
 }
 

@@ -7,7 +7,9 @@ use crate::{
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
     json::{Json, Query},
-    openapi::{BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized},
+    openapi::{
+        BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, RateLimited, Unauthorized,
+    },
     sessions::store,
     settings,
     state::AppState,
@@ -48,7 +50,7 @@ async fn owned_session(state: &AppState, caller: &Caller, id: String) -> ApiResu
     get, path = "/api/sessions/{id}/webhook", operation_id = "getSessionWebhook", tag = "webhooks",
     params(("id" = String, Path, description = "The session's id.")),
     responses(
-        (status = 200, description = "The endpoint.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "ab••••yz", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
+        (status = 200, description = "The endpoint.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "••••••••", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
@@ -77,7 +79,7 @@ pub(crate) async fn get_session_webhook(
     params(("id" = String, Path, description = "The session's id.")),
     request_body(content = WebhookConfig, example = json!({"url": "https://example.com/webhook", "secret": "s3cret", "events": ["message.in", "interaction.button", "interaction.list"]})),
     responses(
-        (status = 200, description = "The saved endpoint, its secret masked.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "ab••••yz", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
+        (status = 200, description = "The saved endpoint, its secret masked.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "••••••••", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
@@ -142,19 +144,13 @@ pub async fn remove_session_webhook(
     remove_endpoint(state, Some(&id)).await
 }
 
-/// Shows a secret as `ab••••yz`, enough to recognise it.
-fn mask(secret: &str) -> String {
-    let chars: Vec<char> = secret.chars().collect();
-    match chars.len() {
-        0 => String::new(),
-        1..=6 => "••••".into(),
-        n => format!(
-            "{}{}••••{}{}",
-            chars[0],
-            chars[1],
-            chars[n - 2],
-            chars[n - 1]
-        ),
+/// Says whether a secret is set without showing any of it (not even its length): it is
+/// stored encrypted and never shown again after it is saved.
+fn mask(stored: &str) -> String {
+    if stored.is_empty() {
+        String::new()
+    } else {
+        "••••••••".into()
     }
 }
 
@@ -194,7 +190,7 @@ pub async fn save_endpoint(
     session: Option<&SessionId>,
     cfg: WebhookConfig,
 ) -> ApiResult<WebhookView> {
-    let allow_private = settings::allow_private_webhooks(state).await?;
+    let allow_private = settings::allow_private_for(state, session.map(SessionId::as_str)).await?;
     let url = super::ssrf::check_url(&cfg.url, allow_private)
         .await
         .map_err(ApiError::invalid)?;
@@ -212,6 +208,7 @@ pub async fn save_endpoint(
         )));
     }
     let events = serde_json::to_string(&cfg.events).map_err(|e| ApiError::Internal(e.into()))?;
+    let secret = cfg.secret.as_deref().map(|s| state.secrets.seal(s));
     let now = now_ms();
     let mut tx = crate::db::begin_write(&state.db).await?;
     let updated = sqlx::query(
@@ -219,7 +216,7 @@ pub async fn save_endpoint(
                 disabled_reason = NULL, updated_at = ? WHERE session_id IS ?",
     )
     .bind(url.as_str())
-    .bind(&cfg.secret)
+    .bind(&secret)
     .bind(&events)
     .bind(now)
     .bind(session.map(SessionId::as_str))
@@ -234,7 +231,7 @@ pub async fn save_endpoint(
         .bind(new_id())
         .bind(session.map(SessionId::as_str))
         .bind(url.as_str())
-        .bind(cfg.secret.as_deref().unwrap_or_default())
+        .bind(secret.as_deref().unwrap_or_default())
         .bind(&events)
         .bind(now)
         .bind(now)
@@ -317,7 +314,8 @@ const DELIVERY_SELECT: &str = "SELECT d.id, d.event_id, e.event, e.session_id, d
     LEFT JOIN sessions s ON s.id = d.owner_session";
 
 /// Admins see every delivery; users the deliveries to their own sessions' endpoints.
-const VISIBLE: &str = "(? = 1 OR s.owner_id = ?)";
+/// A scoped key: those to its session's endpoint.
+const VISIBLE: &str = "(? = 1 OR s.owner_id = ?) AND (? IS NULL OR d.owner_session = ?)";
 
 /// The delivery log, newest first: deliveries to your sessions' endpoints (an admin's: all).
 #[utoipa::path(
@@ -348,13 +346,39 @@ pub async fn deliveries(
     status: Option<String>,
     limit: Option<i64>,
 ) -> ApiResult<Vec<DeliveryView>> {
-    let limit = limit.unwrap_or(100).clamp(1, 500);
+    // The same checks as the message log: a typo answers 400, not a silently different list.
+    let some = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let (session, event, status) = (some(session), some(event), some(status));
+    let limit = match limit {
+        None => 100,
+        Some(n @ 1..=500) => n,
+        Some(_) => return Err(ApiError::invalid("`limit` must be between 1 and 500.")),
+    };
+    if let Some(s) = &status
+        && !matches!(s.as_str(), "pending" | "delivered" | "failed")
+    {
+        return Err(ApiError::invalid(
+            "`status` must be `pending`, `delivered` or `failed`.",
+        ));
+    }
+    if let Some(e) = &event
+        && !event::ALL.contains(&e.as_str())
+    {
+        return Err(ApiError::invalid(format!(
+            "`event` must be one of {}.",
+            event::ALL.join(", ")
+        )));
+    }
+    let visible = caller.visible();
+    let (all, owner, scope) = visible.binds();
     let rows = sqlx::query_as::<_, DeliveryRow>(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT} WHERE {VISIBLE} AND (? IS NULL OR e.session_id = ?) AND (? IS NULL OR e.event = ?)
          AND (? IS NULL OR d.status = ?) ORDER BY d.created_at DESC, d.id LIMIT ?"
     )))
-    .bind(caller.is_admin())
-    .bind(caller.id.as_str())
+    .bind(all)
+    .bind(owner)
+    .bind(scope)
+    .bind(scope)
     .bind(&session)
     .bind(&session)
     .bind(&event)
@@ -368,11 +392,15 @@ pub async fn deliveries(
 }
 
 async fn find_delivery(state: &AppState, caller: &Caller, id: &str) -> ApiResult<DeliveryRow> {
+    let visible = caller.visible();
+    let (all, owner, scope) = visible.binds();
     sqlx::query_as::<_, DeliveryRow>(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT} WHERE {VISIBLE} AND d.id = ?"
     )))
-    .bind(caller.is_admin())
-    .bind(caller.id.as_str())
+    .bind(all)
+    .bind(owner)
+    .bind(scope)
+    .bind(scope)
     .bind(id)
     .fetch_optional(&state.db)
     .await?
@@ -488,6 +516,13 @@ struct TestData {
     message: &'static str,
 }
 
+impl crate::events::Event for TestData {
+    const NAME: &'static str = event::WEBHOOK_TEST;
+    fn session(&self) -> Option<&SessionId> {
+        self.session_id.as_ref()
+    }
+}
+
 /// The queued test event.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -508,6 +543,7 @@ pub(crate) struct TestAnswer {
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
+        (status = 429, response = RateLimited),
         (status = 500, response = InternalError),
     )
 )]
@@ -536,32 +572,30 @@ pub async fn send_test(
             None
         }
     };
-    let endpoint: Option<(String,)> =
-        sqlx::query_as("SELECT id FROM webhook_endpoints WHERE session_id IS ?")
+    s.quotas.test_event(&caller.id)?;
+    let endpoint: Option<(String, bool)> =
+        sqlx::query_as("SELECT id, enabled FROM webhook_endpoints WHERE session_id IS ?")
             .bind(session.as_ref().map(SessionId::as_str))
             .fetch_optional(&s.db)
             .await?;
-    let Some((endpoint_id,)) = endpoint else {
+    let Some((endpoint_id, enabled)) = endpoint else {
         return Err(ApiError::invalid(
             "No webhook is configured here yet: save a URL first.",
         ));
     };
+    if !enabled {
+        // Queued, it would only fail at once: say why instead of answering success.
+        return Err(ApiError::invalid(
+            "This webhook is disabled (its receiver answered 410 Gone): save it again to re-enable it.",
+        ));
+    }
     let data = TestData {
         session_id: session.clone(),
         message: "This is a test event from Kabar.",
     };
-    let mut tx = crate::db::begin_write(&s.db).await?;
-    let event_id =
-        super::insert_event(&mut tx, session.as_ref(), event::WEBHOOK_TEST, &data).await?;
-    super::insert_delivery(
-        &mut tx,
-        &event_id,
-        &endpoint_id,
-        session.as_ref().map(SessionId::as_str),
-    )
-    .await?;
-    tx.commit().await?;
-    s.webhooks.wake.notify_one();
+    let mut write = crate::events::Write::begin(s).await?;
+    let event_id = write.emit_to(&endpoint_id, &data).await?;
+    write.commit().await?;
     Ok(event_id)
 }
 
@@ -570,7 +604,7 @@ mod tests {
     #[test]
     fn secrets_are_masked() {
         assert_eq!(super::mask(""), "");
-        assert_eq!(super::mask("abc"), "••••");
-        assert_eq!(super::mask("supersecret"), "su••••et");
+        assert_eq!(super::mask("abc"), "••••••••");
+        assert_eq!(super::mask("enc:v1:supersecretciphertext"), "••••••••");
     }
 }

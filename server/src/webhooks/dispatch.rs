@@ -6,7 +6,7 @@
 use super::retry::{self, Outcome};
 use crate::{db::now_ms, settings, state::AppState};
 use std::{
-    collections::HashSet,
+    collections::HashMap,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
@@ -14,31 +14,43 @@ use tokio::{sync::Semaphore, task::JoinSet};
 
 /// How long the loop sleeps at most between looks at the table.
 const POLL: Duration = Duration::from_secs(1);
-/// How much of a receiver's answer the log keeps.
+/// How much of a receiver's answer the log keeps, in characters.
 const EXCERPT: usize = 512;
+/// How many bytes of a receiver's answer are read at most: a receiver that answers with an
+/// endless or huge body must not cost memory or time. Four bytes per character at most, so
+/// the cap always holds a whole excerpt and a character it cuts in two lies past the excerpt.
+const EXCERPT_BYTES: usize = 4 * 1024;
+const _: () = assert!(EXCERPT_BYTES >= 4 * EXCERPT);
+
+/// At most this many attempts run at once against one endpoint, so a slow or dead receiver
+/// holds only its own share of the global `--webhook-concurrency` and delays only itself.
+pub const PER_ENDPOINT: usize = 4;
 
 pub async fn dispatch_loop(state: AppState) {
     let permits = Arc::new(Semaphore::new(state.webhooks.concurrency));
-    let in_flight: Arc<Mutex<HashSet<String>>> = Default::default();
+    // Delivery id → its endpoint, for every attempt in flight.
+    let in_flight: Arc<Mutex<HashMap<String, String>>> = Default::default();
     let mut tasks = JoinSet::new();
     loop {
         while tasks.try_join_next().is_some() {}
+        let mut picked = 0;
         match due(&state, &in_flight, permits.available_permits()).await {
-            Ok(ids) => {
-                for id in ids {
+            Ok(due) => {
+                for (id, endpoint) in due {
                     let Ok(permit) = permits.clone().acquire_owned().await else {
                         break;
                     };
-                    if let Ok(mut set) = in_flight.lock() {
-                        set.insert(id.clone());
+                    picked += 1;
+                    if let Ok(mut map) = in_flight.lock() {
+                        map.insert(id.clone(), endpoint);
                     }
                     let (state, in_flight) = (state.clone(), in_flight.clone());
                     tasks.spawn(async move {
                         if let Err(e) = attempt(&state, &id).await {
                             tracing::error!(delivery = %id, error = format!("{e:#}"), "webhook attempt failed to run");
                         }
-                        if let Ok(mut set) = in_flight.lock() {
-                            set.remove(&id);
+                        if let Ok(mut map) = in_flight.lock() {
+                            map.remove(&id);
                         }
                         drop(permit);
                     });
@@ -46,7 +58,13 @@ pub async fn dispatch_loop(state: AppState) {
             }
             Err(e) => tracing::error!(error = %e, "reading due webhook deliveries"),
         }
-        let wait = next_due_in(&state).await.unwrap_or(POLL).min(POLL);
+        // Nothing startable although deliveries may be due (their endpoints are at their cap):
+        // wait for an attempt to end rather than look again at once.
+        let wait = if picked == 0 {
+            POLL
+        } else {
+            next_due_in(&state).await.unwrap_or(POLL).min(POLL)
+        };
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
             _ = state.webhooks.wake.notified() => {}
@@ -59,29 +77,58 @@ pub async fn dispatch_loop(state: AppState) {
     tracing::info!("webhook dispatcher stopped");
 }
 
+/// Up to `room` due deliveries, oldest first, none already in flight, at most
+/// [`PER_ENDPOINT`] per endpoint counting those in flight. The window function keeps a backlog
+/// on one endpoint from filling the batch, so another endpoint's delivery is found at once.
+/// Deliveries to the endpoints of a disabled account wait until it is enabled again.
 async fn due(
     state: &AppState,
-    in_flight: &Mutex<HashSet<String>>,
+    in_flight: &Mutex<HashMap<String, String>>,
     room: usize,
-) -> Result<Vec<String>, sqlx::Error> {
+) -> Result<Vec<(String, String)>, sqlx::Error> {
     if room == 0 {
         return Ok(vec![]);
     }
-    let busy = in_flight.lock().map(|s| s.clone()).unwrap_or_default();
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= ?
-         ORDER BY next_attempt_at LIMIT ?",
+    let busy = in_flight.lock().map(|m| m.clone()).unwrap_or_default();
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, endpoint FROM (
+             SELECT d.id, COALESCE(d.endpoint_id, '') AS endpoint, d.next_attempt_at,
+                    ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS n
+             FROM webhook_deliveries d
+             WHERE d.status = 'pending' AND d.next_attempt_at <= ?
+               AND NOT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.owner_id
+                               WHERE s.id = d.owner_session AND u.disabled = 1))
+         WHERE n <= ? ORDER BY next_attempt_at, id LIMIT ?",
     )
     .bind(now_ms())
+    .bind((2 * PER_ENDPOINT) as i64)
     .bind((room + busy.len()) as i64)
     .fetch_all(&state.db)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id,)| id)
-        .filter(|id| !busy.contains(id))
+    Ok(pick(rows, &busy, room))
+}
+
+/// The rows to start now: not in flight, and no endpoint past [`PER_ENDPOINT`].
+fn pick(
+    rows: Vec<(String, String)>,
+    busy: &HashMap<String, String>,
+    room: usize,
+) -> Vec<(String, String)> {
+    let mut per_endpoint: HashMap<String, usize> = HashMap::new();
+    for endpoint in busy.values() {
+        *per_endpoint.entry(endpoint.clone()).or_default() += 1;
+    }
+    rows.into_iter()
+        .filter(|(id, endpoint)| {
+            if busy.contains_key(id) {
+                return false;
+            }
+            let n = per_endpoint.entry(endpoint.clone()).or_default();
+            *n += 1;
+            *n <= PER_ENDPOINT
+        })
         .take(room)
-        .collect())
+        .collect()
 }
 
 async fn next_due_in(state: &AppState) -> Option<Duration> {
@@ -107,6 +154,9 @@ struct Due {
     secret: Option<String>,
     enabled: Option<bool>,
     disabled_reason: Option<String>,
+    /// The session whose endpoint this is (`None`: the global one), for its owner's
+    /// private-address permission.
+    endpoint_session: Option<String>,
 }
 
 /// What one HTTP attempt produced.
@@ -122,7 +172,7 @@ struct Answer {
 pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> {
     let Some(d) = sqlx::query_as::<_, Due>(
         "SELECT d.attempts, d.manual, e.id AS event_id, e.event, e.body, d.endpoint_id, p.url, p.secret,
-                p.enabled, p.disabled_reason
+                p.enabled, p.disabled_reason, p.session_id AS endpoint_session
          FROM webhook_deliveries d
          JOIN webhook_events e ON e.id = d.event_id
          LEFT JOIN webhook_endpoints p ON p.id = d.endpoint_id
@@ -152,7 +202,7 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
         .await?;
         return Ok(());
     };
-    let allow_private = settings::allow_private_webhooks(state)
+    let allow_private = settings::allow_private_for(state, d.endpoint_session.as_deref())
         .await
         .unwrap_or(false);
     let answer = send(state, &d, &url, allow_private).await;
@@ -290,7 +340,16 @@ async fn send(state: &AppState, d: &Due, url: &str, allow_private: bool) -> Answ
         .header("x-webhook-id", &d.event_id)
         .header("webhook-id", &d.event_id)
         .header("webhook-timestamp", ts.to_string());
-    if let Some(secret) = d.secret.as_deref().filter(|s| !s.is_empty()) {
+    let secret = match d
+        .secret
+        .as_deref()
+        .map(|s| state.secrets.open(s))
+        .transpose()
+    {
+        Ok(secret) => secret,
+        Err(e) => return fail(format!("{e:#}")),
+    };
+    if let Some(secret) = secret.as_deref().filter(|s| !s.is_empty()) {
         req = req
             .header("x-signature", super::sign::hex_signature(secret, body))
             .header(
@@ -307,17 +366,44 @@ async fn send(state: &AppState, d: &Due, url: &str, allow_private: bool) -> Answ
                 .get("retry-after")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| retry::retry_after(v, std::time::SystemTime::now()));
-            let text = resp.text().await.unwrap_or_default();
-            let excerpt: String = text.chars().take(EXCERPT).collect();
+            let head = read_head(resp, EXCERPT_BYTES).await;
             Answer {
                 status: Some(status),
                 latency: started.elapsed(),
-                excerpt: (!excerpt.is_empty()).then_some(excerpt),
+                excerpt: excerpt(&head),
                 error: None,
                 retry_after,
             }
         }
     }
+}
+
+/// The first `cap` bytes of the body, read chunk by chunk so that no more than that (and the
+/// one chunk that crosses it) is ever held. Dropping the response with the rest unread closes
+/// the connection instead of returning it to the pool, which is the point with such a body.
+/// A body that breaks off keeps what arrived.
+async fn read_head(mut resp: reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut head = Vec::new();
+    while head.len() < cap {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = cap - head.len();
+                head.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    head
+}
+
+/// What the log keeps of an answer: at most [`EXCERPT`] characters; bytes that are not UTF-8
+/// show as U+FFFD rather than losing the whole excerpt.
+fn excerpt(head: &[u8]) -> Option<String> {
+    let text: String = String::from_utf8_lossy(head)
+        .chars()
+        .take(EXCERPT)
+        .collect();
+    (!text.is_empty()).then_some(text)
 }
 
 fn describe(e: &reqwest::Error) -> String {
@@ -358,4 +444,88 @@ async fn record(
     .execute(&state.db)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn a_busy_endpoint_does_not_take_every_slot() {
+        let row = |id: &str, ep: &str| (id.to_string(), ep.to_string());
+        let busy: HashMap<String, String> = (0..3)
+            .map(|i| (format!("b{i}"), "slow".to_string()))
+            .collect();
+        let rows = vec![
+            row("b0", "slow"),
+            row("s1", "slow"),
+            row("s2", "slow"),
+            row("s3", "slow"),
+            row("f1", "fast"),
+        ];
+        // 3 in flight + 1 more = the cap for "slow"; "fast" still gets its turn.
+        let picked: Vec<String> = pick(rows, &busy, 10)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(picked, vec!["s1", "f1"]);
+    }
+
+    #[test]
+    fn excerpts_keep_at_most_512_characters() {
+        assert_eq!(excerpt(b""), None);
+        assert_eq!(excerpt(b"ok").as_deref(), Some("ok"));
+        let long = excerpt(&[b'a'; EXCERPT_BYTES]).expect("excerpt");
+        assert_eq!(long.chars().count(), EXCERPT);
+        // Two-byte characters: still characters, not bytes, are counted.
+        let accented = "é".repeat(EXCERPT_BYTES / 2);
+        assert_eq!(
+            excerpt(accented.as_bytes()).expect("excerpt"),
+            "é".repeat(EXCERPT)
+        );
+    }
+
+    #[test]
+    fn a_character_cut_by_the_byte_cap_never_reaches_the_excerpt() {
+        // "€" is three bytes; the cap cuts the last one in two.
+        let euros = "€".repeat(EXCERPT_BYTES / 3 + 1);
+        let head = &euros.as_bytes()[..EXCERPT_BYTES];
+        assert_eq!(excerpt(head).expect("excerpt"), "€".repeat(EXCERPT));
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_replaced_not_dropped() {
+        assert_eq!(
+            excerpt(b"bad \xff byte").as_deref(),
+            Some("bad \u{fffd} byte")
+        );
+    }
+
+    /// An endless body: reading stops at the cap, having pulled no chunk past it.
+    #[tokio::test]
+    async fn reading_an_answer_stops_at_the_byte_cap() {
+        const CHUNK: &[u8] = &[b'x'; 1000];
+        let pulled = Arc::new(AtomicUsize::new(0));
+        let counter = pulled.clone();
+        let endless = futures_util::stream::repeat_with(move || {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, std::io::Error>(CHUNK)
+        });
+        let resp = reqwest::Response::from(
+            http::Response::builder()
+                .status(500)
+                .body(reqwest::Body::wrap_stream(endless))
+                .expect("response"),
+        );
+        let head = tokio::time::timeout(Duration::from_secs(5), read_head(resp, EXCERPT_BYTES))
+            .await
+            .expect("reading stops at the cap");
+        assert_eq!(head.len(), EXCERPT_BYTES);
+        assert_eq!(
+            pulled.load(Ordering::SeqCst),
+            EXCERPT_BYTES.div_ceil(CHUNK.len())
+        );
+        assert_eq!(excerpt(&head).expect("excerpt"), "x".repeat(EXCERPT));
+    }
 }

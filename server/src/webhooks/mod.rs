@@ -1,7 +1,8 @@
 //! Webhook delivery that never loses an event (contract §5).
 //!
-//! - [`enqueue`]: an event and one delivery per matching endpoint, written in the caller's
-//!   transaction (the same one as the message record): the outbox.
+//! - `enqueue`: an event and one delivery per matching endpoint, written in the caller's
+//!   transaction (the same one as the message record): the outbox. Written through
+//!   `crate::events::Write`, the one write path.
 //! - [`dispatch`]: the background loop that sends due deliveries, retries on the [`retry`]
 //!   schedule and logs every attempt; it resumes whatever was pending after a crash.
 //! - [`sign`]: `X-Signature` and the Standard Webhooks signature. [`ssrf`]: address guard.
@@ -23,7 +24,8 @@ use tokio::sync::Notify;
 pub struct Webhooks {
     /// Woken after a transaction added deliveries, so they go out at once.
     pub wake: Notify,
-    /// Clients with redirects off and the address guard on (`guarded`) or off (`open`).
+    /// Clients with redirects and proxies off, and the address guard on (`guarded`) or off
+    /// (`open`).
     pub guarded: reqwest::Client,
     pub open: reqwest::Client,
     pub schedule: retry::Schedule,
@@ -39,6 +41,10 @@ impl Webhooks {
                 .redirect(reqwest::redirect::Policy::none())
                 .user_agent(concat!("Kabar/", env!("CARGO_PKG_VERSION"), " (webhooks)"))
                 .pool_max_idle_per_host(8)
+                // HTTP(S)_PROXY would send every delivery to a proxy that resolves the
+                // receiver's name itself, past the guarded resolver below: an internal
+                // address would then be reached with no check at all.
+                .no_proxy()
                 .dns_resolver(std::sync::Arc::new(ssrf::GuardedResolver { allow_private }))
                 .build()
         };
@@ -63,9 +69,9 @@ struct Envelope<'a, T: Serialize> {
 }
 
 /// Writes `event` with `data` and a pending delivery for every enabled endpoint that wants it:
-/// the global one and the session's own. Answers how many deliveries were created. Call
-/// [`Webhooks::wake`] after the transaction commits.
-pub async fn enqueue<T: Serialize>(
+/// the global one and the session's own. Answers how many deliveries were created. Only
+/// `crate::events::Write` calls it (typed, and it wakes the dispatcher after the commit).
+pub(crate) async fn enqueue<T: Serialize>(
     conn: &mut sqlx::SqliteConnection,
     session: Option<&SessionId>,
     event: &str,

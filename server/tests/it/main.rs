@@ -2,7 +2,9 @@
 //! HTTP. Helpers live here; each file covers one feature.
 
 mod accounts;
+mod authz;
 mod autoreply;
+mod backup;
 mod dashboard;
 mod docs;
 mod errors;
@@ -14,6 +16,7 @@ mod messages;
 mod metrics;
 mod openapi;
 mod rest;
+mod security;
 mod sessions;
 mod webhooks;
 mod whatsapp;
@@ -48,6 +51,11 @@ impl TestApp {
     pub async fn start_with(tweak: impl Fn(&mut Config) + Send + Sync + 'static) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         Self::start_in(dir, std::sync::Arc::new(tweak)).await
+    }
+
+    /// Starts on an existing data dir (a restored backup).
+    pub async fn start_on_dir(dir: TempDir) -> Self {
+        Self::start_in(dir, std::sync::Arc::new(|_: &mut Config| {})).await
     }
 
     async fn start_in(dir: TempDir, tweak: Tweak) -> Self {

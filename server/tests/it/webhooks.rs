@@ -316,11 +316,26 @@ async fn gone_disables_the_endpoint_until_saved_again() {
             .expect("reason")
             .contains("410")
     );
-    assert_eq!(wh["secret"], "ra••••ok", "masked");
+    assert_eq!(wh["secret"], "••••••••", "masked, no character shown");
     app.incoming(&admin, &id, "6281234567890", "while disabled")
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(rx.hits().len(), 1, "nothing more is sent");
+    // A test event says why it cannot be sent, rather than "queued" and a failure.
+    let (s, b) = call(
+        admin
+            .post(app.url("/api/webhooks/test"))
+            .json(&json!({"sessionId": id})),
+    )
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    assert!(
+        b["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("disabled"),
+        "{b}"
+    );
 
     app.set_webhook(&admin, &id, &rx.url, SECRET).await;
     app.incoming(&admin, &id, "6281234567890", "enabled again")

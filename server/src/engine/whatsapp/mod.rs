@@ -139,7 +139,8 @@ impl Engine for WhatsApp {
         session: &SessionId,
         events: mpsc::UnboundedSender<EngineEvent>,
     ) -> Result<Arc<dyn Connection>, EngineError> {
-        std::fs::create_dir_all(&self.dir)
+        // 0700: the device stores in it hold the sessions' keys.
+        crate::db::secure_dir(&self.dir)
             .map_err(|e| EngineError::Other(anyhow::anyhow!("creating {:?}: {e}", self.dir)))?;
         let s = Arc::new(WaSession {
             store_path: self.store_path(session),
@@ -285,6 +286,10 @@ impl EventHandler for Forward {
 }
 
 async fn run_bot(id: &SessionId, s: &Arc<WaSession>) -> Result<Ended, String> {
+    // Created 0600 before the store opens it (its WAL files follow), and tightened if an
+    // older run left it open to others: it holds the session's keys.
+    crate::db::secure_sqlite(&s.store_path)
+        .map_err(|e| format!("creating the device store {:?}: {e}", s.store_path))?;
     let url = s.store_path.to_string_lossy().into_owned();
     let store = Arc::new(
         SqliteStore::new(&url)
