@@ -14,6 +14,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod idempotency;
 pub mod interactive;
 pub mod json;
 pub mod keys;
@@ -119,7 +120,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(metrics::router())
-        .merge(rest::router())
+        .merge(rest::router(&state))
         .merge(sessions::store::router())
         .merge(webhooks::api::router())
         .merge(messages::router())
@@ -160,23 +161,66 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// 200 once the server is ready (it can reach its database).
+/// `?deep=1`: also prove the database takes writes.
+#[derive(serde::Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct HealthQuery {
+    /// `1` (or `true`): answer 503 unless a write to the database commits (a readiness
+    /// check for load balancers); without it only a read is tried (liveness).
+    #[serde(default)]
+    deep: Option<String>,
+}
+
+/// 200 once the server is ready: it can read its database (`?deep=1`: and write to it).
 #[utoipa::path(
     get, path = "/healthz", operation_id = "healthz", tag = "server", security(()),
+    params(HealthQuery),
     responses(
         (status = 200, description = "Ready.", body = Object, example = json!({"status": "ok"})),
+        (status = 400, response = openapi::BadRequest),
         (status = 500, response = openapi::InternalError),
+        (status = 503, response = openapi::Unavailable),
     )
 )]
-pub(crate) async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query("SELECT 1").execute(&state.db).await {
-        Ok(_) => (
+pub(crate) async fn healthz(
+    State(state): State<AppState>,
+    json::Query(q): json::Query<HealthQuery>,
+) -> impl IntoResponse {
+    let deep = matches!(q.deep.as_deref(), Some("1" | "true"));
+    let checked = if deep {
+        write_probe(&state.db).await
+    } else {
+        sqlx::query("SELECT 1").execute(&state.db).await.map(|_| ())
+    };
+    match checked {
+        Ok(()) => (
             [(header::CACHE_CONTROL, "no-store")],
             axum::Json(serde_json::json!({"status": "ok"})),
         )
             .into_response(),
+        Err(e) if deep => {
+            tracing::warn!(error = %e, "readiness: the database refuses writes");
+            ApiError::new(
+                ErrorCode::ServiceUnavailable,
+                "The database does not take writes right now.",
+            )
+            .into_response()
+        }
         Err(e) => ApiError::Internal(e.into()).into_response(),
     }
+}
+
+/// One small committed write, as every real write would need.
+async fn write_probe(db: &db::Db) -> Result<(), sqlx::Error> {
+    let mut tx = db::begin_write(db).await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('healthz_probe', ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(db::now_ms().to_string())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
 }
 
 /// Runs the server on `listener` until `shutdown` is cancelled, then drains in-flight requests.

@@ -120,7 +120,8 @@ use utoipa::{
             Conflict,
             PayloadTooLarge,
             RateLimited,
-            InternalError
+            InternalError,
+            Unavailable
         )
     ),
     modifiers(&SecuritySchemes),
@@ -306,6 +307,7 @@ error_responses! {
         (UsernameTaken, "That username is taken."),
         (LastAdmin, "This would leave no active admin."),
         (SessionNotConnected, "The session is not connected (qr_ready). Scan its QR code first."),
+        (IdempotencyConflict, "This Idempotency-Key was used for a different request. Use a new key for a new message."),
     ],
     PayloadTooLarge: "The body is over the configured limit (`--max-body-bytes`, 1 MiB by default)." [
         (PayloadTooLarge, "The request body is too large."),
@@ -315,6 +317,9 @@ error_responses! {
     ],
     InternalError: "Something went wrong on the server; it has been logged. Never carries details." [
         (InternalError, "Something went wrong on the server. It has been logged."),
+    ],
+    Unavailable: "Nothing was stored (the database refused the write, or the session stopped): send it again." [
+        (ServiceUnavailable, "the message was not stored; send it again"),
     ],
 }
 

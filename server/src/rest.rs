@@ -36,11 +36,18 @@ use std::{
 /// The longest text WhatsApp accepts in one message.
 const MAX_TEXT_CHARS: usize = 65_536;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
+    let idempotent = axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::guard);
     Router::new()
         .route("/status", get(status_handler))
-        .route("/send-message", post(send_handler))
-        .route("/send-interactive", post(send_interactive_handler))
+        .route(
+            "/send-message",
+            post(send_handler).route_layer(idempotent.clone()),
+        )
+        .route(
+            "/send-interactive",
+            post(send_interactive_handler).route_layer(idempotent),
+        )
 }
 
 /// The session's link state: connected with its number, or waiting for a scan with the QR
@@ -81,6 +88,7 @@ pub(crate) async fn status_handler(target: Target) -> Json<StatusResponse> {
     params(
         ("session" = Option<String>, Query, description = "The session to act on (else `X-Session-Id`, the API key's session, or your only one)."),
         ("X-Session-Id" = Option<String>, Header, nullable = false, description = "The session to act on, as a header."),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Any unique string (a UUID): a retry with the same key and body within 24 h answers the first answer again and sends nothing; with another body, `409 IDEMPOTENCY_CONFLICT`."),
     ),
     request_body(content = SendMessage, example = json!({"to": "6281234567890", "message": "Halo dari API!", "reply_to_id": "optional_message_id"})),
     responses(
@@ -113,6 +121,7 @@ pub(crate) async fn send_handler(
     params(
         ("session" = Option<String>, Query, description = "The session to act on (else `X-Session-Id`, the API key's session, or your only one)."),
         ("X-Session-Id" = Option<String>, Header, nullable = false, description = "The session to act on, as a header."),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Any unique string (a UUID): a retry with the same key and body within 24 h answers the first answer again and sends nothing; with another body, `409 IDEMPOTENCY_CONFLICT`."),
     ),
     request_body(content = SendInteractive, examples(
         ("buttons" = (summary = "Message buttons (native form)", value = json!({

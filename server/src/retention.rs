@@ -21,6 +21,7 @@ pub struct Swept {
 
 /// Deletes what is older than the retention setting.
 pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
+    crate::idempotency::sweep(&state.db).await?;
     let days = settings::retention_days(state).await?;
     let mut swept = Swept::default();
     if days == 0 {

@@ -12,6 +12,7 @@ use crate::{
     json::Json,
     openapi::{
         BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
+        Unavailable,
     },
     phone::{self, Chat},
     sessions::store,
@@ -133,6 +134,7 @@ fn sim_error(e: SimError) -> ApiError {
             ApiError::new(ErrorCode::SessionNotConnected, e.to_string())
         }
         SimError::WrongCode => ApiError::invalid(e.to_string()),
+        SimError::NotStored => ApiError::new(ErrorCode::ServiceUnavailable, e.to_string()),
         SimError::Other(e) => ApiError::Internal(e),
     }
 }
@@ -225,6 +227,7 @@ pub(crate) async fn enter_code(
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
         (status = 500, response = InternalError),
     )
 )]
@@ -256,7 +259,12 @@ pub(crate) async fn incoming(
         quoted_id: body.quoted_message_id,
         from_me: body.from_me,
     };
-    let message_id = sim.incoming(&id, msg).map_err(sim_error)?;
+    let message_id = sim
+        .incoming(&id, msg)
+        .map_err(sim_error)?
+        .stored()
+        .await
+        .map_err(sim_error)?;
     Ok(Json(Created { message_id }))
 }
 
@@ -283,6 +291,7 @@ fn person(state: &AppState, s: &str) -> ApiResult<String> {
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
         (status = 500, response = InternalError),
     )
 )]
@@ -302,6 +311,9 @@ pub(crate) async fn button_reply(
             &body.button_id,
             AnswerVia::Button,
         )
+        .map_err(sim_error)?
+        .stored()
+        .await
         .map_err(sim_error)?;
     Ok(Json(Created { message_id }))
 }
@@ -318,6 +330,7 @@ pub(crate) async fn button_reply(
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
         (status = 500, response = InternalError),
     )
 )]
@@ -337,6 +350,9 @@ pub(crate) async fn list_reply(
             &body.row_id,
             AnswerVia::ListRow,
         )
+        .map_err(sim_error)?
+        .stored()
+        .await
         .map_err(sim_error)?;
     Ok(Json(Created { message_id }))
 }
@@ -354,6 +370,7 @@ pub(crate) async fn list_reply(
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
         (status = 500, response = InternalError),
     )
 )]
@@ -368,6 +385,9 @@ pub(crate) async fn poll_vote(
     let options: Vec<String> = body.option.into_iter().chain(body.options).collect();
     let message_id = sim
         .poll_vote(&id, &from, &body.message_id, &options)
+        .map_err(sim_error)?
+        .stored()
+        .await
         .map_err(sim_error)?;
     Ok(Json(Created { message_id }))
 }

@@ -43,6 +43,8 @@ pub enum ErrorCode {
     LastAdmin,
     /// 409: the session is not connected.
     SessionNotConnected,
+    /// 409: an `Idempotency-Key` reused for another request, or while its first is running.
+    IdempotencyConflict,
     /// 413: the body is over the configured limit.
     PayloadTooLarge,
     /// 415: a cookie-authenticated call or server function without a JSON body.
@@ -51,6 +53,8 @@ pub enum ErrorCode {
     RateLimited,
     /// 500: anything else. Never carries internals.
     InternalError,
+    /// 503: nothing was stored (the database refused the write); try again.
+    ServiceUnavailable,
 }
 
 impl ErrorCode {
@@ -74,10 +78,12 @@ impl ErrorCode {
             UsernameTaken => "USERNAME_TAKEN",
             LastAdmin => "LAST_ADMIN",
             SessionNotConnected => "SESSION_NOT_CONNECTED",
+            IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             RateLimited => "RATE_LIMITED",
             InternalError => "INTERNAL_ERROR",
+            ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
     }
 
@@ -91,11 +97,12 @@ impl ErrorCode {
             Forbidden | RegistrationClosed | QuotaExceeded => 403,
             NotFound | SessionNotFound | ContactNotFound => 404,
             MethodNotAllowed => 405,
-            UsernameTaken | LastAdmin | SessionNotConnected => 409,
+            UsernameTaken | LastAdmin | SessionNotConnected | IdempotencyConflict => 409,
             PayloadTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited => 429,
             InternalError => 500,
+            ServiceUnavailable => 503,
         }
     }
 }
@@ -164,14 +171,16 @@ mod tests {
             UsernameTaken,
             LastAdmin,
             SessionNotConnected,
+            IdempotencyConflict,
             PayloadTooLarge,
             UnsupportedMediaType,
             RateLimited,
             InternalError,
+            ServiceUnavailable,
         ] {
             let json = serde_json::to_string(&code).expect("json");
             assert_eq!(json, format!("\"{}\"", code.as_str()));
-            assert!((400..=500).contains(&code.http_status()));
+            assert!((400..=503).contains(&code.http_status()));
         }
     }
 }

@@ -15,7 +15,7 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
 /// What an engine reports about one session.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum EngineEvent {
     /// Trying to reach WhatsApp; `reason` is the last attempt's error, if one failed.
     Connecting { reason: Option<String> },
@@ -27,14 +27,37 @@ pub enum EngineEvent {
     Disconnected { reason: String },
     /// The device was removed (on the phone, or by logout): a new scan is needed.
     LoggedOut { reason: String },
-    /// A message in a chat: from a contact, or typed on the phone (`from_me`).
-    Message(Inbound),
+    /// A message in a chat: from a contact, or typed on the phone (`from_me`). The session
+    /// task resolves the [`Ack`] once the message and its events are committed (or not).
+    Message(Inbound, Ack),
     /// Messages the session sent reached the phone (`delivered`) or were read (`read`,
     /// `played`).
     Receipt {
         ids: Vec<String>,
         status: &'static str,
     },
+}
+
+/// Whether a reported message is durably stored: the session task answers once its record and
+/// webhook events are committed. An engine acknowledges a message to WhatsApp only after a
+/// `true` (the simulator answers its `incoming` call then); `false`, or the task gone, means
+/// nothing was stored and the message must come again.
+#[derive(Debug, Default)]
+pub struct Ack(Option<tokio::sync::oneshot::Sender<bool>>);
+
+impl Ack {
+    /// An ack and the receiver its answer arrives on.
+    pub fn channel() -> (Self, tokio::sync::oneshot::Receiver<bool>) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Ack(Some(tx)), rx)
+    }
+
+    /// Reports whether the message was stored.
+    pub fn done(self, stored: bool) {
+        if let Some(tx) = self.0 {
+            let _ = tx.send(stored);
+        }
+    }
 }
 
 /// One received (or phone-typed) message, as every engine reports it.
@@ -297,7 +320,7 @@ mod parity {
     async fn next(rx: &mut mpsc::UnboundedReceiver<EngineEvent>) -> Inbound {
         loop {
             match rx.recv().await.expect("an event") {
-                EngineEvent::Message(m) => return m,
+                EngineEvent::Message(m, _) => return m,
                 _ => continue,
             }
         }

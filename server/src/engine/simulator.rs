@@ -9,8 +9,8 @@
 //! phone's side through the methods of [`Simulator`].
 
 use super::{
-    Answer, AnswerVia, Connection, Content, Engine, EngineError, EngineEvent, Inbound, MessageKind,
-    Outgoing, Sent,
+    Ack, Answer, AnswerVia, Connection, Content, Engine, EngineError, EngineEvent, Inbound,
+    MessageKind, Outgoing, Sent,
 };
 use crate::{db::now_ms, phone::Chat};
 use anyhow::Context;
@@ -99,8 +99,33 @@ pub enum SimError {
     NotConnected,
     #[error("that is not the pairing code this session gave out")]
     WrongCode,
+    /// The server did not store the message (its database refused the write, or the session
+    /// stopped): like WhatsApp, the phone should send it again.
+    #[error("the message was not stored; send it again")]
+    NotStored,
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+/// A message the simulated phone sent, and whether the server stored it.
+pub struct Reported {
+    pub id: String,
+    stored: tokio::sync::oneshot::Receiver<bool>,
+}
+
+/// How long the phone waits for the server to store a message before giving up (and, like
+/// WhatsApp, sending it again later).
+const STORE_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl Reported {
+    /// Waits until the server has committed the message (contract §8: the point where the real
+    /// engine acknowledges it to WhatsApp); answers its id.
+    pub async fn stored(self) -> Result<String, SimError> {
+        match tokio::time::timeout(STORE_TIMEOUT, self.stored).await {
+            Ok(Ok(true)) => Ok(self.id),
+            _ => Err(SimError::NotStored),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -216,23 +241,30 @@ impl Simulator {
 
     /// A contact writes to the session (or, `from_me`, the phone's owner writes to the contact
     /// from the phone); answers the new message's id.
-    pub fn incoming(&self, id: &SessionId, msg: SimMessage) -> Result<String, SimError> {
+    pub fn incoming(&self, id: &SessionId, msg: SimMessage) -> Result<Reported, SimError> {
         let s = self.session(id)?;
         s.ensure_connected()?;
         let message_id = super::new_message_id();
-        let _ = s.events.send(EngineEvent::Message(Inbound {
-            id: message_id.clone(),
-            chat: msg.from,
-            sender: msg.sender,
-            push_name: msg.push_name,
-            from_me: msg.from_me,
-            kind: MessageKind::Text,
-            text: msg.text,
-            quoted_id: msg.quoted_id,
-            timestamp_ms: now_ms(),
-            answer: None,
-        }));
-        Ok(message_id)
+        let (ack, stored) = Ack::channel();
+        let _ = s.events.send(EngineEvent::Message(
+            Inbound {
+                id: message_id.clone(),
+                chat: msg.from,
+                sender: msg.sender,
+                push_name: msg.push_name,
+                from_me: msg.from_me,
+                kind: MessageKind::Text,
+                text: msg.text,
+                quoted_id: msg.quoted_id,
+                timestamp_ms: now_ms(),
+                answer: None,
+            },
+            ack,
+        ));
+        Ok(Reported {
+            id: message_id,
+            stored,
+        })
     }
 
     /// A contact (`from`, digits) answers the message `message_id`: taps a button (`via` Button), picks a list
@@ -247,7 +279,7 @@ impl Simulator {
         message_id: &str,
         choice_id: &str,
         via: AnswerVia,
-    ) -> Result<String, SimError> {
+    ) -> Result<Reported, SimError> {
         let s = self.session(id)?;
         s.ensure_connected()?;
         let shown = s
@@ -281,7 +313,7 @@ impl Simulator {
         from: &str,
         message_id: &str,
         options: &[String],
-    ) -> Result<String, SimError> {
+    ) -> Result<Reported, SimError> {
         let s = self.session(id)?;
         s.ensure_connected()?;
         let option_hashes = options
@@ -307,7 +339,7 @@ impl Simulator {
         kind: MessageKind,
         text: String,
         answer: Answer,
-    ) -> Result<String, SimError> {
+    ) -> Result<Reported, SimError> {
         // A tap quotes the message it answers, as WhatsApp's replies carry it in their
         // context; a poll vote names its poll only inside the vote.
         let quoted_id = match &answer {
@@ -315,19 +347,26 @@ impl Simulator {
             Answer::PollVote { .. } => None,
         };
         let message_id = super::new_message_id();
-        let _ = s.events.send(EngineEvent::Message(Inbound {
-            id: message_id.clone(),
-            chat: Chat::User(from.to_string()),
-            sender: from.to_string(),
-            push_name: None,
-            from_me: false,
-            kind,
-            text,
-            quoted_id,
-            timestamp_ms: now_ms(),
-            answer: Some(answer),
-        }));
-        Ok(message_id)
+        let (ack, stored) = Ack::channel();
+        let _ = s.events.send(EngineEvent::Message(
+            Inbound {
+                id: message_id.clone(),
+                chat: Chat::User(from.to_string()),
+                sender: from.to_string(),
+                push_name: None,
+                from_me: false,
+                kind,
+                text,
+                quoted_id,
+                timestamp_ms: now_ms(),
+                answer: Some(answer),
+            },
+            ack,
+        ));
+        Ok(Reported {
+            id: message_id,
+            stored,
+        })
     }
 
     /// The link drops; it comes back by itself after [`Timings::reconnect`].

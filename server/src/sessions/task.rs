@@ -47,7 +47,10 @@ async fn on_event(
 ) -> anyhow::Result<()> {
     let id = &handle.id;
     let before = snapshot.borrow().status;
-    let is_message = matches!(event, EngineEvent::Message(_) | EngineEvent::Receipt { .. });
+    let is_message = matches!(
+        event,
+        EngineEvent::Message(..) | EngineEvent::Receipt { .. }
+    );
     match event {
         EngineEvent::Qr { code, .. } => {
             let url = qr::data_url(&code)?;
@@ -97,35 +100,43 @@ async fn on_event(
         EngineEvent::Receipt { ids, status } => {
             messages::set_status(&state.db, id, &ids, status).await?;
         }
-        EngineEvent::Message(m) => {
-            // An answer to an interactive message (a tap, a typed "2", a poll vote) becomes
-            // its interaction.* event; anything else is a message.in.
-            // A failed lookup must not lose the message: it is then a plain message.in.
-            match crate::interactive::resolve(&state.db, id, &m).await {
-                Ok(Some(answer)) => {
-                    return crate::interactive::record_answer(state, handle, &m, &answer).await;
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::error!(session = %id, error = format!("{e:#}"), "resolving an answer")
-                }
-            }
-            if !record_inbound(state, handle, &m).await? {
-                tracing::debug!(session = %id, message = %m.id, "redelivered message ignored");
-                return Ok(());
-            }
-            // Off the task: the reply waits on WhatsApp, the next events should not.
-            let (state, handle) = (state.clone(), handle.clone());
-            tokio::spawn(async move {
-                if let Err(e) = crate::autoreply::on_inbound(&state, &handle, &m).await {
-                    tracing::warn!(session = %handle.id, error = %e, "auto-reply not sent");
-                }
-            });
+        EngineEvent::Message(m, ack) => {
+            // Acked as stored only once the record and its events are committed: the point
+            // where the engine may tell WhatsApp it has the message.
+            let stored = on_message(state, handle, m).await;
+            ack.done(stored.is_ok());
+            stored?;
         }
     }
     if !is_message {
         connection_update(state, handle, before, snapshot).await?;
     }
+    Ok(())
+}
+
+/// An answer to an interactive message (a tap, a typed "2", a poll vote) becomes its
+/// interaction.* event; anything else is a message.in, and may trigger an auto-reply.
+async fn on_message(state: &AppState, handle: &SessionHandle, m: Inbound) -> anyhow::Result<()> {
+    let id = &handle.id;
+    // A failed lookup must not lose the message: it is then a plain message.in.
+    match crate::interactive::resolve(&state.db, id, &m).await {
+        Ok(Some(answer)) => {
+            return crate::interactive::record_answer(state, handle, &m, &answer).await;
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!(session = %id, error = format!("{e:#}"), "resolving an answer"),
+    }
+    if !record_inbound(state, handle, &m).await? {
+        tracing::debug!(session = %id, message = %m.id, "redelivered message ignored");
+        return Ok(());
+    }
+    // Off the task: the reply waits on WhatsApp, the next events should not.
+    let (state, handle) = (state.clone(), handle.clone());
+    tokio::spawn(async move {
+        if let Err(e) = crate::autoreply::on_inbound(&state, &handle, &m).await {
+            tracing::warn!(session = %handle.id, error = %e, "auto-reply not sent");
+        }
+    });
     Ok(())
 }
 

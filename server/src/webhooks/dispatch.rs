@@ -22,6 +22,16 @@ const EXCERPT: usize = 512;
 const EXCERPT_BYTES: usize = 4 * 1024;
 const _: () = assert!(EXCERPT_BYTES >= 4 * EXCERPT);
 
+/// A delivery held back after its attempt could not be recorded.
+struct Hold {
+    until: Instant,
+    wait: Duration,
+}
+
+/// The first hold after a failed write, doubled each time up to [`HOLD_MAX`].
+const HOLD_FIRST: Duration = Duration::from_secs(2);
+const HOLD_MAX: Duration = Duration::from_secs(60);
+
 /// At most this many attempts run at once against one endpoint, so a slow or dead receiver
 /// holds only its own share of the global `--webhook-concurrency` and delays only itself.
 pub const PER_ENDPOINT: usize = 4;
@@ -30,11 +40,14 @@ pub async fn dispatch_loop(state: AppState) {
     let permits = Arc::new(Semaphore::new(state.webhooks.concurrency));
     // Delivery id → its endpoint, for every attempt in flight.
     let in_flight: Arc<Mutex<HashMap<String, String>>> = Default::default();
+    // Deliveries whose attempt could not be written down: held back, longer each time, so
+    // a database that refuses writes is not answered by re-sending in a tight loop.
+    let held: Arc<Mutex<HashMap<String, Hold>>> = Default::default();
     let mut tasks = JoinSet::new();
     loop {
         while tasks.try_join_next().is_some() {}
         let mut picked = 0;
-        match due(&state, &in_flight, permits.available_permits()).await {
+        match due(&state, &in_flight, &held, permits.available_permits()).await {
             Ok(due) => {
                 for (id, endpoint) in due {
                     let Ok(permit) = permits.clone().acquire_owned().await else {
@@ -44,10 +57,30 @@ pub async fn dispatch_loop(state: AppState) {
                     if let Ok(mut map) = in_flight.lock() {
                         map.insert(id.clone(), endpoint);
                     }
-                    let (state, in_flight) = (state.clone(), in_flight.clone());
+                    let (state, in_flight, held) = (state.clone(), in_flight.clone(), held.clone());
                     tasks.spawn(async move {
-                        if let Err(e) = attempt(&state, &id).await {
-                            tracing::error!(delivery = %id, error = format!("{e:#}"), "webhook attempt failed to run");
+                        let result = attempt(&state, &id).await;
+                        if let Ok(mut held) = held.lock() {
+                            match &result {
+                                Ok(()) => {
+                                    held.remove(&id);
+                                }
+                                Err(_) => {
+                                    let next = held.get(&id).map_or(HOLD_FIRST, |h| {
+                                        (h.wait * 2).min(HOLD_MAX)
+                                    });
+                                    held.insert(
+                                        id.clone(),
+                                        Hold {
+                                            until: Instant::now() + next,
+                                            wait: next,
+                                        },
+                                    );
+                                }
+                            }
+                        }
+                        if let Err(e) = result {
+                            tracing::error!(delivery = %id, error = format!("{e:#}"), "webhook attempt failed to run; held back");
                         }
                         if let Ok(mut map) = in_flight.lock() {
                             map.remove(&id);
@@ -84,12 +117,23 @@ pub async fn dispatch_loop(state: AppState) {
 async fn due(
     state: &AppState,
     in_flight: &Mutex<HashMap<String, String>>,
+    held: &Mutex<HashMap<String, Hold>>,
     room: usize,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
     if room == 0 {
         return Ok(vec![]);
     }
     let busy = in_flight.lock().map(|m| m.clone()).unwrap_or_default();
+    let now = Instant::now();
+    let held: std::collections::HashSet<String> = held
+        .lock()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, h)| h.until > now)
+                .map(|(id, _)| id.clone())
+                .collect()
+        })
+        .unwrap_or_default();
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT id, endpoint FROM (
              SELECT d.id, COALESCE(d.endpoint_id, '') AS endpoint, d.next_attempt_at,
@@ -102,9 +146,13 @@ async fn due(
     )
     .bind(now_ms())
     .bind((2 * PER_ENDPOINT) as i64)
-    .bind((room + busy.len()) as i64)
+    .bind((room + busy.len() + held.len()) as i64)
     .fetch_all(&state.db)
     .await?;
+    let rows = rows
+        .into_iter()
+        .filter(|(id, _)| !held.contains(id))
+        .collect();
     Ok(pick(rows, &busy, room))
 }
 

@@ -20,6 +20,7 @@ mod security;
 mod sessions;
 mod webhooks;
 mod whatsapp;
+mod writepath;
 
 use serde_json::{Value, json};
 use server::Config;

@@ -422,7 +422,9 @@ async fn on_event(
         Event::Messages(batch) => {
             for m in batch.messages.iter() {
                 if let Some(inbound) = inbound(client, store, &m.info, &m.message).await {
-                    s.emit(EngineEvent::Message(inbound));
+                    // Acked to WhatsApp by the client on decryption for now; the durability
+                    // hook (ack after our commit) is the write-path issue's next step.
+                    s.emit(EngineEvent::Message(inbound, super::Ack::default()));
                 }
             }
         }
