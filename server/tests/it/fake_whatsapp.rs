@@ -128,6 +128,9 @@ struct Shared {
     contacts: Mutex<HashMap<String, Arc<Contact>>>,
     /// How many of the device's one-time prekeys WhatsApp has handed out (each is used once).
     handed_out: std::sync::atomic::AtomicUsize,
+    /// Messages pushed to the device that it has not acknowledged (no `<receipt>` yet), by id:
+    /// WhatsApp keeps them in its offline queue and delivers them again.
+    unacked: Mutex<Vec<(String, Node)>>,
 }
 
 impl Shared {
@@ -322,6 +325,7 @@ impl FakeWhatsApp {
             account: KeyPair::generate(&mut rand010::rng()),
             contacts: Mutex::new(HashMap::new()),
             handed_out: Default::default(),
+            unacked: Default::default(),
         });
         let s = shared.clone();
         let task = tokio::spawn(async move {
@@ -520,7 +524,47 @@ impl FakeWhatsApp {
             .attr("type", kind)
             .bytes(sealed)
             .build();
-        self.push(stanza.children([enc]).build()).await;
+        let stanza = stanza.children([enc]).build();
+        self.shared
+            .unacked
+            .lock()
+            .expect("lock")
+            .push((id.to_string(), stanza.clone()));
+        self.push(stanza).await;
+    }
+
+    /// Drops the device's connection, as a network failure would; once the device has logged
+    /// in again, delivers what it never acknowledged, as WhatsApp's offline queue does.
+    pub async fn reconnect_and_redeliver(&self) {
+        let before = self.seen().handshakes.len();
+        let live = self.shared.live.lock().expect("lock").clone();
+        if let Some(tx) = live {
+            let _ = tx.send(NodeBuilder::new(CLOSE).build());
+        }
+        self.wait_for("the device's next login", |s| s.handshakes.len() > before)
+            .await;
+        let unacked: Vec<Node> = self
+            .shared
+            .unacked
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(_, n)| n.clone())
+            .collect();
+        for node in unacked {
+            self.push(node).await;
+        }
+    }
+
+    /// Whether the device acknowledged message `id` (sent its delivery receipt).
+    pub fn acknowledged(&self, id: &str) -> bool {
+        !self
+            .shared
+            .unacked
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|(i, _)| i == id)
     }
 
     /// The contact's phone reports a message as delivered (`kind` None) or `read`.
@@ -549,6 +593,9 @@ impl FakeWhatsApp {
         panic!("no client connected to send {node:?} to");
     }
 }
+
+/// A stanza the test sends to make the fake drop the connection.
+const CLOSE: &str = "kabar-test-close";
 
 /// `FAKE_WHATSAPP_TRACE=1` prints every stanza, both ways (for debugging a failing test).
 fn trace(dir: &str, node: &Node) {
@@ -717,11 +764,24 @@ async fn link_stanzas(
                     }
                     seen.stanzas.push(node.clone());
                 });
+                if node.tag == "receipt" {
+                    // The device has the message: out of the offline queue.
+                    let mut ids = vec![attr(&node, "id").unwrap_or_default()];
+                    if let Some(list) = child(&node, "list") {
+                        ids.extend(list.children().unwrap_or_default().iter().filter_map(|i| attr(i, "id")));
+                    }
+                    s.unacked.lock().expect("lock").retain(|(id, _)| !ids.contains(id));
+                }
                 if let Err(e) = link.answer(&node, s).await {
                     s.seen.send_modify(|seen| seen.errors.push(format!("{e:#}")));
                 }
             }
-            Some(node) = rx.recv() => link.send(node).await?,
+            Some(node) = rx.recv() => {
+                if node.tag == CLOSE {
+                    return Ok(()); // the connection drops
+                }
+                link.send(node).await?
+            }
         }
     }
 }

@@ -476,3 +476,76 @@ async fn links_by_phone_number_through_the_real_client() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_once() {
+    let fake = FakeWhatsApp::start().await;
+    let (app, admin, id) = waiting_for_a_scan(&fake).await;
+    let (_, status) = call(admin.get(app.url("/status"))).await;
+    let qr = decode_qr(status["qr"].as_str().expect("qr"));
+    fake.wait_for("the client's acknowledgement of pair-device", |s| {
+        s.stanzas.iter().any(|n| {
+            n.tag == "iq"
+                && attr(n, "id").as_deref() == Some("pair-device-1")
+                && attr(n, "type").as_deref() == Some("result")
+        })
+    })
+    .await;
+    fake.scan(
+        &qr,
+        "6281234567890:7@s.whatsapp.net",
+        "1234567890123:7@lid",
+        "Toko Kabar",
+    )
+    .await;
+    wait_session(&app, &admin, &id, "connected", |b| {
+        b["status"] == "connected"
+    })
+    .await;
+    let rx = Receiver::start().await;
+    app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
+
+    // The database refuses the message: the client decrypts it but must not acknowledge it.
+    let db = app.db().await;
+    sqlx::query(
+        "CREATE TRIGGER refuse_messages BEFORE INSERT ON messages
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .execute(&db)
+    .await
+    .expect("trigger");
+    fake.message_from(
+        "6289876543210",
+        "3EB0FA11ED000001",
+        "Budi",
+        text("Pesan penting"),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert!(
+        !fake.acknowledged("3EB0FA11ED000001"),
+        "a message that was not stored must not be acknowledged to WhatsApp"
+    );
+    assert!(rx.hits().is_empty());
+
+    // Writes work again; the link drops and comes back; WhatsApp delivers it again.
+    sqlx::query("DROP TRIGGER refuse_messages")
+        .execute(&db)
+        .await
+        .expect("drop trigger");
+    fake.reconnect_and_redeliver().await;
+    let hit = rx.wait_event("message.in").await;
+    assert_eq!(hit.json()["data"]["messageId"], "3EB0FA11ED000001");
+    assert_eq!(hit.json()["data"]["message"], "Pesan penting");
+    fake.wait_for("the acknowledgement after the commit", |_| {
+        fake.acknowledged("3EB0FA11ED000001")
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let ins = rx
+        .hits()
+        .iter()
+        .filter(|h| h.json()["event"] == "message.in")
+        .count();
+    assert_eq!(ins, 1, "delivered to the webhook once");
+}

@@ -81,6 +81,9 @@ struct WaSession {
     /// The pairing code last handed out: (code, number, when), so a second click within its
     /// life answers the same code instead of asking WhatsApp again.
     pair_code: Mutex<Option<(String, String, std::time::Instant)>>,
+    /// Messages the durability hook already reported (chat, id): their `Event::Messages`
+    /// that follows is not reported again.
+    hooked: Mutex<std::collections::HashSet<(String, String)>>,
     stopped: CancellationToken,
 }
 
@@ -151,6 +154,7 @@ impl Engine for WhatsApp {
             removed: Default::default(),
             linked: Default::default(),
             pair_code: Default::default(),
+            hooked: Default::default(),
             stopped: CancellationToken::new(),
         });
         if let Ok(mut map) = self.sessions.lock()
@@ -276,6 +280,48 @@ impl whatsapp_rust::transport::TransportFactory for Reporting {
     }
 }
 
+/// At-least-once inbound: the client acknowledges a batch of decrypted messages to WhatsApp
+/// only after this returns `Ok`, which it does once the session task has committed every
+/// message of the batch with its webhook events. A failed commit leaves the batch unacked:
+/// WhatsApp delivers it again on the next connect, and the store's pending-inbound buffer
+/// replays it after a crash. Replays are harmless: the message record dedupes by id.
+struct Durable {
+    session: Arc<WaSession>,
+    store: Arc<SqliteStore>,
+}
+
+#[whatsapp_rust::async_trait]
+impl whatsapp_rust::InboundDurabilityHook for Durable {
+    async fn on_messages(
+        &self,
+        client: Arc<Client>,
+        batch: &[whatsapp_rust::types::events::InboundMessage],
+    ) -> anyhow::Result<()> {
+        let mut stored = Vec::with_capacity(batch.len());
+        for m in batch {
+            let key = (m.info.source.chat.to_string(), m.info.id.to_string());
+            if let Ok(mut hooked) = self.session.hooked.lock() {
+                if hooked.len() > 10_000 {
+                    hooked.clear(); // events that never came; bounded
+                }
+                hooked.insert(key);
+            }
+            if let Some(inbound) = inbound(&client, &self.store, &m.info, &m.message).await {
+                let (ack, rx) = super::Ack::channel();
+                self.session.emit(EngineEvent::Message(inbound, ack));
+                stored.push(rx);
+            }
+        }
+        for rx in stored {
+            anyhow::ensure!(
+                matches!(rx.await, Ok(true)),
+                "a message of the batch was not stored; WhatsApp will deliver it again"
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Forwards the bot's events, in order, to the runner.
 struct Forward(mpsc::UnboundedSender<Arc<Event>>);
 
@@ -308,6 +354,10 @@ async fn run_bot(id: &SessionId, s: &Arc<WaSession>) -> Result<Ended, String> {
             events: s.events.clone(),
         })
         .with_event_handler(Forward(tx))
+        .with_inbound_durability_hook(Durable {
+            session: s.clone(),
+            store: store.clone(),
+        })
         .skip_history_sync();
     if let Some(v) = s.options.version {
         builder = builder.with_version(v);
@@ -421,9 +471,13 @@ async fn on_event(
         }
         Event::Messages(batch) => {
             for m in batch.messages.iter() {
+                // Encrypted messages went through the durability hook (stored, then acked);
+                // what it did not see (newsletters, placeholder recoveries) is reported here.
+                let key = (m.info.source.chat.to_string(), m.info.id.to_string());
+                if s.hooked.lock().map(|mut h| h.remove(&key)).unwrap_or(false) {
+                    continue;
+                }
                 if let Some(inbound) = inbound(client, store, &m.info, &m.message).await {
-                    // Acked to WhatsApp by the client on decryption for now; the durability
-                    // hook (ack after our commit) is the write-path issue's next step.
                     s.emit(EngineEvent::Message(inbound, super::Ack::default()));
                 }
             }
