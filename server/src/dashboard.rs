@@ -216,7 +216,7 @@ impl Backend for DashboardBackend {
         body: SendMessage,
     ) -> Result<SendMessageResponse, ErrorBody> {
         let handle = self.session_for(req, &session).await?;
-        let sent = crate::rest::send_text(&self.0, &handle, body).await;
+        let sent = crate::outbound::send_text(&self.0, &handle, body).await;
         self.0.metrics.send("send-message", &sent);
         Ok(sent?)
     }
@@ -228,7 +228,7 @@ impl Backend for DashboardBackend {
         body: SendInteractive,
     ) -> Result<SendInteractiveResponse, ErrorBody> {
         let handle = self.session_for(req, &session).await?;
-        let sent = crate::rest::send_interactive(&self.0, &handle, body).await;
+        let sent = crate::outbound::send_interactive(&self.0, &handle, body).await;
         self.0.metrics.send("send-interactive", &sent);
         Ok(sent?)
     }

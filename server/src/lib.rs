@@ -21,6 +21,7 @@ pub mod keys;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
+pub mod outbound;
 pub mod phone;
 pub mod qr;
 pub mod quotas;
@@ -80,7 +81,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         .site_addr(config.addr)
         .build();
     let (engine, simulator) = engine::for_config(&config);
-    let send_limits = rest::SendLimits::new(config.send_rate, config.send_burst);
+    let send_limits = outbound::SendLimits::new(config.send_rate, config.send_burst);
     let webhooks = webhooks::Webhooks::new(&config)?;
     Ok(AppState(Arc::new(App {
         db,

@@ -8,7 +8,7 @@ use crate::{
     db::Db,
     engine::simulator::Simulator,
     keys::KeyUsage,
-    rest::{ContactCache, SendLimits},
+    outbound::{ContactCache, SendLimits},
     sessions::Sessions,
     webhooks::Webhooks,
 };

@@ -235,7 +235,7 @@ pub async fn on_inbound(
         text: Some(m.text.clone()),
     };
     let delivery = match rules.menus.get(&rule.id) {
-        None => crate::rest::Delivery {
+        None => crate::outbound::Delivery {
             to: &m.chat,
             content: crate::engine::Content::Text(rule.reply.clone()),
             quoted: Some(quoted),
@@ -250,12 +250,12 @@ pub async fn on_inbound(
                 &menu.message,
             )
             .await?;
-            crate::rest::Delivery {
+            crate::outbound::Delivery {
                 to: &m.chat,
                 content: crate::interactive::render(&menu.message, fallback)?,
                 quoted: Some(quoted),
                 source: Source::AutoReply,
-                menu: Some(crate::rest::Menu {
+                menu: Some(crate::outbound::Menu {
                     message: &menu.message,
                     fallback,
                     expires_in: menu.expires_in,
@@ -263,7 +263,7 @@ pub async fn on_inbound(
             }
         }
     };
-    let sent = crate::rest::deliver(state, session, delivery).await?;
+    let sent = crate::outbound::deliver(state, session, delivery).await?;
     Ok(Some(sent.id))
 }
 

@@ -4,7 +4,7 @@
 //! `interaction.button` / `interaction.list` event ([`record_answer`]). Unanswered messages
 //! with `expiresIn` get one `interaction.timeout` ([`expiry`]).
 //!
-//! Sending is [`crate::rest::send_interactive`]; the model and its checks are
+//! Sending is [`crate::outbound::send_interactive`]; the model and its checks are
 //! `app::model::interactive`.
 
 pub mod expiry;
@@ -15,8 +15,8 @@ use crate::{
     error::{ApiError, ApiResult},
     events::Write,
     messages::{self, Direction, NewMessage},
+    outbound::Menu,
     phone::Chat,
-    rest::Menu,
     sessions::SessionHandle,
     state::AppState,
 };

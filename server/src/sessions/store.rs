@@ -225,7 +225,7 @@ pub async fn pair_code(
         .conn
         .pair_with_code(&digits)
         .await
-        .map_err(crate::rest::engine_error)?;
+        .map_err(crate::outbound::engine_error)?;
     Ok(PairCodeResponse {
         code,
         phone_number: digits,
@@ -479,7 +479,7 @@ pub async fn logout(state: &AppState, caller: &Caller, id: &SessionId) -> ApiRes
         .conn
         .logout()
         .await
-        .map_err(crate::rest::engine_error)
+        .map_err(crate::outbound::engine_error)
 }
 
 /// Starts every stored session (server start): paired ones reconnect from their device

@@ -1,0 +1,321 @@
+//! The outbound service: every message the server sends, whoever asks (REST, the dashboard,
+//! auto-reply), goes prepare → engine → [`deliver`] (record + choices + `message.out`, one
+//! write). Limits (the session's send rate), the contact cache, and engine errors as the API
+//! says them live here too; `crate::rest` only turns HTTP into these calls.
+
+use crate::{
+    engine::{Content, EngineError, Outgoing, Quoted, Sent},
+    error::{ApiError, ApiResult},
+    events::Write,
+    messages::{self, Direction, NewMessage, Source},
+    phone::{self, Chat},
+    sessions::SessionHandle,
+    state::AppState,
+};
+use app::model::{
+    ErrorCode, Fallback, Interactive, MessageOutData, SendInteractive, SendInteractiveResponse,
+    SendMessage, SendMessageResponse, SessionId,
+};
+use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
+use std::{
+    collections::HashMap,
+    num::NonZeroU32,
+    sync::Mutex,
+    time::{Duration, Instant},
+};
+
+/// The longest text WhatsApp accepts in one message.
+const MAX_TEXT_CHARS: usize = 65_536;
+
+/// Sends a text (or a reply) from `session`, records it, and answers the original's shape.
+pub async fn send_text(
+    state: &AppState,
+    session: &SessionHandle,
+    req: SendMessage,
+) -> ApiResult<SendMessageResponse> {
+    if req.message.trim().is_empty() {
+        return Err(ApiError::invalid("message: the text is empty."));
+    }
+    if req.message.chars().count() > MAX_TEXT_CHARS {
+        return Err(ApiError::invalid("message: at most 65536 characters."));
+    }
+    let (to, quoted) = prepare(state, session, &req.to, req.reply_to_id.as_deref()).await?;
+    let sent = deliver(
+        state,
+        session,
+        Delivery {
+            to: &to,
+            content: Content::Text(req.message.clone()),
+            quoted,
+            source: Source::Api,
+            menu: None,
+        },
+    )
+    .await?;
+    Ok(SendMessageResponse {
+        success: true,
+        message_id: sent.id,
+        to: to.display().to_string(),
+        message: req.message,
+    })
+}
+
+/// Sends buttons or a list (either request form) from `session`, rendered natively or as the
+/// request's (else the session's) fallback, and remembers it so answers resolve.
+pub async fn send_interactive(
+    state: &AppState,
+    session: &SessionHandle,
+    req: SendInteractive,
+) -> ApiResult<SendInteractiveResponse> {
+    let message = req.form.parse().map_err(ApiError::from)?;
+    let fallback =
+        crate::interactive::choose_fallback(state, &session.id, req.form.fallback, &message)
+            .await?;
+    let content = crate::interactive::render(&message, fallback)?;
+    let (to, quoted) = prepare(state, session, &req.to, req.reply_to_id.as_deref()).await?;
+    let sent = deliver(
+        state,
+        session,
+        Delivery {
+            to: &to,
+            content,
+            quoted,
+            source: Source::Api,
+            menu: Some(Menu {
+                message: &message,
+                fallback,
+                expires_in: req.form.expires_in,
+            }),
+        },
+    )
+    .await?;
+    Ok(SendInteractiveResponse {
+        success: true,
+        message_id: sent.id,
+        to: to.display().to_string(),
+        kind: message.kind(),
+        timestamp: sent.timestamp_ms,
+    })
+}
+
+/// The checks every API send makes after its body is valid, in the contract's order: the
+/// number, the quoted message, the link, the rate, and whether the number has WhatsApp.
+async fn prepare(
+    state: &AppState,
+    session: &SessionHandle,
+    to: &str,
+    reply_to_id: Option<&str>,
+) -> ApiResult<(Chat, Option<Quoted>)> {
+    let to = phone::normalize(to, state.config.default_country_code.as_deref())
+        .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, e.in_field("to")))?;
+    let quoted = match reply_to_id.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => Some(quote(state, &session.id, id, &to).await?),
+        None => None,
+    };
+    ensure_connected(session)?;
+    state.send_limits.check(&session.id)?;
+    state.contacts.ensure_exists(session, &to).await?;
+    Ok((to, quoted))
+}
+
+/// One outgoing message for [`deliver`].
+pub struct Delivery<'a> {
+    pub to: &'a Chat,
+    pub content: Content,
+    pub quoted: Option<Quoted>,
+    pub source: Source,
+    /// For an interactive message: what to remember so that answers resolve.
+    pub menu: Option<Menu<'a>>,
+}
+
+/// An interactive message's choices, how it was rendered, and how long to wait for an answer.
+pub struct Menu<'a> {
+    pub message: &'a Interactive,
+    pub fallback: Fallback,
+    pub expires_in: Option<u64>,
+}
+
+/// Sends through the engine, then records the message, its choices (if interactive) and its
+/// `message.out` event in one transaction. API callers have checked the request
+/// ([`prepare`]); auto-replies skip the contact check (the contact just wrote) but not the
+/// link or the session's rate limit.
+pub async fn deliver(
+    state: &AppState,
+    session: &SessionHandle,
+    d: Delivery<'_>,
+) -> ApiResult<Sent> {
+    if d.source != Source::Api {
+        ensure_connected(session)?;
+        state.send_limits.check(&session.id)?;
+    }
+    let text = d.content.text().to_string();
+    let kind = if d.menu.is_some() {
+        "interactive"
+    } else {
+        "text"
+    };
+    let sent = session
+        .conn
+        .send(Outgoing {
+            to: d.to.clone(),
+            content: d.content,
+            quoted: d.quoted.clone(),
+        })
+        .await
+        .map_err(engine_error)?;
+    let mut write = Write::begin(state).await?;
+    messages::record(
+        write.conn(),
+        NewMessage {
+            id: &sent.id,
+            session: &session.id,
+            direction: Direction::Out,
+            chat: d.to,
+            sender: None,
+            kind,
+            body: &text,
+            source: Some(d.source),
+            quoted_id: d.quoted.as_ref().map(|q| q.id.as_str()),
+            timestamp_ms: sent.timestamp_ms,
+        },
+    )
+    .await?;
+    if let Some(menu) = &d.menu {
+        crate::interactive::remember(write.conn(), &session.id, &sent, d.to, menu).await?;
+    }
+    let data = MessageOutData {
+        session_id: session.id.clone(),
+        message_id: sent.id.clone(),
+        to: d.to.display().to_string(),
+        kind: kind.into(),
+        message: text,
+        source: d.source.as_str().into(),
+        timestamp: sent.timestamp_ms,
+    };
+    write.emit(&data).await?;
+    write.commit().await?;
+    state.metrics.message("out", kind, Some(d.source.as_str()));
+    if d.menu.as_ref().is_some_and(|m| m.expires_in.is_some()) {
+        state.interactive_wake.notify_one();
+    }
+    Ok(sent)
+}
+
+/// The quote for `reply_to_id`: from the record when known (so the phone shows the quoted
+/// text), else by id alone, as WhatsApp allows.
+async fn quote(state: &AppState, session: &SessionId, id: &str, to: &Chat) -> ApiResult<Quoted> {
+    match messages::quoted(&state.db, session, id).await? {
+        Some((chat, _)) if &chat != to => Err(ApiError::invalid(
+            "reply_to_id: that message belongs to another chat.",
+        )),
+        Some((_, q)) => Ok(q),
+        None => Ok(Quoted {
+            id: id.to_string(),
+            sender: None,
+            text: None,
+        }),
+    }
+}
+
+pub fn ensure_connected(session: &SessionHandle) -> ApiResult<()> {
+    if session.is_connected() {
+        Ok(())
+    } else {
+        Err(not_connected(session))
+    }
+}
+
+fn not_connected(session: &SessionHandle) -> ApiError {
+    let status = session.snapshot().status;
+    ApiError::new(
+        ErrorCode::SessionNotConnected,
+        format!(
+            "The session is not connected (status: {}). Check GET /status.",
+            status.as_str()
+        ),
+    )
+}
+
+pub fn engine_error(e: EngineError) -> ApiError {
+    match e {
+        EngineError::NotConnected => ApiError::new(
+            ErrorCode::SessionNotConnected,
+            "The session is not connected to WhatsApp.",
+        ),
+        EngineError::NotPairing => ApiError::invalid(
+            "The session is already linked to a phone; log it out first to link another.",
+        ),
+        EngineError::Other(e) => ApiError::Internal(e),
+    }
+}
+
+/// Per-session send rate (contract §4): a burst, then a steady rate; off when the rate is 0.
+/// WhatsApp bans numbers that burst, so this protects the user's number, not the server.
+pub struct SendLimits(Option<DefaultKeyedRateLimiter<SessionId>>);
+
+impl SendLimits {
+    pub fn new(per_second: u32, burst: u32) -> Self {
+        SendLimits(NonZeroU32::new(per_second).map(|rate| {
+            let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+            DefaultKeyedRateLimiter::keyed(Quota::per_second(rate).allow_burst(burst))
+        }))
+    }
+
+    pub fn check(&self, session: &SessionId) -> ApiResult<()> {
+        let Some(limiter) = &self.0 else {
+            return Ok(());
+        };
+        limiter.check_key(session).map_err(|not_until| {
+            let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+            let mut err = ApiError::rate_limited(wait.as_secs().max(1));
+            if let ApiError::Client { message, .. } = &mut err {
+                *message = "Sending too fast for this session; WhatsApp bans numbers that burst. \
+                            Retry after the time in Retry-After."
+                    .into();
+            }
+            err
+        })
+    }
+}
+
+/// Remembers which numbers are on WhatsApp, so only a first send to a number asks WhatsApp
+/// (checking many numbers is what gets accounts banned). Only "yes" answers are cached.
+#[derive(Default)]
+pub struct ContactCache {
+    known: Mutex<HashMap<(SessionId, String), Instant>>,
+}
+
+const CONTACT_TTL: Duration = Duration::from_secs(6 * 3600);
+
+impl ContactCache {
+    pub async fn ensure_exists(&self, session: &SessionHandle, to: &Chat) -> ApiResult<()> {
+        let Chat::User(digits) = to else {
+            return Ok(());
+        };
+        let key = (session.id.clone(), digits.clone());
+        if let Ok(map) = self.known.lock()
+            && map.get(&key).is_some_and(|t| t.elapsed() < CONTACT_TTL)
+        {
+            return Ok(());
+        }
+        if session
+            .conn
+            .is_on_whatsapp(to)
+            .await
+            .map_err(engine_error)?
+        {
+            if let Ok(mut map) = self.known.lock() {
+                if map.len() > 100_000 {
+                    map.retain(|_, t| t.elapsed() < CONTACT_TTL);
+                }
+                map.insert(key, Instant::now());
+            }
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                ErrorCode::ContactNotFound,
+                format!("{digits} is not on WhatsApp."),
+            ))
+        }
+    }
+}
