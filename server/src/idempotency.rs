@@ -4,9 +4,10 @@
 //!
 //! A key is claimed (a row, `status` NULL) before the request runs, so two racing retries
 //! cannot both send. The answer is kept when a message may have left — a success, or a server
-//! error that may have come after the engine sent (a failed commit): a retry then gets that
-//! answer, never a second message. A `4xx` means nothing was sent (bad input, not connected,
-//! rate-limited), so the key is released and a retry runs again.
+//! error that may have come after the engine sent: a retry then gets that answer, never a
+//! second message. A `4xx` or a `503` means nothing was sent (bad input, not connected,
+//! rate-limited, the record refused the message before sending), so the key is released and a
+//! retry runs again.
 
 use crate::{
     auth::extract::authenticate,
@@ -167,7 +168,7 @@ async fn claim(state: &AppState, owner: &str, key: &str, fingerprint: &str) -> A
     Ok(claim)
 }
 
-/// Keeps the answer (a message may have left), or releases the key after a `4xx`.
+/// Keeps the answer (a message may have left), or releases the key after a `4xx` or `503`.
 async fn settle(
     state: &AppState,
     owner: &str,
@@ -175,7 +176,7 @@ async fn settle(
     status: u16,
     body: &[u8],
 ) -> Result<(), sqlx::Error> {
-    if (400..500).contains(&status) {
+    if (400..500).contains(&status) || status == 503 {
         sqlx::query("DELETE FROM idempotency_keys WHERE owner_id = ? AND key = ?")
             .bind(owner)
             .bind(key)

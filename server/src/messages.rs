@@ -188,9 +188,68 @@ pub async fn record(
     db: impl sqlx::SqliteExecutor<'_>,
     m: NewMessage<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let (direction, status) = match m.direction {
-        Direction::In => ("in", "received"),
-        Direction::Out => ("out", "sent"),
+    let status = match m.direction {
+        Direction::In => "received",
+        Direction::Out => "sent",
+    };
+    insert(db, m, status).await
+}
+
+/// Records an outgoing message as `pending` before the engine sends it, so that a message
+/// that leaves is always in the record (and a database that refuses writes stops the send).
+/// [`settle_sent`] marks it sent; [`forget_pending`] drops it when the engine refused.
+pub async fn record_pending(
+    db: impl sqlx::SqliteExecutor<'_>,
+    m: NewMessage<'_>,
+) -> Result<bool, sqlx::Error> {
+    insert(db, m, "pending").await
+}
+
+/// The engine sent the pending message `planned`, as `actual` (engines that choose their own
+/// id, a poll's, answer another): the record takes that id and `sent` — unless a receipt
+/// already moved it further.
+pub async fn settle_sent(
+    db: impl sqlx::SqliteExecutor<'_>,
+    session: &SessionId,
+    planned: &str,
+    actual: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE messages SET id = ?, status = CASE status WHEN 'pending' THEN 'sent' ELSE status END,
+                             updated_at = ?
+         WHERE session_id = ? AND id = ? AND direction = 'out'",
+    )
+    .bind(actual)
+    .bind(crate::db::now_ms())
+    .bind(session.as_str())
+    .bind(planned)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// The engine did not send the pending message: it leaves the record.
+pub async fn forget_pending(
+    db: &Db,
+    session: &SessionId,
+    planned: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM messages WHERE session_id = ? AND id = ? AND status = 'pending'")
+        .bind(session.as_str())
+        .bind(planned)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+async fn insert(
+    db: impl sqlx::SqliteExecutor<'_>,
+    m: NewMessage<'_>,
+    status: &str,
+) -> Result<bool, sqlx::Error> {
+    let direction = match m.direction {
+        Direction::In => "in",
+        Direction::Out => "out",
     };
     let done = sqlx::query(
         "INSERT INTO messages (id, session_id, direction, chat, sender, type, body, source,
@@ -250,6 +309,7 @@ pub async fn set_status(
     status: &str,
 ) -> Result<(), sqlx::Error> {
     let rank = |s: &str| match s {
+        "pending" => -1,
         "sent" => 0,
         "delivered" => 1,
         _ => 2,
@@ -258,7 +318,7 @@ pub async fn set_status(
         sqlx::query(
             "UPDATE messages SET status = ?, updated_at = ?
              WHERE session_id = ? AND id = ? AND direction = 'out'
-               AND (CASE status WHEN 'sent' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END) < ?",
+               AND (CASE status WHEN 'pending' THEN -1 WHEN 'sent' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END) < ?",
         )
         .bind(status)
         .bind(crate::db::now_ms())

@@ -135,10 +135,13 @@ pub struct Menu<'a> {
     pub expires_in: Option<u64>,
 }
 
-/// Sends through the engine, then records the message, its choices (if interactive) and its
-/// `message.out` event in one transaction. API callers have checked the request
-/// ([`prepare`]); auto-replies skip the contact check (the contact just wrote) but not the
-/// link or the session's rate limit.
+/// Sends one message: recorded as `pending` first (a database that refuses writes stops the
+/// send with `503`, before anything leaves), then the engine sends it under that id, then one
+/// write settles it (`sent`, remembered choices, `message.out`). When that last write fails the
+/// message has left: the answer is still a success, and the settle is retried in the background
+/// until it lands — reconciled, never sent again. API callers have checked the request
+/// ([`prepare`]); auto-replies skip the contact check (the contact just wrote) but not the link
+/// or the session's rate limit.
 pub async fn deliver(
     state: &AppState,
     session: &SessionHandle,
@@ -154,20 +157,12 @@ pub async fn deliver(
     } else {
         "text"
     };
-    let sent = session
-        .conn
-        .send(Outgoing {
-            to: d.to.clone(),
-            content: d.content,
-            quoted: d.quoted.clone(),
-        })
-        .await
-        .map_err(engine_error)?;
-    let mut write = Write::begin(state).await?;
-    messages::record(
-        write.conn(),
+    let planned = crate::engine::new_message_id();
+    let quoted_id = d.quoted.as_ref().map(|q| q.id.clone());
+    messages::record_pending(
+        &state.db,
         NewMessage {
-            id: &sent.id,
+            id: &planned,
             session: &session.id,
             direction: Direction::Out,
             chat: d.to,
@@ -175,30 +170,119 @@ pub async fn deliver(
             kind,
             body: &text,
             source: Some(d.source),
-            quoted_id: d.quoted.as_ref().map(|q| q.id.as_str()),
-            timestamp_ms: sent.timestamp_ms,
+            quoted_id: quoted_id.as_deref(),
+            timestamp_ms: crate::db::now_ms(),
         },
     )
-    .await?;
-    if let Some(menu) = &d.menu {
-        crate::interactive::remember(write.conn(), &session.id, &sent, d.to, menu).await?;
-    }
-    let data = MessageOutData {
-        session_id: session.id.clone(),
-        message_id: sent.id.clone(),
-        to: d.to.display().to_string(),
-        kind: kind.into(),
-        message: text,
-        source: d.source.as_str().into(),
-        timestamp: sent.timestamp_ms,
+    .await
+    .map_err(|e| {
+        tracing::warn!(session = %session.id, error = %e, "a send stopped: the record refused the message");
+        ApiError::new(
+            ErrorCode::ServiceUnavailable,
+            "The message could not be recorded, so it was not sent. Try again shortly.",
+        )
+    })?;
+    let sent = match session
+        .conn
+        .send(Outgoing {
+            id: planned.clone(),
+            to: d.to.clone(),
+            content: d.content,
+            quoted: d.quoted.clone(),
+        })
+        .await
+    {
+        Ok(sent) => sent,
+        Err(e) => {
+            if let Err(e) = messages::forget_pending(&state.db, &session.id, &planned).await {
+                tracing::warn!(session = %session.id, error = %e, "a refused send stays pending in the record");
+            }
+            return Err(engine_error(e));
+        }
     };
-    write.emit(&data).await?;
-    write.commit().await?;
-    state.metrics.message("out", kind, Some(d.source.as_str()));
-    if d.menu.as_ref().is_some_and(|m| m.expires_in.is_some()) {
-        state.interactive_wake.notify_one();
+    let settle = Settle {
+        session: session.id.clone(),
+        planned,
+        sent: sent.clone(),
+        to: d.to.clone(),
+        kind,
+        text,
+        source: d.source,
+        menu: d
+            .menu
+            .map(|m| (m.message.clone(), m.fallback, m.expires_in)),
+    };
+    if let Err(e) = settle.write(state).await {
+        tracing::error!(session = %session.id, message = %sent.id, error = %e, "the sent message's record will be completed in the background");
+        tokio::spawn(settle.retry(state.clone()));
     }
     Ok(sent)
+}
+
+/// What completes the record of a message the engine sent.
+struct Settle {
+    session: SessionId,
+    planned: String,
+    sent: Sent,
+    to: Chat,
+    kind: &'static str,
+    text: String,
+    source: Source,
+    menu: Option<(Interactive, Fallback, Option<u64>)>,
+}
+
+impl Settle {
+    async fn write(&self, state: &AppState) -> Result<(), sqlx::Error> {
+        let mut write = Write::begin(state).await?;
+        messages::settle_sent(write.conn(), &self.session, &self.planned, &self.sent.id).await?;
+        if let Some((message, fallback, expires_in)) = &self.menu {
+            let menu = Menu {
+                message,
+                fallback: *fallback,
+                expires_in: *expires_in,
+            };
+            crate::interactive::remember(write.conn(), &self.session, &self.sent, &self.to, &menu)
+                .await?;
+        }
+        write
+            .emit(&MessageOutData {
+                session_id: self.session.clone(),
+                message_id: self.sent.id.clone(),
+                to: self.to.display().to_string(),
+                kind: self.kind.into(),
+                message: self.text.clone(),
+                source: self.source.as_str().into(),
+                timestamp: self.sent.timestamp_ms,
+            })
+            .await?;
+        write.commit().await?;
+        state
+            .metrics
+            .message("out", self.kind, Some(self.source.as_str()));
+        if self.menu.as_ref().is_some_and(|m| m.2.is_some()) {
+            state.interactive_wake.notify_one();
+        }
+        Ok(())
+    }
+
+    /// Tries again (1 s, doubling to a minute) until the record is complete or the server
+    /// stops; the message stays `pending` in the record until then.
+    async fn retry(self, state: AppState) {
+        let mut wait = std::time::Duration::from_secs(1);
+        loop {
+            tokio::select! {
+                _ = state.shutdown.cancelled() => return,
+                _ = tokio::time::sleep(wait) => {}
+            }
+            match self.write(&state).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(message = %self.sent.id, error = %e, "completing a sent message's record")
+                }
+            }
+            wait = (wait * 2).min(std::time::Duration::from_secs(60));
+        }
+    }
 }
 
 /// The quote for `reply_to_id`: from the record when known (so the phone shows the quoted

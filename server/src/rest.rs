@@ -7,7 +7,7 @@ use crate::{
     json::Json,
     openapi::{
         BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, RateLimited,
-        Unauthorized,
+        Unauthorized, Unavailable,
     },
     outbound::{send_interactive, send_text},
     sessions::resolve::Target,
@@ -88,6 +88,7 @@ pub(crate) async fn status_handler(target: Target) -> Json<StatusResponse> {
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
         (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
         (status = 500, response = InternalError),
     )
 )]
@@ -167,6 +168,7 @@ pub(crate) async fn send_handler(
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
         (status = 429, response = RateLimited),
+        (status = 503, response = Unavailable),
         (status = 500, response = InternalError),
     )
 )]

@@ -149,6 +149,9 @@ impl MessageKind {
 /// A message to send.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
+    /// The id to send it under, chosen (and recorded as pending) before sending; an engine
+    /// that cannot choose (a poll on the real engine) answers its own in [`Sent`].
+    pub id: String,
     pub to: Chat,
     pub content: Content,
     /// The message this one quotes (a reply).
@@ -376,6 +379,7 @@ mod parity {
         .expect("form");
         let sent = conn
             .send(Outgoing {
+                id: new_message_id(),
                 to: Chat::User(CONTACT.into()),
                 content: Content::Interactive(buttons.parse().expect("valid")),
                 quoted: None,
@@ -404,6 +408,7 @@ mod parity {
         .expect("form");
         let sent = conn
             .send(Outgoing {
+                id: new_message_id(),
                 to: Chat::User(CONTACT.into()),
                 content: Content::Interactive(list.parse().expect("valid")),
                 quoted: None,

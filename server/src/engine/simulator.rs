@@ -573,7 +573,7 @@ impl Connection for SimConnection {
             _ => EngineError::NotConnected,
         })?;
         let sent = Sent {
-            id: super::new_message_id(),
+            id: msg.id.clone(),
             timestamp_ms: now_ms(),
         };
         let message = msg.content.text().to_string();

@@ -351,3 +351,70 @@ async fn sigkill_in_an_inbound_burst_loses_no_acknowledged_message() {
     assert!(twice.is_empty(), "delivered under two event ids: {twice:?}");
     drop(kabar);
 }
+
+#[tokio::test]
+async fn sends_stop_cleanly_while_the_database_refuses_writes_and_are_never_sent_twice() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let session = app.connected_session(&admin, "628111000100").await;
+    let receiver = Receiver::start().await;
+    app.set_webhook(&admin, &session, &receiver.url, "s").await;
+    let db = app.db().await;
+    let send = |key: &'static str, text: &'static str| {
+        admin
+            .post(app.url("/send-message"))
+            .header("Idempotency-Key", key)
+            .json(&json!({"to": "628222000101", "message": text}))
+    };
+
+    // The record refuses the message: nothing leaves, and the client is told so.
+    let trigger = refuse_inserts(&db, "messages").await;
+    let (s, b) = call(send("a", "Pesanan siap")).await;
+    assert_error(s, &b, 503, "SERVICE_UNAVAILABLE");
+    assert!(
+        app.sent(&admin, &session).await.is_empty(),
+        "nothing was sent"
+    );
+    allow_again(&db, &trigger).await;
+    let (s, b) = call(send("a", "Pesanan siap")).await;
+    assert_eq!(
+        s, 200,
+        "the same request goes through once writes work: {b}"
+    );
+    assert_eq!(app.sent(&admin, &session).await.len(), 1);
+
+    // The message leaves but its completing write fails: the answer is a success, the record
+    // keeps it (pending) and completes it on its own; a retry sends nothing again.
+    let trigger = refuse_inserts(&db, "webhook_events").await;
+    let (s, first) = call(send("b", "Terima kasih")).await;
+    assert_eq!(s, 200, "{first}");
+    let id = first["messageId"].as_str().expect("id").to_string();
+    let status = |id: String| {
+        let db = db.clone();
+        async move {
+            sqlx::query_as::<_, (String,)>("SELECT status FROM messages WHERE id = ?")
+                .bind(id)
+                .fetch_one(&db)
+                .await
+                .expect("recorded")
+                .0
+        }
+    };
+    assert_eq!(status(id.clone()).await, "pending");
+    let (s, again) = call(send("b", "Terima kasih")).await;
+    assert_eq!((s, &again), (200, &first));
+    allow_again(&db, &trigger).await;
+    receiver
+        .wait_until("the completed message.out", |hits| {
+            hits.iter().any(|h| {
+                h.json()["event"] == "message.out" && h.json()["data"]["messageId"] == id.as_str()
+            })
+        })
+        .await;
+    assert_eq!(status(id.clone()).await, "sent");
+    assert_eq!(
+        app.sent(&admin, &session).await.len(),
+        2,
+        "each message left once"
+    );
+}

@@ -582,11 +582,12 @@ async fn pn_digits(client: &Arc<Client>, jid: &Jid, alt: Option<&Jid>) -> String
 
 struct WaConnection(Arc<WaSession>);
 
-/// Sends a built message; answers WhatsApp's id for it.
-async fn send(live: &Live, to: Jid, message: wa::Message) -> Result<String, EngineError> {
+/// Sends a built message under `id`; answers WhatsApp's id for it.
+async fn send(live: &Live, to: Jid, message: wa::Message, id: &str) -> Result<String, EngineError> {
+    let options = whatsapp_rust::send::SendOptions::default().with_message_id(id);
     Ok(live
         .client
-        .send_message(to, message)
+        .send_message_with_options(to, message, options)
         .await
         .map_err(|e| EngineError::Other(anyhow::anyhow!("sending: {e}")))?
         .message_id)
@@ -625,9 +626,17 @@ impl Connection for WaConnection {
                     })?;
                 result.message_id
             }
-            Content::Text(text) => send(&live, to, wire::text(text, msg.quoted.as_ref())).await?,
+            Content::Text(text) => {
+                send(&live, to, wire::text(text, msg.quoted.as_ref()), &msg.id).await?
+            }
             Content::Interactive(m) => {
-                send(&live, to, wire::interactive(m, msg.quoted.as_ref())).await?
+                send(
+                    &live,
+                    to,
+                    wire::interactive(m, msg.quoted.as_ref()),
+                    &msg.id,
+                )
+                .await?
             }
         };
         Ok(Sent {
