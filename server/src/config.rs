@@ -134,6 +134,11 @@ pub struct Config {
     #[arg(long, env = "KABAR_WHATSAPP_VERSION")]
     pub whatsapp_version: Option<String>,
 
+    /// Log one info line per HTTP request (an access log). Off by default: health checks,
+    /// metrics scrapes and static assets never log at info either way.
+    #[arg(long, env = "KABAR_ACCESS_LOG", default_value_t = false)]
+    pub access_log: bool,
+
     /// Write logs as JSON lines instead of human-readable text.
     #[arg(long, env = "KABAR_LOG_JSON", default_value_t = false)]
     pub log_json: bool,
@@ -226,6 +231,7 @@ impl Config {
         c.secure_cookies = false;
         c.session_hours = 24;
         c.log_json = false;
+        c.access_log = false;
         c.simulator_first_qr_ms = 60_000;
         c.simulator_next_qr_ms = 20_000;
         c.simulator_reconnect_ms = 200;

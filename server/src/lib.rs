@@ -139,6 +139,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(auth::csrf::guard))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
+            access_log,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
             metrics::track,
         ))
         .layer(DefaultBodyLimit::max(body_limit))
@@ -146,20 +150,51 @@ pub fn router(state: AppState) -> Router {
             ApiError::Internal(anyhow::anyhow!("a request handler panicked")).into_response()
         }))
         .layer(
-            // Only the path is logged: query strings may carry `api_key`.
-            // One line per request at info (status, latency), inside the span with its id.
+            // Only the path is logged: query strings may carry `api_key`. Each request is a span
+            // with its id; the line per request is the access log (`--access-log`), and at
+            // debug level here.
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {
                     let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
                     tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
                 })
                 .on_response(
-                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::DEBUG),
                 ),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// One info line per request (method, path, status, latency) when `--access-log` is on; never
+/// for health checks, metrics scrapes, static assets or event streams, which would bury the
+/// rest (and fill a disk: a dashboard polls, a load balancer probes every few seconds).
+async fn access_log(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let quiet = matches!(path, "/healthz" | "/metrics" | "/favicon.ico")
+        || path.starts_with("/pkg/")
+        || path.starts_with("/docs/")
+        || path.ends_with("/events")
+        || dashboard::asset_exists(path.trim_start_matches('/'));
+    if !state.config.access_log || quiet {
+        return next.run(req).await;
+    }
+    let (method, path) = (req.method().clone(), path.to_string());
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    tracing::info!(
+        %method,
+        %path,
+        status = resp.status().as_u16(),
+        latency_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    resp
 }
 
 /// `?deep=1`: also prove the database takes writes.

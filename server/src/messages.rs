@@ -7,7 +7,7 @@ use crate::{
     engine::Quoted,
     error::{ApiError, ApiResult},
     json::{Json, Query},
-    openapi::{BadRequest, InternalError, NotFound, Unauthorized},
+    openapi::{BadRequest, Forbidden, InternalError, NotFound, Unauthorized},
     phone::{self, Chat},
     sessions::store,
     state::AppState,
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         (status = 200, description = "The messages.", body = Vec<MessageView>, example = json!([{"id": "ABC123XYZ", "sessionId": "9f8e7d6c5b4a3921", "direction": "out", "chat": "6281234567890", "sender": null, "type": "text", "body": "Halo dari API!", "source": "api", "quotedId": null, "status": "sent", "createdAt": 1735460000000_i64, "updatedAt": 1735460000000_i64}])),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )

@@ -333,7 +333,13 @@ pub fn router() -> Router<AppState> {
 
 /// The spec, rendered once per process (simulator or not).
 static SPEC: LazyLock<[String; 2]> = LazyLock::new(|| {
-    [false, true].map(|sim| serde_json::to_string(&document(sim)).unwrap_or_default())
+    [false, true].map(|sim| {
+        let mut doc = serde_json::to_value(document(sim)).unwrap_or_default();
+        if let Some(doc) = doc.as_object_mut() {
+            doc.insert("webhooks".into(), crate::webhooks::schema::section());
+        }
+        serde_json::to_string(&doc).unwrap_or_default()
+    })
 });
 
 /// This document: the OpenAPI 3.1 description of every REST path this server answers.

@@ -84,6 +84,7 @@ pub(crate) async fn register_handler(
             example = json!({"id": "0b5e3c1f8a2d4e6f", "username": "admin", "role": "admin", "token": "eyJhbGciOiJIUzI1NiJ9…"})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 413, response = PayloadTooLarge),
         (status = 429, response = RateLimited),
         (status = 500, response = InternalError),
@@ -123,6 +124,7 @@ pub(crate) async fn logout_handler(
         (status = 200, description = "The caller's account.", body = Me,
             example = json!({"id": "0b5e3c1f8a2d4e6f", "username": "admin", "role": "admin"})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 500, response = InternalError),
     )
 )]

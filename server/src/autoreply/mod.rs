@@ -347,6 +347,7 @@ async fn switch(state: &AppState, user: &UserId) -> ApiResult<bool> {
     responses(
         (status = 200, description = "The switch.", body = AutoReplySwitch, example = json!({"enabled": true})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 500, response = InternalError),
     )
 )]
@@ -372,6 +373,7 @@ pub async fn get_switch(state: &AppState, caller: &Caller) -> ApiResult<AutoRepl
         (status = 200, description = "The switch.", body = AutoReplySwitch, example = json!({"enabled": true})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 413, response = PayloadTooLarge),
         (status = 500, response = InternalError),
     )
@@ -499,6 +501,7 @@ fn validate(keyword: Option<&str>, reply: Option<&str>) -> ApiResult<()> {
         (status = 200, description = "The rule with its id and position.", body = RuleView, example = json!({"id": "r1a2b3c4d5e6f7a8", "userId": "0b5e3c1f8a2d4e6f", "position": 1, "keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true, "allowGroups": false, "username": "admin"})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 413, response = PayloadTooLarge),
         (status = 500, response = InternalError),
     )
@@ -608,6 +611,7 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RuleView
         (status = 200, description = "The rule after the change.", body = RuleView, example = json!({"id": "r1a2b3c4d5e6f7a8", "userId": "0b5e3c1f8a2d4e6f", "position": 1, "keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true, "allowGroups": false, "username": "admin"})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
         (status = 500, response = InternalError),
@@ -670,6 +674,7 @@ pub async fn update(
     responses(
         (status = 200, description = "Deleted.", body = Done, example = json!({"success": true})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )

@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "The sessions, oldest first.", body = Vec<SessionView>, example = json!([{"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name", "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64}])),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 500, response = InternalError),
     )
 )]
@@ -88,6 +89,7 @@ pub(crate) async fn create_handler(
     responses(
         (status = 200, description = "The session.", body = SessionView, example = json!({"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name", "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )
@@ -110,6 +112,7 @@ pub(crate) async fn get_handler(
         (status = 200, description = "The session after the change.", body = SessionView, example = json!({"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name", "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
         (status = 500, response = InternalError),
@@ -131,6 +134,7 @@ pub(crate) async fn update_handler(
     responses(
         (status = 200, description = "Deleted.", body = Done, example = json!({"success": true})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )
@@ -151,6 +155,7 @@ pub(crate) async fn delete_handler(
     responses(
         (status = 200, description = "Logged out.", body = Done, example = json!({"success": true})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 500, response = InternalError),
@@ -176,6 +181,7 @@ pub(crate) async fn logout_handler(
             example = json!({"code": "ABCD-EFGH", "phoneNumber": "6281234567890", "expiresIn": 180})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
@@ -245,6 +251,7 @@ pub async fn pair_code(
             content_type = "text/event-stream", body = crate::openapi::SessionEvent,
             example = json!({"event": "status", "data": "{\"status\":\"qr_ready\",\"qr\":\"data:image/png;base64,...\"}"})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 429, response = RateLimited),
         (status = 500, response = InternalError),

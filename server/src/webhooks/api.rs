@@ -52,6 +52,7 @@ async fn owned_session(state: &AppState, caller: &Caller, id: String) -> ApiResu
     responses(
         (status = 200, description = "The endpoint.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "••••••••", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )
@@ -82,6 +83,7 @@ pub(crate) async fn get_session_webhook(
         (status = 200, description = "The saved endpoint, its secret masked.", body = WebhookView, example = json!({"url": "https://example.com/webhook", "secret": "••••••••", "events": ["message.in", "interaction.button", "interaction.list"], "enabled": true, "disabledReason": null})),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
         (status = 500, response = InternalError),
@@ -103,6 +105,7 @@ pub(crate) async fn put_session_webhook(
     responses(
         (status = 200, description = "Removed (also when there was none).", body = Done, example = json!({"success": true})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )
@@ -325,6 +328,7 @@ const VISIBLE: &str = "(? = 1 OR s.owner_id = ?) AND (? IS NULL OR d.owner_sessi
         (status = 200, description = "The deliveries.", body = Vec<DeliveryView>, example = json!([{"id": "d1e2f3a4b5c6d7e8", "eventId": "e1f2a3b4c5d6e7f8", "event": "message.in", "sessionId": "9f8e7d6c5b4a3921", "endpoint": "session", "status": "delivered", "attempts": 1, "nextAttemptAt": null, "lastStatus": 200, "lastError": null, "createdAt": 1735460000123_i64, "updatedAt": 1735460000250_i64}])),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 500, response = InternalError),
     )
 )]
@@ -415,6 +419,7 @@ async fn find_delivery(state: &AppState, caller: &Caller, id: &str) -> ApiResult
     responses(
         (status = 200, description = "The delivery.", body = DeliveryDetail, example = json!({"id": "d1e2f3a4b5c6d7e8", "eventId": "e1f2a3b4c5d6e7f8", "event": "message.in", "sessionId": "9f8e7d6c5b4a3921", "endpoint": "session", "status": "delivered", "attempts": 1, "nextAttemptAt": null, "lastStatus": 200, "lastError": null, "createdAt": 1735460000123_i64, "updatedAt": 1735460000250_i64, "body": "{\"event\":\"message.in\",\"data\":{},\"timestamp\":1735460000123}", "attemptsLog": [{"at": 1735460000250_i64, "trigger": "scheduled", "statusCode": 200, "latencyMs": 127, "responseExcerpt": "ok", "error": null}]})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )
@@ -473,6 +478,7 @@ pub async fn delivery(s: &AppState, caller: &Caller, id: &str) -> ApiResult<Deli
     responses(
         (status = 200, description = "Queued; the dispatcher sends it at once.", body = Done, example = json!({"success": true})),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 500, response = InternalError),
     )

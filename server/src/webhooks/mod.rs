@@ -7,10 +7,12 @@
 //!   schedule and logs every attempt; it resumes whatever was pending after a crash.
 //! - [`sign`]: `X-Signature` and the Standard Webhooks signature. [`ssrf`]: address guard.
 //! - [`api`]: endpoint settings, the delivery log, retry and test events.
+//! - [`schema`]: the OpenAPI `webhooks` section (every event's payload schema).
 
 pub mod api;
 pub mod dispatch;
 pub mod retry;
+pub mod schema;
 pub mod sign;
 pub mod ssrf;
 

@@ -30,7 +30,7 @@ async fn info_logs_correlate_and_carry_no_secrets_numbers_or_texts() {
         .with_writer(move || writer.clone())
         .init();
 
-    let app = TestApp::start().await;
+    let app = TestApp::start_with(|c| c.access_log = true).await;
     let rx = Receiver::start().await;
     let (admin, me) = app.register("admin").await;
     let key = app.key_for(&admin, me["id"].as_str().expect("id")).await;
@@ -72,10 +72,39 @@ async fn info_logs_correlate_and_carry_no_secrets_numbers_or_texts() {
             && l.contains("status=200")),
         "no request line for /send-message:\n{out}"
     );
+    // Health checks never log at info, even with the access log on.
+    assert!(
+        !out.lines()
+            .any(|l| l.contains("path=/healthz") && l.contains(" INFO ")),
+        "health checks in the access log:\n{out}"
+    );
     assert!(
         out.lines().any(|l| l.contains("webhook attempt")
             && l.contains("delivery=")
             && l.contains("event_id=")),
         "no webhook attempt line:\n{out}"
     );
+}
+
+#[tokio::test]
+async fn requests_do_not_log_a_line_each_by_default() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .init();
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    for _ in 0..20 {
+        let (s, _) = call(admin.get(app.url("/api/sessions"))).await;
+        assert_eq!(s, 200);
+    }
+    let out = String::from_utf8(logs.0.lock().expect("lock").clone()).expect("utf-8");
+    let per_request = out
+        .lines()
+        .filter(|l| l.contains("path=/api/sessions") && l.contains(" INFO "))
+        .count();
+    assert_eq!(per_request, 0, "a line per request at info:\n{out}");
 }

@@ -222,3 +222,87 @@ async fn the_spec_and_the_docs_page_are_served_without_credentials() {
     let r = c.get(app.url("/docs/nope.js")).send().await.expect("404");
     assert_eq!(r.status(), 404);
 }
+
+/// Every event Kabar delivers, as a receiver gets it, is valid against the `webhooks` schema
+/// `/openapi.json` publishes for it.
+#[tokio::test]
+async fn real_deliveries_match_the_published_webhook_schemas() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let session = app.create_session(&admin, "Toko").await;
+    let rx = Receiver::start().await;
+    app.set_webhook(&admin, &session, &rx.url, "s").await;
+    app.wait_status(&admin, &session, "qr_ready").await;
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{session}/scan")))
+            .json(&json!({"phoneNumber": "628111000110", "pushName": "Toko"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    app.incoming(&admin, &session, "628222000111", "Halo").await;
+    let buttons = json!({"to": "628222000111", "type": "button", "text": "Lanjut?",
+        "buttons": [{"id": "yes", "text": "Ya"}, {"id": "no", "text": "Tidak"}]});
+    let (s, b) = call(admin.post(app.url("/send-interactive")).json(&buttons)).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{session}/button-reply")))
+            .json(&json!({"from": "628222000111", "messageId": b["messageId"], "buttonId": "yes"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let list = json!({"to": "628222000111", "type": "list", "text": "Pilih", "buttonText": "Menu",
+        "sections": [{"title": "Bantuan", "rows": [{"id": "r1", "title": "Cek", "description": "Pesanan"}]}]});
+    let (s, b) = call(admin.post(app.url("/send-interactive")).json(&list)).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{session}/list-reply")))
+            .json(&json!({"from": "628222000111", "messageId": b["messageId"], "rowId": "r1"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let mut timed = buttons.clone();
+    timed["expiresIn"] = json!(1);
+    let (s, b) = call(admin.post(app.url("/send-interactive")).json(&timed)).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, _) = call(
+        admin
+            .post(app.url("/api/webhooks/test"))
+            .json(&json!({"sessionId": session})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let hits = rx
+        .wait_until("every kind of event", |h| {
+            let seen: BTreeSet<String> = h
+                .iter()
+                .filter_map(|h| h.json()["event"].as_str().map(String::from))
+                .collect();
+            app::model::event::ALL.iter().all(|e| seen.contains(*e))
+        })
+        .await;
+
+    let (_, doc) = call(reqwest::Client::new().get(app.url("/openapi.json"))).await;
+    for hit in hits {
+        let body = hit.json();
+        let event = body["event"].as_str().expect("event").to_string();
+        let schema = &doc["webhooks"][&event]["post"]["requestBody"]["content"]["application/json"]
+            ["schema"];
+        assert!(schema.is_object(), "no webhook schema for {event}");
+        let root = json!({
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$ref": "#/$defs/body",
+            "$defs": {"body": schema},
+            "components": doc["components"],
+        });
+        let validator = jsonschema::validator_for(&root).expect("a valid schema");
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{event}: {errors:?} in {body}");
+        assert_eq!(hit.header("x-webhook-event"), event);
+    }
+}
