@@ -163,14 +163,19 @@ async fn a_delivery_whose_attempt_cannot_be_recorded_is_held_back_not_resent_in_
 }
 
 /// A `kabar` process of its own (the fault tests kill it), on the simulator engine.
-struct Kabar {
+pub(crate) struct Kabar {
     child: tokio::process::Child,
     base: String,
 }
 
 impl Kabar {
     async fn start(dir: &std::path::Path, port: u16) -> Self {
+        Self::start_with_env(dir, port, &[]).await
+    }
+
+    async fn start_with_env(dir: &std::path::Path, port: u16, env: &[(&str, &str)]) -> Self {
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kabar"))
+            .envs(env.iter().copied())
             .args(["--addr", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(dir)
@@ -416,5 +421,71 @@ async fn sends_stop_cleanly_while_the_database_refuses_writes_and_are_never_sent
         app.sent(&admin, &session).await.len(),
         2,
         "each message left once"
+    );
+}
+
+/// `HTTP(S)_PROXY` in the server's environment must not carry webhooks: a proxy resolves the
+/// receiver's name itself, past the address guard.
+#[tokio::test]
+async fn webhooks_never_go_through_a_proxy_from_the_environment() {
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let proxy_url = format!("http://{}", proxy.local_addr().expect("addr"));
+    let reached = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = reached.clone();
+    tokio::spawn(async move {
+        while let Ok((_socket, _)) = proxy.accept().await {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("http_proxy", proxy_url.as_str()),
+        ("HTTPS_PROXY", proxy_url.as_str()),
+        ("ALL_PROXY", proxy_url.as_str()),
+    ];
+    let kabar = Kabar::start_with_env(dir.path(), free_port(), &env).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .no_proxy()
+        .build()
+        .expect("client");
+    let (s, _) = call(
+        client
+            .post(kabar.url("/api/auth/register"))
+            .json(&json!({"username": "admin", "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let (s, b) = call(
+        client
+            .post(kabar.url("/api/sessions"))
+            .json(&json!({"name": "toko"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let session = b["id"].as_str().expect("id").to_string();
+    let receiver = Receiver::start().await;
+    let (s, b) = call(
+        client
+            .put(kabar.url(&format!("/api/sessions/{session}/webhook")))
+            .json(&json!({"url": receiver.url, "secret": "s"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(
+        client
+            .post(kabar.url("/api/webhooks/test"))
+            .json(&json!({"sessionId": session})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    receiver.wait_event("webhook.test").await;
+    assert_eq!(
+        reached.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a webhook went to the proxy"
     );
 }
