@@ -592,12 +592,18 @@ pub struct MessageView {
     /// `text`, `interactive`, `image`, … (as in `message.in`).
     #[serde(rename = "type")]
     pub kind: String,
-    pub body: String,
+    /// The text or caption, as webhooks name it.
+    pub message: String,
     /// For `out`: `api`, `auto_reply` or `device`.
     pub source: Option<String>,
-    pub quoted_id: Option<String>,
-    /// `sent`, `delivered`, `read` (out) or `received` (in).
+    /// The message this one quotes, as `message.in` names it.
+    pub quoted_message_id: Option<String>,
+    /// `pending` (recorded, not yet sent), `sent`, `delivered`, `read` (out) or `received` (in).
     pub status: String,
+    /// Deprecated alias of `message` (the name before 0.2), kept for one release.
+    pub body: String,
+    /// Deprecated alias of `quotedMessageId`, kept for one release.
+    pub quoted_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }

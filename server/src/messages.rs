@@ -25,7 +25,7 @@ pub fn router() -> Router<AppState> {
     get, path = "/api/messages", operation_id = "listMessages", tag = "messages",
     params(MessageFilter),
     responses(
-        (status = 200, description = "The messages.", body = Vec<MessageView>, example = json!([{"id": "ABC123XYZ", "sessionId": "9f8e7d6c5b4a3921", "direction": "out", "chat": "6281234567890", "sender": null, "type": "text", "body": "Halo dari API!", "source": "api", "quotedId": null, "status": "sent", "createdAt": 1735460000000_i64, "updatedAt": 1735460000000_i64}])),
+        (status = 200, description = "The messages.", body = Vec<MessageView>, example = json!([{"id": "ABC123XYZ", "sessionId": "9f8e7d6c5b4a3921", "direction": "out", "chat": "6281234567890", "sender": null, "type": "text", "message": "Halo dari API!", "source": "api", "quotedMessageId": null, "status": "sent", "createdAt": 1735460000000_i64, "updatedAt": 1735460000000_i64, "body": "Halo dari API!", "quotedId": null}])),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -133,10 +133,12 @@ impl MessageRow {
             chat: self.chat,
             sender: self.sender,
             kind: self.kind,
-            body: self.body,
+            message: self.body.clone(),
             source: self.source,
-            quoted_id: self.quoted_id,
+            quoted_message_id: self.quoted_id.clone(),
             status: self.status,
+            body: self.body,
+            quoted_id: self.quoted_id,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }

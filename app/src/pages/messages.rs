@@ -139,7 +139,7 @@ fn MessageRow(m: MessageView) -> impl IntoView {
             <td><span class=format!("badge {}", m.direction)>{arrow}</span></td>
             <td>{m.chat}</td>
             <td><code>{m.kind}</code></td>
-            <td class="message-text">{m.body}</td>
+            <td class="message-text">{m.message}</td>
             <td>{m.source.unwrap_or_default()}</td>
             <td><span class=format!("badge {}", m.status)>{m.status.clone()}</span></td>
         </tr>

@@ -36,7 +36,11 @@ async fn lists_filters_pages_and_isolates_messages() {
     assert_eq!(list[0]["direction"], "out");
     assert_eq!(list[0]["chat"], "6282222222");
     assert_eq!(list[0]["type"], "text");
-    assert_eq!(list[0]["body"], "Terima kasih");
+    assert_eq!(list[0]["message"], "Terima kasih");
+    assert_eq!(
+        list[0]["body"], "Terima kasih",
+        "the old name, for one release"
+    );
     assert_eq!(list[0]["source"], "api");
     assert_eq!(list[0]["status"], "sent");
     assert_eq!(list[0]["sessionId"], mine.as_str());
