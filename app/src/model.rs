@@ -587,7 +587,7 @@ pub struct MessageView {
     pub direction: String,
     /// The chat: a person's number or a group's JID.
     pub chat: String,
-    /// The author's number for messages in; `None` for the session's own.
+    /// The author's number for messages in; `null` for the session's own.
     pub sender: Option<String>,
     /// `text`, `interactive`, `image`, … (as in `message.in`).
     #[serde(rename = "type")]
