@@ -175,13 +175,16 @@ async fn access_log(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    if !state.config.access_log {
+        return next.run(req).await;
+    }
     let path = req.uri().path();
     let quiet = matches!(path, "/healthz" | "/metrics" | "/favicon.ico")
         || path.starts_with("/pkg/")
         || path.starts_with("/docs/")
         || path.ends_with("/events")
         || dashboard::asset_exists(path.trim_start_matches('/'));
-    if !state.config.access_log || quiet {
+    if quiet {
         return next.run(req).await;
     }
     let (method, path) = (req.method().clone(), path.to_string());
