@@ -84,6 +84,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
     let send_limits = outbound::SendLimits::new(config.send_rate, config.send_burst);
     let webhooks = webhooks::Webhooks::new(&config)?;
     Ok(AppState(Arc::new(App {
+        writer: events::Writer::start(db.clone()),
         db,
         sessions: sessions::Sessions::new(engine),
         simulator,
@@ -227,7 +228,7 @@ pub(crate) async fn healthz(
 ) -> impl IntoResponse {
     let deep = matches!(q.deep.as_deref(), Some("1" | "true"));
     let checked = if deep {
-        write_probe(&state.db).await
+        write_probe(&state).await
     } else {
         sqlx::query("SELECT 1").execute(&state.db).await.map(|_| ())
     };
@@ -249,17 +250,23 @@ pub(crate) async fn healthz(
     }
 }
 
-/// One small committed write, as every real write would need.
-async fn write_probe(db: &db::Db) -> Result<(), sqlx::Error> {
-    let mut tx = db::begin_write(db).await?;
-    sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ('healthz_probe', ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(db::now_ms().to_string())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await
+/// One small committed write through the writer task, as every record takes: a stuck or
+/// refused writer fails the probe too.
+async fn write_probe(state: &AppState) -> Result<(), sqlx::Error> {
+    let now = db::now_ms().to_string();
+    events::write(state, move |w| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO settings (key, value) VALUES ('healthz_probe', ?)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            )
+            .bind(now)
+            .execute(w.conn())
+            .await
+            .map(drop)
+        })
+    })
+    .await
 }
 
 /// Runs the server on `listener` until `shutdown` is cancelled, then drains in-flight requests.

@@ -233,7 +233,7 @@ pub async fn settle_sent(
 
 /// The engine did not send the pending message: it leaves the record.
 pub async fn forget_pending(
-    db: &Db,
+    db: impl sqlx::SqliteExecutor<'_>,
     session: &SessionId,
     planned: &str,
 ) -> Result<(), sqlx::Error> {
@@ -306,7 +306,7 @@ pub async fn quoted(
 /// Marks sent messages `delivered` or `read` (from WhatsApp's receipts). A status never goes
 /// back: a late "delivered" does not undo "read".
 pub async fn set_status(
-    db: &Db,
+    db: &mut sqlx::SqliteConnection,
     session: &SessionId,
     ids: &[String],
     status: &str,
@@ -328,7 +328,7 @@ pub async fn set_status(
         .bind(session.as_str())
         .bind(id)
         .bind(rank(status))
-        .execute(db)
+        .execute(&mut *db)
         .await?;
     }
     Ok(())

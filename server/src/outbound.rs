@@ -6,7 +6,6 @@
 use crate::{
     engine::{Content, EngineError, Outgoing, Quoted, Sent},
     error::{ApiError, ApiResult},
-    events::Write,
     messages::{self, Direction, NewMessage, Source},
     phone::{self, Chat},
     sessions::SessionHandle,
@@ -128,6 +127,17 @@ pub struct Delivery<'a> {
     pub menu: Option<Menu<'a>>,
 }
 
+impl Delivery<'_> {
+    /// The message record's `type`.
+    fn kind(&self) -> &'static str {
+        if self.menu.is_some() {
+            "interactive"
+        } else {
+            "text"
+        }
+    }
+}
+
 /// An interactive message's choices, how it was rendered, and how long to wait for an answer.
 pub struct Menu<'a> {
     pub message: &'a Interactive,
@@ -151,29 +161,11 @@ pub async fn deliver(
         ensure_connected(session)?;
         state.send_limits.check(&session.id)?;
     }
-    let text = d.content.text().to_string();
-    let kind = if d.menu.is_some() {
-        "interactive"
-    } else {
-        "text"
-    };
-    let planned = crate::engine::new_message_id();
-    let quoted_id = d.quoted.as_ref().map(|q| q.id.clone());
-    messages::record_pending(
-        &state.db,
-        NewMessage {
-            id: &planned,
-            session: &session.id,
-            direction: Direction::Out,
-            chat: d.to,
-            sender: None,
-            kind,
-            body: &text,
-            source: Some(d.source),
-            quoted_id: quoted_id.as_deref(),
-            timestamp_ms: crate::db::now_ms(),
-        },
-    )
+    let record = Pending::of(&session.id, crate::engine::new_message_id(), &d);
+    let planned = record.id.clone();
+    crate::events::write(state, move |write| {
+        Box::pin(async move { record.insert(write.conn()).await })
+    })
     .await
     .map_err(|e| {
         tracing::warn!(session = %session.id, error = %e, "a send stopped: the record refused the message");
@@ -182,6 +174,91 @@ pub async fn deliver(
             "The message could not be recorded, so it was not sent. Try again shortly.",
         )
     })?;
+    hand_over(state, session, planned, d).await
+}
+
+/// Sends a message whose `pending` record was written earlier, in another transaction (an
+/// auto-reply is decided and recorded with the message it answers): checks the link and the
+/// rate as [`deliver`] does; when either refuses, the record goes.
+pub async fn deliver_recorded(
+    state: &AppState,
+    session: &SessionHandle,
+    planned: String,
+    d: Delivery<'_>,
+) -> ApiResult<Sent> {
+    let ready = ensure_connected(session).and_then(|()| state.send_limits.check(&session.id));
+    if let Err(e) = ready {
+        forget(state, &session.id, &planned).await;
+        return Err(e);
+    }
+    hand_over(state, session, planned, d).await
+}
+
+/// The `pending` record of an outgoing message, before the engine has it.
+#[derive(Clone)]
+pub struct Pending {
+    pub id: String,
+    session: SessionId,
+    chat: Chat,
+    kind: &'static str,
+    body: String,
+    source: Source,
+    quoted_id: Option<String>,
+}
+
+impl Pending {
+    pub fn of(session: &SessionId, id: String, d: &Delivery<'_>) -> Pending {
+        Pending {
+            id,
+            session: session.clone(),
+            chat: d.to.clone(),
+            kind: d.kind(),
+            body: d.content.text().to_string(),
+            source: d.source,
+            quoted_id: d.quoted.as_ref().map(|q| q.id.clone()),
+        }
+    }
+
+    pub async fn insert(&self, conn: &mut sqlx::SqliteConnection) -> Result<bool, sqlx::Error> {
+        messages::record_pending(
+            conn,
+            NewMessage {
+                id: &self.id,
+                session: &self.session,
+                direction: Direction::Out,
+                chat: &self.chat,
+                sender: None,
+                kind: self.kind,
+                body: &self.body,
+                source: Some(self.source),
+                quoted_id: self.quoted_id.as_deref(),
+                timestamp_ms: crate::db::now_ms(),
+            },
+        )
+        .await
+    }
+}
+
+/// Removes the `pending` record of a message that did not leave.
+pub(crate) async fn forget(state: &AppState, session: &SessionId, planned: &str) {
+    let (id, planned) = (session.clone(), planned.to_string());
+    let forgotten = crate::events::write(state, move |write| {
+        Box::pin(async move { messages::forget_pending(write.conn(), &id, &planned).await })
+    });
+    if let Err(e) = forgotten.await {
+        tracing::warn!(session = %session, error = %e, "a refused send stays pending in the record");
+    }
+}
+
+/// The engine sends the recorded message `planned`; the record is settled or forgotten.
+async fn hand_over(
+    state: &AppState,
+    session: &SessionHandle,
+    planned: String,
+    d: Delivery<'_>,
+) -> ApiResult<Sent> {
+    let text = d.content.text().to_string();
+    let kind = d.kind();
     let sent = match session
         .conn
         .send(Outgoing {
@@ -194,9 +271,7 @@ pub async fn deliver(
     {
         Ok(sent) => sent,
         Err(e) => {
-            if let Err(e) = messages::forget_pending(&state.db, &session.id, &planned).await {
-                tracing::warn!(session = %session.id, error = %e, "a refused send stays pending in the record");
-            }
+            forget(state, &session.id, &planned).await;
             return Err(engine_error(e));
         }
     };
@@ -220,6 +295,7 @@ pub async fn deliver(
 }
 
 /// What completes the record of a message the engine sent.
+#[derive(Clone)]
 struct Settle {
     session: SessionId,
     planned: String,
@@ -233,29 +309,40 @@ struct Settle {
 
 impl Settle {
     async fn write(&self, state: &AppState) -> Result<(), sqlx::Error> {
-        let mut write = Write::begin(state).await?;
-        messages::settle_sent(write.conn(), &self.session, &self.planned, &self.sent.id).await?;
-        if let Some((message, fallback, expires_in)) = &self.menu {
-            let menu = Menu {
-                message,
-                fallback: *fallback,
-                expires_in: *expires_in,
-            };
-            crate::interactive::remember(write.conn(), &self.session, &self.sent, &self.to, &menu)
-                .await?;
-        }
-        write
-            .emit(&MessageOutData {
-                session_id: self.session.clone(),
-                message_id: self.sent.id.clone(),
-                to: self.to.display().to_string(),
-                kind: self.kind.into(),
-                message: self.text.clone(),
-                source: self.source.as_str().into(),
-                timestamp: self.sent.timestamp_ms,
+        let this = self.clone();
+        crate::events::write(state, move |write| {
+            Box::pin(async move {
+                let conn = write.conn();
+                messages::settle_sent(conn, &this.session, &this.planned, &this.sent.id).await?;
+                if let Some((message, fallback, expires_in)) = &this.menu {
+                    let menu = Menu {
+                        message,
+                        fallback: *fallback,
+                        expires_in: *expires_in,
+                    };
+                    crate::interactive::remember(
+                        write.conn(),
+                        &this.session,
+                        &this.sent,
+                        &this.to,
+                        &menu,
+                    )
+                    .await?;
+                }
+                write
+                    .emit(&MessageOutData {
+                        session_id: this.session.clone(),
+                        message_id: this.sent.id.clone(),
+                        to: this.to.display().to_string(),
+                        kind: this.kind.into(),
+                        message: this.text.clone(),
+                        source: this.source.as_str().into(),
+                        timestamp: this.sent.timestamp_ms,
+                    })
+                    .await
             })
-            .await?;
-        write.commit().await?;
+        })
+        .await?;
         state
             .metrics
             .message("out", self.kind, Some(self.source.as_str()));

@@ -264,6 +264,7 @@ pub(crate) async fn incoming(
     };
     let message_id = sim
         .incoming(&id, msg)
+        .await
         .map_err(sim_error)?
         .stored()
         .await
@@ -315,6 +316,7 @@ pub(crate) async fn button_reply(
             &body.button_id,
             AnswerVia::Button,
         )
+        .await
         .map_err(sim_error)?
         .stored()
         .await
@@ -355,6 +357,7 @@ pub(crate) async fn list_reply(
             &body.row_id,
             AnswerVia::ListRow,
         )
+        .await
         .map_err(sim_error)?
         .stored()
         .await
@@ -391,6 +394,7 @@ pub(crate) async fn poll_vote(
     let options: Vec<String> = body.option.into_iter().chain(body.options).collect();
     let message_id = sim
         .poll_vote(&id, &from, &body.message_id, &options)
+        .await
         .map_err(sim_error)?
         .stored()
         .await

@@ -23,6 +23,8 @@ pub struct AppState(pub Arc<App>);
 pub struct App {
     /// The one database pool.
     pub db: Db,
+    /// The writer task: records and their webhook events, group-committed (`events::write`).
+    pub writer: crate::events::Writer,
     /// The configuration the server started with (validated).
     pub config: Config,
     /// Signs and checks login tokens (JWT).

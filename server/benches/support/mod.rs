@@ -1,79 +1,233 @@
-//! What the benches that drive a server share: Kabar in-process on the simulator
-//! (127.0.0.1:0, a fresh data dir) with a signed-in admin and one connected session.
+//! What the benches that drive a server share: the `kabar` binary of this build as a process
+//! of its own (its RSS, threads and disk are its own): loopback, a fresh data dir, killed when
+//! dropped.
+#![allow(dead_code)] // each bench uses its part
 
 use serde_json::{Value, json};
-use std::time::Duration;
-use tokio::task::JoinHandle;
-use tokio_util::sync::CancellationToken;
+use std::{
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
 
-pub struct Bench {
+pub fn env_num(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Where requests go: the server's address, its signed-in admin and its linked sessions.
+#[derive(Clone)]
+pub struct Target {
     pub base: String,
-    /// The admin, signed in (cookie).
     pub admin: reqwest::Client,
-    /// A session linked through the simulator as 6281234567890.
-    pub session: String,
-    shutdown: CancellationToken,
-    server: JoinHandle<anyhow::Result<()>>,
+    pub sessions: Vec<String>,
+}
+
+/// The server under test, killed when dropped.
+pub struct Server {
+    pub child: Child,
+    pub target: Target,
+    pub key: String,
+    /// The server's data dir and its log (stdout and stderr).
+    pub data_dir: std::path::PathBuf,
+    pub log_path: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
-impl Bench {
-    /// Starts the server with the test configuration adjusted by `tweak`.
-    pub async fn start(tweak: impl FnOnce(&mut server::Config)) -> anyhow::Result<Self> {
+impl std::ops::Deref for Server {
+    type Target = Target;
+    fn deref(&self) -> &Target {
+        &self.target
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// Starts `kabar` with `args` (and the bench's own: loopback, a fresh data dir, no send
+    /// limit, private webhooks allowed), signs an admin in, mints a key, creates `sessions`
+    /// sessions and, on the simulator, links them.
+    pub async fn start(args: &[&str], sessions: usize) -> anyhow::Result<Server> {
         let dir = tempfile::tempdir()?;
-        let mut config = server::Config::for_tests(dir.path().to_path_buf());
-        tweak(&mut config);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        let shutdown = CancellationToken::new();
-        let server = tokio::spawn(server::run(config, listener, shutdown.clone()));
-        for _ in 0..100 {
-            if reqwest::get(format!("{base}/healthz"))
+        let log_path = dir.path().join("server.log");
+        let log = std::fs::File::create(&log_path)?;
+        let data_dir = dir.path().join("data");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_kabar"))
+            .args(args)
+            .args(["--send-rate", "0"])
+            .args(["--allow-private-webhooks", "--registrations-per-hour", "0"])
+            .arg("--addr")
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("KABAR_JWT_SECRET", "bench-secret-bench-secret-bench-secret")
+            .env_remove("RUST_LOG") // the default level, as operators run it
+            .env_remove("DATABASE_URL")
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .spawn()?;
+        let base = format!("http://127.0.0.1:{port}");
+        let admin = reqwest::Client::builder().cookie_store(true).build()?;
+        let mut up = false;
+        for _ in 0..300 {
+            if admin
+                .get(format!("{base}/healthz"))
+                .send()
                 .await
                 .is_ok_and(|r| r.status() == 200)
             {
+                up = true;
                 break;
             }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let admin = reqwest::Client::builder().cookie_store(true).build()?;
+        anyhow::ensure!(up, "the server did not start");
         admin
             .post(format!("{base}/api/auth/register"))
             .json(&json!({"username": "bench", "password": "bench-password"}))
             .send()
             .await?
             .error_for_status()?;
-        let session: Value = admin
-            .post(format!("{base}/api/sessions"))
+        let key: Value = admin
+            .post(format!("{base}/api/keys"))
             .json(&json!({"name": "bench"}))
             .send()
             .await?
+            .error_for_status()?
             .json()
             .await?;
-        let session = session["id"].as_str().unwrap_or_default().to_string();
-        // The simulator shows a QR code shortly after the session starts; then it can be scanned.
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        admin
-            .post(format!("{base}/simulator/sessions/{session}/scan"))
-            .json(&json!({"phoneNumber": "6281234567890", "pushName": "Bench"}))
-            .send()
-            .await?
-            .error_for_status()?;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        Ok(Bench {
-            base,
-            admin,
-            session,
-            shutdown,
-            server,
+        let key = key["key"].as_str().unwrap_or_default().to_string();
+        let mut server = Server {
+            child,
+            target: Target {
+                base,
+                admin,
+                sessions: Vec::new(),
+            },
+            key,
+            data_dir,
+            log_path,
             _dir: dir,
-        })
+        };
+        server.add_sessions(sessions).await?;
+        // The simulator shows a QR code shortly after a session starts; then it can be scanned.
+        if args.windows(2).any(|w| w == ["--engine", "simulator"]) {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            for (i, id) in server.sessions.iter().enumerate() {
+                server
+                    .admin
+                    .post(format!("{}/simulator/sessions/{id}/scan", server.base))
+                    .json(&json!({"phoneNumber": format!("6281234567{i:03}"), "pushName": "Bench"}))
+                    .send()
+                    .await?
+                    .error_for_status()?;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        Ok(server)
     }
 
-    /// Stops the server the way SIGTERM does and waits for it to exit.
-    pub async fn stop(self) -> anyhow::Result<()> {
-        self.shutdown.cancel();
-        self.server.await??;
+    /// The server's resident memory.
+    pub fn rss_mib(&self) -> f64 {
+        self.status("VmRSS:").map_or(0.0, |kib| kib / 1024.0)
+    }
+
+    /// The server's thread count.
+    pub fn threads(&self) -> u64 {
+        self.status("Threads:").map_or(0, |n| n as u64)
+    }
+
+    fn status(&self, field: &str) -> Option<f64> {
+        std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with(field))
+                    .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+            })
+    }
+
+    /// Deliveries waiting in the outbox, from `/metrics`.
+    pub async fn pending(&self) -> u64 {
+        let Ok(r) = self
+            .admin
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await
+        else {
+            return 0;
+        };
+        let text = r.text().await.unwrap_or_default();
+        text.lines()
+            .find(|l| l.starts_with("kabar_webhook_deliveries{") && l.contains("pending"))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(0, |v| v as u64)
+    }
+
+    pub async fn webhook_to(&self, url: &str) -> anyhow::Result<()> {
+        for id in &self.sessions {
+            self.admin
+                .put(format!("{}/api/sessions/{id}/webhook", self.base))
+                .json(&json!({"url": url, "secret": "bench", "events": ["message.in"]}))
+                .send()
+                .await?
+                .error_for_status()?;
+        }
+        Ok(())
+    }
+}
+
+impl Server {
+    /// Bytes the server has logged so far.
+    pub fn log_bytes(&self) -> u64 {
+        std::fs::metadata(&self.log_path).map_or(0, |m| m.len())
+    }
+
+    /// Bytes on disk under the data dir.
+    pub fn disk_bytes(&self) -> u64 {
+        fn walk(p: &std::path::Path) -> u64 {
+            std::fs::read_dir(p).map_or(0, |entries| {
+                entries
+                    .flatten()
+                    .map(|e| match e.metadata() {
+                        Ok(m) if m.is_dir() => walk(&e.path()),
+                        Ok(m) => m.len(),
+                        Err(_) => 0,
+                    })
+                    .sum()
+            })
+        }
+        walk(&self.data_dir)
+    }
+
+    /// Creates `n` more sessions (not linked).
+    pub async fn add_sessions(&mut self, n: usize) -> anyhow::Result<()> {
+        let start = self.target.sessions.len();
+        for i in start..start + n {
+            let s: Value = self
+                .target
+                .admin
+                .post(format!("{}/api/sessions", self.target.base))
+                .json(&json!({"name": format!("bench {i}")}))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            self.target
+                .sessions
+                .push(s["id"].as_str().unwrap_or_default().to_string());
+        }
         Ok(())
     }
 }

@@ -3,8 +3,10 @@
 //!
 //! - [`matcher`]: pure, Unicode-aware matching (benchmarked in `benches/autoreply.rs`).
 //! - here: the rules API (`/api/auto-reply…`), a per-user cache of prepared rules
-//!   (invalidated on every change), and [`on_inbound`], called by the session task for each
-//!   received text message: match, cooldown, then a quoted reply with `source: auto_reply`.
+//!   (invalidated on every change), and [`decide`], called by the session task for each
+//!   received text message: match, cooldown, loop guard → a quoted reply with
+//!   `source: auto_reply`, recorded with the received message and sent once it is committed
+//!   ([`send`]; [`resume`] after a restart).
 
 pub mod matcher;
 
@@ -80,6 +82,8 @@ pub struct AutoReply {
     cooldown: Duration,
     chats: Mutex<HashMap<(SessionId, String), Vec<Instant>>>,
     guard: LoopGuard,
+    /// Replies being sent now (their planned ids): [`resume`] leaves them alone.
+    sending: Mutex<std::collections::HashSet<String>>,
 }
 
 /// Stops two bots from answering each other forever: a message that arrives within `window`
@@ -99,6 +103,21 @@ impl AutoReply {
             cooldown,
             chats: Default::default(),
             guard,
+            sending: Default::default(),
+        }
+    }
+
+    /// Undoes [`Self::take_turn`] (and, with `chat`, [`Self::chat_turn`]) for a reply that
+    /// will not be sent.
+    fn give_back(&self, session: &SessionId, contact: &str, rule: &str, chat: Option<&str>) {
+        if let Ok(mut map) = self.answered.lock() {
+            map.remove(&(session.clone(), contact.to_string(), rule.to_string()));
+        }
+        if let Some(chat) = chat
+            && let Ok(mut map) = self.chats.lock()
+            && let Some(times) = map.get_mut(&(session.clone(), chat.to_string()))
+        {
+            times.pop();
         }
     }
 
@@ -202,14 +221,46 @@ async fn user_rules(state: &AppState, user: &UserId) -> ApiResult<Arc<UserRules>
     Ok(prepared)
 }
 
-/// Answers a received message when one of the session owner's rules matches. Never answers
-/// messages typed on the linked phone (`from_me`), status broadcasts, or anything but text;
-/// group messages only for rules that allow them; one answer per rule and contact per cooldown.
-pub async fn on_inbound(
+/// An auto-reply decided for one received message. Its `pending` record is written in the
+/// same transaction as that message, so from the moment the message is acknowledged the
+/// decision survives a crash ([`resume`] sends it after a restart); [`send`] sends it.
+pub struct Reply {
+    record: crate::outbound::Pending,
+    rule: String,
+    to: Chat,
+    sender: String,
+    content: crate::engine::Content,
+    quoted: Quoted,
+    menu: Option<(Interactive, Fallback, Option<u64>)>,
+}
+
+impl Reply {
+    /// The reply's `pending` message record, for the received message's transaction.
+    pub fn record(&self) -> &crate::outbound::Pending {
+        &self.record
+    }
+}
+
+/// Decides whether a received message gets an auto-reply, and which. Never answers messages
+/// typed on the linked phone (`from_me`), status broadcasts, or anything but text; group
+/// messages only for rules that allow them; one answer per rule and contact per cooldown, and
+/// the loop guard's limits per chat. The turn is taken now: [`refund`] gives it back when the
+/// received message could not be stored.
+pub async fn decide(
     state: &AppState,
     session: &SessionHandle,
     m: &Inbound,
-) -> ApiResult<Option<String>> {
+) -> ApiResult<Option<Reply>> {
+    plan(state, session, m, crate::engine::new_message_id(), true).await
+}
+
+async fn plan(
+    state: &AppState,
+    session: &SessionHandle,
+    m: &Inbound,
+    planned: String,
+    take_turns: bool,
+) -> ApiResult<Option<Reply>> {
     if m.from_me || m.kind != MessageKind::Text || m.chat.display().starts_with("status@") {
         return Ok(None);
     }
@@ -221,27 +272,26 @@ pub async fn on_inbound(
     let Some(rule) = matcher::first_match(&rules.rules, &m.text, in_group) else {
         return Ok(None);
     };
-    if !state.auto_reply.take_turn(&session.id, &m.sender, &rule.id) {
-        tracing::debug!(session = %session.id, rule = %rule.id, "auto-reply cooling down");
-        return Ok(None);
-    }
-    if !state.auto_reply.chat_turn(&session.id, m.chat.display()) {
-        tracing::info!(session = %session.id, "auto-reply held back by the loop guard");
-        return Ok(None);
+    if take_turns {
+        if !state.auto_reply.take_turn(&session.id, &m.sender, &rule.id) {
+            tracing::debug!(session = %session.id, rule = %rule.id, "auto-reply cooling down");
+            return Ok(None);
+        }
+        if !state.auto_reply.chat_turn(&session.id, m.chat.display()) {
+            state
+                .auto_reply
+                .give_back(&session.id, &m.sender, &rule.id, None);
+            tracing::info!(session = %session.id, "auto-reply held back by the loop guard");
+            return Ok(None);
+        }
     }
     let quoted = Quoted {
         id: m.id.clone(),
         sender: Some(m.sender.clone()),
         text: Some(m.text.clone()),
     };
-    let delivery = match rules.menus.get(&rule.id) {
-        None => crate::outbound::Delivery {
-            to: &m.chat,
-            content: crate::engine::Content::Text(rule.reply.clone()),
-            quoted: Some(quoted),
-            source: Source::AutoReply,
-            menu: None,
-        },
+    let (content, menu) = match rules.menus.get(&rule.id) {
+        None => (crate::engine::Content::Text(rule.reply.clone()), None),
         Some(menu) => {
             let fallback = crate::interactive::choose_fallback(
                 state,
@@ -250,21 +300,142 @@ pub async fn on_inbound(
                 &menu.message,
             )
             .await?;
-            crate::outbound::Delivery {
-                to: &m.chat,
-                content: crate::interactive::render(&menu.message, fallback)?,
-                quoted: Some(quoted),
-                source: Source::AutoReply,
-                menu: Some(crate::outbound::Menu {
-                    message: &menu.message,
-                    fallback,
-                    expires_in: menu.expires_in,
-                }),
-            }
+            let content = crate::interactive::render(&menu.message, fallback)?;
+            (
+                content,
+                Some((menu.message.clone(), fallback, menu.expires_in)),
+            )
         }
     };
-    let sent = crate::outbound::deliver(state, session, delivery).await?;
-    Ok(Some(sent.id))
+    let to = m.chat.clone();
+    let record = crate::outbound::Pending::of(
+        &session.id,
+        planned,
+        &delivery(&to, &content, &quoted, &menu),
+    );
+    Ok(Some(Reply {
+        record,
+        rule: rule.id.clone(),
+        to,
+        sender: m.sender.clone(),
+        content,
+        quoted,
+        menu,
+    }))
+}
+
+/// A reply as the outbound service takes it.
+fn delivery<'a>(
+    to: &'a Chat,
+    content: &crate::engine::Content,
+    quoted: &Quoted,
+    menu: &'a Option<(Interactive, Fallback, Option<u64>)>,
+) -> crate::outbound::Delivery<'a> {
+    crate::outbound::Delivery {
+        to,
+        content: content.clone(),
+        quoted: Some(quoted.clone()),
+        source: Source::AutoReply,
+        menu: menu
+            .as_ref()
+            .map(|(message, fallback, expires_in)| crate::outbound::Menu {
+                message,
+                fallback: *fallback,
+                expires_in: *expires_in,
+            }),
+    }
+}
+
+/// The received message of `reply` was not stored (it will come again): its turn is given
+/// back, so the message that comes again gets its answer.
+pub fn refund(state: &AppState, session: &SessionId, reply: &Reply) {
+    state.auto_reply.give_back(
+        session,
+        &reply.sender,
+        &reply.rule,
+        Some(reply.to.display()),
+    );
+}
+
+/// Sends a decided reply whose record is committed; answers its id.
+pub async fn send(state: &AppState, session: &SessionHandle, reply: Reply) -> ApiResult<String> {
+    let planned = reply.record.id.clone();
+    if let Ok(mut s) = state.auto_reply.sending.lock() {
+        s.insert(planned.clone());
+    }
+    let d = delivery(&reply.to, &reply.content, &reply.quoted, &reply.menu);
+    let sent = crate::outbound::deliver_recorded(state, session, planned.clone(), d).await;
+    if let Ok(mut s) = state.auto_reply.sending.lock() {
+        s.remove(&planned);
+    }
+    Ok(sent?.id)
+}
+
+/// How long a decided reply may wait for its send (the server was down meanwhile) before it is
+/// dropped instead: a late answer confuses more than it helps.
+pub const RESUME_WITHIN: Duration = Duration::from_secs(10 * 60);
+
+/// After a restart (or a reconnect): sends the replies that were decided and recorded but
+/// never sent, under the id each was given, so a phone that did get one before a crash shows
+/// it once (WhatsApp keys messages by chat and id). The reply is worked out again from the
+/// rules as they are now; one that no rule gives any more, or older than [`RESUME_WITHIN`], is
+/// dropped from the record. Answers how many were sent.
+pub async fn resume(state: &AppState, session: &SessionHandle) -> anyhow::Result<usize> {
+    /// The owed reply (id, decided at) and the message it answers (id, chat, sender, text, at).
+    type OwedRow = (String, i64, String, String, Option<String>, String, i64);
+    let rows: Vec<OwedRow> = sqlx::query_as(
+        "SELECT r.id, r.created_at, i.id, i.chat, i.sender, i.body, i.created_at
+         FROM messages r
+         JOIN messages i ON i.session_id = r.session_id AND i.id = r.quoted_id AND i.direction = 'in'
+         WHERE r.session_id = ? AND r.direction = 'out' AND r.status = 'pending'
+           AND r.source = 'auto_reply'
+         ORDER BY r.created_at",
+    )
+    .bind(session.id.as_str())
+    .fetch_all(&state.db)
+    .await?;
+    let mut sent = 0;
+    for (planned, decided_at, in_id, chat, sender, body, at) in rows {
+        let busy = state
+            .auto_reply
+            .sending
+            .lock()
+            .map(|s| s.contains(&planned))
+            .unwrap_or(true);
+        if busy {
+            continue; // being sent right now
+        }
+        let fresh = now_ms() - decided_at < RESUME_WITHIN.as_millis() as i64;
+        let chat = Chat::from_display(&chat);
+        let m = Inbound {
+            id: in_id,
+            sender: sender.unwrap_or_else(|| chat.display().to_string()),
+            chat,
+            push_name: None,
+            from_me: false,
+            kind: MessageKind::Text,
+            text: body,
+            quoted_id: None,
+            timestamp_ms: at,
+            answer: None,
+        };
+        let reply = if fresh {
+            plan(state, session, &m, planned.clone(), false).await?
+        } else {
+            None
+        };
+        match reply {
+            Some(reply) => {
+                send(state, session, reply).await?;
+                sent += 1;
+            }
+            None => {
+                tracing::warn!(session = %session.id, message = %planned, "a decided auto-reply was not sent before the server stopped; dropped");
+                crate::outbound::forget(state, &session.id, &planned).await;
+            }
+        }
+    }
+    Ok(sent)
 }
 
 #[derive(sqlx::FromRow)]

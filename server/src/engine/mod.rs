@@ -38,6 +38,57 @@ pub enum EngineEvent {
     },
 }
 
+/// A session's event stream, from its engine to its task. Changes of state never wait: there
+/// is at most one per change of the link, so they cannot pile up. Messages are bounded: each
+/// takes room in a window of [`Events::WINDOW`] first, held until the session task has
+/// committed it, so an engine that receives faster than the database stores waits for room
+/// (and, on WhatsApp, does not acknowledge) instead of queueing without end in memory.
+#[derive(Clone)]
+pub struct Events {
+    tx: mpsc::UnboundedSender<Queued>,
+    room: Arc<tokio::sync::Semaphore>,
+}
+
+/// One event as the session task receives it, with the room it holds (messages only).
+pub struct Queued(
+    pub EngineEvent,
+    pub Option<tokio::sync::OwnedSemaphorePermit>,
+);
+
+/// The session task's end of [`Events`].
+pub type EventStream = mpsc::UnboundedReceiver<Queued>;
+
+impl Events {
+    /// Messages reported and not yet committed, per session, before engines wait.
+    pub const WINDOW: usize = 256;
+
+    pub fn channel() -> (Events, EventStream) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let room = Arc::new(tokio::sync::Semaphore::new(Self::WINDOW));
+        (Events { tx, room }, rx)
+    }
+
+    /// Reports a change of state (or a receipt); `false` when the session task is gone.
+    pub fn send(&self, e: EngineEvent) -> bool {
+        debug_assert!(
+            !matches!(e, EngineEvent::Message(..)),
+            "use Events::message"
+        );
+        self.tx.send(Queued(e, None)).is_ok()
+    }
+
+    /// Reports a message once there is room; `false` when the session task is gone (the
+    /// message's ack then says not stored).
+    pub async fn message(&self, m: Inbound, ack: Ack) -> bool {
+        let Ok(room) = self.room.clone().acquire_owned().await else {
+            return false;
+        };
+        self.tx
+            .send(Queued(EngineEvent::Message(m, ack), Some(room)))
+            .is_ok()
+    }
+}
+
 /// Whether a reported message is durably stored: the session task answers once its record and
 /// webhook events are committed. An engine acknowledges a message to WhatsApp only after a
 /// `true` (the simulator answers its `incoming` call then); `false`, or the task gone, means
@@ -220,7 +271,7 @@ pub trait Engine: Send + Sync + 'static {
     async fn start(
         &self,
         session: &SessionId,
-        events: mpsc::UnboundedSender<EngineEvent>,
+        events: Events,
     ) -> Result<Arc<dyn Connection>, EngineError>;
 
     /// Deletes the session's device store (the session is being deleted).
@@ -320,9 +371,9 @@ mod parity {
         m
     }
 
-    async fn next(rx: &mut mpsc::UnboundedReceiver<EngineEvent>) -> Inbound {
+    async fn next(rx: &mut EventStream) -> Inbound {
         loop {
-            match rx.recv().await.expect("an event") {
+            match rx.recv().await.expect("an event").0 {
                 EngineEvent::Message(m, _) => return m,
                 _ => continue,
             }
@@ -334,7 +385,7 @@ mod parity {
         let dir = tempfile::tempdir().expect("dir");
         let sim = simulator::Simulator::new(dir.path(), simulator::Timings::default());
         let id = SessionId("parity".into());
-        let (tx, mut rx) = mpsc::unbounded_channel();
+        let (tx, mut rx) = Events::channel();
         let conn = sim.start(&id, tx).await.expect("start");
         sim.scan(&id, "6281111111111", "Toko").expect("scan");
         let text = |t: &str, quoted: Option<&str>| simulator::SimMessage {
@@ -353,7 +404,9 @@ mod parity {
         };
 
         // A text.
-        sim.incoming(&id, text("Halo 👋", None)).expect("incoming");
+        sim.incoming(&id, text("Halo 👋", None))
+            .await
+            .expect("incoming");
         assert_eq!(
             comparable(next(&mut rx).await),
             comparable(real(wa::Message::text("Halo 👋")))
@@ -361,6 +414,7 @@ mod parity {
 
         // A reply quoting a message.
         sim.incoming(&id, text("2", Some("3EB0MENU")))
+            .await
             .expect("incoming");
         let quoted = real(wa::Message {
             extended_text_message: MessageField::some(wm::ExtendedTextMessage {
@@ -387,6 +441,7 @@ mod parity {
             .await
             .expect("sent");
         sim.answer(&id, CONTACT, &sent.id, "n", AnswerVia::Button)
+            .await
             .expect("tap");
         let tap = real(wa::Message {
             buttons_response_message: MessageField::some(wm::ButtonsResponseMessage {
@@ -416,6 +471,7 @@ mod parity {
             .await
             .expect("sent");
         sim.answer(&id, CONTACT, &sent.id, "r1", AnswerVia::ListRow)
+            .await
             .expect("pick");
         let pick = real(wa::Message {
             list_response_message: MessageField::some(wm::ListResponseMessage {

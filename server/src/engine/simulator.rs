@@ -23,7 +23,6 @@ use std::{
     sync::{Arc, Mutex},
     time::Duration,
 };
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// How long pairing codes last, and how soon a dropped link comes back.
@@ -149,7 +148,7 @@ enum Link {
 
 struct SimSession {
     id: SessionId,
-    events: mpsc::UnboundedSender<EngineEvent>,
+    events: super::Events,
     link: Mutex<Link>,
     sent: Mutex<Vec<SentRecord>>,
     /// The pairing code last handed out, and the number it is for.
@@ -241,26 +240,28 @@ impl Simulator {
 
     /// A contact writes to the session (or, `from_me`, the phone's owner writes to the contact
     /// from the phone); answers the new message's id.
-    pub fn incoming(&self, id: &SessionId, msg: SimMessage) -> Result<Reported, SimError> {
+    pub async fn incoming(&self, id: &SessionId, msg: SimMessage) -> Result<Reported, SimError> {
         let s = self.session(id)?;
         s.ensure_connected()?;
         let message_id = super::new_message_id();
         let (ack, stored) = Ack::channel();
-        let _ = s.events.send(EngineEvent::Message(
-            Inbound {
-                id: message_id.clone(),
-                chat: msg.from,
-                sender: msg.sender,
-                push_name: msg.push_name,
-                from_me: msg.from_me,
-                kind: MessageKind::Text,
-                text: msg.text,
-                quoted_id: msg.quoted_id,
-                timestamp_ms: now_ms(),
-                answer: None,
-            },
-            ack,
-        ));
+        s.events
+            .message(
+                Inbound {
+                    id: message_id.clone(),
+                    chat: msg.from,
+                    sender: msg.sender,
+                    push_name: msg.push_name,
+                    from_me: msg.from_me,
+                    kind: MessageKind::Text,
+                    text: msg.text,
+                    quoted_id: msg.quoted_id,
+                    timestamp_ms: now_ms(),
+                    answer: None,
+                },
+                ack,
+            )
+            .await;
         Ok(Reported {
             id: message_id,
             stored,
@@ -272,7 +273,7 @@ impl Simulator {
     /// phone would send — the id, and the shown text when the message is known — and is
     /// resolved by the server exactly as the real engine's is. Unknown ids are not refused:
     /// the server must cope with them (a plain `message.in`).
-    pub fn answer(
+    pub async fn answer(
         &self,
         id: &SessionId,
         from: &str,
@@ -303,11 +304,12 @@ impl Simulator {
                 via,
             },
         )
+        .await
     }
 
     /// A contact votes in the poll `message_id` for the options named `options`; the vote
     /// carries their SHA-256 hashes, as WhatsApp's do.
-    pub fn poll_vote(
+    pub async fn poll_vote(
         &self,
         id: &SessionId,
         from: &str,
@@ -330,9 +332,10 @@ impl Simulator {
                 option_hashes,
             },
         )
+        .await
     }
 
-    fn emit_answer(
+    async fn emit_answer(
         &self,
         s: &SimSession,
         from: &str,
@@ -348,21 +351,23 @@ impl Simulator {
         };
         let message_id = super::new_message_id();
         let (ack, stored) = Ack::channel();
-        let _ = s.events.send(EngineEvent::Message(
-            Inbound {
-                id: message_id.clone(),
-                chat: Chat::User(from.to_string()),
-                sender: from.to_string(),
-                push_name: None,
-                from_me: false,
-                kind,
-                text,
-                quoted_id,
-                timestamp_ms: now_ms(),
-                answer: Some(answer),
-            },
-            ack,
-        ));
+        s.events
+            .message(
+                Inbound {
+                    id: message_id.clone(),
+                    chat: Chat::User(from.to_string()),
+                    sender: from.to_string(),
+                    push_name: None,
+                    from_me: false,
+                    kind,
+                    text,
+                    quoted_id,
+                    timestamp_ms: now_ms(),
+                    answer: Some(answer),
+                },
+                ack,
+            )
+            .await;
         Ok(Reported {
             id: message_id,
             stored,
@@ -512,7 +517,7 @@ impl Engine for Simulator {
     async fn start(
         &self,
         session: &SessionId,
-        events: mpsc::UnboundedSender<EngineEvent>,
+        events: super::Events,
     ) -> Result<Arc<dyn Connection>, EngineError> {
         let s = Arc::new(SimSession {
             id: session.clone(),

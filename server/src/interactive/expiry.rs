@@ -3,7 +3,7 @@
 //! consumers to handle timeouts; Kabar does it for them. Due times live in the database, so a
 //! restart neither loses nor repeats one: the loop marks and enqueues in one transaction.
 
-use crate::{db::now_ms, events::Write, state::AppState};
+use crate::{db::now_ms, state::AppState};
 use app::model::{InteractionTimeoutData, SessionId};
 use std::time::Duration;
 
@@ -36,37 +36,41 @@ pub async fn expiry_loop(state: AppState) {
 /// Marks every due, unanswered message timed out and enqueues its event. Answers how many.
 pub async fn fire_due(state: &AppState) -> anyhow::Result<usize> {
     let now = now_ms();
-    let mut write = Write::begin(state).await?;
-    let due: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT session_id, message_id, chat FROM interactive_messages
-         WHERE expires_at IS NOT NULL AND answered_at IS NULL AND timed_out_at IS NULL
-               AND expires_at <= ?
-         ORDER BY expires_at LIMIT ?",
-    )
-    .bind(now)
-    .bind(BATCH)
-    .fetch_all(write.conn())
-    .await?;
-    for (session, message_id, chat) in &due {
-        sqlx::query(
-            "UPDATE interactive_messages SET timed_out_at = ? WHERE session_id = ? AND message_id = ?",
-        )
-        .bind(now)
-        .bind(session)
-        .bind(message_id)
-        .execute(write.conn())
-        .await?;
-        let session = SessionId(session.clone());
-        let data = InteractionTimeoutData {
-            session_id: session.clone(),
-            message_id: message_id.clone(),
-            to: chat.clone(),
-            timestamp: now,
-        };
-        write.emit(&data).await?;
-    }
-    write.commit().await?;
-    Ok(due.len())
+    crate::events::write(state, move |write| {
+        Box::pin(async move {
+            let due: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT session_id, message_id, chat FROM interactive_messages
+                 WHERE expires_at IS NOT NULL AND answered_at IS NULL AND timed_out_at IS NULL
+                       AND expires_at <= ?
+                 ORDER BY expires_at LIMIT ?",
+            )
+            .bind(now)
+            .bind(BATCH)
+            .fetch_all(write.conn())
+            .await?;
+            for (session, message_id, chat) in &due {
+                sqlx::query(
+                    "UPDATE interactive_messages SET timed_out_at = ? WHERE session_id = ? AND message_id = ?",
+                )
+                .bind(now)
+                .bind(session)
+                .bind(message_id)
+                .execute(write.conn())
+                .await?;
+                let session = SessionId(session.clone());
+                let data = InteractionTimeoutData {
+                    session_id: session.clone(),
+                    message_id: message_id.clone(),
+                    to: chat.clone(),
+                    timestamp: now,
+                };
+                write.emit(&data).await?;
+            }
+            Ok(due.len())
+        })
+    })
+    .await
+    .map_err(Into::into)
 }
 
 async fn next_due_in(state: &AppState) -> Option<Duration> {

@@ -13,7 +13,6 @@ use crate::{
     db::{Db, now_ms},
     engine::{Answer, AnswerVia, Content, Inbound, Sent},
     error::{ApiError, ApiResult},
-    events::Write,
     messages::{self, Direction, NewMessage},
     outbound::Menu,
     phone::Chat,
@@ -259,72 +258,80 @@ pub async fn record_answer(
     m: &Inbound,
     r: &Resolved,
 ) -> anyhow::Result<()> {
-    let from = m.chat.display().to_string();
-    let participant = matches!(m.chat, Chat::Group(_)).then(|| m.sender.clone());
-    let body = if m.text.trim().is_empty() {
-        &r.title
-    } else {
-        &m.text
-    };
-    let mut write = Write::begin(state).await?;
-    let new = messages::record(
-        write.conn(),
-        NewMessage {
-            id: &m.id,
-            session: &handle.id,
-            direction: Direction::In,
-            chat: &m.chat,
-            sender: Some(&m.sender),
-            kind: m.kind.as_str(),
-            body,
-            source: None,
-            quoted_id: Some(&r.message_id),
-            timestamp_ms: m.timestamp_ms,
-        },
-    )
-    .await?;
-    if !new {
-        // WhatsApp delivered the same answer again: it was already reported.
-        return Ok(());
-    }
-    sqlx::query(
-        "UPDATE interactive_messages SET answered_at = COALESCE(answered_at, ?)
-         WHERE session_id = ? AND message_id = ?",
-    )
-    .bind(m.timestamp_ms)
-    .bind(handle.id.as_str())
-    .bind(&r.message_id)
-    .execute(write.conn())
-    .await?;
-    match r.kind {
-        InteractiveKind::Button => {
-            let data = InteractionButtonData {
-                session_id: handle.id.clone(),
-                from,
-                message_id: r.message_id.clone(),
-                button_id: r.id.clone(),
-                button_text: r.title.clone(),
-                timestamp: m.timestamp_ms,
-                participant,
+    let (m2, r, session) = (m.clone(), r.clone(), handle.id.clone());
+    let new = crate::events::write(state, move |write| {
+        Box::pin(async move {
+            let (m, r) = (&m2, &r);
+            let from = m.chat.display().to_string();
+            let participant = matches!(m.chat, Chat::Group(_)).then(|| m.sender.clone());
+            let body = if m.text.trim().is_empty() {
+                &r.title
+            } else {
+                &m.text
             };
-            write.emit(&data).await?;
-        }
-        InteractiveKind::List => {
-            let data = InteractionListData {
-                session_id: handle.id.clone(),
-                from,
-                message_id: r.message_id.clone(),
-                row_id: r.id.clone(),
-                row_title: r.title.clone(),
-                row_description: r.description.clone().unwrap_or_default(),
-                timestamp: m.timestamp_ms,
-                participant,
-            };
-            write.emit(&data).await?;
-        }
+            let new = messages::record(
+                write.conn(),
+                NewMessage {
+                    id: &m.id,
+                    session: &session,
+                    direction: Direction::In,
+                    chat: &m.chat,
+                    sender: Some(&m.sender),
+                    kind: m.kind.as_str(),
+                    body,
+                    source: None,
+                    quoted_id: Some(&r.message_id),
+                    timestamp_ms: m.timestamp_ms,
+                },
+            )
+            .await?;
+            if !new {
+                // WhatsApp delivered the same answer again: it was already reported.
+                return Ok(false);
+            }
+            sqlx::query(
+                "UPDATE interactive_messages SET answered_at = COALESCE(answered_at, ?)
+                 WHERE session_id = ? AND message_id = ?",
+            )
+            .bind(m.timestamp_ms)
+            .bind(session.as_str())
+            .bind(&r.message_id)
+            .execute(write.conn())
+            .await?;
+            match r.kind {
+                InteractiveKind::Button => {
+                    let data = InteractionButtonData {
+                        session_id: session.clone(),
+                        from,
+                        message_id: r.message_id.clone(),
+                        button_id: r.id.clone(),
+                        button_text: r.title.clone(),
+                        timestamp: m.timestamp_ms,
+                        participant,
+                    };
+                    write.emit(&data).await?;
+                }
+                InteractiveKind::List => {
+                    let data = InteractionListData {
+                        session_id: session.clone(),
+                        from,
+                        message_id: r.message_id.clone(),
+                        row_id: r.id.clone(),
+                        row_title: r.title.clone(),
+                        row_description: r.description.clone().unwrap_or_default(),
+                        timestamp: m.timestamp_ms,
+                        participant,
+                    };
+                    write.emit(&data).await?;
+                }
+            }
+            Ok(true)
+        })
+    })
+    .await?;
+    if new {
+        state.metrics.message("in", m.kind.as_str(), None);
     }
-    write.commit().await?;
-    state.metrics.message("in", m.kind.as_str(), None);
     Ok(())
 }
 

@@ -79,7 +79,7 @@ impl Sessions {
 
     /// Starts the task of a session (at creation, or at server start for every stored one).
     pub async fn start(&self, state: &AppState, id: SessionId, owner: UserId) -> ApiResult<()> {
-        let (events_tx, events_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (events_tx, events_rx) = crate::engine::Events::channel();
         let (state_tx, state_rx) = watch::channel(store::initial_snapshot());
         let stop = state.shutdown.child_token();
         let conn = match self.engine.start(&id, events_tx).await {

@@ -599,9 +599,10 @@ pub async fn send_test(
         session_id: session.clone(),
         message: "This is a test event from Kabar.",
     };
-    let mut write = crate::events::Write::begin(s).await?;
-    let event_id = write.emit_to(&endpoint_id, &data).await?;
-    write.commit().await?;
+    let event_id = crate::events::write(s, move |write| {
+        Box::pin(async move { write.emit_to(&endpoint_id, &data).await })
+    })
+    .await?;
     Ok(event_id)
 }
 

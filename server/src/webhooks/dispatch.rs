@@ -238,15 +238,17 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
             (_, Some(reason)) => format!("the webhook endpoint is disabled: {reason}"),
             _ => "the webhook endpoint is disabled".to_string(),
         };
-        record(
-            state,
-            delivery_id,
-            "failed",
-            d.attempts,
-            None,
-            None,
-            Some(&why),
-        )
+        let settle = Settled {
+            delivery_id: delivery_id.to_string(),
+            status: "failed",
+            attempts: d.attempts,
+            next: None,
+            last_status: None,
+            error: Some(why),
+        };
+        crate::events::write(state, move |w| {
+            Box::pin(async move { settle.write(w.conn()).await })
+        })
         .await?;
         return Ok(());
     };
@@ -255,19 +257,6 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
         .unwrap_or(false);
     let answer = send(state, &d, &url, allow_private).await;
     let trigger = if d.manual { "manual" } else { "scheduled" };
-    sqlx::query(
-        "INSERT INTO webhook_attempts (delivery_id, at, trigger, status_code, latency_ms, response_excerpt, error)
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(delivery_id)
-    .bind(now_ms())
-    .bind(trigger)
-    .bind(answer.status.map(i64::from))
-    .bind(answer.latency.as_millis() as i64)
-    .bind(&answer.excerpt)
-    .bind(&answer.error)
-    .execute(&state.db)
-    .await?;
     let attempts = d.attempts + 1;
     let status = answer.status.map(i64::from);
     let outcome = retry::outcome(answer.status);
@@ -279,79 +268,89 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
     state
         .metrics
         .webhook_attempt(label, answer.latency.as_secs_f64());
-    match outcome {
-        Outcome::Delivered => {
-            record(
-                state,
-                delivery_id,
-                "delivered",
-                attempts,
-                None,
-                status,
-                None,
-            )
-            .await?;
-        }
-        Outcome::Gone => {
-            let reason = "the receiver answered 410 Gone";
-            sqlx::query("UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?")
-                .bind(reason)
-                .bind(now_ms())
-                .bind(&d.endpoint_id)
-                .execute(&state.db)
-                .await?;
-            record(
-                state,
-                delivery_id,
-                "failed",
-                attempts,
-                None,
-                status,
-                Some(reason),
-            )
-            .await?;
-            tracing::warn!(endpoint = ?d.endpoint_id, "webhook endpoint disabled after 410 Gone");
-        }
+    let settle = |status_now: &'static str, next: Option<i64>, error: Option<String>| Settled {
+        delivery_id: delivery_id.to_string(),
+        status: status_now,
+        attempts,
+        next,
+        last_status: status,
+        error,
+    };
+    const GONE: &str = "the receiver answered 410 Gone";
+    let (settle, disable) = match outcome {
+        Outcome::Delivered => (settle("delivered", None, None), None),
+        Outcome::Gone => (
+            settle("failed", None, Some(GONE.into())),
+            d.endpoint_id.clone(),
+        ),
         Outcome::Retry => {
-            let delay = state.webhooks.schedule.next_delay(attempts as usize);
             let error = answer
                 .error
                 .clone()
                 .or_else(|| answer.status.map(|s| format!("HTTP {s}")));
-            match delay {
+            match state.webhooks.schedule.next_delay(attempts as usize) {
                 Some(delay) => {
                     let delay = retry::wait(delay, answer.retry_after);
                     let next = now_ms() + delay.as_millis() as i64;
-                    record(
-                        state,
-                        delivery_id,
-                        "pending",
-                        attempts,
-                        Some(next),
-                        status,
-                        error.as_deref(),
-                    )
-                    .await?;
+                    (settle("pending", Some(next), error), None)
                 }
-                None => {
-                    record(
-                        state,
-                        delivery_id,
-                        "failed",
-                        attempts,
-                        None,
-                        status,
-                        error.as_deref(),
-                    )
-                    .await?
-                }
+                None => (settle("failed", None, error), None),
             }
         }
+    };
+    // The attempt, the delivery's new state and (after a 410) the endpoint's, in one write: a
+    // crash cannot keep an attempt without its outcome.
+    let at = now_ms();
+    let latency_ms = answer.latency.as_millis() as i64;
+    let (excerpt, error) = (answer.excerpt.clone(), answer.error.clone());
+    let disabled = disable.is_some();
+    let delivered = matches!(outcome, Outcome::Delivered);
+    crate::events::write(state, move |w| {
+        Box::pin(async move {
+            sqlx::query(
+                "INSERT INTO webhook_attempts (delivery_id, at, trigger, status_code, latency_ms, response_excerpt, error)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&settle.delivery_id)
+            .bind(at)
+            .bind(trigger)
+            .bind(status)
+            .bind(latency_ms)
+            .bind(&excerpt)
+            .bind(&error)
+            .execute(w.conn())
+            .await?;
+            if let Some(endpoint) = &disable {
+                sqlx::query(
+                    "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
+                )
+                .bind(GONE)
+                .bind(at)
+                .bind(endpoint)
+                .execute(w.conn())
+                .await?;
+            }
+            settle.write(w.conn()).await
+        })
+    })
+    .await?;
+    if disabled {
+        tracing::warn!(endpoint = ?d.endpoint_id, "webhook endpoint disabled after 410 Gone");
     }
-    tracing::info!(
-        delivery = %delivery_id, event = %d.event, event_id = %d.event_id, status = ?answer.status,
-        latency_ms = answer.latency.as_millis() as u64, "webhook attempt"
-    );
+    // A delivered attempt logs at info only with the access log on (`--access-log`); else at
+    // debug, so a busy webhook costs no log line per event (the delivery log has every
+    // attempt). A failed attempt always shows.
+    if delivered && !state.config.access_log {
+        tracing::debug!(
+            delivery = %delivery_id, event = %d.event, event_id = %d.event_id, status = ?answer.status,
+            latency_ms = answer.latency.as_millis() as u64, "webhook attempt"
+        );
+    } else {
+        tracing::info!(
+            delivery = %delivery_id, event = %d.event, event_id = %d.event_id, status = ?answer.status,
+            latency_ms = answer.latency.as_millis() as u64, error = ?answer.error, "webhook attempt"
+        );
+    }
     Ok(())
 }
 
@@ -469,29 +468,33 @@ fn describe(e: &reqwest::Error) -> String {
     format!("{kind}: {inner}")
 }
 
-async fn record(
-    state: &AppState,
-    id: &str,
-    status: &str,
+/// A delivery's state after an attempt (or after finding its endpoint gone).
+struct Settled {
+    delivery_id: String,
+    status: &'static str,
     attempts: i64,
     next: Option<i64>,
     last_status: Option<i64>,
-    error: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?,
-                last_error = ?, manual = 0, updated_at = ? WHERE id = ?",
-    )
-    .bind(status)
-    .bind(attempts)
-    .bind(next)
-    .bind(last_status)
-    .bind(error)
-    .bind(now_ms())
-    .bind(id)
-    .execute(&state.db)
-    .await?;
-    Ok(())
+    error: Option<String>,
+}
+
+impl Settled {
+    async fn write(&self, conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?,
+                    last_error = ?, manual = 0, updated_at = ? WHERE id = ?",
+        )
+        .bind(self.status)
+        .bind(self.attempts)
+        .bind(self.next)
+        .bind(self.last_status)
+        .bind(&self.error)
+        .bind(now_ms())
+        .bind(&self.delivery_id)
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

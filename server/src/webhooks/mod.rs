@@ -2,7 +2,7 @@
 //!
 //! - `enqueue`: an event and one delivery per matching endpoint, written in the caller's
 //!   transaction (the same one as the message record): the outbox. Written through
-//!   `crate::events::Write`, the one write path.
+//!   `crate::events::write`, the one write path.
 //! - [`dispatch`]: the background loop that sends due deliveries, retries on the [`retry`]
 //!   schedule and logs every attempt; it resumes whatever was pending after a crash.
 //! - [`sign`]: `X-Signature` and the Standard Webhooks signature. [`ssrf`]: address guard.
@@ -72,7 +72,7 @@ struct Envelope<'a, T: Serialize> {
 
 /// Writes `event` with `data` and a pending delivery for every enabled endpoint that wants it:
 /// the global one and the session's own. Answers how many deliveries were created. Only
-/// `crate::events::Write` calls it (typed, and it wakes the dispatcher after the commit).
+/// `crate::events::Write::emit` calls it (typed; `events::write` wakes the dispatcher after the commit).
 pub(crate) async fn enqueue<T: Serialize>(
     conn: &mut sqlx::SqliteConnection,
     session: Option<&SessionId>,

@@ -607,3 +607,96 @@ async fn a_keyword_can_open_a_menu_whose_answers_resolve() {
         (Some("text"), Some("Mau pesan apa?"))
     );
 }
+
+/// A reply decided and recorded with its message, but not sent before the server stopped,
+/// goes out when the session is back, under the id it was given (a phone that had it shows it
+/// once); one owed for longer than ten minutes is dropped instead.
+#[tokio::test]
+async fn replies_owed_from_before_a_restart_are_sent_when_the_session_is_back() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.connected_session(&admin, "628111000700").await;
+    rule(
+        &app,
+        &admin,
+        json!({"keyword": "harga", "match": "contains", "reply": "Rp 10.000"}),
+    )
+    .await;
+    switch_on(&app, &admin).await;
+    let db = app.db().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64;
+    let owed = |inbound: &'static str, planned: &'static str, at: i64| {
+        let (db, id) = (db.clone(), id.clone());
+        async move {
+            sqlx::query(
+                "INSERT INTO messages (id, session_id, direction, chat, sender, type, body, source,
+                                       quoted_id, status, created_at, updated_at)
+                 VALUES (?, ?, 'in', '628222000701', '628222000701', 'text', 'harga?', NULL, NULL,
+                         'received', ?, ?),
+                        (?, ?, 'out', '628222000701', NULL, 'text', 'Rp 10.000', 'auto_reply', ?,
+                         'pending', ?, ?)",
+            )
+            .bind(inbound)
+            .bind(&id)
+            .bind(at)
+            .bind(at)
+            .bind(planned)
+            .bind(&id)
+            .bind(inbound)
+            .bind(at)
+            .bind(at)
+            .execute(&db)
+            .await
+            .expect("insert");
+        }
+    };
+    owed("3EB0IN00000000000000001", "3EB0OWED0000000000000001", now).await;
+    owed(
+        "3EB0IN00000000000000002",
+        "3EB0OWED0000000000000002",
+        now - 11 * 60 * 1000,
+    )
+    .await;
+
+    // The link drops and comes back: the session reports Connected again.
+    let (s, b) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/disconnect")))
+            .json(&json!({})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let mut sent = Vec::new();
+    for _ in 0..250 {
+        sent = app.sent(&admin, &id).await;
+        if !sent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["messageId"], "3EB0OWED0000000000000001");
+    assert_eq!(sent[0]["message"], "Rp 10.000");
+    assert_eq!(sent[0]["quotedMessageId"], "3EB0IN00000000000000001");
+    let mut statuses = Vec::new();
+    for _ in 0..100 {
+        statuses = sqlx::query_as::<_, (String, String)>(
+            "SELECT id, status FROM messages WHERE source = 'auto_reply' ORDER BY id",
+        )
+        .fetch_all(&db)
+        .await
+        .expect("select");
+        if statuses.len() == 1 && statuses[0].1 != "pending" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        statuses,
+        vec![("3EB0OWED0000000000000001".to_string(), "sent".to_string())],
+        "the stale reply is dropped from the record, the owed one settled"
+    );
+}

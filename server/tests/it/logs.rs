@@ -1,5 +1,6 @@
-//! What the server writes at info level: a line per request and per webhook attempt, each with
-//! an id to correlate, and never a password, API key, webhook secret, message text or phone
+//! What the server writes at info level: with the access log on, a line per request and per
+//! webhook attempt, each with an id to correlate (by default neither, so a busy server does not
+//! fill a disk; failed attempts always), and never a password, API key, webhook secret, message text or phone
 //! number (issue: "secrets … are never logged at info level").
 
 use super::*;
@@ -97,6 +98,12 @@ async fn requests_do_not_log_a_line_each_by_default() {
         .init();
     let app = TestApp::start().await;
     let (admin, _) = app.register("admin").await;
+    let rx = Receiver::start().await;
+    let id = app.connected_session(&admin, "628111222334").await;
+    app.set_webhook(&admin, &id, &rx.url, "s").await;
+    app.incoming(&admin, &id, "6285555000112", "halo").await;
+    rx.wait_event("message.in").await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     for _ in 0..20 {
         let (s, _) = call(admin.get(app.url("/api/sessions"))).await;
         assert_eq!(s, 200);
@@ -107,4 +114,8 @@ async fn requests_do_not_log_a_line_each_by_default() {
         .filter(|l| l.contains("path=/api/sessions") && l.contains(" INFO "))
         .count();
     assert_eq!(per_request, 0, "a line per request at info:\n{out}");
+    assert!(
+        !out.lines().any(|l| l.contains("webhook attempt")),
+        "a line per delivered webhook at info:\n{out}"
+    );
 }

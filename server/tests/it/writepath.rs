@@ -169,10 +169,6 @@ pub(crate) struct Kabar {
 }
 
 impl Kabar {
-    async fn start(dir: &std::path::Path, port: u16) -> Self {
-        Self::start_with_env(dir, port, &[]).await
-    }
-
     async fn start_with_env(dir: &std::path::Path, port: u16, env: &[(&str, &str)]) -> Self {
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_kabar"))
             .envs(env.iter().copied())
@@ -230,7 +226,13 @@ async fn sigkill_in_an_inbound_burst_loses_no_acknowledged_message() {
     use futures_util::StreamExt;
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let mut kabar = Kabar::start(dir.path(), port).await;
+    // Every message gets an auto-reply: no cooldown, no loop guard.
+    let no_limits = [
+        ("KABAR_AUTO_REPLY_COOLDOWN_SECS", "0"),
+        ("KABAR_AUTO_REPLY_BOT_WINDOW_SECS", "0"),
+        ("KABAR_AUTO_REPLY_PER_CHAT_PER_MINUTE", "0"),
+    ];
+    let mut kabar = Kabar::start_with_env(dir.path(), port, &no_limits).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
@@ -280,6 +282,20 @@ async fn sigkill_in_an_inbound_burst_loses_no_acknowledged_message() {
     )
     .await;
     assert_eq!(s, 200, "{b}");
+    let (s, b) = call(
+        client
+            .post(kabar.url("/api/auto-reply/rules"))
+            .json(&json!({"keyword": "m", "match": "starts_with", "reply": "diterima"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(
+        client
+            .put(kabar.url("/api/auto-reply"))
+            .json(&json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
 
     // The burst: up to 5,000 messages, 16 at a time; the server is killed part-way through.
     let incoming = kabar.url(&format!("/simulator/sessions/{session}/incoming"));
@@ -325,7 +341,7 @@ async fn sigkill_in_an_inbound_burst_loses_no_acknowledged_message() {
         acked.len()
     );
 
-    let kabar = Kabar::start(dir.path(), port).await;
+    let kabar = Kabar::start_with_env(dir.path(), port, &no_limits).await;
     // Every acknowledged message reaches the webhook; a repeat only as the same event.
     let want: std::collections::HashSet<&str> = acked.iter().map(String::as_str).collect();
     let mut seen = std::collections::HashMap::<String, std::collections::HashSet<String>>::new();
@@ -354,6 +370,46 @@ async fn sigkill_in_an_inbound_burst_loses_no_acknowledged_message() {
     );
     let twice: Vec<_> = seen.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(twice.is_empty(), "delivered under two event ids: {twice:?}");
+
+    // Every acknowledged message has its auto-reply, sent once: those decided before the kill
+    // and not sent then go out after the restart, under the id they were given.
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("kabar.db").display()
+    ))
+    .await
+    .expect("db");
+    let mut unanswered = Vec::new();
+    for _ in 0..500 {
+        let replies: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT quoted_id, status, COUNT(*) OVER (PARTITION BY quoted_id) FROM messages
+             WHERE direction = 'out' AND source = 'auto_reply'",
+        )
+        .fetch_all(&db)
+        .await
+        .expect("replies");
+        let sent: std::collections::HashMap<String, (String, i64)> = replies
+            .into_iter()
+            .map(|(q, status, n)| (q, (status, n)))
+            .collect();
+        let twice: Vec<_> = sent.iter().filter(|(_, (_, n))| *n > 1).collect();
+        assert!(twice.is_empty(), "a message answered twice: {twice:?}");
+        unanswered = want
+            .iter()
+            .filter(|id| sent.get(**id).is_none_or(|(status, _)| status == "pending"))
+            .map(|id| id.to_string())
+            .collect();
+        if unanswered.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        unanswered.is_empty(),
+        "{} acknowledged messages never got their auto-reply, e.g. {:?}",
+        unanswered.len(),
+        unanswered.iter().take(3).collect::<Vec<_>>()
+    );
     drop(kabar);
 }
 

@@ -68,7 +68,7 @@ impl WhatsApp {
 struct WaSession {
     store_path: PathBuf,
     options: Options,
-    events: mpsc::UnboundedSender<EngineEvent>,
+    events: super::Events,
     /// The running bot's client and store (none between bots).
     live: RwLock<Option<Live>>,
     /// Set when WhatsApp logged the device out: the runner wipes the store once the bot has
@@ -140,7 +140,7 @@ impl Engine for WhatsApp {
     async fn start(
         &self,
         session: &SessionId,
-        events: mpsc::UnboundedSender<EngineEvent>,
+        events: super::Events,
     ) -> Result<Arc<dyn Connection>, EngineError> {
         // 0700: the device stores in it hold the sessions' keys.
         crate::db::secure_dir(&self.dir)
@@ -259,7 +259,7 @@ async fn runner(id: SessionId, s: Arc<WaSession>) {
 /// client retries with its own backoff.
 struct Reporting {
     inner: whatsapp_rust::transport::TokioWebSocketTransportFactory,
-    events: mpsc::UnboundedSender<EngineEvent>,
+    events: super::Events,
 }
 
 #[whatsapp_rust::async_trait]
@@ -308,7 +308,9 @@ impl whatsapp_rust::InboundDurabilityHook for Durable {
             }
             if let Some(inbound) = inbound(&client, &self.store, &m.info, &m.message).await {
                 let (ack, rx) = super::Ack::channel();
-                self.session.emit(EngineEvent::Message(inbound, ack));
+                if !self.session.events.message(inbound, ack).await {
+                    anyhow::bail!("the session stopped; WhatsApp will deliver the batch again");
+                }
                 stored.push(rx);
             }
         }
@@ -478,7 +480,7 @@ async fn on_event(
                     continue;
                 }
                 if let Some(inbound) = inbound(client, store, &m.info, &m.message).await {
-                    s.emit(EngineEvent::Message(inbound, super::Ack::default()));
+                    s.events.message(inbound, super::Ack::default()).await;
                 }
             }
         }
