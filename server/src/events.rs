@@ -69,8 +69,7 @@ impl Write {
 
     /// Queues `data` for every endpoint that wants it (the global one and its session's).
     pub async fn emit<E: Event>(&mut self, data: &E) -> Result<(), sqlx::Error> {
-        self.deliveries +=
-            webhooks::enqueue(&mut self.conn, data.session(), E::NAME, data).await?;
+        self.deliveries += webhooks::enqueue(&mut self.conn, data.session(), E::NAME, data).await?;
         Ok(())
     }
 

@@ -111,9 +111,9 @@ pub async fn dispatch_loop(state: AppState) {
 }
 
 /// Up to `room` due deliveries, oldest first, none already in flight, at most
-/// [`PER_ENDPOINT`] per endpoint counting those in flight. The window function keeps a backlog
-/// on one endpoint from filling the batch, so another endpoint's delivery is found at once.
-/// Deliveries to the endpoints of a disabled account wait until it is enabled again.
+/// [`PER_ENDPOINT`] per endpoint counting those in flight. Picking a few per endpoint keeps a
+/// backlog on one endpoint from filling the batch, so another endpoint's delivery is found at
+/// once. Deliveries to the endpoints of a disabled account wait until it is enabled again.
 async fn due(
     state: &AppState,
     in_flight: &Mutex<HashMap<String, String>>,
@@ -134,15 +134,23 @@ async fn due(
                 .collect()
         })
         .unwrap_or_default();
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, endpoint FROM (
-             SELECT d.id, COALESCE(d.endpoint_id, '') AS endpoint, d.next_attempt_at,
-                    ROW_NUMBER() OVER (PARTITION BY d.endpoint_id ORDER BY d.next_attempt_at, d.id) AS n
-             FROM webhook_deliveries d
-             WHERE d.status = 'pending' AND d.next_attempt_at <= ?
-               AND NOT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.owner_id
-                               WHERE s.id = d.owner_session AND u.disabled = 1))
-         WHERE n <= ? ORDER BY next_attempt_at, id LIMIT ?",
+    // Per endpoint, its oldest due deliveries by index (a correlated LIMIT), then the
+    // deliveries whose endpoint was removed: each pick costs a few index ranges, not a sort of
+    // the whole backlog.
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT d.id, d.endpoint_id, d.next_attempt_at
+         FROM webhook_endpoints p JOIN webhook_deliveries d ON d.id IN (
+             SELECT x.id FROM webhook_deliveries x
+             WHERE x.endpoint_id = p.id AND x.status = 'pending' AND x.next_attempt_at <= ?1
+             ORDER BY x.next_attempt_at, x.id LIMIT ?2)
+         WHERE NOT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.owner_id
+                           WHERE s.id = p.session_id AND u.disabled = 1)
+         UNION ALL
+         SELECT id, '', next_attempt_at FROM (
+             SELECT id, next_attempt_at FROM webhook_deliveries
+             WHERE endpoint_id IS NULL AND status = 'pending' AND next_attempt_at <= ?1
+             ORDER BY next_attempt_at, id LIMIT ?2)
+         ORDER BY 3, 1 LIMIT ?3",
     )
     .bind(now_ms())
     .bind((2 * PER_ENDPOINT) as i64)
@@ -151,7 +159,8 @@ async fn due(
     .await?;
     let rows = rows
         .into_iter()
-        .filter(|(id, _)| !held.contains(id))
+        .filter(|(id, _, _)| !held.contains(id))
+        .map(|(id, endpoint, _)| (id, endpoint))
         .collect();
     Ok(pick(rows, &busy, room))
 }
