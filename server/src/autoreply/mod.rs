@@ -82,7 +82,8 @@ pub struct AutoReply {
     cooldown: Duration,
     chats: Mutex<HashMap<(SessionId, String), Vec<Instant>>>,
     guard: LoopGuard,
-    /// Replies being sent now (their planned ids): [`resume`] leaves them alone.
+    /// Replies decided or being sent by this process (their planned ids): [`resume`] leaves
+    /// them alone.
     sending: Mutex<std::collections::HashSet<String>>,
 }
 
@@ -104,6 +105,19 @@ impl AutoReply {
             chats: Default::default(),
             guard,
             sending: Default::default(),
+        }
+    }
+
+    /// Marks a reply as this process's to send ([`resume`] skips it).
+    fn claim(&self, planned: &str) {
+        if let Ok(mut s) = self.sending.lock() {
+            s.insert(planned.to_string());
+        }
+    }
+
+    fn release(&self, planned: &str) {
+        if let Ok(mut s) = self.sending.lock() {
+            s.remove(planned);
         }
     }
 
@@ -251,7 +265,13 @@ pub async fn decide(
     session: &SessionHandle,
     m: &Inbound,
 ) -> ApiResult<Option<Reply>> {
-    plan(state, session, m, crate::engine::new_message_id(), true).await
+    let reply = plan(state, session, m, crate::engine::new_message_id(), true).await?;
+    // Owned by this process from the decision on: a reconnect's [`resume`] must not send it
+    // too while its message commits.
+    if let Some(r) = &reply {
+        state.auto_reply.claim(&r.record.id);
+    }
+    Ok(reply)
 }
 
 async fn plan(
@@ -349,6 +369,7 @@ fn delivery<'a>(
 /// The received message of `reply` was not stored (it will come again): its turn is given
 /// back, so the message that comes again gets its answer.
 pub fn refund(state: &AppState, session: &SessionId, reply: &Reply) {
+    state.auto_reply.release(&reply.record.id);
     state.auto_reply.give_back(
         session,
         &reply.sender,
@@ -360,14 +381,10 @@ pub fn refund(state: &AppState, session: &SessionId, reply: &Reply) {
 /// Sends a decided reply whose record is committed; answers its id.
 pub async fn send(state: &AppState, session: &SessionHandle, reply: Reply) -> ApiResult<String> {
     let planned = reply.record.id.clone();
-    if let Ok(mut s) = state.auto_reply.sending.lock() {
-        s.insert(planned.clone());
-    }
+    state.auto_reply.claim(&planned);
     let d = delivery(&reply.to, &reply.content, &reply.quoted, &reply.menu);
     let sent = crate::outbound::deliver_recorded(state, session, planned.clone(), d).await;
-    if let Ok(mut s) = state.auto_reply.sending.lock() {
-        s.remove(&planned);
-    }
+    state.auto_reply.release(&planned);
     Ok(sent?.id)
 }
 
