@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test Kabar has, on a fresh Debian 12 machine with only the Rust toolchain:
 # formatting, clippy (host and wasm32), the browser tests in Debian's Chromium, the API fuzz
-# pass (schemathesis against /openapi.json), then the unit and integration tests with nextest,
-# whose summary line ends the output.
+# pass (schemathesis against /openapi.json), the docs test, the generated clients' tests, then
+# the unit and integration tests with nextest, whose summary line ends the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -53,6 +53,12 @@ export KABAR_E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("1
 
 step "API fuzz pass (schemathesis against /openapi.json, simulator engine)"
 bash scripts/fuzz-api.sh
+
+step "docs test (every documented command, run as written)"
+python3 scripts/docs-test.py
+
+step "generated clients (TypeScript and Python, from /openapi.json)"
+bash scripts/clients-test.sh
 
 step "unit and integration tests (nextest)"
 cargo nextest run --workspace --no-fail-fast

@@ -61,7 +61,7 @@ ensure_npm_packages() {
   ensure_node
   if [ ! -x end2end/node_modules/.bin/wasm-opt ] || [ ! -f end2end/node_modules/swagger-ui-dist/swagger-ui-bundle.js ] \
     || [ end2end/package-lock.json -nt end2end/node_modules/.stamp ]; then
-    echo "==> npm ci (end2end: @playwright/test, binaryen, swagger-ui-dist)"
+    echo "==> npm ci (end2end: @playwright/test, binaryen, swagger-ui-dist, openapi-typescript, openapi-fetch, typescript, @types/node)"
     (cd end2end && SCARF_ANALYTICS=false npm ci --no-audit --no-fund && touch node_modules/.stamp)
   fi
 }

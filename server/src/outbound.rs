@@ -372,19 +372,19 @@ impl Settle {
     }
 }
 
-/// The quote for `reply_to_id`: from the record when known (so the phone shows the quoted
-/// text), else by id alone, as WhatsApp allows.
+/// The quote for `reply_to_id`, from the message log: the phone shows the quoted text and
+/// author only when the quote carries them, so an id Kabar never saw (a typo, another
+/// session's message, one removed by retention) is refused rather than sent as an empty quote.
 async fn quote(state: &AppState, session: &SessionId, id: &str, to: &Chat) -> ApiResult<Quoted> {
     match messages::quoted(&state.db, session, id).await? {
         Some((chat, _)) if &chat != to => Err(ApiError::invalid(
             "reply_to_id: that message belongs to another chat.",
         )),
         Some((_, q)) => Ok(q),
-        None => Ok(Quoted {
-            id: id.to_string(),
-            sender: None,
-            text: None,
-        }),
+        None => Err(ApiError::invalid(
+            "reply_to_id: this session has no message with that id (quote a messageId it sent or \
+             received).",
+        )),
     }
 }
 

@@ -168,6 +168,34 @@ fn every_reference_resolves() {
     assert!(refs > 100, "only {refs} references");
 }
 
+/// Descriptions come from doc comments written for Rust readers; what integrators read must
+/// speak JSON (`null`, not `None`; a list, not `Vec<…>`).
+#[test]
+fn descriptions_speak_json_not_rust() {
+    fn walk(v: &Value, path: &str, found: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => map.iter().for_each(|(k, v)| {
+                if let ("description" | "summary", Value::String(text)) = (k.as_str(), v) {
+                    for rust in ["None", "Some(", "Option<", "Vec<", "HashMap", "::"] {
+                        if text.contains(rust) {
+                            found.push(format!("{path}: {rust:?} in {text:?}"));
+                        }
+                    }
+                }
+                walk(v, &format!("{path}/{k}"), found)
+            }),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(i, v)| walk(v, &format!("{path}/{i}"), found)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    walk(&spec(), "", &mut found);
+    assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
 #[test]
 fn the_simulator_is_documented_only_where_it_runs() {
     let real = serde_json::to_value(server::openapi::document(false)).expect("json");

@@ -68,6 +68,23 @@ async fn send_message_answers_the_original_shape_and_records_it() {
     )
     .await;
     assert_error(s, &b, 400, "INVALID_REQUEST");
+    // So is an id this session never saw (it would reach the phone as an empty quote).
+    let (s, b) = call(
+        api.post(app.url("/send-message"))
+            .header("X-API-KEY", &key)
+            .json(&json!({"to": "6281234567890", "message": "x", "reply_to_id": "3EB0NOSUCH"})),
+    )
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    assert!(
+        b["message"].as_str().unwrap().starts_with("reply_to_id:"),
+        "{b}"
+    );
+    assert_eq!(
+        app.sent(&budi_browser, &id).await.len(),
+        3,
+        "nothing was sent"
+    );
 
     let db = app.db().await;
     type Row = (
