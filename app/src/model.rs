@@ -374,6 +374,71 @@ pub struct SendMessageResponse {
     pub message: String,
 }
 
+/// A media message's file (contract §11), as webhooks and the message log show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MediaInfo {
+    /// The file's type (`image/jpeg`, `application/pdf`, …).
+    pub mimetype: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The file name, for documents (and when the sender gave one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+    /// Where the owner (or an admin) downloads it: `/api/messages/{id}/media`.
+    pub url: String,
+}
+
+/// `POST /send-media` as JSON (contract §11): the file as `url` or `base64` (one of them), or
+/// the same fields as `multipart/form-data` parts with the file in a `file` part.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SendMedia {
+    pub to: String,
+    /// `image`, `video`, `audio`, `voice` (a voice note: Opus in OGG), `document` or `sticker`
+    /// (WebP); inferred from the content when absent.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// An `http(s)` address the server fetches the file from (through the webhook SSRF guard).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// The file itself, base64 (standard alphabet; a `data:` URL prefix is accepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
+    /// The file's type; checked against the content, which wins when they disagree on a
+    /// recognisable format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mimetype: Option<String>,
+    /// The name the recipient sees (documents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caption: Option<String>,
+    /// View once (images, videos and voice notes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_once: Option<bool>,
+    #[serde(default, alias = "replyToId", skip_serializing_if = "Option::is_none")]
+    pub reply_to_id: Option<String>,
+}
+
+/// The answer to the sends of contract §11.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SendMediaResponse {
+    pub success: bool,
+    pub message_id: String,
+    pub to: String,
+    /// The kind sent: `image`, `video`, `audio`, `voice`, `document` or `sticker`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp: i64,
+}
+
 /// The event names webhooks carry (contract §5).
 pub mod event {
     pub const MESSAGE_IN: &str = "message.in";
@@ -432,6 +497,9 @@ pub struct MessageOutData {
     /// `api`, `auto_reply` or `device`.
     pub source: String,
     pub timestamp: i64,
+    /// For media (`image`, `video`, `audio`, `voice`, `document`, `sticker`): the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaInfo>,
 }
 
 /// `data` of `interaction.button`: a contact answered an interactive message with a button
@@ -606,6 +674,9 @@ pub struct MessageView {
     pub quoted_id: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// For media messages: the file, downloadable at its `url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaInfo>,
 }
 
 /// Filters of the message log; each empty means "any". `before` pages back in time: only

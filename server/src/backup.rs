@@ -4,7 +4,8 @@
 //! The archive (`tar`, gzip-compressed) holds `kabar.db`, every WhatsApp device store
 //! `whatsapp/<session>.db` (the simulator's `simulator/<session>.json` on that engine) and
 //! `secret.key` (without it the encrypted webhook secrets in the
-//! database cannot be read). Each database is copied with SQLite's `VACUUM INTO`, which reads
+//! database cannot be read), and the media files `media/<sha256>` (written once, never changed,
+//! so a plain copy is consistent). Each database is copied with SQLite's `VACUUM INTO`, which reads
 //! one consistent snapshot while the server goes on writing (WAL mode), so a backup needs no
 //! downtime. The archive holds device keys and secrets: it is written 0600.
 
@@ -28,6 +29,17 @@ const DEVICES: &str = "whatsapp";
 /// The simulator engine's stand-in device stores (JSON), so a test server restores linked.
 const SIM_DEVICES: &str = "simulator";
 const KEY: &str = "secret.key";
+/// Media files, named by their SHA-256 (`crate::media`).
+const MEDIA: &str = "media";
+
+/// A stored media file's name: 64 lowercase hex digits (a temporary `.incoming-…` is not one).
+fn is_media_name(name: &std::ffi::OsStr) -> bool {
+    name.to_str().is_some_and(|n| {
+        n.len() == 64
+            && n.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    })
+}
 
 /// Copies the data of the server whose data dir is `data_dir` into the archive `file`.
 pub async fn backup(
@@ -76,6 +88,20 @@ pub async fn backup(
     if key.exists() {
         fs::copy(&key, stage.path().join(KEY))?;
     }
+    let media = data_dir.join(MEDIA);
+    if media.is_dir() {
+        fs::create_dir(stage.path().join(MEDIA))?;
+        for entry in fs::read_dir(&media)? {
+            let entry = entry?;
+            if is_media_name(&entry.file_name()) {
+                // A hard link where the file system allows: no second copy of every file.
+                let to = stage.path().join(MEDIA).join(entry.file_name());
+                if fs::hard_link(entry.path(), &to).is_err() {
+                    fs::copy(entry.path(), &to)?;
+                }
+            }
+        }
+    }
     let partial = stage.path().join("archive.partial");
     write_archive(stage.path(), &partial)?;
     crate::db::secure_sqlite(&partial).ok();
@@ -110,7 +136,10 @@ pub fn restore(data_dir: &Path, file: &Path, force: bool) -> anyhow::Result<Summ
         let allowed = path == Path::new(DB)
             || path == Path::new(KEY)
             || in_dir(DEVICES, "db")
-            || in_dir(SIM_DEVICES, "json");
+            || in_dir(SIM_DEVICES, "json")
+            || (path.starts_with(MEDIA)
+                && path.components().count() == 2
+                && path.file_name().is_some_and(is_media_name));
         if !allowed {
             if entry.header().entry_type().is_dir() {
                 continue;
@@ -176,7 +205,7 @@ fn write_archive(stage: &Path, out: &Path) -> anyhow::Result<()> {
             tar.append_path_with_name(&path, name)?;
         }
     }
-    for dir in [DEVICES, SIM_DEVICES] {
+    for dir in [DEVICES, SIM_DEVICES, MEDIA] {
         if stage.join(dir).is_dir() {
             tar.append_dir_all(dir, stage.join(dir))?;
         }

@@ -62,6 +62,11 @@ pub struct Config {
     #[arg(long, env = "KABAR_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     pub max_body_bytes: usize,
 
+    /// Largest media file `/send-media` takes (upload, base64 or `url`), in bytes. WhatsApp's
+    /// own limits are lower for some kinds (16 MiB for images and videos on most phones).
+    #[arg(long, env = "KABAR_MAX_MEDIA_BYTES", default_value_t = 64 * 1024 * 1024)]
+    pub max_media_bytes: u64,
+
     /// Messages per second each session may send after its burst; 0 turns the limit off.
     #[arg(long, env = "KABAR_SEND_RATE", default_value_t = 1)]
     pub send_rate: u32,
@@ -226,6 +231,7 @@ impl Config {
         c.default_country_code = None;
         c.allow_private_webhooks = true;
         c.max_body_bytes = 1024 * 1024;
+        c.max_media_bytes = 64 * 1024 * 1024;
         c.send_rate = 0;
         c.send_burst = 20;
         c.secure_cookies = false;

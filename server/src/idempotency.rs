@@ -31,12 +31,27 @@ pub const TTL_MS: i64 = 24 * 3600 * 1000;
 
 /// The middleware (see the module doc); a request without the header passes untouched.
 pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match run(&state, req, next).await {
+    let limit = state.config.max_body_bytes;
+    match run(&state, req, next, limit).await {
         Ok(resp) | Err(resp) => resp,
     }
 }
 
-async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Response> {
+/// [`guard`] for `/send-media`, whose bodies may carry a whole file (up to
+/// [`crate::media::max_request_bytes`]).
+pub async fn media_guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = crate::media::max_request_bytes(&state.config);
+    match run(&state, req, next, limit).await {
+        Ok(resp) | Err(resp) => resp,
+    }
+}
+
+async fn run(
+    state: &AppState,
+    req: Request,
+    next: Next,
+    limit: usize,
+) -> Result<Response, Response> {
     let Some(key) = req.headers().get(HEADER) else {
         return Ok(next.run(req).await);
     };
@@ -45,12 +60,9 @@ async fn run(state: &AppState, req: Request, next: Next) -> Result<Response, Res
     let caller = authenticate(state, &parts)
         .await
         .map_err(IntoResponse::into_response)?;
-    let bytes = axum::body::to_bytes(body, state.config.max_body_bytes)
-        .await
-        .map_err(|_| {
-            ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
-                .into_response()
-        })?;
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.").into_response()
+    })?;
     let fingerprint = fingerprint(&parts, &bytes);
     let owner = caller.id.as_str();
     match claim(state, owner, &key, &fingerprint)
@@ -114,8 +126,37 @@ fn fingerprint(parts: &axum::http::request::Parts, body: &Bytes) -> String {
             .unwrap_or_default(),
     );
     h.update([0]);
-    h.update(body);
+    // A multipart body's boundary is random per request: a retry of the same upload must
+    // match, so the boundary is left out of the fingerprint.
+    match multipart_boundary(&parts.headers) {
+        Some(boundary) => {
+            let mut rest: &[u8] = body;
+            while let Some(at) = find(rest, boundary.as_bytes()) {
+                h.update(&rest[..at]);
+                h.update([0]);
+                rest = &rest[at + boundary.len()..];
+            }
+            h.update(rest);
+        }
+        None => h.update(body),
+    }
     hex::encode(h.finalize())
+}
+
+fn multipart_boundary(headers: &axum::http::HeaderMap) -> Option<String> {
+    let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if !ct.to_ascii_lowercase().starts_with("multipart/") {
+        return None;
+    }
+    ct.split(';').find_map(|p| {
+        let (k, v) = p.trim().split_once('=')?;
+        (k.eq_ignore_ascii_case("boundary") && !v.is_empty())
+            .then(|| v.trim_matches('"').to_string())
+    })
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 enum Claim {

@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod interactive;
 pub mod json;
 pub mod keys;
+pub mod media;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
@@ -126,6 +127,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sessions::store::router())
         .merge(webhooks::api::router())
         .merge(messages::router())
+        .merge(media::router())
         .merge(autoreply::router())
         .merge(simulator)
         .merge(auth::router())

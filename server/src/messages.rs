@@ -12,7 +12,7 @@ use crate::{
     sessions::store,
     state::AppState,
 };
-use app::model::{MessageFilter, MessageView, SessionId};
+use app::model::{MediaInfo, MessageFilter, MessageView, SessionId};
 use axum::{Router, extract::State, routing::get};
 
 pub fn router() -> Router<AppState> {
@@ -79,7 +79,8 @@ pub async fn list(
     let (all, owner, scope) = visible.binds();
     let rows = sqlx::query_as::<_, MessageRow>(
         "SELECT m.id, m.session_id, m.direction, m.chat, m.sender, m.type, m.body, m.source,
-                m.quoted_id, m.status, m.created_at, m.updated_at
+                m.quoted_id, m.status, m.created_at, m.updated_at, m.media_mimetype,
+                m.media_size, m.media_filename, m.media_sha256
          FROM messages m JOIN sessions s ON s.id = m.session_id
          WHERE (? = 1 OR s.owner_id = ?) AND (? IS NULL OR m.session_id = ?)
            AND (? IS NULL OR m.session_id = ?)
@@ -122,11 +123,28 @@ struct MessageRow {
     status: String,
     created_at: i64,
     updated_at: i64,
+    media_mimetype: Option<String>,
+    media_size: Option<i64>,
+    media_filename: Option<String>,
+    media_sha256: Option<String>,
 }
 
 impl MessageRow {
     fn view(self) -> MessageView {
+        let media = match (self.media_mimetype, self.media_size, self.media_sha256) {
+            (Some(mimetype), Some(size), Some(sha256)) => Some(
+                MediaMeta {
+                    mimetype,
+                    size: size as u64,
+                    filename: self.media_filename,
+                    sha256,
+                }
+                .info(&self.id),
+            ),
+            _ => None,
+        };
         MessageView {
+            media,
             id: self.id,
             session_id: SessionId(self.session_id),
             direction: self.direction,
@@ -170,6 +188,28 @@ impl Source {
     }
 }
 
+/// A media message's file as the record keeps it (the bytes: [`crate::media`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaMeta {
+    pub mimetype: String,
+    pub size: u64,
+    pub filename: Option<String>,
+    pub sha256: String,
+}
+
+impl MediaMeta {
+    /// As webhooks and the message log show it, for the message `id`.
+    pub fn info(&self, id: &str) -> MediaInfo {
+        MediaInfo {
+            mimetype: self.mimetype.clone(),
+            size: self.size,
+            filename: self.filename.clone(),
+            sha256: self.sha256.clone(),
+            url: format!("/api/messages/{id}/media"),
+        }
+    }
+}
+
 /// One row of the record.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
@@ -183,6 +223,7 @@ pub struct NewMessage<'a> {
     pub source: Option<Source>,
     pub quoted_id: Option<&'a str>,
     pub timestamp_ms: i64,
+    pub media: Option<&'a MediaMeta>,
 }
 
 /// Records a message. A repeat of the same id (an engine redelivering) changes nothing and
@@ -256,8 +297,9 @@ async fn insert(
     };
     let done = sqlx::query(
         "INSERT INTO messages (id, session_id, direction, chat, sender, type, body, source,
-                               quoted_id, status, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               quoted_id, status, created_at, updated_at, media_mimetype,
+                               media_size, media_filename, media_sha256)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (session_id, id) DO NOTHING",
     )
     .bind(m.id)
@@ -272,6 +314,10 @@ async fn insert(
     .bind(status)
     .bind(m.timestamp_ms)
     .bind(m.timestamp_ms)
+    .bind(m.media.map(|x| x.mimetype.as_str()))
+    .bind(m.media.map(|x| x.size as i64))
+    .bind(m.media.and_then(|x| x.filename.as_deref()))
+    .bind(m.media.map(|x| x.sha256.as_str()))
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

@@ -52,6 +52,8 @@ use utoipa::{
         rest::status_handler,
         rest::send_handler,
         rest::send_interactive_handler,
+        rest::send_media_handler,
+        crate::media::media_handler,
         auth::register_handler,
         auth::login_handler,
         auth::logout_handler,
@@ -121,7 +123,8 @@ use utoipa::{
             PayloadTooLarge,
             RateLimited,
             InternalError,
-            Unavailable
+            Unavailable,
+            BadGateway
         )
     ),
     modifiers(&SecuritySchemes),
@@ -289,6 +292,7 @@ error_responses! {
         (SessionRequired, "You have several sessions: name one with ?session=<id> or the X-Session-Id header."),
         (ButtonLimitExceeded, "Maximum 3 buttons allowed per message"),
         (InvalidButtonParams, "interactiveButtons[0].buttonParamsJson: missing field `id`."),
+        (UnsupportedMedia, "type image: WhatsApp takes a JPEG or PNG image; this file is application/pdf. Send it with \"type\":\"document\" to send it as a file."),
     ],
     Unauthorized: "No credentials, or wrong, revoked, expired or forged ones." [
         (Unauthorized, "Authentication required: send an API key in the X-API-KEY header, or sign in."),
@@ -302,6 +306,7 @@ error_responses! {
         (NotFound, "No such rule."),
         (SessionNotFound, "No such session. Create one on the Sessions page or with POST /api/sessions."),
         (ContactNotFound, "6281234567890 is not on WhatsApp."),
+        (MessageNotFound, "No such message with media in your sessions."),
     ],
     Conflict: "Conflicts with the current state." [
         (UsernameTaken, "That username is taken."),
@@ -309,8 +314,12 @@ error_responses! {
         (SessionNotConnected, "The session is not connected (qr_ready). Scan its QR code first."),
         (IdempotencyConflict, "This Idempotency-Key was used for a different request. Use a new key for a new message."),
     ],
-    PayloadTooLarge: "The body is over the configured limit (`--max-body-bytes`, 1 MiB by default)." [
+    PayloadTooLarge: "The body is over the configured limit (`--max-body-bytes`, 1 MiB by default), or a file over `--max-media-bytes` (64 MiB by default)." [
         (PayloadTooLarge, "The request body is too large."),
+        (MediaTooLarge, "The file is larger than this server takes (67108864 bytes, --max-media-bytes)."),
+    ],
+    BadGateway: "The media `url` could not be fetched (it answered an error, timed out, or is unreachable)." [
+        (MediaFetchFailed, "url: the server answered 404 Not Found."),
     ],
     RateLimited: "Too many requests; `Retry-After` says when to try again." [
         (RateLimited, "Too many requests. Try again in 1 s."),

@@ -6,14 +6,14 @@
 use crate::{
     engine::{Content, EngineError, Outgoing, Quoted, Sent},
     error::{ApiError, ApiResult},
-    messages::{self, Direction, NewMessage, Source},
+    messages::{self, Direction, MediaMeta, NewMessage, Source},
     phone::{self, Chat},
     sessions::SessionHandle,
     state::AppState,
 };
 use app::model::{
     ErrorCode, Fallback, Interactive, MessageOutData, SendInteractive, SendInteractiveResponse,
-    SendMessage, SendMessageResponse, SessionId,
+    SendMediaResponse, SendMessage, SendMessageResponse, SessionId,
 };
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
 use std::{
@@ -56,6 +56,81 @@ pub async fn send_text(
         message_id: sent.id,
         to: to.display().to_string(),
         message: req.message,
+    })
+}
+
+/// The longest caption WhatsApp shows.
+const MAX_CAPTION_CHARS: usize = 1024;
+
+/// What a `/send-media` request asks besides its file (which [`crate::media`] took in).
+pub struct MediaRequest {
+    pub to: String,
+    pub caption: Option<String>,
+    pub view_once: bool,
+    pub reply_to_id: Option<String>,
+}
+
+/// Sends a stored file from `session` as its kind (image, document, …), records it with the
+/// file's descriptor, and answers contract §11's shape.
+pub async fn send_media(
+    state: &AppState,
+    session: &SessionHandle,
+    file: crate::media::Stored,
+    req: MediaRequest,
+) -> ApiResult<SendMediaResponse> {
+    use crate::media::MediaKind;
+    let caption = req.caption.filter(|c| !c.trim().is_empty());
+    if caption
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_CAPTION_CHARS)
+    {
+        return Err(ApiError::invalid("caption: at most 1024 characters."));
+    }
+    if caption.is_some()
+        && matches!(
+            file.kind,
+            MediaKind::Audio | MediaKind::Voice | MediaKind::Sticker
+        )
+    {
+        return Err(ApiError::invalid(format!(
+            "caption: WhatsApp shows no caption on {}; send the text as its own message.",
+            file.kind.as_str()
+        )));
+    }
+    if req.view_once
+        && !matches!(
+            file.kind,
+            MediaKind::Image | MediaKind::Video | MediaKind::Voice
+        )
+    {
+        return Err(ApiError::invalid(
+            "viewOnce: only images, videos and voice notes can be view-once.",
+        ));
+    }
+    let (to, quoted) = prepare(state, session, &req.to, req.reply_to_id.as_deref()).await?;
+    let kind = file.kind;
+    let sent = deliver(
+        state,
+        session,
+        Delivery {
+            to: &to,
+            content: Content::Media(crate::engine::Media {
+                file,
+                caption,
+                view_once: req.view_once,
+            }),
+            quoted,
+            source: Source::Api,
+            menu: None,
+        },
+    )
+    .await?;
+    Ok(SendMediaResponse {
+        success: true,
+        message_id: sent.id,
+        to: to.display().to_string(),
+        kind: kind.as_str().to_string(),
+        timestamp: sent.timestamp_ms,
     })
 }
 
@@ -117,6 +192,14 @@ async fn prepare(
     Ok((to, quoted))
 }
 
+/// The checks of [`prepare`] that cost nothing, for a send that has work to do before it can
+/// be prepared (a file to fetch): a valid number and a connected session.
+pub fn check_recipient(state: &AppState, session: &SessionHandle, to: &str) -> ApiResult<()> {
+    phone::normalize(to, state.config.default_country_code.as_deref())
+        .map_err(|e| ApiError::new(ErrorCode::InvalidPhone, e.in_field("to")))?;
+    ensure_connected(session)
+}
+
 /// One outgoing message for [`deliver`].
 pub struct Delivery<'a> {
     pub to: &'a Chat,
@@ -132,6 +215,8 @@ impl Delivery<'_> {
     fn kind(&self) -> &'static str {
         if self.menu.is_some() {
             "interactive"
+        } else if let Some(m) = self.content.media() {
+            m.file.kind.as_str()
         } else {
             "text"
         }
@@ -204,6 +289,7 @@ pub struct Pending {
     body: String,
     source: Source,
     quoted_id: Option<String>,
+    media: Option<MediaMeta>,
 }
 
 impl Pending {
@@ -216,6 +302,7 @@ impl Pending {
             body: d.content.text().to_string(),
             source: d.source,
             quoted_id: d.quoted.as_ref().map(|q| q.id.clone()),
+            media: d.content.media().map(|m| m.file.meta.clone()),
         }
     }
 
@@ -233,6 +320,7 @@ impl Pending {
                 source: Some(self.source),
                 quoted_id: self.quoted_id.as_deref(),
                 timestamp_ms: crate::db::now_ms(),
+                media: self.media.as_ref(),
             },
         )
         .await
@@ -259,6 +347,7 @@ async fn hand_over(
 ) -> ApiResult<Sent> {
     let text = d.content.text().to_string();
     let kind = d.kind();
+    let media = d.content.media().map(|m| m.file.meta.clone());
     let sent = match session
         .conn
         .send(Outgoing {
@@ -283,6 +372,7 @@ async fn hand_over(
         kind,
         text,
         source: d.source,
+        media,
         menu: d
             .menu
             .map(|m| (m.message.clone(), m.fallback, m.expires_in)),
@@ -304,6 +394,7 @@ struct Settle {
     kind: &'static str,
     text: String,
     source: Source,
+    media: Option<MediaMeta>,
     menu: Option<(Interactive, Fallback, Option<u64>)>,
 }
 
@@ -338,6 +429,7 @@ impl Settle {
                         message: this.text.clone(),
                         source: this.source.as_str().into(),
                         timestamp: this.sent.timestamp_ms,
+                        media: this.media.as_ref().map(|m| m.info(&this.sent.id)),
                     })
                     .await
             })

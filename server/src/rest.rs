@@ -3,23 +3,24 @@
 //! does is `crate::outbound`, which the dashboard and auto-reply use too.
 
 use crate::{
-    error::ApiResult,
+    error::{ApiError, ApiResult},
     json::Json,
     openapi::{
-        BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, RateLimited,
-        Unauthorized, Unavailable,
+        BadGateway, BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge,
+        RateLimited, Unauthorized, Unavailable,
     },
-    outbound::{send_interactive, send_text},
+    outbound::{MediaRequest, send_interactive, send_media, send_text},
     sessions::resolve::Target,
     state::AppState,
 };
 use app::model::{
-    SendInteractive, SendInteractiveResponse, SendMessage, SendMessageResponse, SessionStatus,
-    StatusResponse,
+    ErrorCode, SendInteractive, SendInteractiveResponse, SendMedia, SendMediaResponse, SendMessage,
+    SendMessageResponse, SessionStatus, StatusResponse,
 };
 use axum::{
     Router,
-    extract::State,
+    extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State},
+    http::header,
     routing::{get, post},
 };
 
@@ -34,6 +35,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route(
             "/send-interactive",
             post(send_interactive_handler).route_layer(idempotent),
+        )
+        .route(
+            "/send-media",
+            post(send_media_handler)
+                .route_layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    crate::idempotency::media_guard,
+                ))
+                .route_layer(DefaultBodyLimit::max(crate::media::max_request_bytes(
+                    &state.config,
+                ))),
         )
 }
 
@@ -180,4 +192,101 @@ pub(crate) async fn send_interactive_handler(
     let sent = send_interactive(&state, &target.session, req).await;
     state.metrics.send("send-interactive", &sent);
     Ok(Json(sent?))
+}
+
+/// Send a file: an image, video, audio, voice note, document or sticker, as JSON (`url` or
+/// `base64`) or as a `multipart/form-data` upload with the file in a `file` part and the same
+/// fields as text parts. The kind is read from the file's bytes when `type` is absent.
+#[utoipa::path(
+    post, path = "/send-media", operation_id = "sendMedia", tag = "messages",
+    params(
+        ("session" = Option<String>, Query, description = "The session to act on (else `X-Session-Id`, the API key's session, or your only one)."),
+        ("X-Session-Id" = Option<String>, Header, nullable = false, description = "The session to act on, as a header."),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, description = "Any unique string (a UUID): a retry with the same key and body within 24 h answers the first answer again and sends nothing; with another body, `409 IDEMPOTENCY_CONFLICT`. A multipart body's boundary does not count."),
+    ),
+    request_body(
+        content(
+            (SendMedia = "application/json", examples(
+                ("url" = (summary = "A product photo from your shop's server", value = json!({"to": "6281234567890", "url": "https://shop.example.com/images/kopi-gayo.jpg", "caption": "Kopi Gayo 250 g — Rp 85.000"}))),
+                ("base64" = (summary = "An invoice PDF, as base64", value = json!({"to": "6281234567890", "type": "document", "base64": "JVBERi0xLjcKJeLjz9MK…", "filename": "INV-2026-0042.pdf", "caption": "Invoice bulan ini"}))),
+            )),
+            (crate::media::SendMediaUpload = "multipart/form-data"),
+        ),
+    ),
+    responses(
+        (status = 200, description = "Sent.", body = SendMediaResponse,
+            example = json!({"success": true, "messageId": "3EB0C431C26A1916A5A5B4", "to": "6281234567890", "type": "image", "timestamp": 1795517748611_i64})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 429, response = RateLimited),
+        (status = 502, response = BadGateway),
+        (status = 503, response = Unavailable),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn send_media_handler(
+    State(state): State<AppState>,
+    target: Target,
+    req: Request,
+) -> ApiResult<Json<SendMediaResponse>> {
+    let sent = send_media_request(&state, &target, req).await;
+    state.metrics.send("send-media", &sent);
+    Ok(Json(sent?))
+}
+
+/// `/send-media` as JSON or multipart: the fields are checked before the file is fetched, the
+/// file is stored, then sent like any message (and discarded if the send was refused).
+async fn send_media_request(
+    state: &AppState,
+    target: &Target,
+    req: Request,
+) -> ApiResult<SendMediaResponse> {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let session = &target.session;
+    let (file, fields) = if multipart {
+        let upload = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::invalid(format!("Invalid multipart body: {}", e.body_text())))?;
+        crate::media::from_multipart(state, upload).await?
+    } else {
+        let Json(body) = Json::<SendMedia>::from_request(req, state)
+            .await
+            .map_err(|e| match e.body().error {
+                ErrorCode::PayloadTooLarge => ApiError::new(
+                    ErrorCode::MediaTooLarge,
+                    "The request is larger than this server takes for a file (--max-media-bytes, as base64).",
+                ),
+                _ => e,
+            })?;
+        // Cheap checks first: no file is fetched for a message that cannot go.
+        crate::outbound::check_recipient(state, session, &body.to)?;
+        let file = crate::media::from_json(state, session.id.as_str(), &body).await?;
+        let fields = crate::media::Fields {
+            to: Some(body.to),
+            caption: body.caption,
+            view_once: body.view_once.unwrap_or(false),
+            reply_to_id: body.reply_to_id,
+            declared: Default::default(),
+        };
+        (file, fields)
+    };
+    let request = MediaRequest {
+        to: fields.to.unwrap_or_default(),
+        caption: fields.caption,
+        view_once: fields.view_once,
+        reply_to_id: fields.reply_to_id,
+    };
+    let sent = send_media(state, session, file.clone(), request).await;
+    if sent.is_err() {
+        crate::media::discard(state, &file).await;
+    }
+    sent
 }

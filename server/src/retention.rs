@@ -17,6 +17,8 @@ const DAY_MS: i64 = 86_400_000;
 pub struct Swept {
     pub messages: u64,
     pub events: u64,
+    /// Media files no message uses any more.
+    pub files: u64,
 }
 
 /// Deletes what is older than the retention setting.
@@ -61,7 +63,38 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
             break;
         }
     }
+    swept.files = sweep_media(state).await?;
     Ok(swept)
+}
+
+/// Removes the media files whose messages are gone. A file stored in the last hour is kept:
+/// its send may not be recorded yet.
+async fn sweep_media(state: &AppState) -> anyhow::Result<u64> {
+    let dir = crate::media::dir(&state.config.data_dir);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(0);
+    };
+    let used: std::collections::HashSet<String> = sqlx::query_scalar(
+        "SELECT DISTINCT media_sha256 FROM messages WHERE media_sha256 IS NOT NULL",
+    )
+    .fetch_all(&state.db)
+    .await?
+    .into_iter()
+    .collect();
+    let recent = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let young = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t > recent);
+        if name.len() == 64 && !used.contains(&name) && !young {
+            std::fs::remove_file(entry.path())?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
 }
 
 /// Sweeps a minute after start, then daily, until shutdown.

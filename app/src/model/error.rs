@@ -21,6 +21,8 @@ pub enum ErrorCode {
     ButtonLimitExceeded,
     /// 400: a `buttonParamsJson` that does not parse or lacks a field.
     InvalidButtonParams,
+    /// 400: a media type or format that WhatsApp does not take (or that was not recognised).
+    UnsupportedMedia,
     /// 401: no credentials, or wrong, revoked, expired or forged ones.
     Unauthorized,
     /// 403: signed in but not allowed.
@@ -35,6 +37,8 @@ pub enum ErrorCode {
     SessionNotFound,
     /// 404: the number is not on WhatsApp.
     ContactNotFound,
+    /// 404: no such message in the session (or not yours), or it has no media.
+    MessageNotFound,
     /// 405: the path exists but not with this method.
     MethodNotAllowed,
     /// 409: the username is taken.
@@ -47,12 +51,16 @@ pub enum ErrorCode {
     IdempotencyConflict,
     /// 413: the body is over the configured limit.
     PayloadTooLarge,
+    /// 413: a media file over `--max-media-bytes`.
+    MediaTooLarge,
     /// 415: a cookie-authenticated call or server function without a JSON body.
     UnsupportedMediaType,
     /// 429: too many requests; `Retry-After` says when to try again.
     RateLimited,
     /// 500: anything else. Never carries internals.
     InternalError,
+    /// 502: the media `url` could not be fetched.
+    MediaFetchFailed,
     /// 503: nothing was stored (the database refused the write); try again.
     ServiceUnavailable,
 }
@@ -67,6 +75,7 @@ impl ErrorCode {
             SessionRequired => "SESSION_REQUIRED",
             ButtonLimitExceeded => "BUTTON_LIMIT_EXCEEDED",
             InvalidButtonParams => "INVALID_BUTTON_PARAMS",
+            UnsupportedMedia => "UNSUPPORTED_MEDIA",
             Unauthorized => "UNAUTHORIZED",
             Forbidden => "FORBIDDEN",
             RegistrationClosed => "REGISTRATION_CLOSED",
@@ -74,15 +83,18 @@ impl ErrorCode {
             NotFound => "NOT_FOUND",
             SessionNotFound => "SESSION_NOT_FOUND",
             ContactNotFound => "CONTACT_NOT_FOUND",
+            MessageNotFound => "MESSAGE_NOT_FOUND",
             MethodNotAllowed => "METHOD_NOT_ALLOWED",
             UsernameTaken => "USERNAME_TAKEN",
             LastAdmin => "LAST_ADMIN",
             SessionNotConnected => "SESSION_NOT_CONNECTED",
             IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            MediaTooLarge => "MEDIA_TOO_LARGE",
             UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             RateLimited => "RATE_LIMITED",
             InternalError => "INTERNAL_ERROR",
+            MediaFetchFailed => "MEDIA_FETCH_FAILED",
             ServiceUnavailable => "SERVICE_UNAVAILABLE",
         }
     }
@@ -92,16 +104,17 @@ impl ErrorCode {
         use ErrorCode::*;
         match self {
             InvalidRequest | InvalidPhone | SessionRequired | ButtonLimitExceeded
-            | InvalidButtonParams => 400,
+            | InvalidButtonParams | UnsupportedMedia => 400,
             Unauthorized => 401,
             Forbidden | RegistrationClosed | QuotaExceeded => 403,
-            NotFound | SessionNotFound | ContactNotFound => 404,
+            NotFound | SessionNotFound | ContactNotFound | MessageNotFound => 404,
             MethodNotAllowed => 405,
             UsernameTaken | LastAdmin | SessionNotConnected | IdempotencyConflict => 409,
-            PayloadTooLarge => 413,
+            PayloadTooLarge | MediaTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited => 429,
             InternalError => 500,
+            MediaFetchFailed => 502,
             ServiceUnavailable => 503,
         }
     }

@@ -220,15 +220,36 @@ pub enum Content {
         question: String,
         options: Vec<String>,
     },
+    /// A file, already stored by [`crate::media`] (contract §11).
+    Media(Media),
+}
+
+/// A file to send: the engine reads it from `file.path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    pub file: crate::media::Stored,
+    pub caption: Option<String>,
+    /// View once (images, videos, voice notes).
+    pub view_once: bool,
 }
 
 impl Content {
-    /// The text a record or webhook shows for it: the text, the body, the question.
+    /// The text a record or webhook shows for it: the text, the body, the question, the
+    /// caption.
     pub fn text(&self) -> &str {
         match self {
             Content::Text(t) => t,
             Content::Interactive(m) => &m.text,
             Content::Poll { question, .. } => question,
+            Content::Media(m) => m.caption.as_deref().unwrap_or(""),
+        }
+    }
+
+    /// The file, for media.
+    pub fn media(&self) -> Option<&Media> {
+        match self {
+            Content::Media(m) => Some(m),
+            _ => None,
         }
     }
 }

@@ -50,7 +50,7 @@ impl Default for Timings {
 pub struct SentRecord {
     pub message_id: String,
     pub to: String,
-    /// `text`, `interactive` (native buttons or a list) or `poll`.
+    /// `text`, `interactive` (native buttons or a list), `poll`, or a media kind.
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub kind: &'static str,
@@ -63,6 +63,13 @@ pub struct SentRecord {
     /// The options, for `poll`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub poll_options: Option<Vec<String>>,
+    /// The file, for media (`image`, `video`, `audio`, `voice`, `document`, `sticker`): its
+    /// bytes are at its `url`, as for any message Kabar sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub media: Option<app::model::MediaInfo>,
+    /// `true` for a view-once image, video or voice note.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub view_once: bool,
     pub timestamp: i64,
 }
 
@@ -582,10 +589,16 @@ impl Connection for SimConnection {
             timestamp_ms: now_ms(),
         };
         let message = msg.content.text().to_string();
+        let (mut media, mut view_once) = (None, false);
         let (kind, interactive, poll_options) = match msg.content {
             Content::Text(_) => ("text", None, None),
             Content::Interactive(m) => ("interactive", Some(m), None),
             Content::Poll { options, .. } => ("poll", None, Some(options)),
+            Content::Media(m) => {
+                media = Some(m.file.meta.info(&sent.id));
+                view_once = m.view_once;
+                (m.file.kind.as_str(), None, None)
+            }
         };
         let record = SentRecord {
             message_id: sent.id.clone(),
@@ -595,6 +608,8 @@ impl Connection for SimConnection {
             quoted_message_id: msg.quoted.map(|q| q.id),
             interactive,
             poll_options,
+            media,
+            view_once,
             timestamp: sent.timestamp_ms,
         };
         self.session

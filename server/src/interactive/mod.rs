@@ -282,6 +282,7 @@ pub async fn record_answer(
                     source: None,
                     quoted_id: Some(&r.message_id),
                     timestamp_ms: m.timestamp_ms,
+                    media: None,
                 },
             )
             .await?;

@@ -236,6 +236,7 @@ async fn record_inbound(
                     source,
                     quoted_id: m.quoted_id.as_deref(),
                     timestamp_ms: m.timestamp_ms,
+                    media: None,
                 },
             )
             .await?;
@@ -251,6 +252,7 @@ async fn record_inbound(
                     message: m.text.clone(),
                     source: Source::Device.as_str().into(),
                     timestamp: m.timestamp_ms,
+                    media: None,
                 };
                 write.emit(&data).await?;
             } else {

@@ -35,6 +35,8 @@ enum Access {
     Rule,
     /// A delivery `{R}` to the owner's session endpoint: like `Session`.
     Delivery,
+    /// A media message `{R}` of the owner's session: like `Session`.
+    Message,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -86,6 +88,8 @@ const REST: &[(&str, Access, bool)] = &[
     ("GET /status", Session, false),
     ("POST /send-message", Session, false),
     ("POST /send-interactive", Session, false),
+    ("POST /send-media", Session, false),
+    ("GET /api/messages/{id}/media", Message, false),
     ("POST /api/webhooks/test", Session, false),
     ("POST /simulator/sessions/{id}/scan", Session, false),
     ("POST /simulator/sessions/{id}/enter-code", Session, false),
@@ -247,6 +251,7 @@ struct Things {
     rule: String,
     key: String,
     delivery: String,
+    media: String,
 }
 
 struct World {
@@ -284,7 +289,9 @@ fn expect(access: Access, actor: &Actor, owner: Option<Owner>, session: Option<&
         Public | Static | Caller => true,
         Account => actor.scope.is_none(),
         Admin | AdminOn(_) => actor.admin && actor.scope.is_none(),
-        Session | Delivery => (actor.admin && actor.scope.is_none()) || (mine && in_scope),
+        Session | Delivery | Message => {
+            (actor.admin && actor.scope.is_none()) || (mine && in_scope)
+        }
         Rule => actor.scope.is_none() && (actor.admin || mine),
     };
     if ok { Expect::Allowed } else { Expect::Denied }
@@ -346,6 +353,7 @@ impl World {
             .await;
             let delivery = list[0]["id"].as_str().expect("a delivery").to_string();
             let rule = w.rule_of(&cookie).await;
+            let media = w.media_message_of(&session).await;
             let key = w.key_of(&user_id, None).await.1;
             w.sessions.push((session.clone(), owner));
             w.things.insert(
@@ -357,6 +365,7 @@ impl World {
                     rule,
                     key,
                     delivery,
+                    media,
                 },
             );
         }
@@ -562,6 +571,30 @@ impl World {
             .collect()
     }
 
+    /// A media message of `session`, written straight into the record with its file (the
+    /// matrix's sessions are not linked, so nothing can be sent from them).
+    async fn media_message_of(&self, session: &str) -> String {
+        let id = format!("3EB0MEDIA{}", &session[..8]);
+        let sha = "ab".repeat(32);
+        let dir = self.app.dir.path().join("media");
+        std::fs::create_dir_all(&dir).expect("media dir");
+        std::fs::write(dir.join(&sha), b"%PDF-1.7\n").expect("media file");
+        sqlx::query(
+            "INSERT INTO messages (id, session_id, direction, chat, type, body, source, status,
+                                   created_at, updated_at, media_mimetype, media_size,
+                                   media_sha256)
+             VALUES (?, ?, 'out', '6281234567890', 'document', '', 'api', 'sent', 1, 1,
+                     'application/pdf', 9, ?)",
+        )
+        .bind(&id)
+        .bind(session)
+        .bind(&sha)
+        .execute(&self.app.db().await)
+        .await
+        .expect("a media message");
+        id
+    }
+
     async fn send(
         &self,
         method: &Method,
@@ -635,6 +668,7 @@ async fn run(w: &World, ops: &[Case]) -> Vec<String> {
                             AdminOn(Kind::Key) => t.key.clone(),
                             Rule => t.rule.clone(),
                             Delivery => t.delivery.clone(),
+                            Message => t.media.clone(),
                             _ => String::new(),
                         };
                         (t.session.clone(), resource, actor.clone())
@@ -670,6 +704,7 @@ async fn run(w: &World, ops: &[Case]) -> Vec<String> {
                     Expect::Allowed => {
                         matches!(status, 401 | 403)
                             || (status == 404 && code == "SESSION_NOT_FOUND")
+                            || (status == 404 && code == "MESSAGE_NOT_FOUND")
                             || (status == 404
                                 && code == "NOT_FOUND"
                                 && matches!(op.access, Rule | Delivery | AdminOn(_)))

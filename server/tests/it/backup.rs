@@ -31,6 +31,15 @@ async fn a_backup_taken_under_load_restores_into_a_working_server() {
         app.incoming(&admin, &session, "628222000051", &format!("before {i}"))
             .await;
     }
+    // A file sent before the backup comes back with it.
+    let price_list = b"produk,harga\nKopi,85000\n";
+    let (s, b) = call(admin.post(app.url("/send-media")).json(&json!({
+        "to": "628222000051", "filename": "harga.csv",
+        "base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, price_list)
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let file_id = b["messageId"].as_str().expect("id").to_string();
     // Messages keep arriving while the backup runs.
     let stop = CancellationToken::new();
     let load = {
@@ -114,6 +123,13 @@ async fn a_backup_taken_under_load_restores_into_a_working_server() {
             "before {i} in {texts:?}"
         );
     }
+    let r = admin
+        .get(back.url(&format!("/api/messages/{file_id}/media")))
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(r.status(), 200, "the file came back");
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), price_list);
     // The session reconnects from its restored device store, and the restored webhook secret
     // still signs (its key came with the archive).
     back.wait_status(&admin, &session, "connected").await;

@@ -12,6 +12,7 @@ mod fake_whatsapp;
 mod interactive;
 mod keys;
 mod logs;
+mod media;
 mod messages;
 mod metrics;
 mod openapi;

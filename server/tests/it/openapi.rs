@@ -291,6 +291,13 @@ async fn real_deliveries_match_the_published_webhook_schemas() {
     )
     .await;
     assert_eq!(s, 200);
+    // A file: `message.out` with its `media` descriptor.
+    let (s, b) = call(admin.post(app.url("/send-media")).json(&json!({
+        "to": "628222000111", "type": "document", "filename": "harga.csv",
+        "base64": "c2t1LHByaWNlCkExLDEwMDAwCg==", "caption": "Daftar harga"
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
     let mut timed = buttons.clone();
     timed["expiresIn"] = json!(1);
     let (s, b) = call(admin.post(app.url("/send-interactive")).json(&timed)).await;
@@ -312,6 +319,11 @@ async fn real_deliveries_match_the_published_webhook_schemas() {
         })
         .await;
 
+    assert!(
+        hits.iter()
+            .any(|h| h.json()["data"]["media"]["filename"] == "harga.csv"),
+        "the file's message.out is among the deliveries"
+    );
     let (_, doc) = call(reqwest::Client::new().get(app.url("/openapi.json"))).await;
     for hit in hits {
         let body = hit.json();

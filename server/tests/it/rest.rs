@@ -77,7 +77,10 @@ async fn send_message_answers_the_original_shape_and_records_it() {
     .await;
     assert_error(s, &b, 400, "INVALID_REQUEST");
     assert!(
-        b["message"].as_str().unwrap().starts_with("reply_to_id:"),
+        b["message"]
+            .as_str()
+            .expect("message")
+            .starts_with("reply_to_id:"),
         "{b}"
     );
     assert_eq!(

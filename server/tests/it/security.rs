@@ -440,6 +440,35 @@ async fn old_messages_and_webhook_events_are_swept_by_the_retention_setting() {
         .execute(&db)
         .await
         .expect("age events");
+    // Two files: the old one's message goes, and the file with it; the new one stays.
+    let mut files = Vec::new();
+    for text in ["old file", "new file"] {
+        let (s, b) = call(admin.post(app.url("/send-media")).json(&json!({
+            "to": "628222000041", "type": "document", "filename": "f.txt",
+            "base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, text)
+        })))
+        .await;
+        assert_eq!(s, 200, "{b}");
+        let id = b["messageId"].as_str().expect("id").to_string();
+        let (sha,): (String,) = sqlx::query_as("SELECT media_sha256 FROM messages WHERE id = ?")
+            .bind(&id)
+            .fetch_one(&db)
+            .await
+            .expect("sha");
+        files.push((id, app.dir.path().join("media").join(sha)));
+    }
+    sqlx::query("UPDATE messages SET created_at = created_at - ? WHERE id = ?")
+        .bind(forty_days)
+        .bind(&files[0].0)
+        .execute(&db)
+        .await
+        .expect("age the old file's message");
+    std::fs::File::options()
+        .write(true)
+        .open(&files[0].1)
+        .expect("old file")
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(40 * 86_400))
+        .expect("age the old file");
     let pending_id: (String,) = sqlx::query_as(
         "INSERT INTO webhook_events (id, session_id, event, body, created_at)
          VALUES ('old-pending', ?, 'message.in', '{}', 1) RETURNING id",
@@ -485,6 +514,17 @@ async fn old_messages_and_webhook_events_are_swept_by_the_retention_setting() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(gone, "the 40-day-old message is swept");
+    for _ in 0..500 {
+        if !files[0].1.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !files[0].1.exists(),
+        "the old message's file is removed with it"
+    );
+    assert!(files[1].1.exists(), "a file still in use stays");
     assert_eq!(
         count("SELECT COUNT(*) FROM messages WHERE id = ?", new.clone()).await,
         1

@@ -640,6 +640,23 @@ impl Connection for WaConnection {
                 )
                 .await?
             }
+            Content::Media(m) => {
+                // whatsapp-rust encrypts in memory: the file is read once, here.
+                let bytes = tokio::fs::read(&m.file.path).await.map_err(|e| {
+                    EngineError::Other(anyhow::anyhow!("reading the media file: {e}"))
+                })?;
+                let uploaded = live
+                    .client
+                    .upload(
+                        bytes,
+                        wire::media_type(m.file.kind),
+                        whatsapp_rust::upload::UploadOptions::default(),
+                    )
+                    .await
+                    .map_err(|e| EngineError::Other(anyhow::anyhow!("uploading media: {e}")))?;
+                let message = wire::media(uploaded.into(), m, msg.quoted.as_ref());
+                send(&live, to, message, &msg.id).await?
+            }
         };
         Ok(Sent {
             id,

@@ -9,7 +9,8 @@
 //! - [`poll_vote`]: the encrypted parts of a poll vote (decrypted by the engine, which holds
 //!   the poll's secret).
 
-use crate::engine::{Answer, AnswerVia, Inbound, MessageKind, Quoted};
+use crate::engine::{Answer, AnswerVia, Inbound, Media, MessageKind, Quoted};
+use crate::media::MediaKind;
 use crate::phone::Chat;
 use app::model::Interactive;
 use whatsapp_rust::prelude::*;
@@ -70,6 +71,126 @@ pub fn text(text: &str, quoted: Option<&Quoted>) -> wa::Message {
             }),
             ..Default::default()
         },
+    }
+}
+
+/// What WhatsApp's media host answered for an upload, as a message needs it: whatsapp-rust's
+/// `UploadResponse` copied into a type tests can build.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uploaded {
+    pub url: String,
+    pub direct_path: String,
+    pub media_key: Vec<u8>,
+    pub file_sha256: Vec<u8>,
+    pub file_enc_sha256: Vec<u8>,
+    pub file_length: u64,
+    pub media_key_timestamp: i64,
+    /// Audio and video: the per-64-KiB HMACs for streaming playback.
+    pub streaming_sidecar: Option<Vec<u8>>,
+}
+
+impl From<whatsapp_rust::upload::UploadResponse> for Uploaded {
+    fn from(u: whatsapp_rust::upload::UploadResponse) -> Self {
+        Uploaded {
+            url: u.url,
+            direct_path: u.direct_path,
+            media_key: u.media_key.to_vec(),
+            file_sha256: u.file_sha256.to_vec(),
+            file_enc_sha256: u.file_enc_sha256.to_vec(),
+            file_length: u.file_length,
+            media_key_timestamp: u.media_key_timestamp,
+            streaming_sidecar: u.streaming_sidecar,
+        }
+    }
+}
+
+/// The media host's bucket for a kind: voice notes are audio, stickers their own.
+pub fn media_type(kind: MediaKind) -> whatsapp_rust::download::MediaType {
+    use whatsapp_rust::download::MediaType;
+    match kind {
+        MediaKind::Image => MediaType::Image,
+        MediaKind::Video => MediaType::Video,
+        MediaKind::Audio | MediaKind::Voice => MediaType::Audio,
+        MediaKind::Document => MediaType::Document,
+        MediaKind::Sticker => MediaType::Sticker,
+    }
+}
+
+/// A media message struct with the fields every upload fills in (the same names in each of
+/// WhatsApp's media messages), plus the ones given.
+macro_rules! uploaded {
+    ($($ty:ident)::+, $up:expr, { $($field:ident: $value:expr),* $(,)? }) => {{
+        let up: Uploaded = $up;
+        MessageField::some($($ty)::+ {
+            url: Some(up.url),
+            direct_path: Some(up.direct_path),
+            media_key: Some(up.media_key),
+            file_sha256: Some(up.file_sha256),
+            file_enc_sha256: Some(up.file_enc_sha256),
+            file_length: Some(up.file_length),
+            media_key_timestamp: Some(up.media_key_timestamp),
+            $($field: $value,)*
+            ..Default::default()
+        })
+    }};
+}
+
+/// An uploaded file as its message: `imageMessage`, `videoMessage`, `audioMessage` (`ptt` for
+/// a voice note), `documentMessage` (file name and title) or `stickerMessage`, with the caption
+/// and the quote; view-once media carry `viewOnce` inside a `viewOnceMessage`, as phones send it.
+pub fn media(up: Uploaded, m: &Media, quoted: Option<&Quoted>) -> wa::Message {
+    let context_info = match quoted {
+        Some(q) => MessageField::some(quote_context(q)),
+        None => MessageField::none(),
+    };
+    let meta = &m.file.meta;
+    let mimetype = Some(meta.mimetype.clone());
+    let caption = m.caption.clone();
+    let view_once = m.view_once.then_some(true);
+    let streaming_sidecar = up.streaming_sidecar.clone();
+    let mut msg = wa::Message::default();
+    match m.file.kind {
+        MediaKind::Image => {
+            msg.image_message = uploaded!(wm::ImageMessage, up, {
+                mimetype: mimetype, caption: caption, view_once: view_once,
+                context_info: context_info,
+            })
+        }
+        MediaKind::Video => {
+            msg.video_message = uploaded!(wm::VideoMessage, up, {
+                streaming_sidecar: streaming_sidecar, mimetype: mimetype, caption: caption,
+                view_once: view_once, context_info: context_info,
+            })
+        }
+        MediaKind::Audio | MediaKind::Voice => {
+            msg.audio_message = uploaded!(wm::AudioMessage, up, {
+                streaming_sidecar: streaming_sidecar, mimetype: mimetype,
+                ptt: Some(m.file.kind == MediaKind::Voice), view_once: view_once,
+                context_info: context_info,
+            })
+        }
+        MediaKind::Document => {
+            msg.document_message = uploaded!(wm::DocumentMessage, up, {
+                mimetype: mimetype, title: meta.filename.clone(),
+                file_name: Some(meta.filename.clone().unwrap_or_else(|| "file".into())),
+                caption: caption, context_info: context_info,
+            })
+        }
+        MediaKind::Sticker => {
+            msg.sticker_message = uploaded!(wm::StickerMessage, up, {
+                mimetype: mimetype, context_info: context_info,
+            })
+        }
+    }
+    if m.view_once {
+        wa::Message {
+            view_once_message: MessageField::some(wm::FutureProofMessage {
+                message: MessageField::some(msg),
+            }),
+            ..Default::default()
+        }
+    } else {
+        msg
     }
 }
 
@@ -364,6 +485,142 @@ mod tests {
             .expect("form")
             .parse()
             .expect("valid")
+    }
+
+    fn uploaded() -> Uploaded {
+        Uploaded {
+            url: "https://mmg.whatsapp.net/o1/v/t62/abc".into(),
+            direct_path: "/o1/v/t62/abc".into(),
+            media_key: vec![7; 32],
+            file_sha256: vec![1; 32],
+            file_enc_sha256: vec![2; 32],
+            file_length: 1234,
+            media_key_timestamp: 1_795_517_739,
+            streaming_sidecar: Some(vec![9; 10]),
+        }
+    }
+
+    fn file(kind: MediaKind, mimetype: &str, filename: Option<&str>) -> Media {
+        Media {
+            file: crate::media::Stored {
+                kind,
+                meta: crate::messages::MediaMeta {
+                    mimetype: mimetype.into(),
+                    size: 1234,
+                    filename: filename.map(str::to_string),
+                    sha256: "01".repeat(32),
+                },
+                path: "/nowhere".into(),
+            },
+            caption: None,
+            view_once: false,
+        }
+    }
+
+    #[test]
+    fn media_messages_carry_the_upload_the_caption_and_the_quote() {
+        let q = Quoted {
+            id: "3EB0Q".into(),
+            sender: Some("6282222222222".into()),
+            text: Some("Ada foto?".into()),
+        };
+        let mut photo = file(MediaKind::Image, "image/png", None);
+        photo.caption = Some("Rp 10.000".into());
+        let m = media(uploaded(), &photo, Some(&q));
+        let image = m.image_message.as_option().expect("imageMessage");
+        assert_eq!(
+            image.url.as_deref(),
+            Some("https://mmg.whatsapp.net/o1/v/t62/abc")
+        );
+        assert_eq!(image.direct_path.as_deref(), Some("/o1/v/t62/abc"));
+        assert_eq!(image.media_key.as_deref(), Some(&[7u8; 32][..]));
+        assert_eq!(image.file_sha256.as_deref(), Some(&[1u8; 32][..]));
+        assert_eq!(image.file_enc_sha256.as_deref(), Some(&[2u8; 32][..]));
+        assert_eq!(image.file_length, Some(1234));
+        assert_eq!(image.mimetype.as_deref(), Some("image/png"));
+        assert_eq!(image.caption.as_deref(), Some("Rp 10.000"));
+        assert_eq!(image.view_once, None);
+        let ctx = image.context_info.as_option().expect("quote");
+        assert_eq!(ctx.stanza_id.as_deref(), Some("3EB0Q"));
+
+        let doc = media(
+            uploaded(),
+            &file(
+                MediaKind::Document,
+                "application/pdf",
+                Some("invoice 7.pdf"),
+            ),
+            None,
+        );
+        let d = doc.document_message.as_option().expect("documentMessage");
+        assert_eq!(d.file_name.as_deref(), Some("invoice 7.pdf"));
+        assert_eq!(d.title.as_deref(), Some("invoice 7.pdf"));
+        assert_eq!(d.mimetype.as_deref(), Some("application/pdf"));
+        assert!(d.context_info.as_option().is_none());
+
+        let voice = media(
+            uploaded(),
+            &file(MediaKind::Voice, "audio/ogg; codecs=opus", None),
+            None,
+        );
+        let a = voice.audio_message.as_option().expect("audioMessage");
+        assert_eq!(a.ptt, Some(true));
+        assert_eq!(a.streaming_sidecar.as_deref(), Some(&[9u8; 10][..]));
+        let song = media(
+            uploaded(),
+            &file(MediaKind::Audio, "audio/mpeg", None),
+            None,
+        );
+        assert_eq!(
+            song.audio_message.as_option().expect("audio").ptt,
+            Some(false)
+        );
+
+        let sticker = media(
+            uploaded(),
+            &file(MediaKind::Sticker, "image/webp", None),
+            None,
+        );
+        assert_eq!(
+            sticker
+                .sticker_message
+                .as_option()
+                .expect("stickerMessage")
+                .mimetype
+                .as_deref(),
+            Some("image/webp")
+        );
+        let video = media(uploaded(), &file(MediaKind::Video, "video/mp4", None), None);
+        assert!(video.video_message.as_option().is_some());
+        assert!(video.image_message.as_option().is_none());
+    }
+
+    #[test]
+    fn view_once_media_is_wrapped_as_phones_send_it() {
+        let mut photo = file(MediaKind::Image, "image/jpeg", None);
+        photo.view_once = true;
+        let m = media(uploaded(), &photo, None);
+        assert!(
+            m.image_message.as_option().is_none(),
+            "only inside the wrapper"
+        );
+        let inner = m
+            .view_once_message
+            .as_option()
+            .and_then(|w| w.message.as_option())
+            .expect("viewOnceMessage.message");
+        assert_eq!(
+            inner.image_message.as_option().expect("image").view_once,
+            Some(true)
+        );
+    }
+
+    #[test]
+    fn kinds_upload_to_their_media_buckets() {
+        use whatsapp_rust::download::MediaType;
+        assert_eq!(media_type(MediaKind::Voice), MediaType::Audio);
+        assert_eq!(media_type(MediaKind::Sticker), MediaType::Sticker);
+        assert_eq!(media_type(MediaKind::Document), MediaType::Document);
     }
 
     #[test]

@@ -1,0 +1,316 @@
+//! `/send-media` and `GET /api/messages/{id}/media` (contract §11) on the simulator: the three
+//! ways a file comes in, what it is taken for, the limits, where it ends up, and who may read it.
+
+use super::*;
+use base64::Engine as _;
+use reqwest::multipart::{Form, Part};
+
+/// A 1×1 PNG.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\rIDATx\x9cc\xf8\xff\xff?\0\x05\xfe\x02\xfe\xa7\x35\x81\x84\0\0\0\0IEND\xaeB`\x82";
+const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Files under the data dir's media store (not the temporary ones being written).
+fn stored_files(app: &TestApp) -> Vec<String> {
+    let dir = app.dir.path().join("media");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    entries
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
+async fn download(client: &reqwest::Client, url: String) -> reqwest::Response {
+    client.get(url).send().await.expect("download")
+}
+
+#[tokio::test]
+async fn an_uploaded_photo_is_sent_kept_and_downloadable_by_its_owner() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let (budi, _) = app.register("budi").await;
+    let session = app.connected_session(&budi, "628100000201").await;
+    let receiver = Receiver::start().await;
+    app.set_webhook(&budi, &session, &receiver.url, "s3cret")
+        .await;
+
+    // Multipart, as a browser or `curl -F` sends it; the kind comes from the bytes.
+    let form = Form::new()
+        .text("to", "6281234567890")
+        .text("caption", "Kopi Gayo 250 g")
+        .part(
+            "file",
+            Part::bytes(PNG.to_vec())
+                .file_name("kopi.png")
+                .mime_str("image/png")
+                .expect("mime"),
+        );
+    let (s, b) = call(budi.post(app.url("/send-media")).multipart(form)).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["success"], true);
+    assert_eq!(b["type"], "image");
+    assert_eq!(b["to"], "6281234567890");
+    let id = b["messageId"].as_str().expect("id").to_string();
+    let media = json!({"mimetype": "image/png", "size": PNG.len(), "filename": "kopi.png",
+                       "sha256": sha256_hex(PNG), "url": format!("/api/messages/{id}/media")});
+
+    // The simulated phone got an image with the caption.
+    let sent = app.sent(&budi, &session).await;
+    assert_eq!(sent[0]["type"], "image");
+    assert_eq!(sent[0]["message"], "Kopi Gayo 250 g");
+    assert_eq!(sent[0]["media"], media);
+
+    // The log and the webhook describe the file the same way.
+    let (s, log) = call(budi.get(app.url("/api/messages?direction=out"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(log[0]["type"], "image");
+    assert_eq!(log[0]["message"], "Kopi Gayo 250 g");
+    assert_eq!(log[0]["media"], media);
+    let hit = receiver.wait_event("message.out").await;
+    assert_eq!(hit.json()["data"]["media"], media);
+    assert_eq!(hit.json()["data"]["type"], "image");
+
+    // Its owner downloads the same bytes, shown inline; an admin may too.
+    for client in [&budi, &admin] {
+        let r = download(client, app.url(&format!("/api/messages/{id}/media"))).await;
+        assert_eq!(r.status(), 200);
+        let h = r.headers().clone();
+        assert_eq!(h["content-type"], "image/png");
+        assert_eq!(h["x-content-type-options"], "nosniff");
+        assert!(
+            h["content-disposition"]
+                .to_str()
+                .expect("ascii")
+                .starts_with("inline; filename=\"kopi.png\"")
+        );
+        assert_eq!(r.bytes().await.expect("bytes").as_ref(), PNG);
+    }
+    // Nobody else learns that it exists.
+    let (other, _) = app.register("siti").await;
+    let (s, b) = call(other.get(app.url(&format!("/api/messages/{id}/media")))).await;
+    assert_error(s, &b, 404, "MESSAGE_NOT_FOUND");
+    let (s, b) = call(budi.get(app.url("/api/messages/3EB0NOSUCH/media"))).await;
+    assert_error(s, &b, 404, "MESSAGE_NOT_FOUND");
+    let (s, _) =
+        call(reqwest::Client::new().get(app.url(&format!("/api/messages/{id}/media")))).await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn base64_documents_keep_their_name_and_download_as_attachments() {
+    let app = TestApp::start().await;
+    let (budi, _) = app.register("budi").await;
+    app.connected_session(&budi, "628100000202").await;
+
+    // The name says .jpg and the declared type says JPEG: the bytes are a PDF, and win.
+    let (s, b) = call(budi.post(app.url("/send-media")).json(&json!({
+        "to": "6281234567890", "base64": b64(PDF), "filename": "../INV 7 — Mei.jpg",
+        "mimetype": "image/jpeg", "caption": "Invoice bulan ini"
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["type"], "document");
+    let id = b["messageId"].as_str().expect("id");
+    let r = download(&budi, app.url(&format!("/api/messages/{id}/media"))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let disposition = r.headers()["content-disposition"]
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"INV 7 _ Mei.jpg\""),
+        "{disposition}"
+    );
+    assert!(
+        disposition.contains("filename*=UTF-8''INV%207%20%E2%80%94%20Mei.jpg"),
+        "{disposition}"
+    );
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), PDF);
+
+    // A data URL works too, and the same file twice is stored once.
+    let (s, b) = call(budi.post(app.url("/send-media")).json(&json!({
+        "to": "6281234567890", "base64": format!("data:application/pdf;base64,{}", b64(PDF))
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(stored_files(&app), vec![sha256_hex(PDF)]);
+}
+
+#[tokio::test]
+async fn a_url_is_fetched_through_the_guard_and_its_failures_are_told_apart() {
+    use axum::{http::StatusCode, routing::get};
+    let files = axum::Router::new()
+        .route(
+            "/kopi.png",
+            get(|| async { ([("content-type", "image/png")], PNG) }),
+        )
+        .route(
+            "/moved",
+            get(|| async { (StatusCode::FOUND, [("location", "/kopi.png")]) }),
+        )
+        .route("/gone", get(|| async { StatusCode::NOT_FOUND }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let host = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, files).await });
+
+    // Private addresses are refused unless allowed, as for webhooks.
+    let guarded = TestApp::start_with(|c| c.allow_private_webhooks = false).await;
+    let (budi, _) = guarded.register("budi").await;
+    guarded.connected_session(&budi, "628100000203").await;
+    let (s, b) = call(budi.post(guarded.url("/send-media")).json(&json!({
+        "to": "6281234567890", "url": format!("{host}/kopi.png")
+    })))
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    assert!(
+        b["message"].as_str().expect("message").contains("loopback"),
+        "{b}"
+    );
+
+    let app = TestApp::start().await;
+    let (budi, _) = app.register("budi").await;
+    let session = app.connected_session(&budi, "628100000204").await;
+    let (s, b) = call(budi.post(app.url("/send-media")).json(&json!({
+        "to": "6281234567890", "url": format!("{host}/moved")
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["type"], "image");
+    let sent = app.sent(&budi, &session).await;
+    assert_eq!(
+        sent[0]["media"]["filename"], "kopi.png",
+        "named after the final address"
+    );
+    assert_eq!(sent[0]["media"]["sha256"], sha256_hex(PNG));
+
+    let (s, b) = call(budi.post(app.url("/send-media")).json(&json!({
+        "to": "6281234567890", "url": format!("{host}/gone")
+    })))
+    .await;
+    assert_error(s, &b, 502, "MEDIA_FETCH_FAILED");
+    assert!(
+        b["message"].as_str().expect("message").contains("404"),
+        "{b}"
+    );
+    let (s, b) = call(budi.post(app.url("/send-media")).json(&json!({
+        "to": "6281234567890", "url": "http://127.0.0.1:9/nothing-listens.png"
+    })))
+    .await;
+    assert_error(s, &b, 502, "MEDIA_FETCH_FAILED");
+    let (s, b) = call(budi.post(app.url("/send-media")).json(&json!({
+        "to": "6281234567890", "url": "ftp://files.example.com/a.png"
+    })))
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    assert_eq!(
+        app.sent(&budi, &session).await.len(),
+        1,
+        "nothing more was sent"
+    );
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_and_leave_nothing_behind() {
+    let app = TestApp::start_with(|c| c.max_media_bytes = 64 * 1024).await;
+    let (budi, _) = app.register("budi").await;
+    let session = app.connected_session(&budi, "628100000205").await;
+    let send = |body: Value| call(budi.post(app.url("/send-media")).json(&body));
+
+    // A PDF is not an image; text is not a recognisable image whatever it claims.
+    let (s, b) = send(json!({"to": "6281234567890", "type": "image", "base64": b64(PDF)})).await;
+    assert_error(s, &b, 400, "UNSUPPORTED_MEDIA");
+    let (s, b) = send(
+        json!({"to": "6281234567890", "type": "image", "mimetype": "image/png",
+                             "base64": b64(b"not a picture")}),
+    )
+    .await;
+    assert_error(s, &b, 400, "UNSUPPORTED_MEDIA");
+    let (s, b) = send(json!({"to": "6281234567890", "type": "gif", "base64": b64(PNG)})).await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    // Exactly one source; valid base64; not empty; captions only where WhatsApp shows them.
+    for body in [
+        json!({"to": "6281234567890"}),
+        json!({"to": "6281234567890", "base64": b64(PNG), "url": "https://example.com/a.png"}),
+        json!({"to": "6281234567890", "base64": "%%%not base64"}),
+        json!({"to": "6281234567890", "base64": ""}),
+        json!({"to": "6281234567890", "type": "sticker", "base64": b64(PNG)}),
+        json!({"to": "6281234567890", "base64": b64(PDF), "viewOnce": true}),
+    ] {
+        let (s, b) = send(body.clone()).await;
+        assert_eq!(s, 400, "{body}: {b}");
+    }
+    // Over --max-media-bytes: as base64 in JSON and as an upload.
+    let big = vec![0u8; 64 * 1024 + 1];
+    let (s, b) =
+        send(json!({"to": "6281234567890", "type": "document", "base64": b64(&big)})).await;
+    assert_error(s, &b, 413, "MEDIA_TOO_LARGE");
+    let form = Form::new()
+        .text("to", "6281234567890")
+        .part("file", Part::bytes(big).file_name("big.bin"));
+    let (s, b) = call(budi.post(app.url("/send-media")).multipart(form)).await;
+    assert_error(s, &b, 413, "MEDIA_TOO_LARGE");
+    // A bad number or a stopped session: nothing is fetched or kept.
+    let (s, b) = send(json!({"to": "not a number", "base64": b64(PNG)})).await;
+    assert_error(s, &b, 400, "INVALID_PHONE");
+    let form = Form::new()
+        .text("to", "0812")
+        .part("file", Part::bytes(PNG.to_vec()).file_name("kopi.png"));
+    let (s, b) = call(budi.post(app.url("/send-media")).multipart(form)).await;
+    assert_error(s, &b, 400, "INVALID_PHONE");
+
+    assert!(
+        app.sent(&budi, &session).await.is_empty(),
+        "nothing was sent"
+    );
+    let (_, log) = call(budi.get(app.url("/api/messages"))).await;
+    assert_eq!(
+        log.as_array().expect("list").len(),
+        0,
+        "nothing was recorded: {log}"
+    );
+    assert_eq!(
+        stored_files(&app),
+        Vec::<String>::new(),
+        "no file was left behind"
+    );
+}
+
+#[tokio::test]
+async fn an_upload_retried_with_its_idempotency_key_is_sent_once() {
+    let app = TestApp::start().await;
+    let (budi, _) = app.register("budi").await;
+    let session = app.connected_session(&budi, "628100000206").await;
+    let upload = || {
+        Form::new()
+            .text("to", "6281234567890")
+            .text("type", "document")
+            .part("file", Part::bytes(PDF.to_vec()).file_name("INV-7.pdf"))
+    };
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        // reqwest draws a new boundary for every form, as any client's retry would.
+        let r = budi
+            .post(app.url("/send-media"))
+            .header("Idempotency-Key", "upload-inv-7")
+            .multipart(upload())
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(r.status(), 200);
+        ids.push(r.json::<Value>().await.expect("json")["messageId"].clone());
+    }
+    assert_eq!(ids[0], ids[1]);
+    assert_eq!(app.sent(&budi, &session).await.len(), 1);
+}
