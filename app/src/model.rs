@@ -481,6 +481,9 @@ pub struct MessageInData {
     /// In a group: who wrote (digits).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
+    /// For an image, video, audio, document or sticker: the file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<MediaInfo>,
 }
 
 /// `data` of `message.out`.

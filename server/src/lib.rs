@@ -116,7 +116,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.max_body_bytes;
     let simulator = if state.simulator.is_some() {
-        simulator_api::router()
+        simulator_api::router(&state)
     } else {
         Router::new()
     };

@@ -328,6 +328,52 @@ fn content_disposition(mimetype: &str, filename: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// What a received file is reported as (`message.in`'s `type`): a voice note is audio.
+pub fn received_kind(kind: MediaKind) -> crate::engine::MessageKind {
+    use crate::engine::MessageKind;
+    match kind {
+        MediaKind::Image => MessageKind::Image,
+        MediaKind::Video => MessageKind::Video,
+        MediaKind::Audio | MediaKind::Voice => MessageKind::Audio,
+        MediaKind::Document => MessageKind::Document,
+        MediaKind::Sticker => MessageKind::Sticker,
+    }
+}
+
+/// A file an engine is receiving: a temporary file in the media store under `data_dir`.
+pub fn incoming_file(data_dir: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = dir(data_dir);
+    std::fs::create_dir_all(&dir)?;
+    tempfile::Builder::new()
+        .prefix(".incoming-")
+        .tempfile_in(dir)
+}
+
+/// Keeps a file an engine received: hashes it and moves it to its place in the store.
+/// Answers its SHA-256 (hex) and size. Blocking: call it off the async threads.
+pub fn keep_incoming(
+    data_dir: &Path,
+    file: tempfile::NamedTempFile,
+) -> std::io::Result<(String, u64)> {
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut reader = std::fs::File::open(file.path())?;
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        hasher.update(&buf[..n]);
+    }
+    let sha256 = hex::encode(hasher.finalize());
+    file.persist(path_of(data_dir, &sha256))
+        .map_err(|e| e.error)?;
+    Ok((sha256, size))
+}
+
 /// Where stored files live.
 pub fn dir(data_dir: &Path) -> PathBuf {
     data_dir.join("media")
@@ -612,7 +658,8 @@ pub async fn from_json(state: &AppState, session: &str, req: &SendMedia) -> ApiR
     }
 }
 
-async fn from_base64(state: &AppState, b64: &str, mut declared: Declared) -> ApiResult<Stored> {
+/// Takes in a file given as base64 (a `data:` URL names its type).
+pub async fn from_base64(state: &AppState, b64: &str, mut declared: Declared) -> ApiResult<Stored> {
     // A data URL names its type: `data:application/pdf;base64,JVBERi0…`.
     let data = match b64.strip_prefix("data:").and_then(|r| r.split_once(',')) {
         Some((meta, data)) => {

@@ -26,11 +26,17 @@ use axum::{
 };
 use serde::{Deserialize, Serialize};
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/simulator/sessions/{id}/scan", post(scan))
         .route("/simulator/sessions/{id}/enter-code", post(enter_code))
-        .route("/simulator/sessions/{id}/incoming", post(incoming))
+        .route(
+            "/simulator/sessions/{id}/incoming",
+            // A file comes as base64: up to --max-media-bytes of it.
+            post(incoming).route_layer(axum::extract::DefaultBodyLimit::max(
+                crate::media::max_request_bytes(&state.config),
+            )),
+        )
         .route("/simulator/sessions/{id}/button-reply", post(button_reply))
         .route("/simulator/sessions/{id}/list-reply", post(list_reply))
         .route("/simulator/sessions/{id}/poll-vote", post(poll_vote))
@@ -52,6 +58,8 @@ pub(crate) struct Scan {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Incoming {
     from: String,
+    /// The text, or a file's caption (may be empty with `media`).
+    #[serde(default)]
     message: String,
     #[serde(default)]
     push_name: Option<String>,
@@ -63,6 +71,25 @@ pub(crate) struct Incoming {
     /// Typed on the linked phone itself (to `from`): reported as `message.out`, source `device`.
     #[serde(default)]
     from_me: bool,
+    /// A file the contact sends (an image, a document, …); `message` is its caption.
+    #[serde(default)]
+    media: Option<IncomingMedia>,
+}
+
+/// A file in a simulated message: its bytes as base64, and what the phone says about it. For
+/// example a 1×1 PNG: `{"base64": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4//8/AwAI/AL+p5qgoAAAAABJRU5ErkJggg=="}`.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct IncomingMedia {
+    /// The file, base64 (standard alphabet; a `data:` URL works too).
+    base64: String,
+    /// `image`, `video`, `audio`, `document` or `sticker`; read from the bytes when absent.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    mimetype: Option<String>,
+    #[serde(default)]
+    filename: Option<String>,
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -254,6 +281,23 @@ pub(crate) async fn incoming(
             ));
         }
     };
+    if body.media.is_none() && body.message.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "message: the text is empty (or send `media`).",
+        ));
+    }
+    let media = match body.media {
+        None => None,
+        Some(m) => {
+            let declared = crate::media::Declared {
+                kind: m.kind,
+                mimetype: m.mimetype,
+                filename: m.filename,
+            };
+            let stored = crate::media::from_base64(&state, &m.base64, declared).await?;
+            Some((crate::media::received_kind(stored.kind), stored.meta))
+        }
+    };
     let msg = SimMessage {
         from,
         sender,
@@ -261,6 +305,7 @@ pub(crate) async fn incoming(
         push_name: body.push_name,
         quoted_id: body.quoted_message_id,
         from_me: body.from_me,
+        media,
     };
     let message_id = sim
         .incoming(&id, msg)

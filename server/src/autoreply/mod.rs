@@ -435,6 +435,7 @@ pub async fn resume(state: &AppState, session: &SessionHandle) -> anyhow::Result
             quoted_id: None,
             timestamp_ms: at,
             answer: None,
+            media: None,
         };
         let reply = if fresh {
             plan(state, session, &m, planned.clone(), false).await?

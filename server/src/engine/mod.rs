@@ -130,6 +130,9 @@ pub struct Inbound {
     /// wire said it. The session task resolves it against the stored message
     /// (`crate::interactive::resolve`), the same for every engine.
     pub answer: Option<Answer>,
+    /// For an image, video, audio, document or sticker: its file, already in the media store
+    /// (`crate::media`) when the engine could fetch it (else `GET …/media` answers 404).
+    pub media: Option<Box<crate::messages::MediaMeta>>,
 }
 
 /// A contact's answer to an interactive message or a poll.
@@ -416,6 +419,7 @@ mod parity {
             push_name: Some("Siti".into()),
             quoted_id: quoted.map(str::to_string),
             from_me: false,
+            media: None,
         };
         let ctx = |id: &str| {
             MessageField::some(wa::ContextInfo {

@@ -92,6 +92,8 @@ pub struct SimMessage {
     pub quoted_id: Option<String>,
     /// Typed on the linked phone to `from`, rather than received from it.
     pub from_me: bool,
+    /// A file (already in the media store) and the kind it arrives as; `text` is its caption.
+    pub media: Option<(MessageKind, crate::messages::MediaMeta)>,
 }
 
 /// Why a control call cannot be carried out (answered as 409 by the control API).
@@ -260,11 +262,12 @@ impl Simulator {
                     sender: msg.sender,
                     push_name: msg.push_name,
                     from_me: msg.from_me,
-                    kind: MessageKind::Text,
+                    kind: msg.media.as_ref().map_or(MessageKind::Text, |(k, _)| *k),
                     text: msg.text,
                     quoted_id: msg.quoted_id,
                     timestamp_ms: now_ms(),
                     answer: None,
+                    media: msg.media.map(|(_, meta)| Box::new(meta)),
                 },
                 ack,
             )
@@ -371,6 +374,7 @@ impl Simulator {
                     quoted_id,
                     timestamp_ms: now_ms(),
                     answer: Some(answer),
+                    media: None,
                 },
                 ack,
             )

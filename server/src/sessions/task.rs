@@ -236,7 +236,7 @@ async fn record_inbound(
                     source,
                     quoted_id: m.quoted_id.as_deref(),
                     timestamp_ms: m.timestamp_ms,
-                    media: None,
+                    media: m.media.as_deref(),
                 },
             )
             .await?;
@@ -252,7 +252,7 @@ async fn record_inbound(
                     message: m.text.clone(),
                     source: Source::Device.as_str().into(),
                     timestamp: m.timestamp_ms,
-                    media: None,
+                    media: m.media.as_ref().map(|f| f.info(&m.id)),
                 };
                 write.emit(&data).await?;
             } else {
@@ -267,6 +267,7 @@ async fn record_inbound(
                     timestamp: m.timestamp_ms,
                     quoted_message_id: m.quoted_id.clone(),
                     participant: group.then(|| m.sender.clone()),
+                    media: m.media.as_ref().map(|f| f.info(&m.id)),
                 };
                 write.emit(&data).await?;
             }

@@ -314,3 +314,63 @@ async fn an_upload_retried_with_its_idempotency_key_is_sent_once() {
     assert_eq!(ids[0], ids[1]);
     assert_eq!(app.sent(&budi, &session).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_contact_s_photo_reaches_the_webhook_and_the_owner_can_download_it() {
+    let app = TestApp::start().await;
+    let (budi, _) = app.register("budi").await;
+    let session = app.connected_session(&budi, "628100000207").await;
+    let receiver = Receiver::start().await;
+    app.set_webhook(&budi, &session, &receiver.url, "s3cret")
+        .await;
+
+    let (s, b) = call(
+        budi.post(app.url(&format!("/simulator/sessions/{session}/incoming")))
+            .json(
+                &json!({"from": "6281234567890", "message": "Bukti transfer", "pushName": "Siti",
+                          "media": {"base64": b64(PNG)}}),
+            ),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let id = b["messageId"].as_str().expect("id").to_string();
+    let media = json!({"mimetype": "image/png", "size": PNG.len(), "sha256": sha256_hex(PNG),
+                       "url": format!("/api/messages/{id}/media")});
+    let hit = receiver.wait_event("message.in").await;
+    let data = &hit.json()["data"];
+    assert_eq!(data["type"], "image");
+    assert_eq!(data["message"], "Bukti transfer");
+    assert_eq!(data["media"], media);
+    let (_, log) = call(budi.get(app.url("/api/messages?direction=in"))).await;
+    assert_eq!(log[0]["media"], media);
+    let r = download(&budi, app.url(&format!("/api/messages/{id}/media"))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), PNG);
+
+    // A document keeps its name; a text without text or file is refused.
+    let (s, b) = call(
+        budi.post(app.url(&format!("/simulator/sessions/{session}/incoming")))
+            .json(&json!({"from": "6281234567890",
+                          "media": {"base64": b64(PDF), "filename": "PO-118.pdf"}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let hit = receiver
+        .wait_until("the document", |h| {
+            h.iter().any(|h| h.json()["data"]["type"] == "document")
+        })
+        .await;
+    let doc = hit
+        .iter()
+        .find(|h| h.json()["data"]["type"] == "document")
+        .expect("document")
+        .json();
+    assert_eq!(doc["data"]["media"]["filename"], "PO-118.pdf");
+    assert_eq!(doc["data"]["media"]["mimetype"], "application/pdf");
+    let (s, b) = call(
+        budi.post(app.url(&format!("/simulator/sessions/{session}/incoming")))
+            .json(&json!({"from": "6281234567890"})),
+    )
+    .await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+}

@@ -67,6 +67,8 @@ impl WhatsApp {
 /// One session's live parts, shared by its runner and its [`Connection`].
 struct WaSession {
     store_path: PathBuf,
+    /// The data dir: received files go to its media store (`crate::media`).
+    data_dir: PathBuf,
     options: Options,
     events: super::Events,
     /// The running bot's client and store (none between bots).
@@ -147,6 +149,7 @@ impl Engine for WhatsApp {
             .map_err(|e| EngineError::Other(anyhow::anyhow!("creating {:?}: {e}", self.dir)))?;
         let s = Arc::new(WaSession {
             store_path: self.store_path(session),
+            data_dir: self.dir.parent().unwrap_or(&self.dir).to_path_buf(),
             options: self.options.clone(),
             events,
             live: RwLock::new(None),
@@ -306,7 +309,10 @@ impl whatsapp_rust::InboundDurabilityHook for Durable {
                 }
                 hooked.insert(key);
             }
-            if let Some(inbound) = inbound(&client, &self.store, &m.info, &m.message).await {
+            let data_dir = &self.session.data_dir;
+            if let Some(inbound) =
+                inbound(&client, &self.store, data_dir, &m.info, &m.message).await
+            {
                 let (ack, rx) = super::Ack::channel();
                 if !self.session.events.message(inbound, ack).await {
                     anyhow::bail!("the session stopped; WhatsApp will deliver the batch again");
@@ -479,7 +485,9 @@ async fn on_event(
                 if s.hooked.lock().map(|mut h| h.remove(&key)).unwrap_or(false) {
                     continue;
                 }
-                if let Some(inbound) = inbound(client, store, &m.info, &m.message).await {
+                if let Some(inbound) =
+                    inbound(client, store, &s.data_dir, &m.info, &m.message).await
+                {
                     s.events.message(inbound, super::Ack::default()).await;
                 }
             }
@@ -515,6 +523,7 @@ fn logged_out_reason(lo: &LoggedOut) -> String {
 async fn inbound(
     client: &Arc<Client>,
     store: &Arc<SqliteStore>,
+    data_dir: &std::path::Path,
     info: &MessageInfo,
     msg: &wa::Message,
 ) -> Option<super::Inbound> {
@@ -534,6 +543,9 @@ async fn inbound(
         from_me: src.is_from_me,
     };
     let mut m = wire::inbound(info, msg, origin)?;
+    if m.media.is_some() {
+        download(client, data_dir, msg, &mut m).await;
+    }
     if let Some(vote) = wire::poll_vote(msg) {
         let chat_jid = wire::jid(&m.chat).to_string();
         let secret = store
@@ -565,6 +577,50 @@ async fn inbound(
         }
     }
     Some(m)
+}
+
+/// How long a received file may take to download before the message is recorded without it.
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Downloads a received file into the media store before the message is recorded, so its
+/// webhook's `media.url` works at once. When WhatsApp's media host fails (or is slow), the
+/// message is still recorded, with the file as the message describes it, and
+/// `GET …/media` answers that it is not kept.
+async fn download(
+    client: &Arc<Client>,
+    data_dir: &std::path::Path,
+    msg: &wa::Message,
+    m: &mut super::Inbound,
+) {
+    let Some((downloadable, _)) = wire::media_of(msg.get_base_message()) else {
+        return;
+    };
+    let fetched: anyhow::Result<(String, u64)> = async {
+        let file = crate::media::incoming_file(data_dir)?;
+        let writer = file.as_file().try_clone()?;
+        tokio::time::timeout(
+            DOWNLOAD_TIMEOUT,
+            client.download_to_writer(downloadable, writer),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {} s", DOWNLOAD_TIMEOUT.as_secs()))??;
+        let dir = data_dir.to_path_buf();
+        Ok(tokio::task::spawn_blocking(move || crate::media::keep_incoming(&dir, file)).await??)
+    }
+    .await;
+    match (fetched, m.media.as_mut()) {
+        (Ok((sha256, size)), Some(meta)) => {
+            if !meta.sha256.is_empty() && meta.sha256 != sha256 {
+                tracing::warn!(message = %m.id, "a received file's SHA-256 differs from its message's");
+            }
+            meta.sha256 = sha256;
+            meta.size = size;
+        }
+        (Err(e), _) => {
+            tracing::warn!(message = %m.id, error = %e, "a received file could not be downloaded; the message is recorded without it")
+        }
+        (Ok(_), None) => {}
+    }
 }
 
 /// The phone-number digits of a person: the JID's own when it is a phone number, else the

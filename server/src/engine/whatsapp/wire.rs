@@ -269,7 +269,59 @@ pub fn inbound(info: &MessageInfo, msg: &wa::Message, origin: Origin) -> Option<
         quoted_id,
         timestamp_ms: info.timestamp.timestamp_millis(),
         answer,
+        media: media_of(base).map(|(_, meta)| Box::new(meta)),
     })
+}
+
+/// The file of a received image, video, audio, document or sticker: what to download it with,
+/// and its description as the message states it (the SHA-256 and size are checked against
+/// the bytes once downloaded).
+pub fn media_of(
+    m: &wa::Message,
+) -> Option<(
+    &dyn whatsapp_rust::download::Downloadable,
+    crate::messages::MediaMeta,
+)> {
+    let meta = |mimetype: &Option<String>,
+                sha: &Option<Vec<u8>>,
+                len: Option<u64>,
+                name: Option<&String>| {
+        crate::messages::MediaMeta {
+            mimetype: mimetype
+                .clone()
+                .unwrap_or_else(|| "application/octet-stream".into()),
+            size: len.unwrap_or(0),
+            filename: name.cloned(),
+            sha256: sha.as_deref().map(hex::encode).unwrap_or_default(),
+        }
+    };
+    if let Some(i) = m.image_message.as_option() {
+        return Some((i, meta(&i.mimetype, &i.file_sha256, i.file_length, None)));
+    }
+    if let Some(v) = m.video_message.as_option().or(m.ptv_message.as_option()) {
+        return Some((v, meta(&v.mimetype, &v.file_sha256, v.file_length, None)));
+    }
+    if let Some(a) = m.audio_message.as_option() {
+        return Some((a, meta(&a.mimetype, &a.file_sha256, a.file_length, None)));
+    }
+    if let Some(d) = m.document_message.as_option() {
+        return Some((
+            d,
+            meta(
+                &d.mimetype,
+                &d.file_sha256,
+                d.file_length,
+                d.file_name.as_ref(),
+            ),
+        ));
+    }
+    if let Some(st) = m.sticker_message.as_option() {
+        return Some((
+            st,
+            meta(&st.mimetype, &st.file_sha256, st.file_length, None),
+        ));
+    }
+    None
 }
 
 fn has_content(m: &wa::Message) -> bool {
@@ -593,6 +645,60 @@ mod tests {
         let video = media(uploaded(), &file(MediaKind::Video, "video/mp4", None), None);
         assert!(video.video_message.as_option().is_some());
         assert!(video.image_message.as_option().is_none());
+    }
+
+    #[test]
+    fn received_files_carry_their_description() {
+        let photo = map(wa::Message {
+            image_message: MessageField::some(wm::ImageMessage {
+                mimetype: Some("image/jpeg".into()),
+                caption: Some("Bukti transfer".into()),
+                file_sha256: Some(vec![0xab; 32]),
+                file_length: Some(48_213),
+                direct_path: Some("/v/t62/x".into()),
+                media_key: Some(vec![1; 32]),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(photo.kind, MessageKind::Image);
+        assert_eq!(photo.text, "Bukti transfer");
+        let meta = photo.media.expect("a file");
+        assert_eq!(meta.mimetype, "image/jpeg");
+        assert_eq!(meta.size, 48_213);
+        assert_eq!(meta.sha256, "ab".repeat(32));
+        assert_eq!(meta.filename, None);
+
+        let doc = map(wa::Message {
+            document_message: MessageField::some(wm::DocumentMessage {
+                mimetype: Some("application/pdf".into()),
+                file_name: Some("PO-118.pdf".into()),
+                file_length: Some(9),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(doc.kind, MessageKind::Document);
+        assert_eq!(
+            doc.media.expect("a file").filename.as_deref(),
+            Some("PO-118.pdf")
+        );
+        // A view-once photo is unwrapped like the rest of the message.
+        let once = map(wa::Message {
+            view_once_message: MessageField::some(wm::FutureProofMessage {
+                message: MessageField::some(wa::Message {
+                    image_message: MessageField::some(wm::ImageMessage {
+                        mimetype: Some("image/jpeg".into()),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+            }),
+            ..Default::default()
+        });
+        assert_eq!(once.kind, MessageKind::Image);
+        assert!(once.media.is_some());
+        assert!(map(text("Halo", None)).media.is_none());
     }
 
     #[test]
