@@ -40,3 +40,40 @@ test('a text and a 3-button message from the Send page', async ({ page }) => {
   expect(sent.map((m: { type: string }) => m.type)).toEqual(['text', 'interactive']);
   expect(sent[1].interactive.body.buttons.map((b: { id: string }) => b.id)).toEqual(['yes', 'no', 'later']);
 });
+
+// A 1×1 PNG, as a shop owner's product photo would be.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4//8/AwAI/AL+p5qgoAAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+test('a photo from the Send page arrives and shows in the Messages page', async ({ page }) => {
+  await register(page, 'photographer');
+  const created = await page.request.post('/api/sessions', { data: { name: 'Toko Foto' } });
+  const { id } = await created.json();
+  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281111111112' } })).status()).toBe(200);
+
+  await page.goto('/send');
+  await hydrated(page);
+  await page.getByLabel('To', { exact: true }).fill('6282222222223');
+  await page.getByRole('radio', { name: 'File' }).check();
+  await expect(page.getByRole('button', { name: 'Send', exact: true })).toBeDisabled();
+  await page.getByLabel('File to send').setInputFiles({ name: 'kopi.png', mimeType: 'image/png', buffer: PNG });
+  await page.getByLabel('Message').fill('Kopi Gayo 250 g');
+  await expect(page.getByTestId('send-curl')).toContainText("-F 'file=@kopi.png'");
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(page.getByTestId('send-answer')).toContainText('"type": "image"');
+
+  const sent = await (await page.request.get(`/simulator/sessions/${id}/sent`)).json();
+  expect(sent[0].type).toBe('image');
+  expect(sent[0].message).toBe('Kopi Gayo 250 g');
+  expect(sent[0].media.filename).toBe('kopi.png');
+
+  await page.goto('/messages');
+  await hydrated(page);
+  const thumb = page.getByTestId('message-media').locator('img');
+  await expect(thumb).toBeVisible();
+  await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
+  await shot(page, '12-messages-media');
+});

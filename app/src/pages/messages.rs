@@ -122,6 +122,18 @@ pub fn MessagesPage() -> impl IntoView {
     }
 }
 
+/// A message's file: pictures as a small preview, anything else as a link, both to the file.
+fn media_link(f: MediaInfo, open: &'static str) -> impl IntoView {
+    let label = f.filename.clone().unwrap_or_else(|| open.to_string());
+    let picture = f.mimetype.starts_with("image/");
+    view! {
+        <a class="media" href=f.url.clone() target="_blank" rel="noopener" data-testid="message-media">
+            {picture.then(|| view! { <img class="thumb" src=f.url.clone() alt=label.clone() loading="lazy"/> })}
+            {(!picture).then(|| label.clone())}
+        </a>
+    }
+}
+
 /// How many messages one page of the log shows.
 const PAGE: i64 = 50;
 
@@ -139,7 +151,7 @@ fn MessageRow(m: MessageView) -> impl IntoView {
             <td><span class=format!("badge {}", m.direction)>{arrow}</span></td>
             <td>{m.chat}</td>
             <td><code>{m.kind}</code></td>
-            <td class="message-text">{m.message}</td>
+            <td class="message-text">{m.message}{m.media.map(|f| media_link(f, t.open_file))}</td>
             <td>{m.source.unwrap_or_default()}</td>
             <td><span class=format!("badge {}", m.status)>{m.status.clone()}</span></td>
         </tr>

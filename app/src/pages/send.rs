@@ -1,6 +1,7 @@
-//! Send: a text or an interactive message from one of your sessions, with the request checked
-//! live by the same model the API uses (`InteractiveForm::parse`), a preview of the text
-//! fallback, the API's answer, and the equivalent `curl` command.
+//! Send: a text, an interactive message or a file from one of your sessions, with the request
+//! checked live by the same model the API uses (`InteractiveForm::parse`), a preview of the
+//! text fallback, the API's answer, and the equivalent `curl` command. A file goes to
+//! `/send-media` as a multipart upload (the browser streams it; no base64 in between).
 
 use super::common::{ActionError, ErrorBox};
 use crate::api::{dash_send_interactive, dash_send_message, list_sessions};
@@ -17,6 +18,8 @@ const SLOTS: usize = 3;
 enum Request {
     Text(SendMessage),
     Interactive(SendInteractive),
+    /// A file (chosen in the form, not part of the request value) with `message` as caption.
+    File(SendMessage),
 }
 
 impl Request {
@@ -24,15 +27,73 @@ impl Request {
         match self {
             Request::Text(_) => "/send-message",
             Request::Interactive(_) => "/send-interactive",
+            Request::File(_) => "/send-media",
         }
     }
 
     fn json(&self) -> String {
         match self {
-            Request::Text(r) => serde_json::to_string(r),
+            Request::Text(r) | Request::File(r) => serde_json::to_string(r),
             Request::Interactive(r) => serde_json::to_string(r),
         }
         .unwrap_or_default()
+    }
+}
+
+/// Uploads `file` to `/send-media` as the signed-in person (the login cookie goes with a
+/// same-origin fetch); answers the API's answer, pretty-printed, or its error.
+#[cfg(feature = "hydrate")]
+async fn upload(
+    session: String,
+    to: String,
+    caption: String,
+    file: send_wrapper::SendWrapper<web_sys::File>,
+) -> Result<String, ErrorBody> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let broken = |_| {
+        ErrorBody::new(
+            ErrorCode::InternalError,
+            "The browser could not send the file.",
+        )
+    };
+    let form = web_sys::FormData::new().map_err(broken)?;
+    form.append_with_str("to", &to).map_err(broken)?;
+    if !caption.trim().is_empty() {
+        form.append_with_str("caption", &caption).map_err(broken)?;
+    }
+    form.append_with_blob_and_filename("file", &file, &file.name())
+        .map_err(broken)?;
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(&form);
+    let window = web_sys::window().ok_or_else(|| broken(wasm_bindgen::JsValue::NULL))?;
+    let url = format!("/send-media?session={session}");
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+        .await
+        .map_err(|_| {
+            ErrorBody::new(
+                ErrorCode::InternalError,
+                "The server could not be reached. Check your connection and try again.",
+            )
+        })?
+        .dyn_into()
+        .map_err(broken)?;
+    let text = JsFuture::from(response.text().map_err(broken)?)
+        .await
+        .map_err(broken)?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        Ok(serde_json::to_string_pretty(&answer).unwrap_or(text))
+    } else {
+        Err(serde_json::from_str(&text).unwrap_or_else(|_| {
+            ErrorBody::new(
+                ErrorCode::InternalError,
+                format!("HTTP {}", response.status()),
+            )
+        }))
     }
 }
 
@@ -68,11 +129,19 @@ pub fn SendPage() -> impl IntoView {
     let list_button = RwSignal::new(String::new());
     let section = RwSignal::new(String::new());
     let rows = RwSignal::new(String::new());
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    // The chosen file's name: the form is complete only with one.
+    let file_name = RwSignal::new(String::new());
 
     let request = Memo::new(move |_| {
         let opt = |s: String| (!s.trim().is_empty()).then_some(s);
         match kind.get().as_str() {
             "text" => Request::Text(SendMessage {
+                to: to.get(),
+                message: text.get(),
+                reply_to_id: None,
+            }),
+            "file" => Request::File(SendMessage {
                 to: to.get(),
                 message: text.get(),
                 reply_to_id: None,
@@ -118,10 +187,12 @@ pub fn SendPage() -> impl IntoView {
     let checked = Memo::new(move |_| match request.get() {
         Request::Text(r) if r.message.trim().is_empty() => Err(t.empty_text.to_string()),
         Request::Text(_) => Ok(None),
+        Request::File(_) if file_name.get().is_empty() => Err(t.choose_file.to_string()),
+        Request::File(_) => Ok(None),
         Request::Interactive(r) => r.form.parse().map(Some).map_err(|e| e.message),
     });
 
-    let send = Action::new(move |(session, req): &(String, Request)| {
+    let send = Action::new_local(move |(session, req): &(String, Request)| {
         let (session, req) = (SessionId(session.clone()), req.clone());
         async move {
             match req {
@@ -131,11 +202,44 @@ pub fn SendPage() -> impl IntoView {
                 Request::Interactive(body) => dash_send_interactive(session, body)
                     .await
                     .map(|r| serde_json::to_string_pretty(&r).unwrap_or_default()),
+                #[cfg(feature = "hydrate")]
+                Request::File(body) => {
+                    let file = file_input
+                        .get_untracked()
+                        .and_then(|input| input.files())
+                        .and_then(|files| files.get(0))
+                        .map(send_wrapper::SendWrapper::new);
+                    match file {
+                        Some(file) => upload(session.0, body.to, body.message, file).await,
+                        None => Err(ErrorBody::new(ErrorCode::InvalidRequest, t.choose_file)),
+                    }
+                }
+                #[cfg(not(feature = "hydrate"))]
+                Request::File(_) => Err(ErrorBody::new(ErrorCode::InvalidRequest, t.choose_file)),
             }
         }
     });
     let curl = move || {
         let req = request.get();
+        if let Request::File(r) = &req {
+            let caption = if r.message.trim().is_empty() {
+                String::new()
+            } else {
+                format!(" -F 'caption={}'", r.message.replace('\'', "'\\''"))
+            };
+            let name = file_name.get();
+            let name = if name.is_empty() {
+                "FILE".to_string()
+            } else {
+                name
+            };
+            return format!(
+                "curl -X POST \"$KABAR_URL/send-media?session={}\" \\\n  -H 'X-API-KEY: YOUR_API_KEY' -F 'to={}'{caption} -F 'file=@{}'",
+                session.get(),
+                r.to.replace('\'', "'\\''"),
+                name.replace('\'', "'\\''")
+            );
+        }
         format!(
             "curl -X POST \"$KABAR_URL{}?session={}\" \\\n  -H 'X-API-KEY: YOUR_API_KEY' -H 'Content-Type: application/json' \\\n  -d '{}'",
             req.path(),
@@ -190,7 +294,20 @@ pub fn SendPage() -> impl IntoView {
                 <label class="check"><input type="radio" name="kind" value="text" checked on:change=move |_| kind.set("text".into())/> {t.kind_text}</label>
                 <label class="check"><input type="radio" name="kind" value="button" on:change=move |_| kind.set("button".into())/> {t.kind_buttons}</label>
                 <label class="check"><input type="radio" name="kind" value="list" on:change=move |_| kind.set("list".into())/> {t.kind_list}</label>
+                <label class="check"><input type="radio" name="kind" value="file" on:change=move |_| kind.set("file".into())/> {t.kind_file}</label>
             </fieldset>
+            <div class="builder" hidden=move || kind.get() != "file">
+                <label class="wide">{t.file}
+                    <input type="file" name="file" node_ref=file_input
+                        on:change:target=move |ev| {
+                            let name = ev.target().value();
+                            // The browser shows C:\fakepath\name.jpg: the name is the last part.
+                            let name = name.rsplit(['\\', '/']).next().unwrap_or_default().to_string();
+                            file_name.set(name);
+                        }/>
+                </label>
+                <p class="muted">{t.file_caption_hint}</p>
+            </div>
             <label class="wide">{t.message} <textarea name="message" rows="3" bind:value=text></textarea></label>
             <div class="row-form" hidden=move || kind.get() == "text">
                 <label>{t.title_optional} <input name="title" bind:value=title/></label>
