@@ -7,19 +7,19 @@
 use crate::model::*;
 use leptos::prelude::*;
 
-#[server(prefix = "/fn", endpoint = "server_info", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "server_info", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn get_server_info() -> Result<ServerInfo, ErrorBody> {
     let (b, _) = crate::backend::context()?;
     crate::backend::respond(b.server_info().await)
 }
 
-#[server(prefix = "/fn", endpoint = "me", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "me", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn get_me() -> Result<Option<Me>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.me(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "login", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "login", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn login(username: String, password: String) -> Result<Me, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let result = b.login(&req, Credentials { username, password }).await;
@@ -29,7 +29,7 @@ pub async fn login(username: String, password: String) -> Result<Me, ErrorBody> 
     }))
 }
 
-#[server(prefix = "/fn", endpoint = "register", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "register", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn register(username: String, password: String) -> Result<Me, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let result = b.register(&req, Credentials { username, password }).await;
@@ -39,20 +39,20 @@ pub async fn register(username: String, password: String) -> Result<Me, ErrorBod
     }))
 }
 
-#[server(prefix = "/fn", endpoint = "logout", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "logout", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn logout() -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let result = b.logout(&req).await;
     crate::backend::respond(result.map(|cookie| crate::backend::set_cookie(&cookie)))
 }
 
-#[server(prefix = "/fn", endpoint = "list_users", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "list_users", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn list_users() -> Result<Vec<UserView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.list_users(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "create_user", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "create_user", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn create_user(
     username: String,
     password: String,
@@ -67,26 +67,26 @@ pub async fn create_user(
     crate::backend::respond(b.create_user(&req, new).await)
 }
 
-#[server(prefix = "/fn", endpoint = "update_user", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "update_user", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn update_user(id: UserId, patch: UserPatch) -> Result<UserView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.update_user(&req, id, patch).await)
 }
 
-#[server(prefix = "/fn", endpoint = "delete_user", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "delete_user", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn delete_user(id: UserId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delete_user(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "list_keys", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "list_keys", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn list_keys() -> Result<Vec<ApiKeyView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.list_keys(&req).await)
 }
 
 /// `owner_id` empty means "me"; `session_id` empty means "any of the owner's sessions".
-#[server(prefix = "/fn", endpoint = "create_key", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "create_key", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn create_key(
     name: String,
     owner_id: String,
@@ -102,37 +102,37 @@ pub async fn create_key(
     crate::backend::respond(b.create_key(&req, new).await)
 }
 
-#[server(prefix = "/fn", endpoint = "revoke_key", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "revoke_key", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn revoke_key(id: ApiKeyId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.revoke_key(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "settings", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "settings", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn get_settings() -> Result<Settings, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.settings(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "update_settings", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "update_settings", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn update_settings(patch: SettingsPatch) -> Result<Settings, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.update_settings(&req, patch).await)
 }
 
-#[server(prefix = "/fn", endpoint = "list_sessions", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "list_sessions", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn list_sessions() -> Result<Vec<SessionView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.list_sessions(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "session", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "session", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn get_session(id: SessionId) -> Result<SessionView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.session(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "create_session", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "create_session", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn create_session(name: String) -> Result<SessionView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(
@@ -148,7 +148,7 @@ pub async fn create_session(name: String) -> Result<SessionView, ErrorBody> {
 }
 
 /// Sends a text from `session` (the Send page), exactly as `POST /send-message` would.
-#[server(prefix = "/fn", endpoint = "send_message", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "send_message", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn dash_send_message(
     session: SessionId,
     body: SendMessage,
@@ -158,7 +158,7 @@ pub async fn dash_send_message(
 }
 
 /// Sends buttons or a list from `session`, exactly as `POST /send-interactive` would.
-#[server(prefix = "/fn", endpoint = "send_interactive", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "send_interactive", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn dash_send_interactive(
     session: SessionId,
     body: SendInteractive,
@@ -168,14 +168,14 @@ pub async fn dash_send_interactive(
 }
 
 /// Renames a session and/or sets its interactive fallback.
-#[server(prefix = "/fn", endpoint = "update_session", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "update_session", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn update_session(id: SessionId, patch: SessionPatch) -> Result<SessionView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.update_session(&req, id, patch).await)
 }
 
 /// A code to link the session by phone number instead of the QR.
-#[server(prefix = "/fn", endpoint = "pair_code", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "pair_code", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn get_pair_code(
     id: SessionId,
     phone_number: String,
@@ -184,25 +184,25 @@ pub async fn get_pair_code(
     crate::backend::respond(b.pair_code(&req, id, phone_number).await)
 }
 
-#[server(prefix = "/fn", endpoint = "logout_session", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "logout_session", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn logout_session(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.logout_session(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "delete_session", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "delete_session", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn delete_session(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delete_session(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "session_webhook", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "session_webhook", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn session_webhook(id: SessionId) -> Result<Option<WebhookView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.session_webhook(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "save_session_webhook", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "save_session_webhook", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn save_session_webhook(
     id: SessionId,
     cfg: WebhookConfig,
@@ -211,82 +211,82 @@ pub async fn save_session_webhook(
     crate::backend::respond(b.save_session_webhook(&req, id, cfg).await)
 }
 
-#[server(prefix = "/fn", endpoint = "remove_session_webhook", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "remove_session_webhook", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn remove_session_webhook(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.remove_session_webhook(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "messages", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "messages", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn list_messages(filter: MessageFilter) -> Result<Vec<MessageView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.messages(&req, filter).await)
 }
 
-#[server(prefix = "/fn", endpoint = "deliveries", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "deliveries", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn list_deliveries(filter: DeliveryFilter) -> Result<Vec<DeliveryView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.deliveries(&req, filter).await)
 }
 
-#[server(prefix = "/fn", endpoint = "delivery", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "delivery", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn get_delivery(id: String) -> Result<DeliveryDetail, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delivery(&req, id).await)
 }
 
-#[server(prefix = "/fn", endpoint = "retry_delivery", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "retry_delivery", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn retry_delivery(id: String) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.retry_delivery(&req, id).await)
 }
 
 /// `session` empty: the global webhook (admin).
-#[server(prefix = "/fn", endpoint = "test_webhook", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "test_webhook", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn test_webhook(session: String) -> Result<String, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     let session = (!session.is_empty()).then_some(SessionId(session));
     crate::backend::respond(b.test_webhook(&req, session).await)
 }
 
-#[server(prefix = "/fn", endpoint = "webhooks_overview", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "webhooks_overview", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn get_webhooks_overview() -> Result<WebhooksOverview, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.webhooks_overview(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "auto_reply", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "auto_reply", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn get_auto_reply() -> Result<AutoReplySwitch, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.auto_reply(&req).await)
 }
 
-#[server(prefix = "/fn", endpoint = "set_auto_reply", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "set_auto_reply", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn set_auto_reply(enabled: bool) -> Result<AutoReplySwitch, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.set_auto_reply(&req, enabled).await)
 }
 
 /// The caller's rules, or (`all`, admins only) everyone's.
-#[server(prefix = "/fn", endpoint = "rules", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "rules", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn list_rules(all: bool) -> Result<Vec<RuleView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.rules(&req, all).await)
 }
 
-#[server(prefix = "/fn", endpoint = "create_rule", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "create_rule", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn create_rule(input: RuleInput) -> Result<RuleView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.create_rule(&req, input).await)
 }
 
-#[server(prefix = "/fn", endpoint = "update_rule", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "update_rule", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn update_rule(id: String, input: RuleInput) -> Result<RuleView, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.update_rule(&req, id, input).await)
 }
 
-#[server(prefix = "/fn", endpoint = "delete_rule", input = server_fn::codec::Json)]
+#[server(prefix = "/fn", endpoint = "delete_rule", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn delete_rule(id: String) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.delete_rule(&req, id).await)

@@ -13,6 +13,7 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+pub mod codec;
 pub mod i18n;
 pub mod model;
 pub mod pages;

@@ -62,8 +62,8 @@ pub fn AutoReplyPage() -> impl IntoView {
             ev.prevent_default();
             let interactive = match menu.get().trim() {
                 "" => None,
-                // from_slice, as server functions decode: one copy of the parser in the bundle.
-                json => match serde_json::from_slice::<InteractiveForm>(json.as_bytes()) {
+                // from_str, as every decoder in the bundle (crate::codec): one copy of the parser.
+                json => match serde_json::from_str::<InteractiveForm>(json) {
                     Ok(form) => Some(Some(form)),
                     Err(e) => {
                         menu_error.set(format!("{}{e}", t.menu_error));

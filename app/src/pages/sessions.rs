@@ -243,7 +243,7 @@ fn follow_events(
         let on_status =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
                 if let Some(text) = ev.data().as_string()
-                    && let Ok(snap) = serde_json::from_slice::<SessionSnapshot>(text.as_bytes())
+                    && let Ok(snap) = serde_json::from_str::<SessionSnapshot>(&text)
                 {
                     live.set(Some(snap));
                 }
