@@ -218,7 +218,7 @@ pub async fn remove_session_webhook(id: SessionId) -> Result<(), ErrorBody> {
 }
 
 #[server(prefix = "/fn", endpoint = "messages", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn list_messages(filter: MessageFilter) -> Result<Vec<MessageView>, ErrorBody> {
+pub async fn list_messages(filter: MessageFilter) -> Result<Vec<MessageRow>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
     crate::backend::respond(b.messages(&req, filter).await)
 }

@@ -85,7 +85,7 @@ pub trait Backend: Send + Sync + 'static {
         &self,
         req: &Parts,
         filter: MessageFilter,
-    ) -> Result<Vec<MessageView>, ErrorBody>;
+    ) -> Result<Vec<MessageRow>, ErrorBody>;
 
     async fn webhooks_overview(&self, req: &Parts) -> Result<WebhooksOverview, ErrorBody>;
     async fn session_webhook(

@@ -439,6 +439,226 @@ pub struct SendMediaResponse {
     pub timestamp: i64,
 }
 
+/// A place (contract §11): what `/send-location` sends, and `location` in messages and
+/// webhooks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Location {
+    /// Degrees, −90 to 90.
+    pub latitude: f64,
+    /// Degrees, −180 to 180.
+    pub longitude: f64,
+    /// The place's name (a shop), shown above the map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// A contact card as messages and webhooks show it: a name and its numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ContactCard {
+    pub name: String,
+    /// Digits, country code first.
+    pub phone_numbers: Vec<String>,
+}
+
+/// A poll as messages and webhooks show it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PollInfo {
+    pub question: String,
+    pub options: Vec<String>,
+    /// Whether a voter may choose several options.
+    pub multiple_answers: bool,
+}
+
+/// What a location, contact or poll message carries besides its text; one of the three.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Details {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<ContactCard>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollInfo>,
+}
+
+impl Details {
+    pub fn is_empty(&self) -> bool {
+        self.location.is_none() && self.contacts.is_none() && self.poll.is_none()
+    }
+}
+
+/// `POST /send-location`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendLocation {
+    pub to: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, alias = "replyToId", skip_serializing_if = "Option::is_none")]
+    pub reply_to_id: Option<String>,
+}
+
+/// One card of `POST /send-contact`; the server builds its vCard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ContactEntry {
+    pub name: String,
+    /// The contact's number, as `to` takes it (`0812…` with a default country code).
+    pub phone_number: String,
+}
+
+/// `POST /send-contact`: one to ten contact cards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendContact {
+    pub to: String,
+    pub contacts: Vec<ContactEntry>,
+    #[serde(default, alias = "replyToId", skip_serializing_if = "Option::is_none")]
+    pub reply_to_id: Option<String>,
+}
+
+/// `POST /send-poll`: 2 to 12 distinct options; votes arrive as `poll.vote`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendPoll {
+    pub to: String,
+    pub question: String,
+    pub options: Vec<String>,
+    /// Let a voter choose several options (default: one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple_answers: Option<bool>,
+    #[serde(default, alias = "replyToId", skip_serializing_if = "Option::is_none")]
+    pub reply_to_id: Option<String>,
+}
+
+/// `POST /send-reaction`: an emoji on a message of the session's chats; `""` removes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendReaction {
+    pub message_id: String,
+    pub emoji: String,
+}
+
+/// `POST /edit-message`: new text for one of the session's own text messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EditMessage {
+    pub message_id: String,
+    pub message: String,
+}
+
+/// `POST /delete-message`: revokes one of the session's own messages for everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteMessage {
+    pub message_id: String,
+}
+
+/// The answer to `/send-reaction`, `/edit-message` and `/delete-message`: the message acted on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageActionResponse {
+    pub success: bool,
+    /// The message reacted to, edited or deleted.
+    pub message_id: String,
+    /// Its chat.
+    pub to: String,
+    /// `reaction`, `edit` or `delete`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub timestamp: i64,
+}
+
+/// `POST /send-presence`: what the chat sees the session doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SendPresence {
+    pub to: String,
+    /// `composing` (typing…), `recording` (recording audio…) or `paused` (stopped).
+    pub state: String,
+}
+
+/// The answer to `/send-presence`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SendPresenceResponse {
+    pub success: bool,
+    pub to: String,
+    pub state: String,
+}
+
+/// `POST /mark-read`: received messages of one chat, shown as read (blue ticks) to it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MarkRead {
+    pub message_ids: Vec<String>,
+}
+
+/// The answer to `/mark-read`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MarkReadResponse {
+    pub success: bool,
+    /// The chat the messages belong to.
+    pub chat: String,
+    pub message_ids: Vec<String>,
+}
+
+/// `POST /check-numbers`: up to 50 numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CheckNumbers {
+    pub numbers: Vec<String>,
+}
+
+/// One number's answer in `/check-numbers`, in the order asked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct NumberCheck {
+    /// The number as sent.
+    pub input: String,
+    /// Its digits, country code first; `null` when it is not a phone number.
+    pub phone_number: Option<String>,
+    /// Whether it has WhatsApp.
+    pub exists: bool,
+}
+
+/// The answer to `/check-numbers`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CheckNumbersResponse {
+    pub success: bool,
+    pub results: Vec<NumberCheck>,
+}
+
 /// The event names webhooks carry (contract §5).
 pub mod event {
     pub const MESSAGE_IN: &str = "message.in";
@@ -450,7 +670,17 @@ pub mod event {
     pub const CONNECTION_UPDATE: &str = "connection.update";
     /// Sent by the "send test event" button.
     pub const WEBHOOK_TEST: &str = "webhook.test";
-    pub const ALL: [&str; 7] = [
+    /// A contact reacted to a message (or took the reaction back).
+    pub const MESSAGE_REACTION: &str = "message.reaction";
+    /// A contact edited one of their messages.
+    pub const MESSAGE_EDITED: &str = "message.edited";
+    /// A contact deleted one of their messages for everyone.
+    pub const MESSAGE_REVOKED: &str = "message.revoked";
+    /// A message the session sent was delivered, read or played.
+    pub const MESSAGE_STATUS: &str = "message.status";
+    /// A contact voted in a poll sent with `/send-poll`.
+    pub const POLL_VOTE: &str = "poll.vote";
+    pub const ALL: [&str; 12] = [
         MESSAGE_IN,
         MESSAGE_OUT,
         INTERACTION_BUTTON,
@@ -458,11 +688,16 @@ pub mod event {
         INTERACTION_TIMEOUT,
         CONNECTION_UPDATE,
         WEBHOOK_TEST,
+        MESSAGE_REACTION,
+        MESSAGE_EDITED,
+        MESSAGE_REVOKED,
+        MESSAGE_STATUS,
+        POLL_VOTE,
     ];
 }
 
 /// `data` of `message.in`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageInData {
@@ -484,10 +719,13 @@ pub struct MessageInData {
     /// For an image, video, audio, document or sticker: the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<MediaInfo>,
+    /// For a location, contact card or poll: `location`, `contacts` or `poll`.
+    #[serde(flatten)]
+    pub details: Details,
 }
 
 /// `data` of `message.out`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageOutData {
@@ -503,6 +741,90 @@ pub struct MessageOutData {
     /// For media (`image`, `video`, `audio`, `voice`, `document`, `sticker`): the file.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<MediaInfo>,
+    /// For a location, contact card or poll: `location`, `contacts` or `poll`.
+    #[serde(flatten)]
+    pub details: Details,
+}
+
+/// `data` of `message.reaction`: a contact reacted to a message of the chat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageReactionData {
+    pub session_id: SessionId,
+    /// The message reacted to.
+    pub message_id: String,
+    /// The contact's digits, or the group's JID.
+    pub from: String,
+    /// The emoji; `""` when the reaction was taken back.
+    pub emoji: String,
+    pub timestamp: i64,
+    /// In a group: who reacted (digits).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+}
+
+/// `data` of `message.edited`: a contact changed the text of one of their messages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageEditedData {
+    pub session_id: SessionId,
+    /// The message edited (its original id).
+    pub message_id: String,
+    pub from: String,
+    /// The new text.
+    pub message: String,
+    pub timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+}
+
+/// `data` of `message.revoked`: a contact deleted one of their messages for everyone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageRevokedData {
+    pub session_id: SessionId,
+    /// The message deleted.
+    pub message_id: String,
+    pub from: String,
+    pub timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
+}
+
+/// `data` of `message.status`: a message the session sent reached the phone, was read, or (a
+/// voice note, a video) played. Each status comes once, in that order; a late "delivered"
+/// after "read" is not reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageStatusData {
+    pub session_id: SessionId,
+    pub message_id: String,
+    /// The chat it went to.
+    pub to: String,
+    /// `delivered`, `read` or `played`.
+    pub status: String,
+    pub timestamp: i64,
+}
+
+/// `data` of `poll.vote`: a contact voted in a poll sent with `/send-poll` (each change of a
+/// vote comes again, with every option then chosen; `[]`: the vote was taken back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PollVoteData {
+    pub session_id: SessionId,
+    /// The poll.
+    pub message_id: String,
+    pub from: String,
+    /// The names of the options chosen.
+    pub options: Vec<String>,
+    pub timestamp: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub participant: Option<String>,
 }
 
 /// `data` of `interaction.button`: a contact answered an interactive message with a button
@@ -647,7 +969,7 @@ pub struct DeliveryFilter {
 }
 
 /// One message of the record (`GET /api/messages`): every message a session sent or received.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MessageView {
@@ -680,6 +1002,65 @@ pub struct MessageView {
     /// For media messages: the file, downloadable at its `url`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<MediaInfo>,
+    // A location's, contact cards' or poll's content, as three fields rather than a flattened
+    // `Details`: serde's flatten buffers every field when deserializing, which the dashboard
+    // (the browser bundle) does with every message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<ContactCard>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub poll: Option<PollInfo>,
+    /// When the session's own text was last edited (`/edit-message`, or on the phone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<i64>,
+    /// When the message was deleted for everyone; its text is kept here, the chat shows
+    /// "This message was deleted".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<i64>,
+}
+
+/// One row of the dashboard's Messages page: the fields of [`MessageView`] it shows, so the
+/// browser parses only these (the page's server function answers them; the REST log answers
+/// the whole view).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MessageRow {
+    pub id: String,
+    pub direction: String,
+    pub chat: String,
+    pub kind: String,
+    pub message: String,
+    pub source: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+    pub media: Option<MediaInfo>,
+    pub details: Details,
+    pub edited_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<MessageView> for MessageRow {
+    fn from(m: MessageView) -> Self {
+        MessageRow {
+            id: m.id,
+            direction: m.direction,
+            chat: m.chat,
+            kind: m.kind,
+            message: m.message,
+            source: m.source,
+            status: m.status,
+            created_at: m.created_at,
+            media: m.media,
+            details: Details {
+                location: m.location,
+                contacts: m.contacts,
+                poll: m.poll,
+            },
+            edited_at: m.edited_at,
+            revoked_at: m.revoked_at,
+        }
+    }
 }
 
 /// Filters of the message log; each empty means "any". `before` pages back in time: only

@@ -77,3 +77,44 @@ test('a photo from the Send page arrives and shows in the Messages page', async 
   await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
   await shot(page, '12-messages-media');
 });
+
+test('a poll from the Send page and a place, shown in the Messages page', async ({ page }) => {
+  await register(page, 'pollster');
+  const created = await page.request.post('/api/sessions', { data: { name: 'Toko Polling' } });
+  const { id } = await created.json();
+  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281111111113' } })).status()).toBe(200);
+
+  await page.goto('/send');
+  await hydrated(page);
+  await page.getByLabel('To', { exact: true }).fill('6282222222224');
+  await page.getByRole('radio', { name: 'Poll', exact: true }).check();
+  await page.getByLabel('Question').fill('Kapan diantar?');
+  await page.getByLabel(/Options, one per line/).fill('Pagi\nPagi');
+  // The same option twice: the page says so before anything is sent.
+  await expect(page.getByTestId('send-check')).toContainText('2 to 12 different options');
+  await expect(page.getByRole('button', { name: 'Send', exact: true })).toBeDisabled();
+  await page.getByLabel(/Options, one per line/).fill('Pagi\nSore');
+  await page.getByLabel('Voters may choose several options').check();
+  await expect(page.getByTestId('send-curl')).toContainText('"multipleAnswers":true');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(page.getByTestId('send-answer')).toContainText('"type": "poll"');
+
+  // Places go through the API (the Send page has no place form); the Messages page shows them.
+  const placed = await page.request.post(`/send-location?session=${id}`, {
+    data: { to: '6282222222224', latitude: -6.1825, longitude: 106.8284, name: 'Toko Kopi Gayo', address: 'Jl. Sabang 12' },
+  });
+  expect(placed.status()).toBe(200);
+
+  const sent = await (await page.request.get(`/simulator/sessions/${id}/sent`)).json();
+  expect(sent.map((m: { type: string }) => m.type)).toEqual(['poll', 'location']);
+  expect(sent[0].pollOptions).toEqual(['Pagi', 'Sore']);
+  expect(sent[0].multipleAnswers).toBe(true);
+  expect(sent[1].location).toEqual({ latitude: -6.1825, longitude: 106.8284, name: 'Toko Kopi Gayo', address: 'Jl. Sabang 12' });
+
+  await page.goto('/messages');
+  await hydrated(page);
+  const table = page.getByTestId('messages');
+  await expect(table).toContainText('📊 Pagi / Sore');
+  await expect(table.getByRole('link', { name: /Jl. Sabang 12/ })).toHaveAttribute('href', /mlat=-6.1825&mlon=106.8284/);
+});

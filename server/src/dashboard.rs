@@ -343,8 +343,9 @@ impl Backend for DashboardBackend {
         &self,
         req: &Parts,
         filter: MessageFilter,
-    ) -> Result<Vec<MessageView>, ErrorBody> {
-        Ok(crate::messages::list(&self.0, &self.caller(req).await?, filter).await?)
+    ) -> Result<Vec<MessageRow>, ErrorBody> {
+        let list = crate::messages::list(&self.0, &self.caller(req).await?, filter).await?;
+        Ok(list.into_iter().map(MessageRow::from).collect())
     }
 
     async fn deliveries(

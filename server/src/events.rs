@@ -19,7 +19,8 @@
 use crate::{state::AppState, webhooks};
 use app::model::{
     ConnectionUpdateData, InteractionButtonData, InteractionListData, InteractionTimeoutData,
-    MessageInData, MessageOutData, SessionId, event,
+    MessageEditedData, MessageInData, MessageOutData, MessageReactionData, MessageRevokedData,
+    MessageStatusData, PollVoteData, SessionId, event,
 };
 use futures_util::{FutureExt, future::BoxFuture};
 use serde::Serialize;
@@ -53,6 +54,11 @@ session_events! {
     InteractionListData => event::INTERACTION_LIST,
     InteractionTimeoutData => event::INTERACTION_TIMEOUT,
     ConnectionUpdateData => event::CONNECTION_UPDATE,
+    MessageReactionData => event::MESSAGE_REACTION,
+    MessageEditedData => event::MESSAGE_EDITED,
+    MessageRevokedData => event::MESSAGE_REVOKED,
+    MessageStatusData => event::MESSAGE_STATUS,
+    PollVoteData => event::POLL_VOTE,
 }
 
 /// What a job sees: the batch's connection, and a count of the deliveries it queued.

@@ -5,6 +5,7 @@
 //! [`openapi`] (`/openapi.json`, `/docs`) and [`dashboard`] (Leptos pages, server functions, embedded assets).
 #![forbid(unsafe_code)]
 
+pub mod actions;
 pub mod auth;
 pub mod autoreply;
 pub mod backup;

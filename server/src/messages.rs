@@ -12,7 +12,7 @@ use crate::{
     sessions::store,
     state::AppState,
 };
-use app::model::{MediaInfo, MessageFilter, MessageView, SessionId};
+use app::model::{Details, MediaInfo, MessageFilter, MessageView, SessionId};
 use axum::{Router, extract::State, routing::get};
 
 pub fn router() -> Router<AppState> {
@@ -80,7 +80,8 @@ pub async fn list(
     let rows = sqlx::query_as::<_, MessageRow>(
         "SELECT m.id, m.session_id, m.direction, m.chat, m.sender, m.type, m.body, m.source,
                 m.quoted_id, m.status, m.created_at, m.updated_at, m.media_mimetype,
-                m.media_size, m.media_filename, m.media_sha256
+                m.media_size, m.media_filename, m.media_sha256, m.details, m.edited_at,
+                m.revoked_at
          FROM messages m JOIN sessions s ON s.id = m.session_id
          WHERE (? = 1 OR s.owner_id = ?) AND (? IS NULL OR m.session_id = ?)
            AND (? IS NULL OR m.session_id = ?)
@@ -127,6 +128,9 @@ struct MessageRow {
     media_size: Option<i64>,
     media_filename: Option<String>,
     media_sha256: Option<String>,
+    details: Option<String>,
+    edited_at: Option<i64>,
+    revoked_at: Option<i64>,
 }
 
 impl MessageRow {
@@ -143,8 +147,14 @@ impl MessageRow {
             ),
             _ => None,
         };
+        let details = details_of(self.details.as_deref());
         MessageView {
             media,
+            location: details.location,
+            contacts: details.contacts,
+            poll: details.poll,
+            edited_at: self.edited_at,
+            revoked_at: self.revoked_at,
             id: self.id,
             session_id: SessionId(self.session_id),
             direction: self.direction,
@@ -224,6 +234,16 @@ pub struct NewMessage<'a> {
     pub quoted_id: Option<&'a str>,
     pub timestamp_ms: i64,
     pub media: Option<&'a MediaMeta>,
+    /// A location's, contact card's or poll's content.
+    pub details: Option<&'a Details>,
+}
+
+/// The stored `details` column back as the shape webhooks show; a value this version cannot
+/// read (written by a newer one) shows as none rather than failing the log.
+pub fn details_of(stored: Option<&str>) -> Details {
+    stored
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default()
 }
 
 /// Records a message. A repeat of the same id (an engine redelivering) changes nothing and
@@ -298,8 +318,8 @@ async fn insert(
     let done = sqlx::query(
         "INSERT INTO messages (id, session_id, direction, chat, sender, type, body, source,
                                quoted_id, status, created_at, updated_at, media_mimetype,
-                               media_size, media_filename, media_sha256)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               media_size, media_filename, media_sha256, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (session_id, id) DO NOTHING",
     )
     .bind(m.id)
@@ -318,6 +338,11 @@ async fn insert(
     .bind(m.media.map(|x| x.size as i64))
     .bind(m.media.and_then(|x| x.filename.as_deref()))
     .bind(m.media.map(|x| x.sha256.as_str()))
+    .bind(
+        m.details
+            .filter(|d| !d.is_empty())
+            .and_then(|d| serde_json::to_string(d).ok()),
+    )
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)
@@ -349,33 +374,121 @@ pub async fn quoted(
     }))
 }
 
-/// Marks sent messages `delivered` or `read` (from WhatsApp's receipts). A status never goes
-/// back: a late "delivered" does not undo "read".
+/// Marks sent messages `delivered`, `read` or `played` (from WhatsApp's receipts); answers
+/// each message whose status moved, with its chat. A status never goes back: a late
+/// "delivered" does not undo "read".
 pub async fn set_status(
     db: &mut sqlx::SqliteConnection,
     session: &SessionId,
     ids: &[String],
     status: &str,
-) -> Result<(), sqlx::Error> {
+) -> Result<Vec<(String, String)>, sqlx::Error> {
     let rank = |s: &str| match s {
         "pending" => -1,
         "sent" => 0,
         "delivered" => 1,
-        _ => 2,
+        "read" => 2,
+        _ => 3,
     };
+    let mut moved = Vec::new();
     for id in ids {
-        sqlx::query(
+        let chat: Option<(String,)> = sqlx::query_as(
             "UPDATE messages SET status = ?, updated_at = ?
              WHERE session_id = ? AND id = ? AND direction = 'out'
-               AND (CASE status WHEN 'pending' THEN -1 WHEN 'sent' THEN 0 WHEN 'delivered' THEN 1 ELSE 2 END) < ?",
+               AND (CASE status WHEN 'pending' THEN -1 WHEN 'sent' THEN 0 WHEN 'delivered' THEN 1
+                                WHEN 'read' THEN 2 ELSE 3 END) < ?
+             RETURNING chat",
         )
         .bind(status)
         .bind(crate::db::now_ms())
         .bind(session.as_str())
         .bind(id)
         .bind(rank(status))
-        .execute(&mut *db)
+        .fetch_optional(&mut *db)
         .await?;
+        if let Some((chat,)) = chat {
+            moved.push((id.clone(), chat));
+        }
     }
+    Ok(moved)
+}
+
+/// The options of a poll the session sent with `/send-poll` to `chat`, for its votes.
+pub async fn poll_of(
+    db: &Db,
+    session: &SessionId,
+    id: &str,
+    chat: &str,
+) -> Result<Option<app::model::PollInfo>, sqlx::Error> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT details FROM messages
+         WHERE session_id = ? AND id = ? AND chat = ? AND direction = 'out' AND type = 'poll'",
+    )
+    .bind(session.as_str())
+    .bind(id)
+    .bind(chat)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.and_then(|(d,)| details_of(d.as_deref()).poll))
+}
+
+/// Which message of the chat a change may touch: a contact's own (`author`), or — a change
+/// made on the linked phone, `author` `None` — the session's own.
+macro_rules! change_target {
+    () => {
+        "session_id = ? AND id = ? AND chat = ? AND revoked_at IS NULL
+         AND ((? IS NULL AND direction = 'out') OR (direction = 'in' AND sender = ?))"
+    };
+}
+
+/// A contact's (or the phone's) edit: the message takes the new text.
+pub async fn apply_edit(
+    db: &mut sqlx::SqliteConnection,
+    session: &SessionId,
+    chat: &Chat,
+    author: Option<&str>,
+    target: &str,
+    text: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(concat!(
+        "UPDATE messages SET body = ?, edited_at = ?, updated_at = ? WHERE ",
+        change_target!()
+    ))
+    .bind(text)
+    .bind(at)
+    .bind(crate::db::now_ms())
+    .bind(session.as_str())
+    .bind(target)
+    .bind(chat.display())
+    .bind(author)
+    .bind(author)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// A contact's (or the phone's) delete for everyone: the message is marked, its text kept.
+pub async fn apply_revoke(
+    db: &mut sqlx::SqliteConnection,
+    session: &SessionId,
+    chat: &Chat,
+    author: Option<&str>,
+    target: &str,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(concat!(
+        "UPDATE messages SET revoked_at = ?, updated_at = ? WHERE ",
+        change_target!()
+    ))
+    .bind(at)
+    .bind(crate::db::now_ms())
+    .bind(session.as_str())
+    .bind(target)
+    .bind(chat.display())
+    .bind(author)
+    .bind(author)
+    .execute(db)
+    .await?;
     Ok(())
 }

@@ -12,8 +12,9 @@ use crate::{
     state::AppState,
 };
 use app::model::{
-    ErrorCode, Fallback, Interactive, MessageOutData, SendInteractive, SendInteractiveResponse,
-    SendMediaResponse, SendMessage, SendMessageResponse, SessionId,
+    ContactCard, Details, ErrorCode, Fallback, Interactive, Location, MessageOutData, SendContact,
+    SendInteractive, SendInteractiveResponse, SendLocation, SendMediaResponse, SendMessage,
+    SendMessageResponse, SendPoll, SessionId,
 };
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
 use std::{
@@ -134,6 +135,171 @@ pub async fn send_media(
     })
 }
 
+/// Sends a finished message of contract §11 (`content` checked by its caller) and answers
+/// its shape: `{success, messageId, to, type, timestamp}`.
+async fn send_rich(
+    state: &AppState,
+    session: &SessionHandle,
+    to: &str,
+    reply_to_id: Option<&str>,
+    content: Content,
+) -> ApiResult<SendMediaResponse> {
+    let kind = content.kind();
+    let (to, quoted) = prepare(state, session, to, reply_to_id).await?;
+    let sent = deliver(
+        state,
+        session,
+        Delivery {
+            to: &to,
+            content,
+            quoted,
+            source: Source::Api,
+            menu: None,
+        },
+    )
+    .await?;
+    Ok(SendMediaResponse {
+        success: true,
+        message_id: sent.id,
+        to: to.display().to_string(),
+        kind: kind.to_string(),
+        timestamp: sent.timestamp_ms,
+    })
+}
+
+/// A name, address, question or option: not blank, at most `max` characters, one line.
+fn short_text(field: &str, value: &str, max: usize) -> ApiResult<String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(ApiError::invalid(format!("{field}: empty.")));
+    }
+    if v.chars().count() > max {
+        return Err(ApiError::invalid(format!(
+            "{field}: at most {max} characters."
+        )));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(ApiError::invalid(format!(
+            "{field}: one line, without control characters."
+        )));
+    }
+    Ok(v.to_string())
+}
+
+/// Sends a place on the map (`/send-location`).
+pub async fn send_location(
+    state: &AppState,
+    session: &SessionHandle,
+    req: SendLocation,
+) -> ApiResult<SendMediaResponse> {
+    if !(req.latitude.is_finite() && (-90.0..=90.0).contains(&req.latitude)) {
+        return Err(ApiError::invalid("latitude: between -90 and 90 degrees."));
+    }
+    if !(req.longitude.is_finite() && (-180.0..=180.0).contains(&req.longitude)) {
+        return Err(ApiError::invalid(
+            "longitude: between -180 and 180 degrees.",
+        ));
+    }
+    let optional = |field: &str, v: Option<String>| -> ApiResult<Option<String>> {
+        v.filter(|v| !v.trim().is_empty())
+            .map(|v| short_text(field, &v, 256))
+            .transpose()
+    };
+    let location = Location {
+        latitude: req.latitude,
+        longitude: req.longitude,
+        name: optional("name", req.name)?,
+        address: optional("address", req.address)?,
+    };
+    send_rich(
+        state,
+        session,
+        &req.to,
+        req.reply_to_id.as_deref(),
+        Content::Location(location),
+    )
+    .await
+}
+
+/// The most contact cards one message carries.
+const MAX_CONTACTS: usize = 10;
+
+/// Sends contact cards (`/send-contact`); the engine builds their vCards.
+pub async fn send_contact(
+    state: &AppState,
+    session: &SessionHandle,
+    req: SendContact,
+) -> ApiResult<SendMediaResponse> {
+    if req.contacts.is_empty() || req.contacts.len() > MAX_CONTACTS {
+        return Err(ApiError::invalid(format!(
+            "contacts: 1 to {MAX_CONTACTS} contacts."
+        )));
+    }
+    let cc = state.config.default_country_code.as_deref();
+    let mut cards = Vec::with_capacity(req.contacts.len());
+    for (i, c) in req.contacts.iter().enumerate() {
+        let name = short_text(&format!("contacts[{i}].name"), &c.name, 256)?;
+        let number = match phone::normalize(&c.phone_number, cc) {
+            Ok(Chat::User(digits)) => digits,
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::InvalidPhone,
+                    format!("contacts[{i}].phoneNumber: not a phone number."),
+                ));
+            }
+        };
+        cards.push(ContactCard {
+            name,
+            phone_numbers: vec![number],
+        });
+    }
+    send_rich(
+        state,
+        session,
+        &req.to,
+        req.reply_to_id.as_deref(),
+        Content::Contacts(cards),
+    )
+    .await
+}
+
+/// WhatsApp's bounds on a poll: 2 to 12 distinct options.
+const POLL_OPTIONS: std::ops::RangeInclusive<usize> = 2..=12;
+
+/// Sends a poll (`/send-poll`); votes arrive as `poll.vote`.
+pub async fn send_poll(
+    state: &AppState,
+    session: &SessionHandle,
+    req: SendPoll,
+) -> ApiResult<SendMediaResponse> {
+    let question = short_text("question", &req.question, 255)?;
+    if !POLL_OPTIONS.contains(&req.options.len()) {
+        return Err(ApiError::invalid("options: 2 to 12 options."));
+    }
+    let mut options: Vec<String> = Vec::with_capacity(req.options.len());
+    for (i, o) in req.options.iter().enumerate() {
+        let o = short_text(&format!("options[{i}]"), o, 100)?;
+        if options.contains(&o) {
+            return Err(ApiError::invalid(format!(
+                "options[{i}]: \"{o}\" is there twice; options must differ (votes name them)."
+            )));
+        }
+        options.push(o);
+    }
+    send_rich(
+        state,
+        session,
+        &req.to,
+        req.reply_to_id.as_deref(),
+        Content::Poll {
+            question,
+            options,
+            multiple: req.multiple_answers.unwrap_or(false),
+        },
+    )
+    .await
+}
+
 /// Sends buttons or a list (either request form) from `session`, rendered natively or as the
 /// request's (else the session's) fallback, and remembers it so answers resolve.
 pub async fn send_interactive(
@@ -215,11 +381,18 @@ impl Delivery<'_> {
     fn kind(&self) -> &'static str {
         if self.menu.is_some() {
             "interactive"
-        } else if let Some(m) = self.content.media() {
-            m.file.kind.as_str()
         } else {
-            "text"
+            self.content.kind()
         }
+    }
+
+    /// A location's, contact card's or poll's content for the record and `message.out` (an
+    /// interactive message's poll fallback is `interactive`, without them).
+    fn details(&self) -> Option<Details> {
+        self.menu
+            .is_none()
+            .then(|| self.content.details())
+            .flatten()
     }
 }
 
@@ -290,6 +463,7 @@ pub struct Pending {
     source: Source,
     quoted_id: Option<String>,
     media: Option<MediaMeta>,
+    details: Option<Details>,
 }
 
 impl Pending {
@@ -303,6 +477,7 @@ impl Pending {
             source: d.source,
             quoted_id: d.quoted.as_ref().map(|q| q.id.clone()),
             media: d.content.media().map(|m| m.file.meta.clone()),
+            details: d.details(),
         }
     }
 
@@ -321,6 +496,7 @@ impl Pending {
                 quoted_id: self.quoted_id.as_deref(),
                 timestamp_ms: crate::db::now_ms(),
                 media: self.media.as_ref(),
+                details: self.details.as_ref(),
             },
         )
         .await
@@ -348,6 +524,7 @@ async fn hand_over(
     let text = d.content.text().to_string();
     let kind = d.kind();
     let media = d.content.media().map(|m| m.file.meta.clone());
+    let details = d.details();
     let sent = match session
         .conn
         .send(Outgoing {
@@ -373,6 +550,7 @@ async fn hand_over(
         text,
         source: d.source,
         media,
+        details,
         menu: d
             .menu
             .map(|m| (m.message.clone(), m.fallback, m.expires_in)),
@@ -395,6 +573,7 @@ struct Settle {
     text: String,
     source: Source,
     media: Option<MediaMeta>,
+    details: Option<Details>,
     menu: Option<(Interactive, Fallback, Option<u64>)>,
 }
 
@@ -430,6 +609,7 @@ impl Settle {
                         source: this.source.as_str().into(),
                         timestamp: this.sent.timestamp_ms,
                         media: this.media.as_ref().map(|m| m.info(&this.sent.id)),
+                        details: this.details.clone().unwrap_or_default(),
                     })
                     .await
             })

@@ -40,6 +40,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/simulator/sessions/{id}/button-reply", post(button_reply))
         .route("/simulator/sessions/{id}/list-reply", post(list_reply))
         .route("/simulator/sessions/{id}/poll-vote", post(poll_vote))
+        .route("/simulator/sessions/{id}/reaction", post(reaction))
+        .route("/simulator/sessions/{id}/edit", post(edit))
+        .route("/simulator/sessions/{id}/revoke", post(revoke))
+        .route("/simulator/sessions/{id}/receipt", post(receipt))
         .route("/simulator/sessions/{id}/disconnect", post(disconnect))
         .route("/simulator/sessions/{id}/logout", post(logout))
         .route("/simulator/sessions/{id}/sent", get(sent))
@@ -74,6 +78,15 @@ pub(crate) struct Incoming {
     /// A file the contact sends (an image, a document, …); `message` is its caption.
     #[serde(default)]
     media: Option<IncomingMedia>,
+    /// A place the contact shares.
+    #[serde(default)]
+    location: Option<app::model::Location>,
+    /// Contact cards the contact shares.
+    #[serde(default)]
+    contacts: Option<Vec<app::model::ContactCard>>,
+    /// A poll the contact creates.
+    #[serde(default)]
+    poll: Option<app::model::PollInfo>,
 }
 
 /// A file in a simulated message: its bytes as base64, and what the phone says about it. For
@@ -281,9 +294,25 @@ pub(crate) async fn incoming(
             ));
         }
     };
-    if body.media.is_none() && body.message.trim().is_empty() {
+    let details = app::model::Details {
+        location: body.location,
+        contacts: body.contacts,
+        poll: body.poll,
+    };
+    let parts = [
+        body.media.is_some(),
+        details.location.is_some(),
+        details.contacts.is_some(),
+        details.poll.is_some(),
+    ];
+    if parts.iter().filter(|p| **p).count() > 1 {
         return Err(ApiError::invalid(
-            "message: the text is empty (or send `media`).",
+            "One message carries one of `media`, `location`, `contacts` or `poll`.",
+        ));
+    }
+    if !parts.contains(&true) && body.message.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "message: the text is empty (or send `media`, `location`, `contacts` or `poll`).",
         ));
     }
     let media = match body.media {
@@ -298,14 +327,20 @@ pub(crate) async fn incoming(
             Some((crate::media::received_kind(stored.kind), stored.meta))
         }
     };
+    // What the phone shows as the message's text, as WhatsApp's own messages carry it.
+    let text = match (&details.location, &details.contacts, &details.poll) {
+        (Some(l), ..) => l.name.clone().unwrap_or_default(),
+        (_, Some(c), _) => c.first().map(|c| c.name.clone()).unwrap_or_default(),
+        (.., Some(p)) => p.question.clone(),
+        _ => body.message,
+    };
     let msg = SimMessage {
-        from,
-        sender,
-        text: body.message,
         push_name: body.push_name,
         quoted_id: body.quoted_message_id,
         from_me: body.from_me,
         media,
+        details: (!details.is_empty()).then_some(details),
+        ..SimMessage::text(from, sender, text)
     };
     let message_id = sim
         .incoming(&id, msg)
@@ -563,5 +598,231 @@ pub(crate) async fn unregistered(
         }
     }
     sim.set_unregistered(digits);
+    Ok(Json(Done::OK))
+}
+
+/// A contact's reaction to a message of the chat (`emoji` `""`: taken back).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Reaction {
+    from: String,
+    message_id: String,
+    emoji: String,
+    /// For a group `from`: who reacted.
+    #[serde(default)]
+    participant: Option<String>,
+}
+
+/// A contact edits one of their own messages.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Edit {
+    from: String,
+    message_id: String,
+    message: String,
+    #[serde(default)]
+    participant: Option<String>,
+}
+
+/// A contact deletes one of their own messages for everyone.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Revoke {
+    from: String,
+    message_id: String,
+    #[serde(default)]
+    participant: Option<String>,
+}
+
+/// The contact's phone reports messages the session sent as delivered, read or played.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct Receipt {
+    message_ids: Vec<String>,
+    /// `delivered`, `read` or `played`.
+    status: String,
+}
+
+/// The chat and the author of a contact's message: `from` (a person or a group) and, for a
+/// group, `participant`.
+fn author(state: &AppState, from: &str, participant: Option<&str>) -> ApiResult<(Chat, String)> {
+    let chat = number(state, from, "from")?;
+    let sender = match (&chat, participant) {
+        (Chat::User(d), _) => d.clone(),
+        (Chat::Group(_), Some(p)) => match number(state, p, "participant")? {
+            Chat::User(d) => d,
+            Chat::Group(_) => return Err(ApiError::invalid("participant: a person's number.")),
+        },
+        (Chat::Group(_), None) => {
+            return Err(ApiError::invalid(
+                "participant: required for a group message.",
+            ));
+        }
+    };
+    Ok((chat, sender))
+}
+
+async fn change(
+    state: &AppState,
+    caller: &Caller,
+    id: String,
+    (from, participant): (&str, Option<&str>),
+    change: crate::engine::Change,
+) -> ApiResult<Json<Created>> {
+    let (sim, id) = target(state, caller, id).await?;
+    let (chat, sender) = author(state, from, participant)?;
+    if change.target().trim().is_empty() {
+        return Err(ApiError::invalid("messageId: empty."));
+    }
+    let text = match &change {
+        crate::engine::Change::Reaction { emoji, .. } => emoji.clone(),
+        crate::engine::Change::Edited { text, .. } => text.clone(),
+        crate::engine::Change::Revoked { .. } => String::new(),
+    };
+    let msg = SimMessage {
+        quoted_id: Some(change.target().to_string()),
+        change: Some(change),
+        ..SimMessage::text(chat, sender, text)
+    };
+    let message_id = sim
+        .incoming(&id, msg)
+        .await
+        .map_err(sim_error)?
+        .stored()
+        .await
+        .map_err(sim_error)?;
+    Ok(Json(Created { message_id }))
+}
+
+/// A contact reacts to a message of the chat: `message.reaction`.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/reaction", operation_id = "simulatorReaction", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = Reaction, example = json!({"from": "6281234567890", "messageId": "3EB0ABCDEF0123456789", "emoji": "👍"})),
+    responses(
+        (status = 200, description = "Stored.", body = Created, example = json!({"messageId": "3EB0C0FFEE1234567890"})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn reaction(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<Reaction>,
+) -> ApiResult<Json<Created>> {
+    let c = crate::engine::Change::Reaction {
+        target: b.message_id,
+        emoji: b.emoji,
+    };
+    change(&state, &caller, id, (&b.from, b.participant.as_deref()), c).await
+}
+
+/// A contact edits one of their messages: `message.edited`.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/edit", operation_id = "simulatorEdit", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = Edit, example = json!({"from": "6281234567890", "messageId": "3EB0C0FFEE000001", "message": "Halo, besok masih buka?"})),
+    responses(
+        (status = 200, description = "Stored.", body = Created, example = json!({"messageId": "3EB0C0FFEE1234567890"})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn edit(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<Edit>,
+) -> ApiResult<Json<Created>> {
+    if b.message.trim().is_empty() {
+        return Err(ApiError::invalid("message: the new text is empty."));
+    }
+    let c = crate::engine::Change::Edited {
+        target: b.message_id,
+        text: b.message,
+    };
+    change(&state, &caller, id, (&b.from, b.participant.as_deref()), c).await
+}
+
+/// A contact deletes one of their messages for everyone: `message.revoked`.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/revoke", operation_id = "simulatorRevoke", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = Revoke, example = json!({"from": "6281234567890", "messageId": "3EB0C0FFEE000001"})),
+    responses(
+        (status = 200, description = "Stored.", body = Created, example = json!({"messageId": "3EB0C0FFEE1234567890"})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<Revoke>,
+) -> ApiResult<Json<Created>> {
+    let c = crate::engine::Change::Revoked {
+        target: b.message_id,
+    };
+    change(&state, &caller, id, (&b.from, b.participant.as_deref()), c).await
+}
+
+/// The recipient's phone reports messages the session sent as `delivered`, `read` or `played`:
+/// the record's status moves on, and `message.status` goes out for each that changed.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/receipt", operation_id = "simulatorReceipt", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = Receipt, example = json!({"messageIds": ["3EB0ABCDEF0123456789"], "status": "read"})),
+    responses(
+        (status = 200, description = "Reported.", body = Done, example = json!({"success": true})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn receipt(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(b): Json<Receipt>,
+) -> ApiResult<Json<Done>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    let status = match b.status.as_str() {
+        "delivered" => "delivered",
+        "read" => "read",
+        "played" => "played",
+        _ => {
+            return Err(ApiError::invalid(
+                "status: `delivered`, `read` or `played`.",
+            ));
+        }
+    };
+    if b.message_ids.is_empty() || b.message_ids.iter().any(|m| m.trim().is_empty()) {
+        return Err(ApiError::invalid("messageIds: one or more ids."));
+    }
+    sim.receipt(&id, b.message_ids, status).map_err(sim_error)?;
     Ok(Json(Done::OK))
 }

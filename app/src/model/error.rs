@@ -49,6 +49,9 @@ pub enum ErrorCode {
     SessionNotConnected,
     /// 409: an `Idempotency-Key` reused for another request, or while its first is running.
     IdempotencyConflict,
+    /// 409: the message cannot be edited: not the session's own text, or older than
+    /// WhatsApp's 15 minutes.
+    NotEditable,
     /// 413: the body is over the configured limit.
     PayloadTooLarge,
     /// 413: a media file over `--max-media-bytes`.
@@ -89,6 +92,7 @@ impl ErrorCode {
             LastAdmin => "LAST_ADMIN",
             SessionNotConnected => "SESSION_NOT_CONNECTED",
             IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            NotEditable => "NOT_EDITABLE",
             PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             MediaTooLarge => "MEDIA_TOO_LARGE",
             UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
@@ -109,7 +113,9 @@ impl ErrorCode {
             Forbidden | RegistrationClosed | QuotaExceeded => 403,
             NotFound | SessionNotFound | ContactNotFound | MessageNotFound => 404,
             MethodNotAllowed => 405,
-            UsernameTaken | LastAdmin | SessionNotConnected | IdempotencyConflict => 409,
+            UsernameTaken | LastAdmin | SessionNotConnected | IdempotencyConflict | NotEditable => {
+                409
+            }
             PayloadTooLarge | MediaTooLarge => 413,
             UnsupportedMediaType => 415,
             RateLimited => 429,

@@ -107,7 +107,7 @@ pub fn MessagesPage() -> impl IntoView {
                             <div class="table-wrap"><table class="list" data-testid="messages">
                                 <thead><tr><th>{t.time}</th><th>""</th><th>{t.chat}</th><th>{t.col_type}</th><th>{t.col_text}</th><th>{t.col_source}</th><th>{t.status}</th></tr></thead>
                                 <tbody>
-                                    {list.into_iter().map(|m| view! { <MessageRow m/> }).collect_view()}
+                                    {list.into_iter().map(|m| view! { <MessageLine m/> }).collect_view()}
                                 </tbody>
                             </table></div>
                             <div class="row-form">
@@ -134,11 +134,37 @@ fn media_link(f: MediaInfo, open: &'static str) -> impl IntoView {
     }
 }
 
+/// What a place, contact cards or a poll carry, in a line: a place links to the map.
+fn details_line(d: Details) -> impl IntoView {
+    let place = d.location.map(|l| {
+        // Written by serde_json (already in the bundle), not core's float formatting.
+        let deg = |x: f64| serde_json::to_string(&x).unwrap_or_default();
+        let (lat, lon) = (deg(l.latitude), deg(l.longitude));
+        let href =
+            format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=17/{lat}/{lon}");
+        let label = match l.address {
+            Some(a) => format!("📍 {a} ({lat}, {lon})"),
+            None => format!("📍 {lat}, {lon}"),
+        };
+        view! { <a class="details" href=href target="_blank" rel="noopener noreferrer">{label}</a> }
+    });
+    let text = match (d.contacts, d.poll) {
+        (Some(cards), _) => cards
+            .iter()
+            .map(|c| format!("👤 {} +{}", c.name, c.phone_numbers.join(", +")))
+            .collect::<Vec<_>>()
+            .join(" · "),
+        (_, Some(p)) => format!("📊 {}", p.options.join(" / ")),
+        _ => String::new(),
+    };
+    view! { {place}{(!text.is_empty()).then(|| view! { <span class="details">{text}</span> })} }
+}
+
 /// How many messages one page of the log shows.
 const PAGE: i64 = 50;
 
 #[component]
-fn MessageRow(m: MessageView) -> impl IntoView {
+fn MessageLine(m: MessageRow) -> impl IntoView {
     let t = t();
     let arrow = if m.direction == "in" {
         format!("← {}", t.dir_in)
@@ -146,12 +172,16 @@ fn MessageRow(m: MessageView) -> impl IntoView {
         format!("→ {}", t.dir_out)
     };
     view! {
-        <tr data-direction=m.direction.clone() data-id=m.id.clone()>
+        <tr data-direction=m.direction.clone() data-id=m.id.clone() class:revoked=m.revoked_at.is_some()>
             <td title=m.created_at.to_string()>{format_ms(m.created_at)}</td>
             <td><span class=format!("badge {}", m.direction)>{arrow}</span></td>
             <td>{m.chat}</td>
             <td><code>{m.kind}</code></td>
-            <td class="message-text">{m.message}{m.media.map(|f| media_link(f, t.open_file))}</td>
+            <td class="message-text">
+                {m.message}{m.media.map(|f| media_link(f, t.open_file))}{details_line(m.details)}
+                {m.edited_at.map(|_| view! { <small class="tag">{t.edited}</small> })}
+                {m.revoked_at.map(|_| view! { <small class="tag">{t.deleted}</small> })}
+            </td>
             <td>{m.source.unwrap_or_default()}</td>
             <td><span class=format!("badge {}", m.status)>{m.status.clone()}</span></td>
         </tr>

@@ -1,7 +1,9 @@
-//! Send: a text, an interactive message or a file from one of your sessions, with the request
-//! checked live by the same model the API uses (`InteractiveForm::parse`), a preview of the
-//! text fallback, the API's answer, and the equivalent `curl` command. A file goes to
-//! `/send-media` as a multipart upload (the browser streams it; no base64 in between).
+//! Send: a text, an interactive message, a file or a poll from one of your sessions, with the
+//! request checked live by the same model the API uses (`InteractiveForm::parse`), a preview of
+//! the text fallback, the API's answer, and the equivalent `curl` command. A file goes to
+//! `/send-media` as a multipart upload (the browser streams it; no base64 in between); a poll
+//! goes to `/send-poll` as JSON, with the login cookie. (Places are API-only: the bundle's
+//! budget, docs/messages.md.)
 
 use super::common::{ActionError, ErrorBox};
 use crate::api::{dash_send_interactive, dash_send_message, list_sessions};
@@ -20,6 +22,7 @@ enum Request {
     Interactive(SendInteractive),
     /// A file (chosen in the form, not part of the request value) with `message` as caption.
     File(SendMessage),
+    Poll(SendPoll),
 }
 
 impl Request {
@@ -28,6 +31,7 @@ impl Request {
             Request::Text(_) => "/send-message",
             Request::Interactive(_) => "/send-interactive",
             Request::File(_) => "/send-media",
+            Request::Poll(_) => "/send-poll",
         }
     }
 
@@ -35,13 +39,14 @@ impl Request {
         match self {
             Request::Text(r) | Request::File(r) => serde_json::to_string(r),
             Request::Interactive(r) => serde_json::to_string(r),
+            Request::Poll(r) => serde_json::to_string(r),
         }
         .unwrap_or_default()
     }
 }
 
-/// Uploads `file` to `/send-media` as the signed-in person (the login cookie goes with a
-/// same-origin fetch); answers the API's answer, pretty-printed, or its error.
+/// Uploads `file` to `/send-media` as the signed-in person; answers the API's answer,
+/// pretty-printed, or its error.
 #[cfg(feature = "hydrate")]
 async fn upload(
     session: String,
@@ -49,27 +54,47 @@ async fn upload(
     caption: String,
     file: send_wrapper::SendWrapper<web_sys::File>,
 ) -> Result<String, ErrorBody> {
+    let form = web_sys::FormData::new().map_err(|_| browser_failed())?;
+    let fill = || -> Result<(), wasm_bindgen::JsValue> {
+        form.append_with_str("to", &to)?;
+        if !caption.trim().is_empty() {
+            form.append_with_str("caption", &caption)?;
+        }
+        form.append_with_blob_and_filename("file", &file, &file.name())
+    };
+    fill().map_err(|_| browser_failed())?;
+    post(&format!("/send-media?session={session}"), &form, None).await
+}
+
+#[cfg(feature = "hydrate")]
+fn browser_failed() -> ErrorBody {
+    ErrorBody::new(
+        ErrorCode::InternalError,
+        "The browser could not send the request.",
+    )
+}
+
+/// POSTs `body` to a REST path as the signed-in person (the login cookie goes with a
+/// same-origin fetch): a form upload, or JSON when `content_type` says so.
+#[cfg(feature = "hydrate")]
+async fn post(
+    url: &str,
+    body: &wasm_bindgen::JsValue,
+    content_type: Option<&str>,
+) -> Result<String, ErrorBody> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
-    let broken = |_| {
-        ErrorBody::new(
-            ErrorCode::InternalError,
-            "The browser could not send the file.",
-        )
-    };
-    let form = web_sys::FormData::new().map_err(broken)?;
-    form.append_with_str("to", &to).map_err(broken)?;
-    if !caption.trim().is_empty() {
-        form.append_with_str("caption", &caption).map_err(broken)?;
-    }
-    form.append_with_blob_and_filename("file", &file, &file.name())
-        .map_err(broken)?;
+    let broken = |_| browser_failed();
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&form);
-    let window = web_sys::window().ok_or_else(|| broken(wasm_bindgen::JsValue::NULL))?;
-    let url = format!("/send-media?session={session}");
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+    init.set_body(body);
+    if let Some(ct) = content_type {
+        let headers = web_sys::Headers::new().map_err(broken)?;
+        headers.set("Content-Type", ct).map_err(broken)?;
+        init.set_headers(&headers);
+    }
+    let window = web_sys::window().ok_or_else(browser_failed)?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
         .await
         .map_err(|_| {
             ErrorBody::new(
@@ -95,6 +120,15 @@ async fn upload(
             )
         }))
     }
+}
+
+/// A poll's options, one per line.
+fn parse_options(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Rows typed one per line as `id | title | description`.
@@ -132,6 +166,8 @@ pub fn SendPage() -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     // The chosen file's name: the form is complete only with one.
     let file_name = RwSignal::new(String::new());
+    let options = RwSignal::new(String::new());
+    let multiple = RwSignal::new(false);
 
     let request = Memo::new(move |_| {
         let opt = |s: String| (!s.trim().is_empty()).then_some(s);
@@ -144,6 +180,13 @@ pub fn SendPage() -> impl IntoView {
             "file" => Request::File(SendMessage {
                 to: to.get(),
                 message: text.get(),
+                reply_to_id: None,
+            }),
+            "poll" => Request::Poll(SendPoll {
+                to: to.get(),
+                question: text.get(),
+                options: parse_options(&options.get()),
+                multiple_answers: multiple.get().then_some(true),
                 reply_to_id: None,
             }),
             k => {
@@ -190,6 +233,16 @@ pub fn SendPage() -> impl IntoView {
         Request::File(_) if file_name.get().is_empty() => Err(t.choose_file.to_string()),
         Request::File(_) => Ok(None),
         Request::Interactive(r) => r.form.parse().map(Some).map_err(|e| e.message),
+        Request::Poll(r) => {
+            let distinct = r
+                .options
+                .iter()
+                .enumerate()
+                .all(|(i, o)| !r.options[..i].contains(o));
+            let fits =
+                !r.question.trim().is_empty() && (2..=12).contains(&r.options.len()) && distinct;
+            fits.then_some(None).ok_or_else(|| t.poll_check.to_string())
+        }
     });
 
     let send = Action::new_local(move |(session, req): &(String, Request)| {
@@ -214,8 +267,16 @@ pub fn SendPage() -> impl IntoView {
                         None => Err(ErrorBody::new(ErrorCode::InvalidRequest, t.choose_file)),
                     }
                 }
+                #[cfg(feature = "hydrate")]
+                json @ Request::Poll(_) => {
+                    let url = format!("{}?session={}", json.path(), session.0);
+                    let body = wasm_bindgen::JsValue::from_str(&json.json());
+                    post(&url, &body, Some("application/json")).await
+                }
                 #[cfg(not(feature = "hydrate"))]
-                Request::File(_) => Err(ErrorBody::new(ErrorCode::InvalidRequest, t.choose_file)),
+                Request::File(_) | Request::Poll(_) => {
+                    Err(ErrorBody::new(ErrorCode::InvalidRequest, t.choose_file))
+                }
             }
         }
     });
@@ -295,8 +356,9 @@ pub fn SendPage() -> impl IntoView {
                 <label class="check"><input type="radio" name="kind" value="button" on:change=move |_| kind.set("button".into())/> {t.kind_buttons}</label>
                 <label class="check"><input type="radio" name="kind" value="list" on:change=move |_| kind.set("list".into())/> {t.kind_list}</label>
                 <label class="check"><input type="radio" name="kind" value="file" on:change=move |_| kind.set("file".into())/> {t.kind_file}</label>
+                <label class="check"><input type="radio" name="kind" value="poll" on:change=move |_| kind.set("poll".into())/> {t.kind_poll}</label>
             </fieldset>
-            <div class="builder" hidden=move || kind.get() != "file">
+            <div class="builder only-file">
                 <label class="wide">{t.file}
                     <input type="file" name="file" node_ref=file_input
                         on:change:target=move |ev| {
@@ -308,8 +370,17 @@ pub fn SendPage() -> impl IntoView {
                 </label>
                 <p class="muted">{t.file_caption_hint}</p>
             </div>
-            <label class="wide">{t.message} <textarea name="message" rows="3" bind:value=text></textarea></label>
-            <div class="row-form" hidden=move || kind.get() == "text">
+            <label class="wide">
+                <span class="not-poll">{t.message}</span><span class="only-poll">{t.question}</span>
+                <textarea name="message" rows="3" bind:value=text></textarea>
+            </label>
+            <div class="builder only-poll">
+                <label class="wide">{t.poll_options}
+                    <textarea name="options" rows="4" bind:value=options placeholder="Pagi\nSiang\nSore"></textarea>
+                </label>
+                <label class="check"><input type="checkbox" name="multipleAnswers" bind:checked=multiple/> {t.poll_multiple}</label>
+            </div>
+            <div class="row-form only-menu">
                 <label>{t.title_optional} <input name="title" bind:value=title/></label>
                 <label>{t.footer_optional} <input name="footer" bind:value=footer/></label>
                 <label>{t.fallback}
@@ -321,7 +392,7 @@ pub fn SendPage() -> impl IntoView {
                     </select>
                 </label>
             </div>
-            <div class="builder" hidden=move || kind.get() != "button">
+            <div class="builder only-button">
                 {(0..SLOTS).map(|i| view! {
                     <div class="row-form">
                         <label>{(t.button_text)(i + 1)} <input bind:value=labels[i]/></label>
@@ -329,7 +400,7 @@ pub fn SendPage() -> impl IntoView {
                     </div>
                 }).collect_view()}
             </div>
-            <div class="builder" hidden=move || kind.get() != "list">
+            <div class="builder only-list">
                 <div class="row-form">
                     <label>{t.list_button_text} <input name="buttonText" bind:value=list_button/></label>
                     <label>{t.section_title} <input name="section" bind:value=section/></label>

@@ -436,6 +436,8 @@ pub async fn resume(state: &AppState, session: &SessionHandle) -> anyhow::Result
             timestamp_ms: at,
             answer: None,
             media: None,
+            details: None,
+            change: None,
         };
         let reply = if fresh {
             plan(state, session, &m, planned.clone(), false).await?

@@ -15,6 +15,9 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
 /// What an engine reports about one session.
+// Messages are nearly every event: boxing them to shrink the rare state changes would add an
+// allocation to each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum EngineEvent {
     /// Trying to reach WhatsApp; `reason` is the last attempt's error, if one failed.
@@ -112,7 +115,7 @@ impl Ack {
 }
 
 /// One received (or phone-typed) message, as every engine reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Inbound {
     pub id: String,
     pub chat: Chat,
@@ -133,6 +136,31 @@ pub struct Inbound {
     /// For an image, video, audio, document or sticker: its file, already in the media store
     /// (`crate::media`) when the engine could fetch it (else `GET …/media` answers 404).
     pub media: Option<Box<crate::messages::MediaMeta>>,
+    /// For a location, contact card or poll: what it carries.
+    pub details: Option<Box<app::model::Details>>,
+    /// For a reaction, an edit or a delete: the earlier message it changes.
+    pub change: Option<Change>,
+}
+
+/// A change to an earlier message, made by its chat's contact (or on the linked phone).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// An emoji on `target`; `""` takes the reaction back.
+    Reaction { target: String, emoji: String },
+    /// New text for `target`, which its author wrote.
+    Edited { target: String, text: String },
+    /// `target` deleted for everyone by its author.
+    Revoked { target: String },
+}
+
+impl Change {
+    pub fn target(&self) -> &str {
+        match self {
+            Change::Reaction { target, .. }
+            | Change::Edited { target, .. }
+            | Change::Revoked { target } => target,
+        }
+    }
 }
 
 /// A contact's answer to an interactive message or a poll.
@@ -177,6 +205,10 @@ pub enum MessageKind {
     Contact,
     Poll,
     Reaction,
+    /// A contact's edit of an earlier message.
+    Edit,
+    /// A contact's delete-for-everyone of an earlier message.
+    Revoke,
     Unknown,
 }
 
@@ -195,6 +227,8 @@ impl MessageKind {
             Contact => "contact",
             Poll => "poll",
             Reaction => "reaction",
+            Edit => "edit",
+            Revoke => "revoke",
             Unknown => "unknown",
         }
     }
@@ -213,18 +247,24 @@ pub struct Outgoing {
 }
 
 /// What an outgoing message carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Content {
     Text(String),
     /// Native buttons or a list (WhatsApp's `InteractiveMessage` with a `NativeFlowMessage`).
     Interactive(Interactive),
-    /// A single-choice poll (the interactive `poll` fallback).
+    /// A poll: `/send-poll`, or the interactive `poll` fallback (one choice).
     Poll {
         question: String,
         options: Vec<String>,
+        /// Voters may choose several options.
+        multiple: bool,
     },
     /// A file, already stored by [`crate::media`] (contract §11).
     Media(Media),
+    /// A place on the map.
+    Location(app::model::Location),
+    /// Contact cards (one or several); engines build the vCards.
+    Contacts(Vec<app::model::ContactCard>),
 }
 
 /// A file to send: the engine reads it from `file.path`.
@@ -245,7 +285,43 @@ impl Content {
             Content::Interactive(m) => &m.text,
             Content::Poll { question, .. } => question,
             Content::Media(m) => m.caption.as_deref().unwrap_or(""),
+            Content::Location(l) => l.name.as_deref().unwrap_or(""),
+            Content::Contacts(c) => c.first().map(|c| c.name.as_str()).unwrap_or(""),
         }
+    }
+
+    /// The kind a record and `message.out` name (contract §5, §11).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Content::Text(_) => "text",
+            Content::Interactive(_) => "interactive",
+            Content::Poll { .. } => "poll",
+            Content::Media(m) => m.file.kind.as_str(),
+            Content::Location(_) => "location",
+            Content::Contacts(_) => "contact",
+        }
+    }
+
+    /// What a location, contact card or poll carries besides its text.
+    pub fn details(&self) -> Option<app::model::Details> {
+        let mut d = app::model::Details::default();
+        match self {
+            Content::Location(l) => d.location = Some(l.clone()),
+            Content::Contacts(c) => d.contacts = Some(c.clone()),
+            Content::Poll {
+                question,
+                options,
+                multiple,
+            } => {
+                d.poll = Some(app::model::PollInfo {
+                    question: question.clone(),
+                    options: options.clone(),
+                    multiple_answers: *multiple,
+                })
+            }
+            _ => return None,
+        }
+        Some(d)
     }
 
     /// The file, for media.
@@ -265,6 +341,69 @@ pub struct Quoted {
     /// The quoted message's author (digits); `None` when it was our own.
     pub sender: Option<String>,
     pub text: Option<String>,
+}
+
+/// A message an action names: its id, whether the session sent it, and the author of a
+/// contact's message (which a reaction in a group must carry).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageRef {
+    pub id: String,
+    pub from_me: bool,
+    pub sender: Option<String>,
+}
+
+/// What a chat sees the session doing (`/send-presence`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    Composing,
+    Recording,
+    Paused,
+}
+
+impl Presence {
+    pub fn parse(s: &str) -> Option<Presence> {
+        Some(match s {
+            "composing" => Presence::Composing,
+            "recording" => Presence::Recording,
+            "paused" => Presence::Paused,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Presence::Composing => "composing",
+            Presence::Recording => "recording",
+            Presence::Paused => "paused",
+        }
+    }
+}
+
+/// Something a session does in a chat that is not a new message of its own (contract §11).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// An emoji on a message; `""` takes the session's reaction back.
+    React {
+        chat: Chat,
+        target: MessageRef,
+        emoji: String,
+    },
+    /// New text for one of the session's own text messages.
+    Edit {
+        chat: Chat,
+        id: String,
+        text: String,
+    },
+    /// Deletes one of the session's own messages for everyone.
+    Revoke { chat: Chat, id: String },
+    /// Typing…, recording…, or stopped.
+    Presence { chat: Chat, state: Presence },
+    /// Blue ticks for received messages; `sender` is their author in a group.
+    MarkRead {
+        chat: Chat,
+        sender: Option<String>,
+        ids: Vec<String>,
+    },
 }
 
 /// The engine's acknowledgement of a sent message.
@@ -309,6 +448,13 @@ pub trait Connection: Send + Sync + 'static {
 
     /// Whether a number has WhatsApp (groups always "exist").
     async fn is_on_whatsapp(&self, chat: &Chat) -> Result<bool, EngineError>;
+
+    /// Whether each number (digits) has WhatsApp, in the order asked: one question to
+    /// WhatsApp for all of them.
+    async fn check_numbers(&self, digits: &[String]) -> Result<Vec<bool>, EngineError>;
+
+    /// Does `action` in a chat: a reaction, an edit, a delete, a presence, read receipts.
+    async fn act(&self, action: Action) -> Result<(), EngineError>;
 
     /// While the session waits to be linked: asks WhatsApp for an 8-character code that the
     /// phone `digits` types in instead of scanning the QR.
@@ -420,6 +566,8 @@ mod parity {
             quoted_id: quoted.map(str::to_string),
             from_me: false,
             media: None,
+            details: None,
+            change: None,
         };
         let ctx = |id: &str| {
             MessageField::some(wa::ContextInfo {
@@ -512,5 +660,56 @@ mod parity {
             ..Default::default()
         });
         assert_eq!(comparable(next(&mut rx).await), comparable(pick));
+
+        // A shared place, and a reaction to the session's message.
+        let place = app::model::Location {
+            latitude: -6.2297,
+            longitude: 106.8261,
+            name: Some("Rumah".into()),
+            address: None,
+        };
+        let details = app::model::Details {
+            location: Some(place.clone()),
+            ..Default::default()
+        };
+        sim.incoming(
+            &id,
+            simulator::SimMessage {
+                details: Some(details),
+                ..text("Rumah", None)
+            },
+        )
+        .await
+        .expect("incoming");
+        assert_eq!(
+            comparable(next(&mut rx).await),
+            comparable(real(whatsapp::wire::location(&place, None)))
+        );
+        sim.incoming(
+            &id,
+            simulator::SimMessage {
+                quoted_id: Some(sent.id.clone()),
+                change: Some(Change::Reaction {
+                    target: sent.id.clone(),
+                    emoji: "👍".into(),
+                }),
+                ..text("👍", None)
+            },
+        )
+        .await
+        .expect("incoming");
+        let reaction = real(wa::Message {
+            reaction_message: MessageField::some(wm::ReactionMessage {
+                key: MessageField::some(wa::MessageKey {
+                    id: Some(sent.id.clone()),
+                    from_me: Some(true),
+                    ..Default::default()
+                }),
+                text: Some("👍".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(comparable(next(&mut rx).await), comparable(reaction));
     }
 }

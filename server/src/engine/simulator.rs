@@ -9,7 +9,7 @@
 //! phone's side through the methods of [`Simulator`].
 
 use super::{
-    Ack, Answer, AnswerVia, Connection, Content, Engine, EngineError, EngineEvent, Inbound,
+    Ack, Action, Answer, AnswerVia, Connection, Content, Engine, EngineError, EngineEvent, Inbound,
     MessageKind, Outgoing, Sent,
 };
 use crate::{db::now_ms, phone::Chat};
@@ -50,12 +50,27 @@ impl Default for Timings {
 pub struct SentRecord {
     pub message_id: String,
     pub to: String,
-    /// `text`, `interactive` (native buttons or a list), `poll`, or a media kind.
+    /// `text`, `interactive` (native buttons or a list), `poll`, `location`, `contact`, a
+    /// media kind — or what the session did to a message or chat: `reaction`, `edit`,
+    /// `revoke`, `presence`, `read`.
     #[serde(rename = "type")]
     #[schema(value_type = String)]
     pub kind: &'static str,
-    /// The text, the interactive body, or the poll's question.
+    /// The text, the interactive body, the poll's question, a location's name, the first
+    /// contact's name; for actions: the emoji, the new text, the presence state.
     pub message: String,
+    /// For `reaction`, `edit`, `revoke` and `read`: the messages acted on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_message_ids: Option<Vec<String>>,
+    /// For `poll`: whether voters may choose several options.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub multiple_answers: bool,
+    /// For `location`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<app::model::Location>,
+    /// For `contact`: the cards, as the phone shows them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contacts: Option<Vec<app::model::ContactCard>>,
     pub quoted_message_id: Option<String>,
     /// The buttons or list, for `interactive`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,6 +109,42 @@ pub struct SimMessage {
     pub from_me: bool,
     /// A file (already in the media store) and the kind it arrives as; `text` is its caption.
     pub media: Option<(MessageKind, crate::messages::MediaMeta)>,
+    /// A location, contact cards or a poll.
+    pub details: Option<app::model::Details>,
+    /// A reaction to, edit of, or delete of an earlier message.
+    pub change: Option<super::Change>,
+}
+
+impl SimMessage {
+    /// A text (or caption) from a contact in a chat; the rest empty.
+    pub fn text(from: Chat, sender: String, text: String) -> SimMessage {
+        SimMessage {
+            from,
+            sender,
+            text,
+            push_name: None,
+            quoted_id: None,
+            from_me: false,
+            media: None,
+            details: None,
+            change: None,
+        }
+    }
+
+    /// The kind it arrives as, as the real engine would classify it.
+    fn kind(&self) -> MessageKind {
+        use super::Change;
+        match (&self.change, &self.media, &self.details) {
+            (Some(Change::Reaction { .. }), ..) => MessageKind::Reaction,
+            (Some(Change::Edited { .. }), ..) => MessageKind::Edit,
+            (Some(Change::Revoked { .. }), ..) => MessageKind::Revoke,
+            (None, Some((k, _)), _) => *k,
+            (None, None, Some(d)) if d.location.is_some() => MessageKind::Location,
+            (None, None, Some(d)) if d.contacts.is_some() => MessageKind::Contact,
+            (None, None, Some(d)) if d.poll.is_some() => MessageKind::Poll,
+            _ => MessageKind::Text,
+        }
+    }
 }
 
 /// Why a control call cannot be carried out (answered as 409 by the control API).
@@ -254,6 +305,7 @@ impl Simulator {
         s.ensure_connected()?;
         let message_id = super::new_message_id();
         let (ack, stored) = Ack::channel();
+        let kind = msg.kind();
         s.events
             .message(
                 Inbound {
@@ -262,12 +314,14 @@ impl Simulator {
                     sender: msg.sender,
                     push_name: msg.push_name,
                     from_me: msg.from_me,
-                    kind: msg.media.as_ref().map_or(MessageKind::Text, |(k, _)| *k),
+                    kind,
                     text: msg.text,
                     quoted_id: msg.quoted_id,
                     timestamp_ms: now_ms(),
                     answer: None,
                     media: msg.media.map(|(_, meta)| Box::new(meta)),
+                    details: msg.details.map(Box::new),
+                    change: msg.change,
                 },
                 ack,
             )
@@ -375,6 +429,8 @@ impl Simulator {
                     timestamp_ms: now_ms(),
                     answer: Some(answer),
                     media: None,
+                    details: None,
+                    change: None,
                 },
                 ack,
             )
@@ -383,6 +439,19 @@ impl Simulator {
             id: message_id,
             stored,
         })
+    }
+
+    /// The recipient's phone reports messages the session sent as delivered, read or played.
+    pub fn receipt(
+        &self,
+        id: &SessionId,
+        ids: Vec<String>,
+        status: &'static str,
+    ) -> Result<(), SimError> {
+        let s = self.session(id)?;
+        s.ensure_connected()?;
+        s.events.send(EngineEvent::Receipt { ids, status });
+        Ok(())
     }
 
     /// The link drops; it comes back by itself after [`Timings::reconnect`].
@@ -581,6 +650,39 @@ struct SimConnection {
     session: Arc<SimSession>,
 }
 
+impl SimConnection {
+    fn push(&self, record: SentRecord) -> Result<(), EngineError> {
+        self.session
+            .sent
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .push(record);
+        Ok(())
+    }
+}
+
+impl SentRecord {
+    /// A record of `kind` to `to`, timed now; the rest empty.
+    fn new(kind: &'static str, to: &Chat, message: String) -> SentRecord {
+        SentRecord {
+            message_id: super::new_message_id(),
+            to: to.display().to_string(),
+            kind,
+            message,
+            quoted_message_id: None,
+            target_message_ids: None,
+            interactive: None,
+            poll_options: None,
+            multiple_answers: false,
+            location: None,
+            contacts: None,
+            media: None,
+            view_once: false,
+            timestamp: now_ms(),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl Connection for SimConnection {
     async fn send(&self, msg: Outgoing) -> Result<Sent, EngineError> {
@@ -592,36 +694,65 @@ impl Connection for SimConnection {
             id: msg.id.clone(),
             timestamp_ms: now_ms(),
         };
-        let message = msg.content.text().to_string();
-        let (mut media, mut view_once) = (None, false);
-        let (kind, interactive, poll_options) = match msg.content {
-            Content::Text(_) => ("text", None, None),
-            Content::Interactive(m) => ("interactive", Some(m), None),
-            Content::Poll { options, .. } => ("poll", None, Some(options)),
-            Content::Media(m) => {
-                media = Some(m.file.meta.info(&sent.id));
-                view_once = m.view_once;
-                (m.file.kind.as_str(), None, None)
+        let mut record =
+            SentRecord::new(msg.content.kind(), &msg.to, msg.content.text().to_string());
+        record.message_id = sent.id.clone();
+        record.quoted_message_id = msg.quoted.map(|q| q.id);
+        match msg.content {
+            Content::Text(_) => {}
+            Content::Interactive(m) => record.interactive = Some(m),
+            Content::Poll {
+                options, multiple, ..
+            } => {
+                record.poll_options = Some(options);
+                record.multiple_answers = multiple;
             }
-        };
-        let record = SentRecord {
-            message_id: sent.id.clone(),
-            to: msg.to.display().to_string(),
-            kind,
-            message,
-            quoted_message_id: msg.quoted.map(|q| q.id),
-            interactive,
-            poll_options,
-            media,
-            view_once,
-            timestamp: sent.timestamp_ms,
-        };
-        self.session
-            .sent
-            .lock()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?
-            .push(record);
+            Content::Media(m) => {
+                record.media = Some(m.file.meta.info(&sent.id));
+                record.view_once = m.view_once;
+            }
+            Content::Location(l) => record.location = Some(l),
+            Content::Contacts(c) => record.contacts = Some(c),
+        }
+        self.push(record)?;
         Ok(sent)
+    }
+
+    async fn check_numbers(&self, digits: &[String]) -> Result<Vec<bool>, EngineError> {
+        self.session.ensure_connected().map_err(|e| match e {
+            SimError::Other(e) => EngineError::Other(e),
+            _ => EngineError::NotConnected,
+        })?;
+        let unregistered = self
+            .sim
+            .inner
+            .unregistered
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        Ok(digits.iter().map(|d| !unregistered.contains(d)).collect())
+    }
+
+    async fn act(&self, action: Action) -> Result<(), EngineError> {
+        self.session.ensure_connected().map_err(|e| match e {
+            SimError::Other(e) => EngineError::Other(e),
+            _ => EngineError::NotConnected,
+        })?;
+        let (kind, chat, message, targets) = match action {
+            Action::React {
+                chat,
+                target,
+                emoji,
+            } => ("reaction", chat, emoji, vec![target.id]),
+            Action::Edit { chat, id, text } => ("edit", chat, text, vec![id]),
+            Action::Revoke { chat, id } => ("revoke", chat, String::new(), vec![id]),
+            Action::Presence { chat, state } => {
+                ("presence", chat, state.as_str().to_string(), vec![])
+            }
+            Action::MarkRead { chat, ids, .. } => ("read", chat, String::new(), ids),
+        };
+        let mut record = SentRecord::new(kind, &chat, message);
+        record.target_message_ids = (!targets.is_empty()).then_some(targets);
+        self.push(record)
     }
 
     async fn pair_with_code(&self, digits: &str) -> Result<String, EngineError> {

@@ -63,7 +63,11 @@ pub fn render(message: &Interactive, fallback: Fallback) -> ApiResult<Content> {
         Fallback::Text => Content::Text(message.text_menu()),
         Fallback::Poll => {
             let (question, options) = message.poll().map_err(ApiError::from)?;
-            Content::Poll { question, options }
+            Content::Poll {
+                question,
+                options,
+                multiple: false,
+            }
         }
     })
 }
@@ -283,6 +287,7 @@ pub async fn record_answer(
                     quoted_id: Some(&r.message_id),
                     timestamp_ms: m.timestamp_ms,
                     media: None,
+                    details: None,
                 },
             )
             .await?;

@@ -4,14 +4,15 @@
 
 use super::SessionHandle;
 use crate::{
-    engine::{Connection, EngineError, EngineEvent, Inbound, Outgoing, Sent},
+    engine::{Action, Change, Connection, EngineError, EngineEvent, Inbound, Outgoing, Sent},
     messages::{self, Direction, NewMessage, Source},
     phone::Chat,
     qr,
     state::AppState,
 };
 use app::model::{
-    ConnectionUpdateData, MessageInData, MessageOutData, SessionSnapshot, SessionStatus,
+    ConnectionUpdateData, MessageEditedData, MessageInData, MessageOutData, MessageReactionData,
+    MessageRevokedData, MessageStatusData, PollVoteData, SessionSnapshot, SessionStatus,
 };
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -118,7 +119,20 @@ async fn on_event(
         EngineEvent::Receipt { ids, status } => {
             let id = id.clone();
             crate::events::write(state, move |w| {
-                Box::pin(async move { messages::set_status(w.conn(), &id, &ids, status).await })
+                Box::pin(async move {
+                    let moved = messages::set_status(w.conn(), &id, &ids, status).await?;
+                    for (message_id, chat) in moved {
+                        let data = MessageStatusData {
+                            session_id: id.clone(),
+                            message_id,
+                            to: chat,
+                            status: status.to_string(),
+                            timestamp: crate::db::now_ms(),
+                        };
+                        w.emit(&data).await?;
+                    }
+                    Ok(())
+                })
             })
             .await?;
         }
@@ -146,6 +160,11 @@ async fn on_message(
     room: Room,
 ) -> anyhow::Result<()> {
     let id = &handle.id;
+    if let Some(change) = m.change.clone() {
+        let stored = record_change(state, handle, &m, change).await;
+        ack.done(stored.is_ok());
+        return stored.map_err(Into::into);
+    }
     // A failed lookup must not lose the message: it is then a plain message.in.
     match crate::interactive::resolve(&state.db, id, &m).await {
         Ok(Some(answer)) => {
@@ -155,6 +174,26 @@ async fn on_message(
         }
         Ok(None) => {}
         Err(e) => tracing::error!(session = %id, error = format!("{e:#}"), "resolving an answer"),
+    }
+    if let Some(crate::engine::Answer::PollVote {
+        poll_id,
+        option_hashes,
+    }) = &m.answer
+    {
+        match messages::poll_of(&state.db, id, poll_id, m.chat.display()).await {
+            Ok(Some(poll)) => {
+                let chosen = poll
+                    .options
+                    .into_iter()
+                    .filter(|o| option_hashes.contains(&crate::interactive::option_hash(o)))
+                    .collect();
+                let stored = record_vote(state, handle, &m, poll_id, chosen).await;
+                ack.done(stored.is_ok());
+                return stored.map_err(Into::into);
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(session = %id, error = %e, "looking up a poll"),
+        }
     }
     // The auto-reply is decided before the message is stored, and its pending record is
     // committed with it: once WhatsApp has our ack, the answer is owed even across a crash.
@@ -237,12 +276,14 @@ async fn record_inbound(
                     quoted_id: m.quoted_id.as_deref(),
                     timestamp_ms: m.timestamp_ms,
                     media: m.media.as_deref(),
+                    details: m.details.as_deref(),
                 },
             )
             .await?;
             if !new {
                 return Ok((false, source));
             }
+            let details = m.details.as_deref().cloned().unwrap_or_default();
             if m.from_me {
                 let data = MessageOutData {
                     session_id: session.clone(),
@@ -253,6 +294,7 @@ async fn record_inbound(
                     source: Source::Device.as_str().into(),
                     timestamp: m.timestamp_ms,
                     media: m.media.as_ref().map(|f| f.info(&m.id)),
+                    details,
                 };
                 write.emit(&data).await?;
             } else {
@@ -268,6 +310,7 @@ async fn record_inbound(
                     quoted_message_id: m.quoted_id.clone(),
                     participant: group.then(|| m.sender.clone()),
                     media: m.media.as_ref().map(|f| f.info(&m.id)),
+                    details,
                 };
                 write.emit(&data).await?;
             }
@@ -275,6 +318,155 @@ async fn record_inbound(
                 reply.insert(write.conn()).await?;
             }
             Ok((true, source))
+        })
+    })
+    .await
+}
+
+/// The record of a change as the message it came in: the chat's log shows it, and a
+/// redelivery (same id) changes and emits nothing again.
+fn change_record<'a>(session: &'a app::model::SessionId, m: &'a Inbound) -> NewMessage<'a> {
+    let (direction, source, sender) = if m.from_me {
+        (Direction::Out, Some(Source::Device), None)
+    } else {
+        (Direction::In, None, Some(m.sender.as_str()))
+    };
+    NewMessage {
+        id: &m.id,
+        session,
+        direction,
+        chat: &m.chat,
+        sender,
+        kind: m.kind.as_str(),
+        body: &m.text,
+        source,
+        quoted_id: m.quoted_id.as_deref(),
+        timestamp_ms: m.timestamp_ms,
+        media: None,
+        details: None,
+    }
+}
+
+/// A reaction, edit or delete: recorded as a message of its kind, applied to the message it
+/// changes (an edit or delete only by that message's author), and — when a contact made it —
+/// reported as `message.reaction`, `message.edited` or `message.revoked`. Changes made on the
+/// linked phone update the record and emit nothing.
+async fn record_change(
+    state: &AppState,
+    handle: &SessionHandle,
+    m: &Inbound,
+    change: Change,
+) -> Result<(), sqlx::Error> {
+    let (m, session) = (m.clone(), handle.id.clone());
+    crate::events::write(state, move |write| {
+        Box::pin(async move {
+            let new = messages::record(write.conn(), change_record(&session, &m)).await?;
+            if !new {
+                return Ok(());
+            }
+            let author = (!m.from_me).then_some(m.sender.as_str());
+            match &change {
+                Change::Edited { target, text } => {
+                    messages::apply_edit(
+                        write.conn(),
+                        &session,
+                        &m.chat,
+                        author,
+                        target,
+                        text,
+                        m.timestamp_ms,
+                    )
+                    .await?;
+                }
+                Change::Revoked { target } => {
+                    messages::apply_revoke(
+                        write.conn(),
+                        &session,
+                        &m.chat,
+                        author,
+                        target,
+                        m.timestamp_ms,
+                    )
+                    .await?;
+                }
+                Change::Reaction { .. } => {}
+            }
+            if m.from_me {
+                return Ok(());
+            }
+            let from = m.chat.display().to_string();
+            let participant = matches!(m.chat, Chat::Group(_)).then(|| m.sender.clone());
+            let message_id = change.target().to_string();
+            let timestamp = m.timestamp_ms;
+            let session_id = session.clone();
+            match change {
+                Change::Reaction { emoji, .. } => {
+                    write
+                        .emit(&MessageReactionData {
+                            session_id,
+                            message_id,
+                            from,
+                            emoji,
+                            timestamp,
+                            participant,
+                        })
+                        .await
+                }
+                Change::Edited { text, .. } => {
+                    write
+                        .emit(&MessageEditedData {
+                            session_id,
+                            message_id,
+                            from,
+                            message: text,
+                            timestamp,
+                            participant,
+                        })
+                        .await
+                }
+                Change::Revoked { .. } => {
+                    write
+                        .emit(&MessageRevokedData {
+                            session_id,
+                            message_id,
+                            from,
+                            timestamp,
+                            participant,
+                        })
+                        .await
+                }
+            }
+        })
+    })
+    .await
+}
+
+/// A vote in a poll sent with `/send-poll`: recorded as a `poll` message naming the options
+/// chosen, and reported as `poll.vote`.
+async fn record_vote(
+    state: &AppState,
+    handle: &SessionHandle,
+    m: &Inbound,
+    poll_id: &str,
+    options: Vec<String>,
+) -> Result<(), sqlx::Error> {
+    let (mut m, session, poll_id) = (m.clone(), handle.id.clone(), poll_id.to_string());
+    m.text = options.join(", ");
+    m.quoted_id = Some(poll_id.clone());
+    crate::events::write(state, move |write| {
+        Box::pin(async move {
+            if !messages::record(write.conn(), change_record(&session, &m)).await? {
+                return Ok(());
+            }
+            let data = PollVoteData {
+                session_id: session.clone(),
+                message_id: poll_id,
+                from: m.chat.display().to_string(),
+                options,
+                timestamp: m.timestamp_ms,
+                participant: matches!(m.chat, Chat::Group(_)).then(|| m.sender.clone()),
+            };
+            write.emit(&data).await
         })
     })
     .await
@@ -315,6 +507,14 @@ impl Connection for Offline {
     }
 
     async fn is_on_whatsapp(&self, _: &Chat) -> Result<bool, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn check_numbers(&self, _: &[String]) -> Result<Vec<bool>, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn act(&self, _: Action) -> Result<(), EngineError> {
         Err(EngineError::NotConnected)
     }
 

@@ -48,6 +48,36 @@ fn events() -> Vec<(&'static str, Value, &'static str, Value)> {
             json!({"sessionId": "9f8e7d6c5b4a3921", "status": "connected", "phoneNumber": "6281234567890", "pushName": "Toko Budi", "reason": null}),
         ),
         (
+            event::MESSAGE_REACTION,
+            schema("MessageReactionData"),
+            "A contact reacted to a message (`emoji` \"\": the reaction was taken back).",
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0ABCDEF0123456789", "from": "6281234567890", "emoji": "👍", "timestamp": 1735460004000_i64}),
+        ),
+        (
+            event::MESSAGE_EDITED,
+            schema("MessageEditedData"),
+            "A contact edited one of their messages.",
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0C0FFEE000001", "from": "6281234567890", "message": "Halo, besok masih buka?", "timestamp": 1735460005000_i64}),
+        ),
+        (
+            event::MESSAGE_REVOKED,
+            schema("MessageRevokedData"),
+            "A contact deleted one of their messages for everyone.",
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0C0FFEE000001", "from": "6281234567890", "timestamp": 1735460006000_i64}),
+        ),
+        (
+            event::MESSAGE_STATUS,
+            schema("MessageStatusData"),
+            "A message the session sent was delivered, read or played.",
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0ABCDEF0123456789", "to": "6281234567890", "status": "read", "timestamp": 1735460007000_i64}),
+        ),
+        (
+            event::POLL_VOTE,
+            schema("PollVoteData"),
+            "A contact voted in a poll sent with /send-poll.",
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0ABCDEF0123456789", "from": "6281234567890", "options": ["Pagi"], "timestamp": 1735460008000_i64}),
+        ),
+        (
             event::WEBHOOK_TEST,
             json!({
                 "type": "object",

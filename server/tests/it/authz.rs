@@ -89,6 +89,15 @@ const REST: &[(&str, Access, bool)] = &[
     ("POST /send-message", Session, false),
     ("POST /send-interactive", Session, false),
     ("POST /send-media", Session, false),
+    ("POST /send-location", Session, false),
+    ("POST /send-contact", Session, false),
+    ("POST /send-poll", Session, false),
+    ("POST /send-reaction", Session, false),
+    ("POST /edit-message", Session, false),
+    ("POST /delete-message", Session, false),
+    ("POST /send-presence", Session, false),
+    ("POST /mark-read", Session, false),
+    ("POST /check-numbers", Session, false),
     ("GET /api/messages/{id}/media", Message, false),
     ("POST /api/webhooks/test", Session, false),
     ("POST /simulator/sessions/{id}/scan", Session, false),
@@ -97,6 +106,10 @@ const REST: &[(&str, Access, bool)] = &[
     ("POST /simulator/sessions/{id}/button-reply", Session, false),
     ("POST /simulator/sessions/{id}/list-reply", Session, false),
     ("POST /simulator/sessions/{id}/poll-vote", Session, false),
+    ("POST /simulator/sessions/{id}/reaction", Session, false),
+    ("POST /simulator/sessions/{id}/edit", Session, false),
+    ("POST /simulator/sessions/{id}/revoke", Session, false),
+    ("POST /simulator/sessions/{id}/receipt", Session, false),
     ("GET /simulator/sessions/{id}/sent", Session, false),
     ("POST /simulator/sessions/{id}/disconnect", Session, true),
     ("POST /simulator/sessions/{id}/logout", Session, true),
@@ -216,6 +229,12 @@ const FNS: &[(&str, Access, bool, &str)] = &[
 
 /// The example ids the OpenAPI document uses, replaced by real ones.
 const EXAMPLE_SESSION: &str = "9f8e7d6c5b4a3921";
+/// The message ids the examples of `/edit-message`, `/delete-message` and `/mark-read` use.
+const EXAMPLE_MESSAGES: &[&str] = &[
+    "3EB0C431C26A1916A5A5B4",
+    "3EB0A1B2C3D4E5F6A7B8C9",
+    "3EB0D4E5F6A7B8C9A1B2C3",
+];
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Owner {
@@ -675,7 +694,14 @@ async fn run(w: &World, ops: &[Case]) -> Vec<String> {
                     }
                     None => (String::new(), String::new(), actor.clone()),
                 };
+                // Message ids in examples name a message of the owner's session.
+                let message = owner
+                    .map(|o| w.things[&o].media.clone())
+                    .unwrap_or_default();
                 let fill = |s: &str| {
+                    let s = EXAMPLE_MESSAGES
+                        .iter()
+                        .fold(s.to_string(), |s, m| s.replace(m, &message));
                     let id = if matches!(op.access, Session) {
                         &session
                     } else {

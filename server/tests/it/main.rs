@@ -17,6 +17,7 @@ mod messages;
 mod metrics;
 mod openapi;
 mod rest;
+mod rich;
 mod security;
 mod sessions;
 mod webhooks;

@@ -298,6 +298,53 @@ async fn real_deliveries_match_the_published_webhook_schemas() {
     })))
     .await;
     assert_eq!(s, 200, "{b}");
+    // A place (message.out with `location`), a contact's cards (message.in with `contacts`),
+    // a poll and a vote, a reaction, an edit, a delete, and receipts.
+    let (s, b) = call(admin.post(app.url("/send-location")).json(
+        &json!({"to": "628222000111", "latitude": -6.2, "longitude": 106.8, "name": "Toko"}),
+    ))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let place = b["messageId"].clone();
+    let sim = |what: &str| app.url(&format!("/simulator/sessions/{session}/{what}"));
+    let from = "628222000111";
+    for (what, body) in [
+        (
+            "incoming",
+            json!({"from": from, "contacts": [{"name": "Ani", "phoneNumbers": ["6285511112222"]}]}),
+        ),
+        (
+            "reaction",
+            json!({"from": from, "messageId": place, "emoji": "👍"}),
+        ),
+        ("receipt", json!({"messageIds": [place], "status": "read"})),
+    ] {
+        let (s, b) = call(admin.post(sim(what)).json(&body)).await;
+        assert_eq!(s, 200, "{what}: {b}");
+    }
+    let theirs = app.incoming(&admin, &session, from, "Harga?").await;
+    for (what, body) in [
+        (
+            "edit",
+            json!({"from": from, "messageId": theirs, "message": "Harga kopi?"}),
+        ),
+        ("revoke", json!({"from": from, "messageId": theirs})),
+    ] {
+        let (s, b) = call(admin.post(sim(what)).json(&body)).await;
+        assert_eq!(s, 200, "{what}: {b}");
+    }
+    let (s, b) = call(admin.post(app.url("/send-poll")).json(
+        &json!({"to": from, "question": "Kapan?", "options": ["Pagi", "Sore"], "multipleAnswers": true}),
+    ))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(
+        admin
+            .post(sim("poll-vote"))
+            .json(&json!({"from": from, "messageId": b["messageId"], "options": ["Sore"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
     let mut timed = buttons.clone();
     timed["expiresIn"] = json!(1);
     let (s, b) = call(admin.post(app.url("/send-interactive")).json(&timed)).await;
@@ -324,6 +371,13 @@ async fn real_deliveries_match_the_published_webhook_schemas() {
             .any(|h| h.json()["data"]["media"]["filename"] == "harga.csv"),
         "the file's message.out is among the deliveries"
     );
+    for field in ["location", "contacts", "poll"] {
+        assert!(
+            hits.iter()
+                .any(|h| h.json()["data"][field].is_object() || h.json()["data"][field].is_array()),
+            "a delivery carries `{field}`"
+        );
+    }
     let (_, doc) = call(reqwest::Client::new().get(app.url("/openapi.json"))).await;
     for hit in hits {
         let body = hit.json();

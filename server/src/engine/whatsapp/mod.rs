@@ -13,7 +13,9 @@
 
 pub mod wire;
 
-use super::{Answer, Connection, Content, Engine, EngineError, EngineEvent, Outgoing, Sent};
+use super::{
+    Action, Answer, Connection, Content, Engine, EngineError, EngineEvent, Outgoing, Presence, Sent,
+};
 use crate::{db::now_ms, phone::Chat};
 use app::model::SessionId;
 use std::{
@@ -660,29 +662,28 @@ impl Connection for WaConnection {
         }
         let to = wire::jid(&msg.to);
         let id = match &msg.content {
-            Content::Poll { question, options } => {
-                let (result, secret) = live
-                    .client
-                    .polls()
-                    .create(to.clone(), question, options, 1)
-                    .await
-                    .map_err(|e| EngineError::Other(anyhow::anyhow!("sending a poll: {e}")))?;
-                let secret: [u8; 32] = secret
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| EngineError::Other(anyhow::anyhow!("poll secret size")))?;
+            Content::Poll {
+                question,
+                options,
+                multiple,
+            } => {
+                // Voters encrypt their votes with the poll's secret: it is kept before the
+                // poll leaves, so no vote can arrive that we cannot read.
+                let secret: [u8; 32] = rand::random();
                 live.store
-                    .put_msg_secret(
-                        &to.to_string(),
-                        POLL_SECRET_SENDER,
-                        &result.message_id,
-                        &secret,
-                    )
+                    .put_msg_secret(&to.to_string(), POLL_SECRET_SENDER, &msg.id, &secret)
                     .await
                     .map_err(|e| {
                         EngineError::Other(anyhow::anyhow!("storing a poll secret: {e}"))
                     })?;
-                result.message_id
+                let message = wire::poll(question, options, *multiple, secret, msg.quoted.as_ref());
+                send(&live, to, message, &msg.id).await?
+            }
+            Content::Location(l) => {
+                send(&live, to, wire::location(l, msg.quoted.as_ref()), &msg.id).await?
+            }
+            Content::Contacts(c) => {
+                send(&live, to, wire::contacts(c, msg.quoted.as_ref()), &msg.id).await?
             }
             Content::Text(text) => {
                 send(&live, to, wire::text(text, msg.quoted.as_ref()), &msg.id).await?
@@ -732,6 +733,84 @@ impl Connection for WaConnection {
             .await
             .map_err(|e| EngineError::Other(anyhow::anyhow!("asking WhatsApp: {e}")))?;
         Ok(results.iter().any(|r| r.is_registered))
+    }
+
+    async fn check_numbers(&self, digits: &[String]) -> Result<Vec<bool>, EngineError> {
+        let live = self.0.live()?;
+        let jids: Vec<Jid> = digits.iter().map(Jid::pn).collect();
+        let results = live
+            .client
+            .contacts()
+            .is_on_whatsapp(&jids)
+            .await
+            .map_err(|e| EngineError::Other(anyhow::anyhow!("asking WhatsApp: {e}")))?;
+        Ok(digits
+            .iter()
+            .map(|d| {
+                results
+                    .iter()
+                    .any(|r| r.is_registered && r.jid.user == d.as_str())
+            })
+            .collect())
+    }
+
+    async fn act(&self, action: Action) -> Result<(), EngineError> {
+        let live = self.0.live()?;
+        if !live.client.is_logged_in() || !live.client.is_connected() {
+            return Err(EngineError::NotConnected);
+        }
+        let failed = |what: &'static str| {
+            move |e: &dyn std::fmt::Display| EngineError::Other(anyhow::anyhow!("{what}: {e}"))
+        };
+        match action {
+            Action::React {
+                chat,
+                target,
+                emoji,
+            } => {
+                let to = wire::jid(&chat);
+                let key = wire::message_key(&chat, &target);
+                live.client
+                    .send_reaction(to, key, &emoji)
+                    .await
+                    .map_err(|e| failed("reacting")(&e))?;
+            }
+            Action::Edit { chat, id, text } => {
+                live.client
+                    .edit_message(wire::jid(&chat), id, wire::text(&text, None))
+                    .await
+                    .map_err(|e| failed("editing")(&e))?;
+            }
+            Action::Revoke { chat, id } => {
+                live.client
+                    .revoke_message(
+                        wire::jid(&chat),
+                        id,
+                        whatsapp_rust::send::RevokeType::Sender,
+                    )
+                    .await
+                    .map_err(|e| failed("deleting")(&e))?;
+            }
+            Action::Presence { chat, state } => {
+                let to = wire::jid(&chat);
+                let chatstate = live.client.chatstate();
+                match state {
+                    Presence::Composing => chatstate.send_composing(&to).await,
+                    Presence::Recording => chatstate.send_recording(&to).await,
+                    Presence::Paused => chatstate.send_paused(&to).await,
+                }
+                .map_err(|e| failed("sending presence")(&e))?;
+            }
+            Action::MarkRead { chat, sender, ids } => {
+                let sender = sender.map(|d| Jid::pn(&d));
+                let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+                live.client
+                    .mark_as_read(&wire::jid(&chat), sender.as_ref(), &ids)
+                    .await
+                    .map_err(|e| failed("marking read")(&e))?;
+            }
+        }
+        Ok(())
     }
 
     async fn pair_with_code(&self, digits: &str) -> Result<String, EngineError> {

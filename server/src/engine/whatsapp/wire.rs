@@ -12,7 +12,7 @@
 use crate::engine::{Answer, AnswerVia, Inbound, Media, MessageKind, Quoted};
 use crate::media::MediaKind;
 use crate::phone::Chat;
-use app::model::Interactive;
+use app::model::{ContactCard, Details, Interactive, Location, PollInfo};
 use whatsapp_rust::prelude::*;
 use whatsapp_rust::waproto::whatsapp::message::{
     self as wm, buttons_response_message, interactive_message as im,
@@ -53,6 +53,22 @@ pub fn quote_context(q: &Quoted) -> wa::ContextInfo {
             None => MessageField::none(),
         },
         ..Default::default()
+    }
+}
+
+/// The key of a message an action names: ours (`fromMe`), or a contact's — in a group with
+/// its author as `participant`, which WhatsApp needs to attribute a reaction.
+pub fn message_key(chat: &Chat, target: &crate::engine::MessageRef) -> wa::MessageKey {
+    wa::MessageKey {
+        remote_jid: Some(jid(chat).to_string()),
+        from_me: Some(target.from_me),
+        id: Some(target.id.clone()),
+        participant: match chat {
+            Chat::Group(_) if !target.from_me => {
+                target.sender.as_ref().map(|d| Jid::pn(d).to_string())
+            }
+            _ => None,
+        },
     }
 }
 
@@ -194,6 +210,218 @@ pub fn media(up: Uploaded, m: &Media, quoted: Option<&Quoted>) -> wa::Message {
     }
 }
 
+fn context(quoted: Option<&Quoted>) -> MessageField<wa::ContextInfo> {
+    match quoted {
+        Some(q) => MessageField::some(quote_context(q)),
+        None => MessageField::none(),
+    }
+}
+
+/// `locationMessage`: the point, and the name and address shown under the map.
+pub fn location(l: &Location, quoted: Option<&Quoted>) -> wa::Message {
+    wa::Message {
+        location_message: MessageField::some(wm::LocationMessage {
+            degrees_latitude: Some(l.latitude),
+            degrees_longitude: Some(l.longitude),
+            name: l.name.clone(),
+            address: l.address.clone(),
+            context_info: context(quoted),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// One contact as the vCard 3.0 WhatsApp's phones write: the name, and each number as a
+/// `TEL` with `waid` (the digits, which makes "Message" and "Add" work on the phone).
+pub fn vcard(c: &ContactCard) -> String {
+    // RFC 6350 §3.4: backslash, comma, semicolon and newline are escaped in values.
+    let escaped = c
+        .name
+        .replace('\\', "\\\\")
+        .replace(',', "\\,")
+        .replace(';', "\\;")
+        .replace('\n', "\\n");
+    let mut v = format!("BEGIN:VCARD\nVERSION:3.0\nN:;{escaped};;;\nFN:{escaped}\n");
+    for n in &c.phone_numbers {
+        v.push_str(&format!("TEL;type=CELL;type=VOICE;waid={n}:+{n}\n"));
+    }
+    v.push_str("END:VCARD");
+    v
+}
+
+/// The contacts of a received vCard: `FN` (else `N`), and each `TEL`'s `waid` (else its
+/// digits). Folded lines (RFC 6350 §3.2) are unfolded first.
+pub fn parse_vcard(vcard: &str, fallback_name: Option<&str>) -> ContactCard {
+    let unfolded = vcard
+        .replace("\r\n", "\n")
+        .replace("\n ", "")
+        .replace("\n\t", "");
+    let unescape = |v: &str| {
+        v.replace("\\n", " ")
+            .replace("\\,", ",")
+            .replace("\\;", ";")
+            .replace("\\\\", "\\")
+    };
+    let (mut name, mut n_name, mut numbers) = (None, None, Vec::new());
+    for line in unfolded.lines() {
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
+        let upper = key.to_ascii_uppercase();
+        let property = upper.split(';').next().unwrap_or("");
+        // Grouped properties (`item1.TEL`) name the property after the dot.
+        let property = property.rsplit('.').next().unwrap_or(property);
+        match property {
+            "FN" => name = Some(unescape(value.trim())),
+            "N" => {
+                let parts: Vec<&str> = value.split(';').collect();
+                let joined = [parts.get(1), parts.first()]
+                    .into_iter()
+                    .flatten()
+                    .map(|p| p.trim())
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                n_name = Some(unescape(&joined)).filter(|n| !n.is_empty());
+            }
+            "TEL" => {
+                let waid = key
+                    .split(';')
+                    .find_map(|p| p.strip_prefix("waid=").or(p.strip_prefix("WAID=")));
+                let digits: String = waid
+                    .unwrap_or(value)
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                if !digits.is_empty() && !numbers.contains(&digits) {
+                    numbers.push(digits);
+                }
+            }
+            _ => {}
+        }
+    }
+    ContactCard {
+        name: name
+            .filter(|n| !n.is_empty())
+            .or(n_name)
+            .or(fallback_name.map(str::to_string))
+            .unwrap_or_default(),
+        phone_numbers: numbers,
+    }
+}
+
+/// One card as `contactMessage`; several as `contactsArrayMessage` ("N contacts").
+pub fn contacts(cards: &[ContactCard], quoted: Option<&Quoted>) -> wa::Message {
+    let one = |c: &ContactCard, ctx| wm::ContactMessage {
+        display_name: Some(c.name.clone()),
+        vcard: Some(vcard(c)),
+        context_info: ctx,
+        ..Default::default()
+    };
+    match cards {
+        [c] => wa::Message {
+            contact_message: MessageField::some(one(c, context(quoted))),
+            ..Default::default()
+        },
+        _ => wa::Message {
+            contacts_array_message: MessageField::some(wm::ContactsArrayMessage {
+                display_name: Some(format!("{} contacts", cards.len())),
+                contacts: cards.iter().map(|c| one(c, MessageField::none())).collect(),
+                context_info: context(quoted),
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+/// A poll as WhatsApp Web builds it (whatsapp-rust's `polls().create`, which cannot quote or
+/// take our id): `pollCreationMessageV3` for one choice, `pollCreationMessage` with every
+/// option selectable for several, and the 32-byte `messageSecret` voters encrypt votes with.
+pub fn poll(
+    question: &str,
+    options: &[String],
+    multiple: bool,
+    secret: [u8; 32],
+    quoted: Option<&Quoted>,
+) -> wa::Message {
+    let poll = wm::PollCreationMessage {
+        name: Some(question.to_string()),
+        options: options
+            .iter()
+            .map(|name| wm::poll_creation_message::Option {
+                option_name: Some(name.clone()),
+                option_hash: None,
+            })
+            .collect(),
+        selectable_options_count: Some(if multiple { options.len() as u32 } else { 1 }),
+        context_info: context(quoted),
+        poll_content_type: Some(wm::PollContentType::TEXT),
+        ..Default::default()
+    };
+    let mut msg = wa::Message::default();
+    if multiple {
+        msg.poll_creation_message = MessageField::some(poll);
+    } else {
+        msg.poll_creation_message_v3 = MessageField::some(poll);
+    }
+    msg.message_context_info = MessageField::some(wa::MessageContextInfo {
+        message_secret: Some(secret.to_vec()),
+        ..Default::default()
+    });
+    msg
+}
+
+/// What a received location, contact card or poll carries (contract §11).
+fn details_of(m: &wa::Message) -> Option<Details> {
+    let mut d = Details::default();
+    if let Some(l) = m.location_message.as_option() {
+        d.location = Some(Location {
+            latitude: l.degrees_latitude.unwrap_or_default(),
+            longitude: l.degrees_longitude.unwrap_or_default(),
+            name: l.name.clone(),
+            address: l.address.clone(),
+        });
+    } else if let Some(l) = m.live_location_message.as_option() {
+        d.location = Some(Location {
+            latitude: l.degrees_latitude.unwrap_or_default(),
+            longitude: l.degrees_longitude.unwrap_or_default(),
+            name: l.caption.clone(),
+            address: None,
+        });
+    } else if let Some(c) = m.contact_message.as_option() {
+        d.contacts = Some(vec![parse_vcard(
+            c.vcard.as_deref().unwrap_or(""),
+            c.display_name.as_deref(),
+        )]);
+    } else if let Some(a) = m.contacts_array_message.as_option() {
+        d.contacts = Some(
+            a.contacts
+                .iter()
+                .map(|c| parse_vcard(c.vcard.as_deref().unwrap_or(""), c.display_name.as_deref()))
+                .collect(),
+        );
+    } else if let Some(p) = m
+        .poll_creation_message
+        .as_option()
+        .or(m.poll_creation_message_v2.as_option())
+        .or(m.poll_creation_message_v3.as_option())
+    {
+        d.poll = Some(PollInfo {
+            question: p.name.clone().unwrap_or_default(),
+            options: p
+                .options
+                .iter()
+                .filter_map(|o| o.option_name.clone())
+                .collect(),
+            multiple_answers: p.selectable_options_count.unwrap_or(0) != 1,
+        });
+    } else {
+        return None;
+    }
+    Some(d)
+}
+
 /// `InteractiveMessage { header, body, footer, NativeFlowMessage { buttons } }`.
 pub fn interactive(m: &Interactive, quoted: Option<&Quoted>) -> wa::Message {
     let buttons = m
@@ -252,12 +480,38 @@ pub struct Origin {
 /// protocol messages (deletes, edits, key distribution) and empty envelopes.
 pub fn inbound(info: &MessageInfo, msg: &wa::Message, origin: Origin) -> Option<Inbound> {
     let base = msg.get_base_message();
-    if base.protocol_message.is_set()
-        || base.sender_key_distribution_message.is_set() && !has_content(base)
-    {
+    if let Some(p) = base.protocol_message.as_option() {
+        return change_of(p).map(|(kind, text, change)| Inbound {
+            id: info.id.to_string(),
+            chat: origin.chat,
+            sender: origin.sender,
+            push_name: Some(info.push_name.clone()).filter(|p| !p.is_empty()),
+            from_me: origin.from_me,
+            kind,
+            text,
+            quoted_id: Some(change.target().to_string()),
+            timestamp_ms: info.timestamp.timestamp_millis(),
+            answer: None,
+            media: None,
+            details: None,
+            change: Some(change),
+        });
+    }
+    if base.sender_key_distribution_message.is_set() && !has_content(base) {
         return None;
     }
     let (kind, text, quoted_id, answer) = classify(base);
+    let change = match (kind, base.reaction_message.as_option()) {
+        (MessageKind::Reaction, Some(r)) => {
+            r.key.as_option().and_then(|k| k.id.clone()).map(|target| {
+                crate::engine::Change::Reaction {
+                    target,
+                    emoji: r.text.clone().unwrap_or_default(),
+                }
+            })
+        }
+        _ => None,
+    };
     Some(Inbound {
         id: info.id.to_string(),
         chat: origin.chat,
@@ -270,7 +524,34 @@ pub fn inbound(info: &MessageInfo, msg: &wa::Message, origin: Origin) -> Option<
         timestamp_ms: info.timestamp.timestamp_millis(),
         answer,
         media: media_of(base).map(|(_, meta)| Box::new(meta)),
+        details: details_of(base).map(Box::new),
+        change,
     })
+}
+
+/// An edit or a delete-for-everyone, from its protocol message; other protocol messages (key
+/// shares, history sync, ephemeral settings) are not messages to a person.
+fn change_of(p: &wm::ProtocolMessage) -> Option<(MessageKind, String, crate::engine::Change)> {
+    use crate::engine::Change;
+    use wm::protocol_message::Type;
+    let target = p.key.as_option()?.id.clone()?;
+    if p.r#type == Some(Type::REVOKE) {
+        Some((
+            MessageKind::Revoke,
+            String::new(),
+            Change::Revoked { target },
+        ))
+    } else if p.r#type == Some(Type::MESSAGE_EDIT) {
+        let edited = p.edited_message.as_option()?;
+        let text = classify(edited.get_base_message()).1;
+        Some((
+            MessageKind::Edit,
+            text.clone(),
+            Change::Edited { target, text },
+        ))
+    } else {
+        None
+    }
 }
 
 /// The file of a received image, video, audio, document or sticker: what to download it with,
@@ -537,6 +818,209 @@ mod tests {
             .expect("form")
             .parse()
             .expect("valid")
+    }
+
+    fn quote() -> Quoted {
+        Quoted {
+            id: "3EB0Q".into(),
+            sender: Some("6282222222222".into()),
+            text: Some("Di mana tokonya?".into()),
+        }
+    }
+
+    #[test]
+    fn places_cards_and_polls_are_built_as_phones_send_them() {
+        let place = Location {
+            latitude: -6.1825,
+            longitude: 106.8284,
+            name: Some("Toko Kopi".into()),
+            address: Some("Jl. Sabang 12".into()),
+        };
+        let m = location(&place, Some(&quote()));
+        let l = m.location_message.as_option().expect("locationMessage");
+        assert_eq!(l.degrees_latitude, Some(-6.1825));
+        assert_eq!(l.degrees_longitude, Some(106.8284));
+        assert_eq!(l.name.as_deref(), Some("Toko Kopi"));
+        assert_eq!(l.address.as_deref(), Some("Jl. Sabang 12"));
+        assert_eq!(stanza_id(&l.context_info).as_deref(), Some("3EB0Q"));
+        // And back: a received place is the same place.
+        let back = map(m);
+        assert_eq!(back.kind, MessageKind::Location);
+        assert_eq!(back.text, "Toko Kopi");
+        assert_eq!(back.details.expect("details").location, Some(place));
+
+        // One card: contactMessage with a vCard whose TEL carries the WhatsApp id.
+        let ani = ContactCard {
+            name: "Ani; Toko, Pusat".into(),
+            phone_numbers: vec!["6285511112222".into()],
+        };
+        let m = contacts(std::slice::from_ref(&ani), None);
+        let c = m.contact_message.as_option().expect("contactMessage");
+        let v = c.vcard.as_deref().expect("vcard");
+        assert!(v.starts_with("BEGIN:VCARD\nVERSION:3.0\n"), "{v}");
+        assert!(v.contains("FN:Ani\\; Toko\\, Pusat\n"), "{v}");
+        assert!(
+            v.contains("TEL;type=CELL;type=VOICE;waid=6285511112222:+6285511112222\n"),
+            "{v}"
+        );
+        assert!(v.ends_with("END:VCARD"));
+        assert_eq!(
+            map(m).details.expect("details").contacts,
+            Some(vec![ani.clone()])
+        );
+        // Several: contactsArrayMessage.
+        let budi = ContactCard {
+            name: "Budi".into(),
+            phone_numbers: vec!["6281311112222".into()],
+        };
+        let m = contacts(&[ani.clone(), budi.clone()], Some(&quote()));
+        let a = m
+            .contacts_array_message
+            .as_option()
+            .expect("contactsArrayMessage");
+        assert_eq!(a.contacts.len(), 2);
+        assert_eq!(a.display_name.as_deref(), Some("2 contacts"));
+        assert_eq!(stanza_id(&a.context_info).as_deref(), Some("3EB0Q"));
+        assert_eq!(
+            map(m).details.expect("details").contacts,
+            Some(vec![ani, budi])
+        );
+
+        // Polls: v3 for one answer, v1 with every option selectable for several; the secret
+        // voters encrypt with travels in messageContextInfo.
+        let options = vec!["Pagi".to_string(), "Sore".to_string(), "Malam".to_string()];
+        let one = poll("Kapan?", &options, false, [5; 32], None);
+        let p = one.poll_creation_message_v3.as_option().expect("v3");
+        assert_eq!(p.selectable_options_count, Some(1));
+        assert_eq!(
+            one.message_context_info
+                .as_option()
+                .and_then(|c| c.message_secret.clone()),
+            Some(vec![5; 32])
+        );
+        let back = map(one).details.expect("details").poll.expect("poll");
+        assert_eq!(back.options, options);
+        assert!(!back.multiple_answers);
+        let many = poll("Kapan?", &options, true, [5; 32], Some(&quote()));
+        let p = many.poll_creation_message.as_option().expect("v1");
+        assert_eq!(p.selectable_options_count, Some(3));
+        assert_eq!(stanza_id(&p.context_info).as_deref(), Some("3EB0Q"));
+        assert!(
+            map(many)
+                .details
+                .expect("details")
+                .poll
+                .expect("poll")
+                .multiple_answers
+        );
+    }
+
+    #[test]
+    fn vcards_from_other_phones_are_read() {
+        // Folded lines, grouped TEL properties, no waid, N without FN.
+        let card = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Santoso;Budi;;;\r\nitem1.TEL;waid=628\r\n 1311112222:+62 813-1111-2222\r\nTEL;TYPE=HOME:+62 21 555 0101\r\nEND:VCARD";
+        let c = parse_vcard(card, None);
+        assert_eq!(c.name, "Budi Santoso");
+        assert_eq!(c.phone_numbers, vec!["6281311112222", "62215550101"]);
+        // Nothing readable: the message's display name.
+        assert_eq!(parse_vcard("garbage", Some("Ani")).name, "Ani");
+    }
+
+    #[test]
+    fn reactions_edits_and_revokes_are_changes_not_messages() {
+        use crate::engine::Change;
+        let key = |id: &str| {
+            MessageField::some(wa::MessageKey {
+                remote_jid: Some("6282222222222@s.whatsapp.net".into()),
+                from_me: Some(true),
+                id: Some(id.into()),
+                participant: None,
+            })
+        };
+        let reaction = map(wa::Message {
+            reaction_message: MessageField::some(wm::ReactionMessage {
+                key: key("3EB0MINE"),
+                text: Some("👍".into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(reaction.kind, MessageKind::Reaction);
+        assert_eq!(
+            reaction.change,
+            Some(Change::Reaction {
+                target: "3EB0MINE".into(),
+                emoji: "👍".into()
+            })
+        );
+        let edit = map(wa::Message {
+            protocol_message: MessageField::some(wm::ProtocolMessage {
+                key: key("3EB0THEIRS"),
+                r#type: Some(wm::protocol_message::Type::MESSAGE_EDIT),
+                edited_message: MessageField::some(wa::Message::text("Harga kopi Gayo?")),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(edit.kind, MessageKind::Edit);
+        assert_eq!(
+            edit.change,
+            Some(Change::Edited {
+                target: "3EB0THEIRS".into(),
+                text: "Harga kopi Gayo?".into()
+            })
+        );
+        let revoke = map(wa::Message {
+            protocol_message: MessageField::some(wm::ProtocolMessage {
+                key: key("3EB0THEIRS"),
+                r#type: Some(wm::protocol_message::Type::REVOKE),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            revoke.change,
+            Some(Change::Revoked {
+                target: "3EB0THEIRS".into()
+            })
+        );
+        // Other protocol messages are nothing to report.
+        let other = wa::Message {
+            protocol_message: MessageField::some(wm::ProtocolMessage {
+                key: key("X"),
+                r#type: Some(wm::protocol_message::Type::EPHEMERAL_SETTING),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        assert!(inbound(&info("3EB0IN"), &other, origin()).is_none());
+    }
+
+    #[test]
+    fn a_reaction_in_a_group_names_the_author_of_a_contacts_message() {
+        let group = Chat::Group("120363025246125486@g.us".into());
+        let theirs = crate::engine::MessageRef {
+            id: "3EB0G".into(),
+            from_me: false,
+            sender: Some("6285555555555".into()),
+        };
+        let k = message_key(&group, &theirs);
+        assert_eq!(
+            k.participant.as_deref(),
+            Some("6285555555555@s.whatsapp.net")
+        );
+        assert_eq!(k.from_me, Some(false));
+        let ours = crate::engine::MessageRef {
+            from_me: true,
+            sender: None,
+            ..theirs
+        };
+        assert_eq!(message_key(&group, &ours).participant, None);
+        let direct = message_key(&Chat::User("6282222222222".into()), &ours);
+        assert_eq!(
+            direct.remote_jid.as_deref(),
+            Some("6282222222222@s.whatsapp.net")
+        );
     }
 
     fn uploaded() -> Uploaded {

@@ -13,6 +13,8 @@ use crate::{
     sessions::resolve::Target,
     state::AppState,
 };
+pub mod rich;
+
 use app::model::{
     ErrorCode, SendInteractive, SendInteractiveResponse, SendMedia, SendMediaResponse, SendMessage,
     SendMessageResponse, SessionStatus, StatusResponse,
@@ -27,6 +29,7 @@ use axum::{
 pub fn router(state: &AppState) -> Router<AppState> {
     let idempotent = axum::middleware::from_fn_with_state(state.clone(), crate::idempotency::guard);
     Router::new()
+        .merge(rich::router(state))
         .route("/status", get(status_handler))
         .route(
             "/send-message",
