@@ -7,6 +7,7 @@
 use crate::{
     engine::{Action, MessageRef, Presence},
     error::{ApiError, ApiResult},
+    messages,
     outbound::{engine_error, ensure_connected},
     phone::{self, Chat},
     sessions::SessionHandle,
@@ -51,28 +52,48 @@ impl Known {
     }
 }
 
+const KNOWN: &str = "SELECT id, chat, direction, sender, type, status, created_at, revoked_at
+     FROM messages WHERE session_id = ";
+
 async fn find(state: &AppState, session: &SessionId, id: &str) -> ApiResult<Known> {
-    let id = id.trim();
-    if id.is_empty() {
-        return Err(ApiError::invalid("messageId: empty."));
+    Ok(find_all(state, session, &[id.to_string()]).await?.remove(0))
+}
+
+/// The named messages, in the order named (duplicates once), in one query; the first id the
+/// session has no message for answers `404 MESSAGE_NOT_FOUND`.
+async fn find_all(state: &AppState, session: &SessionId, ids: &[String]) -> ApiResult<Vec<Known>> {
+    let mut wanted: Vec<&str> = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(ApiError::invalid("messageId: empty."));
+        }
+        if !wanted.contains(&id) {
+            wanted.push(id);
+        }
     }
-    sqlx::query_as::<_, Known>(
-        "SELECT id, chat, direction, sender, type, status, created_at, revoked_at
-         FROM messages WHERE session_id = ? AND id = ?",
-    )
-    .bind(session.as_str())
-    .bind(id)
-    .fetch_optional(&state.db)
-    .await?
-    .ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::MessageNotFound,
-            format!(
-                "This session has no message {id}. Use a messageId it sent or received (send \
-                 answers and webhooks carry them)."
-            ),
-        )
-    })
+    let mut query = sqlx::QueryBuilder::<sqlx::Sqlite>::new(KNOWN);
+    query.push_bind(session.as_str()).push(" AND id IN (");
+    let mut list = query.separated(", ");
+    for id in &wanted {
+        list.push_bind(*id);
+    }
+    query.push(")");
+    let mut rows: Vec<Known> = query.build_query_as().fetch_all(&state.db).await?;
+    let mut found = Vec::with_capacity(wanted.len());
+    for id in wanted {
+        let Some(at) = rows.iter().position(|m| m.id == id) else {
+            return Err(ApiError::new(
+                ErrorCode::MessageNotFound,
+                format!(
+                    "This session has no message {id}. Use a messageId it sent or received \
+                     (send answers and webhooks carry them)."
+                ),
+            ));
+        };
+        found.push(rows.swap_remove(at));
+    }
+    Ok(found)
 }
 
 fn answer(m: &Known, kind: &str) -> MessageActionResponse {
@@ -167,24 +188,7 @@ pub async fn edit(
         })
         .await
         .map_err(engine_error)?;
-    let (sid, id, text) = (session.id.clone(), m.id.clone(), req.message);
-    changed(state, move |conn| {
-        Box::pin(async move {
-            sqlx::query(
-                "UPDATE messages SET body = ?, edited_at = ?, updated_at = ?
-                 WHERE session_id = ? AND id = ?",
-            )
-            .bind(&text)
-            .bind(crate::db::now_ms())
-            .bind(crate::db::now_ms())
-            .bind(sid.as_str())
-            .bind(&id)
-            .execute(conn)
-            .await
-            .map(drop)
-        })
-    })
-    .await;
+    record(state, &session.id, &m, Some(req.message)).await;
     Ok(answer(&m, "edit"))
 }
 
@@ -222,40 +226,65 @@ pub async fn delete(
         })
         .await
         .map_err(engine_error)?;
-    let (sid, id) = (session.id.clone(), m.id.clone());
-    changed(state, move |conn| {
-        Box::pin(async move {
-            let now = crate::db::now_ms();
-            sqlx::query(
-                "UPDATE messages SET revoked_at = ?, updated_at = ?
-                 WHERE session_id = ? AND id = ? AND revoked_at IS NULL",
-            )
-            .bind(now)
-            .bind(now)
-            .bind(sid.as_str())
-            .bind(&id)
-            .execute(conn)
-            .await
-            .map(drop)
-        })
-    })
-    .await;
+    record(state, &session.id, &m, None).await;
     Ok(answer(&m, "delete"))
 }
 
-/// Records what an action changed. The action has reached WhatsApp, so a failed write is
-/// logged rather than answered as a failure (which a client would retry, acting twice).
-async fn changed<F>(state: &AppState, update: F)
-where
-    F: for<'c> FnOnce(
-            &'c mut sqlx::SqliteConnection,
-        ) -> futures_util::future::BoxFuture<'c, Result<(), sqlx::Error>>
-        + Send
-        + 'static,
-{
-    let done = crate::events::write(state, move |write| update(write.conn())).await;
-    if let Err(e) = done {
-        tracing::warn!(error = %e, "an edit or delete reached WhatsApp but not the record");
+/// What an edit (`text`) or a delete for everyone (`None`) changed in the record.
+#[derive(Clone)]
+struct ChangeRecord {
+    session: SessionId,
+    chat: Chat,
+    id: String,
+    text: Option<String>,
+}
+
+impl ChangeRecord {
+    async fn write(&self, state: &AppState) -> Result<(), sqlx::Error> {
+        let this = self.clone();
+        crate::events::write(state, move |write| {
+            Box::pin(async move {
+                let (conn, now) = (write.conn(), crate::db::now_ms());
+                match &this.text {
+                    Some(text) => {
+                        messages::apply_edit(
+                            conn,
+                            &this.session,
+                            &this.chat,
+                            None,
+                            &this.id,
+                            text,
+                            now,
+                        )
+                        .await
+                    }
+                    None => {
+                        messages::apply_revoke(conn, &this.session, &this.chat, None, &this.id, now)
+                            .await
+                    }
+                }
+            })
+        })
+        .await
+    }
+}
+
+/// Records what an action changed. The action has reached WhatsApp, so a failed write is not
+/// answered as a failure (which a client would retry, acting twice): it is retried in the
+/// background until it lands, like a sent message's record.
+async fn record(state: &AppState, session: &SessionId, m: &Known, text: Option<String>) {
+    let change = ChangeRecord {
+        session: session.clone(),
+        chat: m.chat(),
+        id: m.id.clone(),
+        text,
+    };
+    if let Err(e) = change.write(state).await {
+        tracing::error!(session = %change.session, message = %change.id, error = %e, "an edit or delete reached WhatsApp; its record will be completed in the background");
+        tokio::spawn(crate::events::retry_write(state.clone(), move |state| {
+            let change = change.clone();
+            Box::pin(async move { change.write(&state).await })
+        }));
     }
 }
 
@@ -299,24 +328,18 @@ pub async fn mark_read(
             "messageIds: 1 to {MAX_MARK_READ} ids."
         )));
     }
-    let mut found: Vec<Known> = Vec::with_capacity(req.message_ids.len());
-    for id in &req.message_ids {
-        let m = find(state, &session.id, id).await?;
+    let found = find_all(state, &session.id, &req.message_ids).await?;
+    for m in &found {
         if m.ours() {
             return Err(ApiError::invalid(format!(
                 "messageIds: {} is the session's own message; only received ones are marked read.",
                 m.id
             )));
         }
-        if let Some(first) = found.first()
-            && first.chat != m.chat
-        {
+        if found[0].chat != m.chat {
             return Err(ApiError::invalid(
                 "messageIds: the messages belong to different chats; mark one chat at a time.",
             ));
-        }
-        if !found.iter().any(|f| f.id == m.id) {
-            found.push(m);
         }
     }
     ensure_connected(session)?;

@@ -136,6 +136,27 @@ where
     submit(state, job).await?.committed().await
 }
 
+/// Writes something that already happened outside Kabar (a message WhatsApp took, an edit it
+/// applied) and so must reach the record: tries `attempt` again after 1 s, doubling to a
+/// minute, until it lands or the server stops. Spawn it after a first attempt failed.
+pub async fn retry_write<F>(state: AppState, attempt: F)
+where
+    F: Fn(AppState) -> BoxFuture<'static, Result<(), sqlx::Error>>,
+{
+    let mut wait = std::time::Duration::from_secs(1);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        match attempt(state.clone()).await {
+            Ok(()) => return,
+            Err(e) => tracing::warn!(error = %e, "completing a record that WhatsApp is ahead of"),
+        }
+        wait = (wait * 2).min(std::time::Duration::from_secs(60));
+    }
+}
+
 /// Hands `job` to the writer and answers at once (once the queue has room): jobs run in the
 /// order they were submitted, so a caller may submit the next before this one has committed —
 /// the session task does, so one session's messages share commits too.

@@ -557,7 +557,10 @@ async fn hand_over(
     };
     if let Err(e) = settle.write(state).await {
         tracing::error!(session = %session.id, message = %sent.id, error = %e, "the sent message's record will be completed in the background");
-        tokio::spawn(settle.retry(state.clone()));
+        tokio::spawn(crate::events::retry_write(state.clone(), move |state| {
+            let settle = settle.clone();
+            Box::pin(async move { settle.write(&state).await })
+        }));
     }
     Ok(sent)
 }
@@ -622,25 +625,6 @@ impl Settle {
             state.interactive_wake.notify_one();
         }
         Ok(())
-    }
-
-    /// Tries again (1 s, doubling to a minute) until the record is complete or the server
-    /// stops; the message stays `pending` in the record until then.
-    async fn retry(self, state: AppState) {
-        let mut wait = std::time::Duration::from_secs(1);
-        loop {
-            tokio::select! {
-                _ = state.shutdown.cancelled() => return,
-                _ = tokio::time::sleep(wait) => {}
-            }
-            match self.write(&state).await {
-                Ok(()) => return,
-                Err(e) => {
-                    tracing::warn!(message = %self.sent.id, error = %e, "completing a sent message's record")
-                }
-            }
-            wait = (wait * 2).min(std::time::Duration::from_secs(60));
-        }
     }
 }
 

@@ -281,19 +281,7 @@ pub(crate) async fn incoming(
     Json(body): Json<Incoming>,
 ) -> ApiResult<Json<Created>> {
     let (sim, id) = target(&state, &caller, id).await?;
-    let from = number(&state, &body.from, "from")?;
-    let sender = match (&from, &body.participant) {
-        (Chat::User(d), _) => d.clone(),
-        (Chat::Group(_), Some(p)) => match number(&state, p, "participant")? {
-            Chat::User(d) => d,
-            Chat::Group(_) => return Err(ApiError::invalid("participant: a person's number.")),
-        },
-        (Chat::Group(_), None) => {
-            return Err(ApiError::invalid(
-                "participant: required for a group message.",
-            ));
-        }
-    };
+    let (from, sender) = author(&state, &body.from, body.participant.as_deref())?;
     let details = app::model::Details {
         location: body.location,
         contacts: body.contacts,

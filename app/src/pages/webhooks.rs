@@ -208,13 +208,7 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 <label>{t.event}
                     <select on:change:target=move |ev| event.set(ev.target().value())>
                         <option value="">{t.any}</option>
-                        <option value="message.in">"message.in"</option>
-                        <option value="message.out">"message.out"</option>
-                        <option value="interaction.button">"interaction.button"</option>
-                        <option value="interaction.list">"interaction.list"</option>
-                        <option value="interaction.timeout">"interaction.timeout"</option>
-                        <option value="connection.update">"connection.update"</option>
-                        <option value="webhook.test">"webhook.test"</option>
+                        {crate::model::event::ALL.iter().map(|e| view! { <option value=*e>{*e}</option> }).collect_view()}
                     </select>
                 </label>
                 <label>{t.status}

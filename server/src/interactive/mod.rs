@@ -1,7 +1,8 @@
 //! Interactive messages after they are sent: what each one offered is remembered
 //! ([`remember`], in the send's transaction), answers are resolved against it ([`resolve`]) —
 //! a tap on any engine, a typed "2" under a text-fallback menu, a poll vote — and become one
-//! `interaction.button` / `interaction.list` event ([`record_answer`]). Unanswered messages
+//! `interaction.button` / `interaction.list` event ([`record_answer`]); votes in polls of
+//! `/send-poll` are [`poll_vote`]'s. Unanswered messages
 //! with `expiresIn` get one `interaction.timeout` ([`expiry`]).
 //!
 //! Sending is [`crate::outbound::send_interactive`]; the model and its checks are
@@ -174,6 +175,32 @@ pub async fn resolve(
         }
         None => Ok(None),
     }
+}
+
+/// A vote in a poll sent with `/send-poll` (a menu's poll fallback is [`resolve`]'s): the
+/// poll's id and the options chosen, in the poll's order. `None` for anything else, or a vote
+/// in a poll this session did not send to that chat.
+pub async fn poll_vote(
+    db: &Db,
+    session: &SessionId,
+    m: &Inbound,
+) -> Result<Option<(String, Vec<String>)>, sqlx::Error> {
+    let Some(Answer::PollVote {
+        poll_id,
+        option_hashes,
+    }) = &m.answer
+    else {
+        return Ok(None);
+    };
+    let Some(poll) = messages::poll_of(db, session, poll_id, m.chat.display()).await? else {
+        return Ok(None);
+    };
+    let chosen = poll
+        .options
+        .into_iter()
+        .filter(|o| option_hashes.contains(&option_hash(o)))
+        .collect();
+    Ok(Some((poll_id.clone(), chosen)))
 }
 
 /// WhatsApp identifies a poll option in a vote by the SHA-256 of its name.

@@ -175,25 +175,14 @@ async fn on_message(
         Ok(None) => {}
         Err(e) => tracing::error!(session = %id, error = format!("{e:#}"), "resolving an answer"),
     }
-    if let Some(crate::engine::Answer::PollVote {
-        poll_id,
-        option_hashes,
-    }) = &m.answer
-    {
-        match messages::poll_of(&state.db, id, poll_id, m.chat.display()).await {
-            Ok(Some(poll)) => {
-                let chosen = poll
-                    .options
-                    .into_iter()
-                    .filter(|o| option_hashes.contains(&crate::interactive::option_hash(o)))
-                    .collect();
-                let stored = record_vote(state, handle, &m, poll_id, chosen).await;
-                ack.done(stored.is_ok());
-                return stored.map_err(Into::into);
-            }
-            Ok(None) => {}
-            Err(e) => tracing::error!(session = %id, error = %e, "looking up a poll"),
+    match crate::interactive::poll_vote(&state.db, id, &m).await {
+        Ok(Some((poll_id, chosen))) => {
+            let stored = record_vote(state, handle, &m, &poll_id, chosen).await;
+            ack.done(stored.is_ok());
+            return stored.map_err(Into::into);
         }
+        Ok(None) => {}
+        Err(e) => tracing::error!(session = %id, error = %e, "looking up a poll"),
     }
     // The auto-reply is decided before the message is stored, and its pending record is
     // committed with it: once WhatsApp has our ack, the answer is owed even across a crash.
@@ -257,29 +246,9 @@ async fn record_inbound(
     crate::events::submit(state, move |write| {
         Box::pin(async move {
             let m = &m2;
-            let (direction, source, sender) = if m.from_me {
-                (Direction::Out, Some(Source::Device), None)
-            } else {
-                (Direction::In, None, Some(m.sender.as_str()))
-            };
-            let new = messages::record(
-                write.conn(),
-                NewMessage {
-                    id: &m.id,
-                    session: &session,
-                    direction,
-                    chat: &m.chat,
-                    sender,
-                    kind: m.kind.as_str(),
-                    body: &m.text,
-                    source,
-                    quoted_id: m.quoted_id.as_deref(),
-                    timestamp_ms: m.timestamp_ms,
-                    media: m.media.as_deref(),
-                    details: m.details.as_deref(),
-                },
-            )
-            .await?;
+            let record = as_record(&session, m);
+            let source = record.source;
+            let new = messages::record(write.conn(), record).await?;
             if !new {
                 return Ok((false, source));
             }
@@ -323,9 +292,11 @@ async fn record_inbound(
     .await
 }
 
-/// The record of a change as the message it came in: the chat's log shows it, and a
-/// redelivery (same id) changes and emits nothing again.
-fn change_record<'a>(session: &'a app::model::SessionId, m: &'a Inbound) -> NewMessage<'a> {
+/// An inbound event as the message record keeps it: a contact's message, or one typed on the
+/// linked phone (`from_me`: outgoing, source `device`). A change (reaction, edit, delete) is
+/// recorded too, as a message of its kind, so the chat's log shows it and a redelivery (same
+/// id) changes and emits nothing again.
+fn as_record<'a>(session: &'a app::model::SessionId, m: &'a Inbound) -> NewMessage<'a> {
     let (direction, source, sender) = if m.from_me {
         (Direction::Out, Some(Source::Device), None)
     } else {
@@ -342,8 +313,8 @@ fn change_record<'a>(session: &'a app::model::SessionId, m: &'a Inbound) -> NewM
         source,
         quoted_id: m.quoted_id.as_deref(),
         timestamp_ms: m.timestamp_ms,
-        media: None,
-        details: None,
+        media: m.media.as_deref(),
+        details: m.details.as_deref(),
     }
 }
 
@@ -360,7 +331,7 @@ async fn record_change(
     let (m, session) = (m.clone(), handle.id.clone());
     crate::events::write(state, move |write| {
         Box::pin(async move {
-            let new = messages::record(write.conn(), change_record(&session, &m)).await?;
+            let new = messages::record(write.conn(), as_record(&session, &m)).await?;
             if !new {
                 return Ok(());
             }
@@ -455,7 +426,7 @@ async fn record_vote(
     m.quoted_id = Some(poll_id.clone());
     crate::events::write(state, move |write| {
         Box::pin(async move {
-            if !messages::record(write.conn(), change_record(&session, &m)).await? {
+            if !messages::record(write.conn(), as_record(&session, &m)).await? {
                 return Ok(());
             }
             let data = PollVoteData {

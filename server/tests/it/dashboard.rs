@@ -68,6 +68,21 @@ async fn admin_pages_render_for_admins_and_navigation_hides_them_from_users() {
         !html.contains("href=\"/users\"") && !html.contains("href=\"/keys\""),
         "{html}"
     );
+    // The delivery log's filter offers every event webhooks carry.
+    let html = user
+        .get(app.url("/webhooks"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    for event in app::model::event::ALL {
+        assert!(
+            html.contains(&format!("<option value=\"{event}\">")),
+            "{event} missing from the delivery log's filter"
+        );
+    }
     // A user who types the address gets the server's refusal, not the data.
     let html = user
         .get(app.url("/users"))

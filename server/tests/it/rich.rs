@@ -456,6 +456,89 @@ async fn reactions_edits_and_deletes_change_messages_both_ways() {
 }
 
 #[tokio::test]
+async fn edits_and_deletes_keep_to_whatsapps_windows() {
+    let app = TestApp::start().await;
+    let (c, session, _receiver) = setup(&app, "tini", "628100000305").await;
+    let contact = "6281234567891";
+    let mut ids = Vec::new();
+    for text in ["Pesanan dikirim", "Resi menyusul"] {
+        let (s, b) = post(
+            &app,
+            &c,
+            "/send-message",
+            json!({"to": contact, "message": text}),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        ids.push(b["messageId"].as_str().expect("id").to_string());
+    }
+    // 16 minutes old: past WhatsApp's edit window, inside its delete window.
+    let db = app.db().await;
+    let minutes_ago = |m: i64| server::db::now_ms() - m * 60_000;
+    sqlx::query("UPDATE messages SET created_at = ? WHERE id = ?")
+        .bind(minutes_ago(16))
+        .bind(&ids[0])
+        .execute(&db)
+        .await
+        .expect("age");
+    let (s, b) = post(
+        &app,
+        &c,
+        "/edit-message",
+        json!({"messageId": ids[0], "message": "x"}),
+    )
+    .await;
+    assert_error(s, &b, 409, "NOT_EDITABLE");
+    assert!(
+        b["message"]
+            .as_str()
+            .expect("message")
+            .contains("15 minutes"),
+        "{b}"
+    );
+    assert_eq!(
+        logged(&app, &c, &ids[0]).await["message"],
+        "Pesanan dikirim"
+    );
+    let (s, b) = post(&app, &c, "/delete-message", json!({"messageId": ids[0]})).await;
+    assert_eq!(s, 200, "{b}");
+    // Three days old: past the delete window too.
+    sqlx::query("UPDATE messages SET created_at = ? WHERE id = ?")
+        .bind(minutes_ago(3 * 24 * 60))
+        .bind(&ids[1])
+        .execute(&db)
+        .await
+        .expect("age");
+    let (s, b) = post(&app, &c, "/delete-message", json!({"messageId": ids[1]})).await;
+    assert_error(s, &b, 409, "NOT_EDITABLE");
+    assert!(logged(&app, &c, &ids[1]).await["revokedAt"].is_null());
+    // A message still waiting to leave can be neither edited nor deleted.
+    sqlx::query("UPDATE messages SET status = 'pending', created_at = ? WHERE id = ?")
+        .bind(minutes_ago(0))
+        .bind(&ids[1])
+        .execute(&db)
+        .await
+        .expect("pending");
+    let (s, b) = post(&app, &c, "/delete-message", json!({"messageId": ids[1]})).await;
+    assert_error(s, &b, 409, "NOT_EDITABLE");
+    let (s, b) = post(
+        &app,
+        &c,
+        "/edit-message",
+        json!({"messageId": ids[1], "message": "y"}),
+    )
+    .await;
+    assert_error(s, &b, 409, "NOT_EDITABLE");
+    let kinds: Vec<String> = app
+        .sent(&c, &session)
+        .await
+        .iter()
+        .map(|r| r["type"].as_str().expect("type").to_string())
+        .collect();
+    assert_eq!(kinds, ["text", "text", "revoke"]);
+}
+
+#[tokio::test]
 async fn presence_read_receipts_statuses_and_number_checks() {
     let app = TestApp::start().await;
     let (c, session, receiver) = setup(&app, "ayu", "628100000305").await;
@@ -524,6 +607,22 @@ async fn presence_read_receipts_statuses_and_number_checks() {
     )
     .await;
     assert_error(s, &b, 404, "MESSAGE_NOT_FOUND");
+    // One unknown id among known ones: the answer names it, and nothing is marked.
+    let (s, b) = post(
+        &app,
+        &c,
+        "/mark-read",
+        json!({"messageIds": [first, "3EB0UNKNOWN"]}),
+    )
+    .await;
+    assert_error(s, &b, 404, "MESSAGE_NOT_FOUND");
+    assert!(
+        b["message"]
+            .as_str()
+            .expect("message")
+            .contains("3EB0UNKNOWN"),
+        "{b}"
+    );
     let sent = app.sent(&c, &session).await;
     let kinds: Vec<&str> = sent
         .iter()
