@@ -74,6 +74,22 @@ impl Lang {
             .and_then(|(_, v)| Lang::parse(v))
     }
 
+    /// A request's language: the `kabar_lang` cookie, else `Accept-Language`, else English.
+    #[cfg(feature = "ssr")]
+    pub fn of_request(headers: &http::HeaderMap) -> Lang {
+        let header = |name| {
+            headers
+                .get_all(name)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .collect::<Vec<_>>()
+                .join(";")
+        };
+        Lang::from_cookie_header(&header(http::header::COOKIE))
+            .or_else(|| Lang::from_accept_language(&header(http::header::ACCEPT_LANGUAGE)))
+            .unwrap_or_default()
+    }
+
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::En => &EN,
@@ -87,20 +103,8 @@ impl Lang {
 pub fn detect() -> Lang {
     #[cfg(feature = "ssr")]
     {
-        let Some(parts) = use_context::<http::request::Parts>() else {
-            return Lang::En;
-        };
-        let header = |name| {
-            parts
-                .headers
-                .get_all(name)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
-                .collect::<Vec<_>>()
-                .join(";")
-        };
-        Lang::from_cookie_header(&header(http::header::COOKIE))
-            .or_else(|| Lang::from_accept_language(&header(http::header::ACCEPT_LANGUAGE)))
+        use_context::<http::request::Parts>()
+            .map(|parts| Lang::of_request(&parts.headers))
             .unwrap_or_default()
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]

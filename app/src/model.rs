@@ -3,6 +3,34 @@
 //! Field names are camelCase as in the original product description; contract §9 lists them.
 //! Both the REST handlers (server) and the dashboard (server functions) use these types.
 
+/// An enum that travels as one of its `as_str` names: `from_name` finds the variant back. In
+/// the browser such enums deserialize through one `String` and `from_name` (the
+/// `#[cfg_attr(…, serde(try_from = "String"))]` on each): serde's derive writes three matches
+/// per enum (by index, by str, by bytes), which the dashboard's bundle paid for in every one.
+/// The server keeps the derive and its error messages.
+macro_rules! named_enum {
+    ($t:ty: $($v:path),+ $(,)?) => {
+        impl $t {
+            /// The variant named `name` (its `as_str`).
+            pub fn from_name(name: &str) -> Option<Self> {
+                // Exhaustive: a variant missing from the list does not compile.
+                let _every_variant_listed = |v: Self| match v {
+                    $($v)|+ => (),
+                };
+                [$($v),+].into_iter().find(|v| v.as_str() == name)
+            }
+        }
+
+        #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+        impl TryFrom<String> for $t {
+            type Error = String;
+            fn try_from(name: String) -> Result<Self, String> {
+                Self::from_name(&name).ok_or(name)
+            }
+        }
+    };
+}
+
 mod error;
 mod ids;
 pub mod interactive;
@@ -22,12 +50,18 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    all(feature = "hydrate", not(feature = "ssr")),
+    serde(try_from = "String")
+)]
 pub enum Role {
     /// Everything: users, settings, API keys, every session and rule.
     Admin,
     /// Their own sessions and auto-reply rules.
     User,
 }
+
+named_enum!(Role: Role::Admin, Role::User);
 
 impl Role {
     pub fn as_str(self) -> &'static str {
@@ -234,6 +268,10 @@ impl Done {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    all(feature = "hydrate", not(feature = "ssr")),
+    serde(try_from = "String")
+)]
 pub enum SessionStatus {
     /// Waiting for a scan; a QR is available.
     QrReady,
@@ -245,6 +283,14 @@ pub enum SessionStatus {
     /// The device was removed: a new scan is needed.
     LoggedOut,
 }
+
+named_enum!(SessionStatus:
+    SessionStatus::QrReady,
+    SessionStatus::Connecting,
+    SessionStatus::Connected,
+    SessionStatus::Disconnected,
+    SessionStatus::LoggedOut,
+);
 
 impl SessionStatus {
     pub fn as_str(self) -> &'static str {
@@ -1101,6 +1147,10 @@ pub struct WebhooksOverview {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(
+    all(feature = "hydrate", not(feature = "ssr")),
+    serde(try_from = "String")
+)]
 pub enum MatchMode {
     /// The whole message equals the keyword.
     Exact,
@@ -1112,6 +1162,8 @@ pub enum MatchMode {
     /// not "hargai".
     Word,
 }
+
+named_enum!(MatchMode: MatchMode::Exact, MatchMode::Contains, MatchMode::StartsWith, MatchMode::Word);
 
 impl MatchMode {
     pub fn as_str(self) -> &'static str {

@@ -12,7 +12,7 @@ mod webhooks;
 pub use account::{LoginPage, RegisterPage};
 pub use admin::{KeysPage, SettingsPage, UsersPage};
 pub use autoreply::AutoReplyPage;
-pub use common::{ErrorBox, NotFound};
+pub use common::{ErrorBox, NotFound, form_error};
 pub use messages::MessagesPage;
 pub use send::SendPage;
 pub use sessions::{SessionPage, SessionsPage, StatusBadge};

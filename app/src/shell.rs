@@ -90,7 +90,7 @@ fn SignedIn() -> impl IntoView {
                     Ok(Some(me)) => view! {
                         {banner}
                         <Nav me/>
-                        <main class="page"><Outlet/></main>
+                        <main class="page">{form_error()}<Outlet/></main>
                     }.into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(e) => view! { <main class="page"><ErrorBox err=e/></main> }.into_any(),

@@ -15,7 +15,9 @@ test('a text and a 3-button message from the Send page', async ({ page }) => {
   await expect(page.getByLabel(/Toko Kirim/)).toBeChecked();
   await page.getByLabel('To', { exact: true }).fill('6282222222222');
   await page.getByLabel('Message').fill('Halo dari dashboard');
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  // A double click sends once — even two submits in the same instant, before the button
+  // can turn disabled.
+  await page.locator('#send-form').evaluate((f: HTMLFormElement) => { f.requestSubmit(); f.requestSubmit(); });
   await expect(page.getByTestId('send-answer')).toContainText('"success": true');
   await expect(page.getByTestId('send-curl')).toContainText('/send-message?session=');
 

@@ -57,22 +57,36 @@ where
     F: Fn(Request<Body>) -> Fut,
     Fut: Future<Output = Response<Body>>,
 {
-    let path = req.uri().path().trim_start_matches('/');
+    let path = req.uri().path().trim_start_matches('/').to_string();
+    let path = path.as_str();
     if let Some(resp) = asset(path, req.headers()) {
         return resp;
     }
-    let is_api = ["api/", "fn/", "simulator/"]
+    let is_api = is_api_path(path);
+    if !is_api && req.method() != axum::http::Method::GET {
+        let (parts, _) = req.into_parts();
+        if crate::forms::is_form_post(&parts) {
+            return crate::forms::needs_script(&parts);
+        }
+        return ApiError::not_found(format!("No such endpoint: {} /{path}", parts.method))
+            .into_response();
+    }
+    if is_api {
+        return ApiError::not_found(format!("No such endpoint: {} /{path}", req.method()))
+            .into_response();
+    }
+    render(req).await
+}
+
+/// Whether `path` (without its leading `/`) belongs to an API rather than the dashboard's pages.
+pub fn is_api_path(path: &str) -> bool {
+    ["api/", "fn/", "simulator/"]
         .iter()
         .any(|p| path.starts_with(p))
         || matches!(
             path,
             "api" | "status" | "send-message" | "send-interactive" | "healthz"
-        );
-    if is_api || req.method() != axum::http::Method::GET {
-        return ApiError::not_found(format!("No such endpoint: {} /{path}", req.method()))
-            .into_response();
-    }
-    render(req).await
+        )
 }
 
 /// Whether the compiled site has the file at `path` (relative to `target/site`).
@@ -81,28 +95,77 @@ pub fn asset_exists(path: &str) -> bool {
 }
 
 /// The embedded file at `path` (relative to `target/site`) with its type and an ETag (a
-/// `304` when the browser already has it), or `None` when there is no such file.
+/// `304` when the browser already has it), or `None` when there is no such file. When the
+/// browser accepts it, the copy compressed at build time (`.br`, else `.gz`, made by
+/// `scripts/precompress.mjs`) is sent instead, with `Content-Encoding`: the dashboard's
+/// WebAssembly is a third of its size in brotli, which is most of a slow first load.
 pub fn asset(path: &str, headers: &axum::http::HeaderMap) -> Option<Response> {
     let file = Site::get(path)?;
+    let mimetype = file.metadata.mimetype().to_string();
+    let compressed = compressed_copies(path)
+        .into_iter()
+        .filter(|(encoding, _)| accepts(headers, encoding))
+        .find_map(|(encoding, name)| Site::get(&name).map(|f| (encoding, f)));
+    let (file, encoding) = match compressed {
+        Some((encoding, f)) => (f, Some(encoding)),
+        None => (file, None),
+    };
+    // Each encoding is its own representation with its own tag.
     let etag = format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..12]));
-    if headers
+    let mut resp = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         == Some(&etag)
     {
-        return Some(StatusCode::NOT_MODIFIED.into_response());
-    }
-    let mut resp = Response::new(Body::from(file.data.into_owned()));
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Response::new(Body::from(file.data.into_owned()))
+    };
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(file.metadata.mimetype()) {
+    if let Ok(v) = HeaderValue::from_str(&mimetype) {
         h.insert(header::CONTENT_TYPE, v);
     }
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
+    if let Some(encoding) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    if !compressed_copies(path).is_empty() {
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    }
     // File names are stable across releases: let browsers revalidate by ETag.
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Some(resp)
+}
+
+/// The compressed copies `path` may have, best first (none for what is compressed already).
+fn compressed_copies(path: &str) -> Vec<(&'static str, String)> {
+    if path.ends_with(".br") || path.ends_with(".gz") || Site::get(&format!("{path}.gz")).is_none()
+    {
+        return Vec::new();
+    }
+    vec![("br", format!("{path}.br")), ("gzip", format!("{path}.gz"))]
+}
+
+/// Whether `Accept-Encoding` takes `encoding` (named, or `*`, with a quality above 0).
+fn accepts(headers: &axum::http::HeaderMap, encoding: &str) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q <= 0.0)
+            });
+            (name.eq_ignore_ascii_case(encoding) || name == "*") && !refused
+        })
 }
 
 /// `app::backend::Backend` on top of the server's services. Each call authenticates the
@@ -392,5 +455,33 @@ impl Backend for DashboardBackend {
         patch: SettingsPatch,
     ) -> Result<Settings, ErrorBody> {
         Ok(settings::update(&self.0, &self.caller(req).await?, patch).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts;
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    fn with(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).expect("header"),
+        );
+        h
+    }
+
+    #[test]
+    fn accept_encoding_is_read_as_browsers_send_it() {
+        let chrome = with("gzip, deflate, br, zstd");
+        assert!(accepts(&chrome, "br") && accepts(&chrome, "gzip"));
+        let old = with("gzip;q=1.0, deflate");
+        assert!(!accepts(&old, "br") && accepts(&old, "gzip"));
+        let refused = with("br;q=0, gzip;q=0.5");
+        assert!(!accepts(&refused, "br") && accepts(&refused, "gzip"));
+        assert!(accepts(&with("*"), "br"));
+        assert!(!accepts(&HeaderMap::new(), "gzip"));
+        assert!(accepts(&with("BR"), "br"));
     }
 }

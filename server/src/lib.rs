@@ -15,6 +15,7 @@ pub mod db;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod forms;
 pub mod idempotency;
 pub mod interactive;
 pub mod json;
@@ -136,9 +137,17 @@ pub fn router(state: AppState) -> Router {
         .merge(keys::router())
         .merge(settings::router())
         .merge(openapi::router())
+        .merge(forms::router())
         .merge(dashboard::router(&state))
-        .method_not_allowed_fallback(|| async {
+        .method_not_allowed_fallback(|parts: axum::http::request::Parts| async move {
+            // A page's form posted before its script arrived goes back to the page.
+            if forms::is_form_post(&parts)
+                && !dashboard::is_api_path(parts.uri.path().trim_start_matches('/'))
+            {
+                return forms::needs_script(&parts);
+            }
             ApiError::new(ErrorCode::MethodNotAllowed, "This method is not allowed on this path.")
+                .into_response()
         })
         .layer(axum::middleware::from_fn(auth::csrf::guard))
         .layer(axum::middleware::from_fn_with_state(

@@ -10,6 +10,10 @@ use server_fn::error::{FromServerFnError, ServerFnErrorErr};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[cfg_attr(
+    all(feature = "hydrate", not(feature = "ssr")),
+    serde(try_from = "String")
+)]
 pub enum ErrorCode {
     /// 400: malformed JSON, a missing or mistyped field, an invalid value.
     InvalidRequest,
@@ -67,6 +71,36 @@ pub enum ErrorCode {
     /// 503: nothing was stored (the database refused the write); try again.
     ServiceUnavailable,
 }
+
+named_enum!(ErrorCode:
+    ErrorCode::InvalidRequest,
+    ErrorCode::InvalidPhone,
+    ErrorCode::SessionRequired,
+    ErrorCode::ButtonLimitExceeded,
+    ErrorCode::InvalidButtonParams,
+    ErrorCode::UnsupportedMedia,
+    ErrorCode::Unauthorized,
+    ErrorCode::Forbidden,
+    ErrorCode::RegistrationClosed,
+    ErrorCode::QuotaExceeded,
+    ErrorCode::NotFound,
+    ErrorCode::SessionNotFound,
+    ErrorCode::ContactNotFound,
+    ErrorCode::MessageNotFound,
+    ErrorCode::MethodNotAllowed,
+    ErrorCode::UsernameTaken,
+    ErrorCode::LastAdmin,
+    ErrorCode::SessionNotConnected,
+    ErrorCode::IdempotencyConflict,
+    ErrorCode::NotEditable,
+    ErrorCode::PayloadTooLarge,
+    ErrorCode::MediaTooLarge,
+    ErrorCode::UnsupportedMediaType,
+    ErrorCode::RateLimited,
+    ErrorCode::InternalError,
+    ErrorCode::MediaFetchFailed,
+    ErrorCode::ServiceUnavailable,
+);
 
 impl ErrorCode {
     /// The code as it appears in JSON (`RATE_LIMITED`).
@@ -199,7 +233,9 @@ mod tests {
         ] {
             let json = serde_json::to_string(&code).expect("json");
             assert_eq!(json, format!("\"{}\"", code.as_str()));
+            assert_eq!(ErrorCode::from_name(code.as_str()), Some(code));
             assert!((400..=503).contains(&code.http_status()));
         }
+        assert_eq!(ErrorCode::from_name("invalid_request"), None);
     }
 }

@@ -42,6 +42,10 @@ pub const BUTTON_LIMIT_MESSAGE: &str = "Maximum 3 buttons allowed per message";
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    all(feature = "hydrate", not(feature = "ssr")),
+    serde(try_from = "String")
+)]
 pub enum Fallback {
     /// Native buttons/list only.
     #[default]
@@ -52,6 +56,8 @@ pub enum Fallback {
     /// A single-choice poll whose options are the choices; a vote resolves as a tap would.
     Poll,
 }
+
+named_enum!(Fallback: Fallback::None, Fallback::Text, Fallback::Poll);
 
 impl Fallback {
     pub fn as_str(self) -> &'static str {
@@ -76,10 +82,16 @@ impl Fallback {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(
+    all(feature = "hydrate", not(feature = "ssr")),
+    serde(try_from = "String")
+)]
 pub enum InteractiveKind {
     Button,
     List,
 }
+
+named_enum!(InteractiveKind: InteractiveKind::Button, InteractiveKind::List);
 
 impl InteractiveKind {
     pub fn as_str(self) -> &'static str {

@@ -1,6 +1,6 @@
 //! Sign in and register. Both set the `auth-token` cookie and go to the dashboard.
 
-use super::common::ActionError;
+use super::common::{ActionError, form_error};
 use crate::api::{get_server_info, login, register};
 use crate::i18n::{LangSwitch, t};
 use crate::model::{ErrorBody, Me};
@@ -61,7 +61,7 @@ fn CredentialsForm(
         }
     });
     view! {
-        <form class="card stack" on:submit=move |ev| {
+        <form method="post" class="card stack" on:submit=move |ev| {
             ev.prevent_default();
             action.dispatch((username.get(), password.get()));
         }>
@@ -71,6 +71,7 @@ fn CredentialsForm(
             <label>{t().password}
                 <input name="password" type="password" required autocomplete=autocomplete bind:value=password/>
             </label>
+            {form_error()}
             <ActionError action=action/>
             <button type="submit" class="primary" disabled=move || action.pending().get()>{submit}</button>
         </form>

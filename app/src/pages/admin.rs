@@ -31,7 +31,7 @@ pub fn KeysPage() -> impl IntoView {
             {t.keys_intro_1} <code>"X-API-KEY"</code>
             {t.keys_intro_2} <code>"?api_key="</code> {t.keys_intro_3}
         </p>
-        <form class="card row-form" on:submit=move |ev| {
+        <form method="post" class="card row-form" on:submit=move |ev| {
             ev.prevent_default();
             create.dispatch((name.get(), owner.get(), session.get()));
         }>
@@ -138,7 +138,7 @@ pub fn UsersPage() -> impl IntoView {
     view! {
         <Title text=t.nav_users/>
         <h1>{t.nav_users}</h1>
-        <form class="card row-form" on:submit=move |ev| {
+        <form method="post" class="card row-form" on:submit=move |ev| {
             ev.prevent_default();
             create.dispatch((username.get(), password.get(), role.get()));
         }>

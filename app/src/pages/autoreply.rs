@@ -58,7 +58,7 @@ pub fn AutoReplyPage() -> impl IntoView {
             })}
         </Transition>
         <ActionError action=toggle/>
-        <form class="card row-form" data-testid="add-rule" on:submit=move |ev| {
+        <form method="post" class="card row-form" data-testid="add-rule" on:submit=move |ev| {
             ev.prevent_default();
             let interactive = match menu.get().trim() {
                 "" => None,
@@ -215,7 +215,7 @@ fn EditRule(
     view! {
         <tr class="edit-row" hidden=move || editing.get().as_deref() != Some(id2.as_str())>
             <td colspan="9">
-                <form class="row-form" data-testid="edit-rule" on:submit=move |ev| {
+                <form method="post" class="row-form" data-testid="edit-rule" on:submit=move |ev| {
                     ev.prevent_default();
                     update.dispatch((id.clone(), RuleInput {
                         keyword: Some(keyword.get()),

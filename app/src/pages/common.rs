@@ -16,6 +16,67 @@ pub fn ErrorBox(err: ErrorBody) -> impl IntoView {
     }
 }
 
+/// The error a form posted before the page's script arrived came back with
+/// (`?error=CODE&message=…`, see the server's `forms` module): the message, with the code on
+/// hover for support. Read once from the address the page was loaded with — the same on the
+/// server and in the browser — and always an element (hidden when empty), so both render the
+/// same.
+pub fn form_error() -> impl IntoView {
+    let query = page_query();
+    let message = query_param(&query, "message");
+    let hidden = message.is_none();
+    view! {
+        <div class="error" role="alert" hidden=hidden title=query_param(&query, "error")
+            data-testid="form-error">{message}</div>
+    }
+}
+
+/// The query string of the address the page was loaded with (without `?`).
+fn page_query() -> String {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.uri.query().map(str::to_string))
+            .unwrap_or_default()
+    }
+    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+    {
+        let search = window().location().search().unwrap_or_default();
+        search.trim_start_matches('?').to_string()
+    }
+    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
+    String::new()
+}
+
+/// One parameter of a form-encoded query (`+` and `%XX` decoded; a bad escape kept as typed).
+pub fn query_param(query: &str, key: &str) -> Option<String> {
+    let (_, value) = query
+        .split('&')
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find(|(k, _)| *k == key)?;
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = bytes
+            .get(i + 1..i + 3)
+            .filter(|_| bytes[i] == b'%')
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (escaped, bytes[i]) {
+            (Some(b), _) => {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            (None, b'+') => out.push(b' '),
+            (None, b) => out.push(b),
+        }
+        i += 1;
+    }
+    Some(String::from_utf8_lossy(&out).into_owned())
+}
+
 /// Shows the last result of an action: nothing, or the error.
 #[component]
 pub fn ActionError<I, T>(action: Action<I, Result<T, ErrorBody>>) -> impl IntoView
@@ -81,5 +142,23 @@ mod tests {
         assert_eq!(format_ms(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_ms(1_735_460_000_000), "2024-12-29 08:13 UTC");
         assert_eq!(format_ms(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn query_params_decode_as_forms_encode_them() {
+        let q = "error=INVALID_REQUEST&message=password%3A+use+at+least+8%25+%E2%9C%93&empty=&bare";
+        assert_eq!(query_param(q, "error").as_deref(), Some("INVALID_REQUEST"));
+        assert_eq!(
+            query_param(q, "message").as_deref(),
+            Some("password: use at least 8% ✓")
+        );
+        assert_eq!(query_param(q, "empty").as_deref(), Some(""));
+        assert_eq!(query_param(q, "bare").as_deref(), Some(""));
+        assert_eq!(query_param(q, "missing"), None);
+        assert_eq!(
+            query_param("m=100%+%zz%4", "m").as_deref(),
+            Some("100% %zz%4")
+        );
+        assert_eq!(query_param("", "m"), None);
     }
 }

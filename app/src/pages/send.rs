@@ -331,7 +331,7 @@ pub fn SendPage() -> impl IntoView {
                                     let checked = id == session.get_untracked();
                                     view! {
                                         <label class="check">
-                                            <input type="radio" name="session" value=id.clone() prop:checked=checked
+                                            <input type="radio" name="session" form="send-form" value=id.clone() checked=checked
                                                 on:change=move |_| session.set(id.clone())/>
                                             {s.name} " (" {s.status.as_str()} ")"
                                         </label>
@@ -343,9 +343,10 @@ pub fn SendPage() -> impl IntoView {
                 }
             })}
         </Transition>
-        <form class="card send-form" on:submit=move |ev| {
+        <form method="post" id="send-form" class="card send-form" on:submit=move |ev| {
             ev.prevent_default();
-            if checked.get_untracked().is_ok() {
+            // One send per press, however fast the clicks come.
+            if checked.get_untracked().is_ok() && !send.pending().get_untracked() {
                 send.dispatch((session.get_untracked(), request.get_untracked()));
             }
         }>
@@ -421,7 +422,17 @@ pub fn SendPage() -> impl IntoView {
                 }}</pre>
             </div>
             <button type="submit" class="primary"
-                disabled=move || checked.get().is_err() || session.get().is_empty() || send.pending().get()>{t.send}</button>
+                // Enabled on first render (the server's and hydration's): without the script
+                // the form posts as plain HTML (a text, checked by the server), which a
+                // disabled button would block. The first edit sets the real state; until then
+                // on:submit refuses what the check refuses.
+                disabled={
+                    let first = std::sync::atomic::AtomicBool::new(true);
+                    move || {
+                        let off = checked.get().is_err() || session.get().is_empty() || send.pending().get();
+                        !first.swap(false, std::sync::atomic::Ordering::Relaxed) && off
+                    }
+                }>{t.send}</button>
         </form>
         <ActionError action=send/>
         <section class="card" hidden=move || !matches!(send.value().get(), Some(Ok(_)))>

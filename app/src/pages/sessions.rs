@@ -41,7 +41,7 @@ pub fn SessionsPage() -> impl IntoView {
         <Title text=t.nav_sessions/>
         <h1>{t.nav_sessions}</h1>
         <p class="muted">{t.sessions_intro}</p>
-        <form class="card row-form" on:submit=move |ev| {
+        <form method="post" class="card row-form" on:submit=move |ev| {
             ev.prevent_default();
             create.dispatch(name.get());
         }>
@@ -144,7 +144,7 @@ pub fn SessionPage() -> impl IntoView {
                     <Title text=s.name.clone()/>
                     <p><a href="/sessions">{t.back_to_sessions}</a></p>
                     <h1>{s.name.clone()}</h1>
-                    <form class="row-form" on:submit=move |ev| {
+                    <form method="post" class="row-form" on:submit=move |ev| {
                         ev.prevent_default();
                         rename.dispatch((id5.clone(), new_name.get()));
                     }>
@@ -178,7 +178,7 @@ pub fn SessionPage() -> impl IntoView {
                                 }
                             }}
                         </div>
-                        <form class="row-form" hidden=move || snap.get().status != SessionStatus::QrReady
+                        <form method="post" class="row-form" hidden=move || snap.get().status != SessionStatus::QrReady
                             on:submit=move |ev| {
                                 ev.prevent_default();
                                 pair.dispatch((id3.clone(), pair_phone.get()));

@@ -81,7 +81,7 @@ fn EndpointForm(
     let has_secret = current.as_ref().is_some_and(|c| !c.secret.is_empty());
     let exists = current.is_some();
     view! {
-        <form class="row-form" data-testid=testid on:submit=move |ev| {
+        <form method="post" class="row-form" data-testid=testid on:submit=move |ev| {
             ev.prevent_default();
             let list = events.get().split(',').map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).collect();
             let typed = secret.get();
@@ -208,7 +208,18 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 <label>{t.event}
                     <select on:change:target=move |ev| event.set(ev.target().value())>
                         <option value="">{t.any}</option>
-                        {crate::model::event::ALL.iter().map(|e| view! { <option value=*e>{*e}</option> }).collect_view()}
+                        <option value="message.in">"message.in"</option>
+                        <option value="message.out">"message.out"</option>
+                        <option value="message.reaction">"message.reaction"</option>
+                        <option value="message.edited">"message.edited"</option>
+                        <option value="message.revoked">"message.revoked"</option>
+                        <option value="message.status">"message.status"</option>
+                        <option value="poll.vote">"poll.vote"</option>
+                        <option value="interaction.button">"interaction.button"</option>
+                        <option value="interaction.list">"interaction.list"</option>
+                        <option value="interaction.timeout">"interaction.timeout"</option>
+                        <option value="connection.update">"connection.update"</option>
+                        <option value="webhook.test">"webhook.test"</option>
                     </select>
                 </label>
                 <label>{t.status}

@@ -151,6 +151,41 @@ async fn embedded_assets_are_served() {
         .expect("wasm");
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/wasm");
+    assert!(r.headers().get("content-encoding").is_none());
+    let plain = r.bytes().await.expect("wasm");
+
+    // Compressed at build time, chosen by Accept-Encoding; the type stays the file's.
+    let r = c
+        .get(app.url("/pkg/kabar.wasm"))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .expect("wasm");
+    assert_eq!(r.headers()["content-encoding"], "br");
+    assert_eq!(r.headers()["content-type"], "application/wasm");
+    assert_eq!(r.headers()["vary"], "accept-encoding");
+    let etag = r.headers()["etag"].clone();
+    assert!(r.bytes().await.expect("br").len() < plain.len() / 2);
+    let r = c
+        .get(app.url("/pkg/kabar.wasm"))
+        .header("accept-encoding", "br")
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .expect("wasm");
+    assert_eq!(r.status(), 304);
+    let r = c
+        .get(app.url("/pkg/kabar.wasm"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("wasm");
+    assert_eq!(r.headers()["content-encoding"], "gzip");
+    let gz = r.bytes().await.expect("gz");
+    let mut unzipped = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped)
+        .expect("gunzip");
+    assert!(unzipped == plain, "the gzip copy is another file");
 }
 
 #[tokio::test]
@@ -176,4 +211,160 @@ async fn server_functions_keep_sessions_apart() {
     assert_error(s, &b, 404, "SESSION_NOT_FOUND");
     let (s, b) = call(form(&budi, GetSession::PATH, json!({"id": id}))).await;
     assert_eq!((s, b["name"].as_str()), (200, Some("Toko")), "still there");
+}
+
+/// The forms a person needs first work as plain HTML posts before the dashboard's script
+/// arrives: each answers a redirect, errors come back to the form in the query, nothing typed
+/// goes into a URL, and the same rules hold as for the server functions.
+#[tokio::test]
+async fn forms_work_as_plain_posts_before_the_script_arrives() {
+    let app = TestApp::start().await;
+    let browser = || {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    };
+    let location = |r: &reqwest::Response| {
+        assert_eq!(r.status(), 303, "{r:?}");
+        r.headers()["location"]
+            .to_str()
+            .expect("location")
+            .to_string()
+    };
+    let post = |c: &reqwest::Client, path: &str, form: &[(&str, &str)]| {
+        c.post(app.url(path))
+            .header("sec-fetch-site", "same-origin")
+            .form(form)
+            .send()
+    };
+
+    let admin = browser();
+    let r = post(
+        &admin,
+        "/register",
+        &[("username", "admin"), ("password", "short")],
+    )
+    .await
+    .expect("post");
+    let to = location(&r);
+    assert!(
+        to.starts_with("/register?error=INVALID_REQUEST&message="),
+        "{to}"
+    );
+    assert!(
+        !to.contains("short"),
+        "the password came back in the URL: {to}"
+    );
+    let r = post(
+        &admin,
+        "/register",
+        &[("username", "admin"), ("password", PASSWORD)],
+    )
+    .await
+    .expect("post");
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .starts_with("auth-token=")
+    );
+    assert_eq!(location(&r), "/sessions");
+
+    // Another site's form is refused before anything happens.
+    let r = browser()
+        .post(app.url("/login"))
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("username", "admin"), ("password", PASSWORD)])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status(), 403);
+    let r = post(
+        &browser(),
+        "/login",
+        &[("username", "admin"), ("password", "wrong-one-123")],
+    )
+    .await
+    .expect("post");
+    let to = location(&r);
+    assert!(to.starts_with("/login?error=UNAUTHORIZED"), "{to}");
+    let user = browser();
+    app.register_with(&user, "budi").await;
+
+    // Adding a session leads to its page; without a sign-in, to the sign-in page.
+    let r = post(&admin, "/sessions", &[("name", "Toko Form")])
+        .await
+        .expect("post");
+    let to = location(&r);
+    let id = to
+        .strip_prefix("/sessions/")
+        .expect("session page")
+        .to_string();
+    let r = post(&browser(), "/sessions", &[("name", "Nobody's")])
+        .await
+        .expect("post");
+    assert_eq!(location(&r), "/login");
+    let (_, list) = call(admin.get(app.url("/api/sessions"))).await;
+    assert_eq!(list.as_array().expect("list").len(), 1, "{list}");
+
+    // A text from the Send page: checked like /send-message, then the message log.
+    let send = |c: &reqwest::Client, session: &str, to: &str| {
+        let form = [
+            ("session", session),
+            ("to", to),
+            ("kind", "text"),
+            ("message", "Halo"),
+        ];
+        post(c, "/send", &form)
+    };
+    let r = send(&admin, &id, "6281234567890").await.expect("post");
+    assert!(location(&r).starts_with("/send?error=SESSION_NOT_CONNECTED"));
+    app.wait_status(&admin, &id, "qr_ready").await;
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/scan")))
+            .json(&json!({"phoneNumber": "628100000901"})),
+    )
+    .await;
+    assert_eq!(s, 200);
+    let r = send(&admin, &id, "nomor").await.expect("post");
+    assert!(location(&r).starts_with("/send?error=INVALID_PHONE"));
+    let r = send(&user, &id, "6281234567890").await.expect("post");
+    assert!(
+        location(&r).starts_with("/send?error="),
+        "another's session"
+    );
+    let r = send(&admin, &id, "6281234567890").await.expect("post");
+    assert_eq!(location(&r), "/messages");
+    let sent = app.sent(&admin, &id).await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["message"], "Halo");
+
+    // Forms that need the script say so on their page; the API keeps its own answers.
+    let r = post(&admin, "/webhooks", &[("url", "https://example.com/k")])
+        .await
+        .expect("post");
+    assert!(location(&r).starts_with("/webhooks?error=NEEDS_SCRIPT"));
+    let r = post(&admin, &format!("/sessions/{id}"), &[("name", "x")])
+        .await
+        .expect("post");
+    assert!(location(&r).starts_with(&format!("/sessions/{id}?error=NEEDS_SCRIPT")));
+    let form = [
+        ("session", id.as_str()),
+        ("kind", "poll"),
+        ("to", "6281234567890"),
+    ];
+    let r = post(&admin, "/send", &form).await.expect("post");
+    assert!(location(&r).starts_with("/send?error=NEEDS_SCRIPT"));
+    let (s, b) = call(
+        admin
+            .post(app.url("/api/settings"))
+            .header("sec-fetch-site", "same-origin")
+            .form(&[("x", "y")]),
+    )
+    .await;
+    assert_error(s, &b, 405, "METHOD_NOT_ALLOWED");
+    assert_eq!(app.sent(&admin, &id).await.len(), 1);
 }

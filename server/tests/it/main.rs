@@ -125,6 +125,12 @@ impl TestApp {
     /// Registers `username` in a fresh browser and returns it signed in, with the answer.
     pub async fn register(&self, username: &str) -> (reqwest::Client, Value) {
         let c = self.browser();
+        let body = self.register_with(&c, username).await;
+        (c, body)
+    }
+
+    /// Registers `username` in the browser `c` (which keeps the cookie); answers the account.
+    pub async fn register_with(&self, c: &reqwest::Client, username: &str) -> Value {
         let r = c
             .post(self.url("/api/auth/register"))
             .json(&json!({"username": username, "password": PASSWORD}))
@@ -132,8 +138,7 @@ impl TestApp {
             .await
             .expect("register");
         assert_eq!(r.status(), 200, "register {username}");
-        let body: Value = r.json().await.expect("json");
-        (c, body)
+        r.json().await.expect("json")
     }
 
     /// Registers the first account (the admin) and a plain user; answers their browsers.
