@@ -32,12 +32,14 @@ macro_rules! named_enum {
 }
 
 mod error;
+mod groups;
 mod ids;
 pub mod interactive;
 #[cfg(feature = "ssr")]
 mod schema;
 
 pub use error::{ErrorBody, ErrorCode};
+pub use groups::*;
 pub use ids::{ApiKeyId, SessionId, UserId};
 pub use interactive::{
     Fallback, Interactive, InteractiveForm, InteractiveKind, SendInteractive,
@@ -407,6 +409,9 @@ pub struct SendMessage {
     pub message: String,
     #[serde(default, alias = "replyToId")]
     pub reply_to_id: Option<String>,
+    /// In a group: numbers the text mentions (write them in the text as `@<digits>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
 }
 
 /// The answer to `POST /send-message`.
@@ -726,7 +731,11 @@ pub mod event {
     pub const MESSAGE_STATUS: &str = "message.status";
     /// A contact voted in a poll sent with `/send-poll`.
     pub const POLL_VOTE: &str = "poll.vote";
-    pub const ALL: [&str; 12] = [
+    /// Members of a group the session is in changed (contract §12).
+    pub const GROUP_PARTICIPANTS: &str = "group.participants";
+    /// A group's subject or description changed.
+    pub const GROUP_UPDATE: &str = "group.update";
+    pub const ALL: [&str; 14] = [
         MESSAGE_IN,
         MESSAGE_OUT,
         INTERACTION_BUTTON,
@@ -739,6 +748,8 @@ pub mod event {
         MESSAGE_REVOKED,
         MESSAGE_STATUS,
         POLL_VOTE,
+        GROUP_PARTICIPANTS,
+        GROUP_UPDATE,
     ];
 }
 
@@ -749,8 +760,11 @@ pub mod event {
 pub struct MessageInData {
     pub session_id: SessionId,
     pub message_id: String,
-    /// The contact's digits, or the group's JID.
+    /// The author's number (digits); in a group, the member who wrote.
     pub from: String,
+    /// The chat it happened in, and whether it is a group (contract §12).
+    #[serde(flatten)]
+    pub chat: ChatOf,
     pub push_name: Option<String>,
     /// `text`, `interactive`, `image`, … (contract §5).
     #[serde(rename = "type")]
@@ -759,7 +773,8 @@ pub struct MessageInData {
     pub timestamp: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub quoted_message_id: Option<String>,
-    /// In a group: who wrote (digits).
+    /// In a group: the author again (the same as `from`), kept for receivers written
+    /// before `chat` and `isGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
     /// For an image, video, audio, document or sticker: the file.
@@ -800,12 +815,16 @@ pub struct MessageReactionData {
     pub session_id: SessionId,
     /// The message reacted to.
     pub message_id: String,
-    /// The contact's digits, or the group's JID.
+    /// The author's number (digits); in a group, the member who wrote.
     pub from: String,
+    /// The chat it happened in, and whether it is a group (contract §12).
+    #[serde(flatten)]
+    pub chat: ChatOf,
     /// The emoji; `""` when the reaction was taken back.
     pub emoji: String,
     pub timestamp: i64,
-    /// In a group: who reacted (digits).
+    /// In a group: the author again (the same as `from`), kept for receivers written
+    /// before `chat` and `isGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
 }
@@ -818,10 +837,16 @@ pub struct MessageEditedData {
     pub session_id: SessionId,
     /// The message edited (its original id).
     pub message_id: String,
+    /// The author's number (digits); in a group, the member who wrote.
     pub from: String,
+    /// The chat it happened in, and whether it is a group (contract §12).
+    #[serde(flatten)]
+    pub chat: ChatOf,
     /// The new text.
     pub message: String,
     pub timestamp: i64,
+    /// In a group: the author again (the same as `from`), kept for receivers written
+    /// before `chat` and `isGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
 }
@@ -834,8 +859,14 @@ pub struct MessageRevokedData {
     pub session_id: SessionId,
     /// The message deleted.
     pub message_id: String,
+    /// The author's number (digits); in a group, the member who wrote.
     pub from: String,
+    /// The chat it happened in, and whether it is a group (contract §12).
+    #[serde(flatten)]
+    pub chat: ChatOf,
     pub timestamp: i64,
+    /// In a group: the author again (the same as `from`), kept for receivers written
+    /// before `chat` and `isGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
 }
@@ -865,10 +896,16 @@ pub struct PollVoteData {
     pub session_id: SessionId,
     /// The poll.
     pub message_id: String,
+    /// The author's number (digits); in a group, the member who wrote.
     pub from: String,
+    /// The chat it happened in, and whether it is a group (contract §12).
+    #[serde(flatten)]
+    pub chat: ChatOf,
     /// The names of the options chosen.
     pub options: Vec<String>,
     pub timestamp: i64,
+    /// In a group: the author again (the same as `from`), kept for receivers written
+    /// before `chat` and `isGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
 }
@@ -880,13 +917,18 @@ pub struct PollVoteData {
 #[serde(rename_all = "camelCase")]
 pub struct InteractionButtonData {
     pub session_id: SessionId,
+    /// The author's number (digits); in a group, the member who wrote.
     pub from: String,
+    /// The chat it happened in, and whether it is a group (contract §12).
+    #[serde(flatten)]
+    pub chat: ChatOf,
     /// The interactive message answered.
     pub message_id: String,
     pub button_id: String,
     pub button_text: String,
     pub timestamp: i64,
-    /// In a group: who answered (digits).
+    /// In a group: the author again (the same as `from`), kept for receivers written
+    /// before `chat` and `isGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
 }
@@ -897,12 +939,18 @@ pub struct InteractionButtonData {
 #[serde(rename_all = "camelCase")]
 pub struct InteractionListData {
     pub session_id: SessionId,
+    /// The author's number (digits); in a group, the member who wrote.
     pub from: String,
+    /// The chat it happened in, and whether it is a group (contract §12).
+    #[serde(flatten)]
+    pub chat: ChatOf,
     pub message_id: String,
     pub row_id: String,
     pub row_title: String,
     pub row_description: String,
     pub timestamp: i64,
+    /// In a group: the author again (the same as `from`), kept for receivers written
+    /// before `chat` and `isGroup`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub participant: Option<String>,
 }
@@ -1254,7 +1302,8 @@ pub struct RuleInput {
     pub reply: Option<String>,
     #[serde(default)]
     pub enabled: Option<bool>,
-    #[serde(default)]
+    /// Whether the rule answers in groups too (contract §6/§12 spell it `groups`).
+    #[serde(default, alias = "groups")]
     pub allow_groups: Option<bool>,
     #[serde(default)]
     pub position: Option<i64>,

@@ -18,9 +18,9 @@
 
 use crate::{state::AppState, webhooks};
 use app::model::{
-    ConnectionUpdateData, InteractionButtonData, InteractionListData, InteractionTimeoutData,
-    MessageEditedData, MessageInData, MessageOutData, MessageReactionData, MessageRevokedData,
-    MessageStatusData, PollVoteData, SessionId, event,
+    ConnectionUpdateData, GroupParticipantsData, GroupUpdateData, InteractionButtonData,
+    InteractionListData, InteractionTimeoutData, MessageEditedData, MessageInData, MessageOutData,
+    MessageReactionData, MessageRevokedData, MessageStatusData, PollVoteData, SessionId, event,
 };
 use futures_util::{FutureExt, future::BoxFuture};
 use serde::Serialize;
@@ -59,6 +59,8 @@ session_events! {
     MessageRevokedData => event::MESSAGE_REVOKED,
     MessageStatusData => event::MESSAGE_STATUS,
     PollVoteData => event::POLL_VOTE,
+    GroupParticipantsData => event::GROUP_PARTICIPANTS,
+    GroupUpdateData => event::GROUP_UPDATE,
 }
 
 /// What a job sees: the batch's connection, and a count of the deliveries it queued.

@@ -125,6 +125,7 @@ async fn send(State(state): State<AppState>, parts: Parts, body: Bytes) -> Respo
         to: form.to,
         message: form.message,
         reply_to_id: None,
+        mentions: Vec::new(),
     };
     let backend = DashboardBackend(state);
     match backend

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod forms;
+pub mod groups;
 pub mod idempotency;
 pub mod interactive;
 pub mod json;
@@ -127,6 +128,7 @@ pub fn router(state: AppState) -> Router {
         .merge(metrics::router())
         .merge(rest::router(&state))
         .merge(sessions::store::router())
+        .merge(groups::router())
         .merge(webhooks::api::router())
         .merge(messages::router())
         .merge(media::router())

@@ -39,6 +39,7 @@ pub async fn send_text(
     if req.message.chars().count() > MAX_TEXT_CHARS {
         return Err(ApiError::invalid("message: at most 65536 characters."));
     }
+    let mentions = mentions(state, &req.mentions)?;
     let (to, quoted) = prepare(state, session, &req.to, req.reply_to_id.as_deref()).await?;
     let sent = deliver(
         state,
@@ -49,6 +50,7 @@ pub async fn send_text(
             quoted,
             source: Source::Api,
             menu: None,
+            mentions,
         },
     )
     .await?;
@@ -58,6 +60,38 @@ pub async fn send_text(
         to: to.display().to_string(),
         message: req.message,
     })
+}
+
+/// The most people one text may mention.
+const MAX_MENTIONS: usize = 256;
+
+/// A person's number as digits; `field` names it in the error (a group, or not a number).
+pub fn person(state: &AppState, n: &str, field: &str) -> ApiResult<String> {
+    match phone::normalize(n, state.config.default_country_code.as_deref()) {
+        Ok(Chat::User(d)) => Ok(d),
+        Ok(Chat::Group(_)) => Err(ApiError::new(
+            ErrorCode::InvalidPhone,
+            format!("{field}: a person's number, not a group."),
+        )),
+        Err(e) => Err(ApiError::new(ErrorCode::InvalidPhone, e.in_field(field))),
+    }
+}
+
+/// People's numbers as digits, each error naming its place (`field[i]`).
+pub fn people(state: &AppState, numbers: &[String], field: &str) -> ApiResult<Vec<String>> {
+    numbers
+        .iter()
+        .enumerate()
+        .map(|(i, n)| person(state, n, &format!("{field}[{i}]")))
+        .collect()
+}
+
+/// A text's `mentions` as digits.
+fn mentions(state: &AppState, numbers: &[String]) -> ApiResult<Vec<String>> {
+    if numbers.len() > MAX_MENTIONS {
+        return Err(ApiError::invalid("mentions: at most 256 numbers."));
+    }
+    people(state, numbers, "mentions")
 }
 
 /// The longest caption WhatsApp shows.
@@ -123,6 +157,7 @@ pub async fn send_media(
             quoted,
             source: Source::Api,
             menu: None,
+            mentions: Vec::new(),
         },
     )
     .await?;
@@ -155,6 +190,7 @@ async fn send_rich(
             quoted,
             source: Source::Api,
             menu: None,
+            mentions: Vec::new(),
         },
     )
     .await?;
@@ -326,6 +362,7 @@ pub async fn send_interactive(
                 fallback,
                 expires_in: req.form.expires_in,
             }),
+            mentions: Vec::new(),
         },
     )
     .await?;
@@ -374,6 +411,8 @@ pub struct Delivery<'a> {
     pub source: Source,
     /// For an interactive message: what to remember so that answers resolve.
     pub menu: Option<Menu<'a>>,
+    /// For a text: the people it mentions (digits).
+    pub mentions: Vec<String>,
 }
 
 impl Delivery<'_> {
@@ -532,6 +571,7 @@ async fn hand_over(
             to: d.to.clone(),
             content: d.content,
             quoted: d.quoted.clone(),
+            mentions: d.mentions,
         })
         .await
     {
@@ -672,6 +712,15 @@ pub fn engine_error(e: EngineError) -> ApiError {
         EngineError::NotPairing => ApiError::invalid(
             "The session is already linked to a phone; log it out first to link another.",
         ),
+        EngineError::GroupNotFound => ApiError::new(
+            ErrorCode::GroupNotFound,
+            "This session's number is not in that group. GET /api/sessions/{id}/groups lists the groups it is in.",
+        ),
+        EngineError::NotGroupAdmin => ApiError::new(
+            ErrorCode::NotGroupAdmin,
+            "Only the group's admins can do this, and this session's number is not one.",
+        ),
+        EngineError::Refused(why) => ApiError::invalid(why),
         EngineError::Other(e) => ApiError::Internal(e),
     }
 }

@@ -5,7 +5,7 @@
 use crate::{
     auth::extract::Caller,
     engine::{
-        AnswerVia,
+        AnswerVia, EngineError,
         simulator::{SentRecord, SimError, SimMessage, Simulator},
     },
     error::{ApiError, ApiResult},
@@ -48,6 +48,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
         .route("/simulator/sessions/{id}/logout", post(logout))
         .route("/simulator/sessions/{id}/sent", get(sent))
         .route("/simulator/unregistered", post(unregistered))
+        .route("/simulator/sessions/{id}/groups", post(add_group))
+        .route(
+            "/simulator/sessions/{id}/groups/{gid}/participants",
+            post(group_participants),
+        )
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -61,7 +66,11 @@ pub(crate) struct Scan {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Incoming {
+    /// The author: a contact's number (or, with `participant`, a group's JID).
     from: String,
+    /// A group the session is in: the message is written there by `from` (contract §12).
+    #[serde(default)]
+    chat: Option<String>,
     /// The text, or a file's caption (may be empty with `media`).
     #[serde(default)]
     message: String,
@@ -109,6 +118,9 @@ pub(crate) struct IncomingMedia {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ButtonReply {
     from: String,
+    /// In a group: its JID (`from` is then the member who answers).
+    #[serde(default)]
+    chat: Option<String>,
     message_id: String,
     button_id: String,
 }
@@ -117,6 +129,9 @@ pub(crate) struct ButtonReply {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct ListReply {
     from: String,
+    /// In a group: its JID (`from` is then the member who answers).
+    #[serde(default)]
+    chat: Option<String>,
     message_id: String,
     row_id: String,
 }
@@ -126,6 +141,9 @@ pub(crate) struct ListReply {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct PollVote {
     from: String,
+    /// In a group: its JID (`from` is then the member who answers).
+    #[serde(default)]
+    chat: Option<String>,
     message_id: String,
     #[serde(default)]
     option: Option<String>,
@@ -174,6 +192,7 @@ fn sim_error(e: SimError) -> ApiError {
             ApiError::new(ErrorCode::SessionNotConnected, e.to_string())
         }
         SimError::WrongCode => ApiError::invalid(e.to_string()),
+        SimError::GroupNotFound => crate::outbound::engine_error(EngineError::GroupNotFound),
         SimError::NotStored => ApiError::new(ErrorCode::ServiceUnavailable, e.to_string()),
         SimError::Other(e) => ApiError::Internal(e),
     }
@@ -281,7 +300,12 @@ pub(crate) async fn incoming(
     Json(body): Json<Incoming>,
 ) -> ApiResult<Json<Created>> {
     let (sim, id) = target(&state, &caller, id).await?;
-    let (from, sender) = author(&state, &body.from, body.participant.as_deref())?;
+    let (from, sender) = author(
+        &state,
+        &body.from,
+        body.chat.as_deref(),
+        body.participant.as_deref(),
+    )?;
     let details = app::model::Details {
         location: body.location,
         contacts: body.contacts,
@@ -340,17 +364,6 @@ pub(crate) async fn incoming(
     Ok(Json(Created { message_id }))
 }
 
-/// `from` as a person's digits: taps and votes come from people, not groups.
-fn person(state: &AppState, s: &str) -> ApiResult<String> {
-    match number(state, s, "from")? {
-        Chat::User(d) => Ok(d),
-        Chat::Group(_) => Err(ApiError::new(
-            ErrorCode::InvalidPhone,
-            "from: a person's number, not a group.",
-        )),
-    }
-}
-
 /// A contact taps a button of an interactive message the session sent.
 #[utoipa::path(
     post, path = "/simulator/sessions/{id}/button-reply", operation_id = "simulatorButtonReply", tag = "simulator",
@@ -375,10 +388,11 @@ pub(crate) async fn button_reply(
     Json(body): Json<ButtonReply>,
 ) -> ApiResult<Json<Created>> {
     let (sim, id) = target(&state, &caller, id).await?;
-    let from = person(&state, &body.from)?;
+    let (chat, from) = author(&state, &body.from, body.chat.as_deref(), None)?;
     let message_id = sim
         .answer(
             &id,
+            chat,
             &from,
             &body.message_id,
             &body.button_id,
@@ -416,10 +430,11 @@ pub(crate) async fn list_reply(
     Json(body): Json<ListReply>,
 ) -> ApiResult<Json<Created>> {
     let (sim, id) = target(&state, &caller, id).await?;
-    let from = person(&state, &body.from)?;
+    let (chat, from) = author(&state, &body.from, body.chat.as_deref(), None)?;
     let message_id = sim
         .answer(
             &id,
+            chat,
             &from,
             &body.message_id,
             &body.row_id,
@@ -458,10 +473,10 @@ pub(crate) async fn poll_vote(
     Json(body): Json<PollVote>,
 ) -> ApiResult<Json<Created>> {
     let (sim, id) = target(&state, &caller, id).await?;
-    let from = person(&state, &body.from)?;
+    let (chat, from) = author(&state, &body.from, body.chat.as_deref(), None)?;
     let options: Vec<String> = body.option.into_iter().chain(body.options).collect();
     let message_id = sim
-        .poll_vote(&id, &from, &body.message_id, &options)
+        .poll_vote(&id, chat, &from, &body.message_id, &options)
         .await
         .map_err(sim_error)?
         .stored()
@@ -594,6 +609,9 @@ pub(crate) async fn unregistered(
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Reaction {
     from: String,
+    /// In a group: its JID (`from` is then the member).
+    #[serde(default)]
+    chat: Option<String>,
     message_id: String,
     emoji: String,
     /// For a group `from`: who reacted.
@@ -606,6 +624,9 @@ pub(crate) struct Reaction {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Edit {
     from: String,
+    /// In a group: its JID (`from` is then the member).
+    #[serde(default)]
+    chat: Option<String>,
     message_id: String,
     message: String,
     #[serde(default)]
@@ -617,6 +638,9 @@ pub(crate) struct Edit {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct Revoke {
     from: String,
+    /// In a group: its JID (`from` is then the member).
+    #[serde(default)]
+    chat: Option<String>,
     message_id: String,
     #[serde(default)]
     participant: Option<String>,
@@ -631,19 +655,36 @@ pub(crate) struct Receipt {
     status: String,
 }
 
-/// The chat and the author of a contact's message: `from` (a person or a group) and, for a
-/// group, `participant`.
-fn author(state: &AppState, from: &str, participant: Option<&str>) -> ApiResult<(Chat, String)> {
+/// The chat and the author of a contact's message: `from` a person, in `chat` when it is a
+/// group (contract §12); or, as before `chat`, `from` a group and `participant` its author.
+fn author(
+    state: &AppState,
+    from: &str,
+    chat: Option<&str>,
+    participant: Option<&str>,
+) -> ApiResult<(Chat, String)> {
+    let person = |s: &str, field: &str| crate::outbound::person(state, s, field);
+    if let Some(c) = chat {
+        return match number(state, c, "chat")? {
+            Chat::Group(g) => Ok((Chat::Group(g), person(from, "from")?)),
+            Chat::User(d) => {
+                let sender = person(from, "from")?;
+                if d != sender {
+                    return Err(ApiError::invalid(
+                        "chat: a group's JID (…@g.us); in a one-to-one chat leave it out.",
+                    ));
+                }
+                Ok((Chat::User(d), sender))
+            }
+        };
+    }
     let chat = number(state, from, "from")?;
     let sender = match (&chat, participant) {
         (Chat::User(d), _) => d.clone(),
-        (Chat::Group(_), Some(p)) => match number(state, p, "participant")? {
-            Chat::User(d) => d,
-            Chat::Group(_) => return Err(ApiError::invalid("participant: a person's number.")),
-        },
+        (Chat::Group(_), Some(p)) => person(p, "participant")?,
         (Chat::Group(_), None) => {
             return Err(ApiError::invalid(
-                "participant: required for a group message.",
+                "chat: a group message names the group in `chat` and its author in `from`.",
             ));
         }
     };
@@ -654,11 +695,11 @@ async fn change(
     state: &AppState,
     caller: &Caller,
     id: String,
-    (from, participant): (&str, Option<&str>),
+    (from, chat, participant): (&str, Option<&str>, Option<&str>),
     change: crate::engine::Change,
 ) -> ApiResult<Json<Created>> {
     let (sim, id) = target(state, caller, id).await?;
-    let (chat, sender) = author(state, from, participant)?;
+    let (chat, sender) = author(state, from, chat, participant)?;
     if change.target().trim().is_empty() {
         return Err(ApiError::invalid("messageId: empty."));
     }
@@ -709,7 +750,14 @@ pub(crate) async fn reaction(
         target: b.message_id,
         emoji: b.emoji,
     };
-    change(&state, &caller, id, (&b.from, b.participant.as_deref()), c).await
+    change(
+        &state,
+        &caller,
+        id,
+        (&b.from, b.chat.as_deref(), b.participant.as_deref()),
+        c,
+    )
+    .await
 }
 
 /// A contact edits one of their messages: `message.edited`.
@@ -742,7 +790,14 @@ pub(crate) async fn edit(
         target: b.message_id,
         text: b.message,
     };
-    change(&state, &caller, id, (&b.from, b.participant.as_deref()), c).await
+    change(
+        &state,
+        &caller,
+        id,
+        (&b.from, b.chat.as_deref(), b.participant.as_deref()),
+        c,
+    )
+    .await
 }
 
 /// A contact deletes one of their messages for everyone: `message.revoked`.
@@ -771,7 +826,14 @@ pub(crate) async fn revoke(
     let c = crate::engine::Change::Revoked {
         target: b.message_id,
     };
-    change(&state, &caller, id, (&b.from, b.participant.as_deref()), c).await
+    change(
+        &state,
+        &caller,
+        id,
+        (&b.from, b.chat.as_deref(), b.participant.as_deref()),
+        c,
+    )
+    .await
 }
 
 /// The recipient's phone reports messages the session sent as `delivered`, `read` or `played`:
@@ -812,5 +874,128 @@ pub(crate) async fn receipt(
         return Err(ApiError::invalid("messageIds: one or more ids."));
     }
     sim.receipt(&id, b.message_ids, status).map_err(sim_error)?;
+    Ok(Json(Done::OK))
+}
+
+/// A group someone else made, with the session's number in it.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct SimGroupRequest {
+    subject: String,
+    /// Its members besides the session (the first is its creator); may be empty.
+    #[serde(default)]
+    participants: Vec<String>,
+    /// Whether the session's number is one of its admins (default: a plain member).
+    #[serde(default)]
+    admin: bool,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct GroupCreated {
+    /// The group's JID.
+    id: String,
+}
+
+/// The session's number is in a group someone else made (the first participant is its
+/// creator): it appears in `GET /api/sessions/{id}/groups`, and its members can write there.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/groups", operation_id = "simulatorAddGroup", tag = "simulator",
+    params(("id" = String, Path, description = "The session's id.")),
+    request_body(content = SimGroupRequest, example = json!({"subject": "Pesanan", "participants": ["6281111111111", "6282222222222"]})),
+    responses(
+        (status = 200, description = "The group's JID.", body = GroupCreated, example = json!({"id": "120363025246125486@g.us"})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn add_group(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Json(body): Json<SimGroupRequest>,
+) -> ApiResult<Json<GroupCreated>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    let subject = crate::groups::subject(&body.subject)?;
+    let participants = crate::outbound::people(&state, &body.participants, "participants")?;
+    let gid = sim
+        .add_group(&id, &subject, &participants, body.admin)
+        .map_err(sim_error)?;
+    Ok(Json(GroupCreated { id: gid }))
+}
+
+/// Members change on the phones' side.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(crate) struct SimParticipants {
+    /// `add`, `remove`, `promote`, `demote`, `leave` or `join`.
+    action: String,
+    participants: Vec<String>,
+    /// Who made the change (for `leave` and `join`: the participants themselves).
+    #[serde(default)]
+    by: Option<String>,
+}
+
+/// Members of a group the session is in change on the phones' side: reported as
+/// `group.participants` (stored before the answer, like a message). Removing the session's own
+/// number takes it out of the group.
+#[utoipa::path(
+    post, path = "/simulator/sessions/{id}/groups/{gid}/participants", operation_id = "simulatorGroupParticipants", tag = "simulator",
+    params(
+        ("id" = String, Path, description = "The session's id."),
+        ("gid" = String, Path, description = "The group's JID."),
+    ),
+    request_body(content = SimParticipants, example = json!({"action": "add", "participants": ["6283333333333"], "by": "6281111111111"})),
+    responses(
+        (status = 200, description = "Stored.", body = Done, example = json!({"success": true})),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 503, response = Unavailable),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn group_participants(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, gid)): Path<(String, String)>,
+    Json(body): Json<SimParticipants>,
+) -> ApiResult<Json<Done>> {
+    let (sim, id) = target(&state, &caller, id).await?;
+    let action = match body.action.as_str() {
+        "add" => "add",
+        "remove" => "remove",
+        "promote" => "promote",
+        "demote" => "demote",
+        "leave" => "leave",
+        "join" => "join",
+        _ => {
+            return Err(ApiError::invalid(
+                "action: one of add, remove, promote, demote, leave, join.",
+            ));
+        }
+    };
+    if body.participants.is_empty() {
+        return Err(ApiError::invalid("participants: at least one number."));
+    }
+    let participants = crate::outbound::people(&state, &body.participants, "participants")?;
+    let by = match &body.by {
+        Some(b) => Some(crate::outbound::person(&state, b, "by")?),
+        None if matches!(action, "leave" | "join") => participants.first().cloned(),
+        None => None,
+    };
+    sim.change_participants(&id, &gid, action, &participants, by)
+        .await
+        .map_err(sim_error)?
+        .stored()
+        .await
+        .map_err(sim_error)?;
     Ok(Json(Done::OK))
 }

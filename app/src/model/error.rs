@@ -35,6 +35,8 @@ pub enum ErrorCode {
     RegistrationClosed,
     /// 403: a quota (sessions per user, …) is used up; an admin can raise it.
     QuotaExceeded,
+    /// 403: only a group's admins may do that (or the group refuses it).
+    NotGroupAdmin,
     /// 404: no such resource (or not yours).
     NotFound,
     /// 404: the session does not exist or is not yours.
@@ -43,6 +45,8 @@ pub enum ErrorCode {
     ContactNotFound,
     /// 404: no such message in the session (or not yours), or it has no media.
     MessageNotFound,
+    /// 404: the session is not in that group (or there is no such group).
+    GroupNotFound,
     /// 405: the path exists but not with this method.
     MethodNotAllowed,
     /// 409: the username is taken.
@@ -83,10 +87,12 @@ named_enum!(ErrorCode:
     ErrorCode::Forbidden,
     ErrorCode::RegistrationClosed,
     ErrorCode::QuotaExceeded,
+    ErrorCode::NotGroupAdmin,
     ErrorCode::NotFound,
     ErrorCode::SessionNotFound,
     ErrorCode::ContactNotFound,
     ErrorCode::MessageNotFound,
+    ErrorCode::GroupNotFound,
     ErrorCode::MethodNotAllowed,
     ErrorCode::UsernameTaken,
     ErrorCode::LastAdmin,
@@ -117,10 +123,12 @@ impl ErrorCode {
             Forbidden => "FORBIDDEN",
             RegistrationClosed => "REGISTRATION_CLOSED",
             QuotaExceeded => "QUOTA_EXCEEDED",
+            NotGroupAdmin => "NOT_GROUP_ADMIN",
             NotFound => "NOT_FOUND",
             SessionNotFound => "SESSION_NOT_FOUND",
             ContactNotFound => "CONTACT_NOT_FOUND",
             MessageNotFound => "MESSAGE_NOT_FOUND",
+            GroupNotFound => "GROUP_NOT_FOUND",
             MethodNotAllowed => "METHOD_NOT_ALLOWED",
             UsernameTaken => "USERNAME_TAKEN",
             LastAdmin => "LAST_ADMIN",
@@ -144,8 +152,8 @@ impl ErrorCode {
             InvalidRequest | InvalidPhone | SessionRequired | ButtonLimitExceeded
             | InvalidButtonParams | UnsupportedMedia => 400,
             Unauthorized => 401,
-            Forbidden | RegistrationClosed | QuotaExceeded => 403,
-            NotFound | SessionNotFound | ContactNotFound | MessageNotFound => 404,
+            Forbidden | RegistrationClosed | QuotaExceeded | NotGroupAdmin => 403,
+            NotFound | SessionNotFound | ContactNotFound | MessageNotFound | GroupNotFound => 404,
             MethodNotAllowed => 405,
             UsernameTaken | LastAdmin | SessionNotConnected | IdempotencyConflict | NotEditable => {
                 409

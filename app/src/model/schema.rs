@@ -69,6 +69,16 @@ impl PartialSchema for SendMessage {
             .required("message")
             .property(reply.0, reply.1)
             .property(reply_camel.0, reply_camel.1)
+            .property(
+                "mentions",
+                utoipa::openapi::schema::ArrayBuilder::new()
+                    .items(string("A number (digits with an optional `+`)."))
+                    .description(Some(
+                        "People the text mentions, in a group: write each in the text as \
+                         `@<digits>` so their phones highlight it (at most 256).",
+                    ))
+                    .examples([serde_json::json!(["6281234567890"])]),
+            )
             .additional_properties(Some(AdditionalProperties::<Schema>::FreeForm(false)))
             .into()
     }

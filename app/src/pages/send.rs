@@ -176,11 +176,13 @@ pub fn SendPage() -> impl IntoView {
                 to: to.get(),
                 message: text.get(),
                 reply_to_id: None,
+                mentions: Vec::new(),
             }),
             "file" => Request::File(SendMessage {
                 to: to.get(),
                 message: text.get(),
                 reply_to_id: None,
+                mentions: Vec::new(),
             }),
             "poll" => Request::Poll(SendPoll {
                 to: to.get(),

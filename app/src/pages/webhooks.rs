@@ -215,6 +215,8 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                         <option value="message.revoked">"message.revoked"</option>
                         <option value="message.status">"message.status"</option>
                         <option value="poll.vote">"poll.vote"</option>
+                        <option value="group.participants">"group.participants"</option>
+                        <option value="group.update">"group.update"</option>
                         <option value="interaction.button">"interaction.button"</option>
                         <option value="interaction.list">"interaction.list"</option>
                         <option value="interaction.timeout">"interaction.timeout"</option>

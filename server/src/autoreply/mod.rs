@@ -363,6 +363,7 @@ fn delivery<'a>(
                 fallback: *fallback,
                 expires_in: *expires_in,
             }),
+        mentions: Vec::new(),
     }
 }
 

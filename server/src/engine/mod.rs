@@ -10,7 +10,9 @@ pub mod simulator;
 pub mod whatsapp;
 
 use crate::phone::Chat;
-use app::model::{Interactive, SessionId};
+use app::model::{
+    GroupPatch, GroupView, Interactive, Joined, MemberAction, ParticipantResult, SessionId,
+};
 use std::{sync::Arc, time::Duration};
 use tokio::sync::mpsc;
 
@@ -38,6 +40,30 @@ pub enum EngineEvent {
     Receipt {
         ids: Vec<String>,
         status: &'static str,
+    },
+    /// Members or details of a group the session is in changed; acknowledged like a message.
+    Group(GroupEvent, Ack),
+}
+
+/// A change in a group the session is in, as WhatsApp notifies every member — also of the
+/// session's own changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupEvent {
+    /// `add`, `remove`, `promote`, `demote`, `leave` or `join` (contract §12).
+    Participants {
+        group: String,
+        action: &'static str,
+        participants: Vec<String>,
+        by: Option<String>,
+        timestamp_ms: i64,
+    },
+    /// The subject and/or the description changed (`Some("")`: the description was removed).
+    Update {
+        group: String,
+        subject: Option<String>,
+        description: Option<String>,
+        by: Option<String>,
+        timestamp_ms: i64,
     },
 }
 
@@ -74,8 +100,8 @@ impl Events {
     /// Reports a change of state (or a receipt); `false` when the session task is gone.
     pub fn send(&self, e: EngineEvent) -> bool {
         debug_assert!(
-            !matches!(e, EngineEvent::Message(..)),
-            "use Events::message"
+            !matches!(e, EngineEvent::Message(..) | EngineEvent::Group(..)),
+            "use Events::message or Events::group"
         );
         self.tx.send(Queued(e, None)).is_ok()
     }
@@ -88,6 +114,16 @@ impl Events {
         };
         self.tx
             .send(Queued(EngineEvent::Message(m, ack), Some(room)))
+            .is_ok()
+    }
+
+    /// Reports a group change once there is room, like a message.
+    pub async fn group(&self, g: GroupEvent, ack: Ack) -> bool {
+        let Ok(room) = self.room.clone().acquire_owned().await else {
+            return false;
+        };
+        self.tx
+            .send(Queued(EngineEvent::Group(g, ack), Some(room)))
             .is_ok()
     }
 }
@@ -140,6 +176,29 @@ pub struct Inbound {
     pub details: Option<Box<app::model::Details>>,
     /// For a reaction, an edit or a delete: the earlier message it changes.
     pub change: Option<Change>,
+}
+
+impl Inbound {
+    /// Who wrote it and where (contract §12): `from` is the author's number, `chat` the
+    /// group (or, one-to-one, the contact again), `participant` the author in groups only.
+    pub fn author(&self) -> Author {
+        let group = matches!(self.chat, Chat::Group(_));
+        Author {
+            from: self.sender.clone(),
+            chat: app::model::ChatOf {
+                chat: self.chat.display().to_string(),
+                is_group: group,
+            },
+            participant: group.then(|| self.sender.clone()),
+        }
+    }
+}
+
+/// The author and chat fields every contact event carries.
+pub struct Author {
+    pub from: String,
+    pub chat: app::model::ChatOf,
+    pub participant: Option<String>,
 }
 
 /// A change to an earlier message, made by its chat's contact (or on the linked phone).
@@ -244,6 +303,8 @@ pub struct Outgoing {
     pub content: Content,
     /// The message this one quotes (a reply).
     pub quoted: Option<Quoted>,
+    /// People a text mentions (digits); the text shows them as `@<digits>`.
+    pub mentions: Vec<String>,
 }
 
 /// What an outgoing message carries.
@@ -417,6 +478,15 @@ pub struct Sent {
 pub enum EngineError {
     #[error("the session is not connected to WhatsApp")]
     NotConnected,
+    /// The session's number is not in that group (or there is no such group).
+    #[error("the session is not in that group")]
+    GroupNotFound,
+    /// Only the group's admins may do that.
+    #[error("only the group's admins can do this")]
+    NotGroupAdmin,
+    /// WhatsApp refused the request as given (an invalid or expired invite link, …).
+    #[error("{0}")]
+    Refused(String),
     #[error("the session is already linked; log it out first to link another phone")]
     NotPairing,
     #[error(transparent)]
@@ -462,6 +532,41 @@ pub trait Connection: Send + Sync + 'static {
 
     /// Unlinks the device (WhatsApp forgets it); the engine then offers a new QR.
     async fn logout(&self) -> Result<(), EngineError>;
+
+    /// The groups the session's number is in, with their members (contract §12).
+    async fn groups(&self) -> Result<Vec<GroupView>, EngineError>;
+
+    /// One group the session's number is in (`GroupNotFound` otherwise).
+    async fn group(&self, id: &str) -> Result<GroupView, EngineError>;
+
+    /// Creates a group with the session's number as its creator and `participants` (digits)
+    /// as members.
+    async fn create_group(
+        &self,
+        subject: &str,
+        participants: &[String],
+    ) -> Result<GroupView, EngineError>;
+
+    /// Adds, removes, promotes or demotes members (digits); one result per number, in order
+    /// (`input` is the digits).
+    async fn change_members(
+        &self,
+        id: &str,
+        action: MemberAction,
+        participants: &[String],
+    ) -> Result<Vec<ParticipantResult>, EngineError>;
+
+    /// Sets the subject and/or the description (`""` removes it).
+    async fn update_group(&self, id: &str, patch: &GroupPatch) -> Result<(), EngineError>;
+
+    /// The group's invite link (`https://chat.whatsapp.com/…`).
+    async fn invite_link(&self, id: &str) -> Result<String, EngineError>;
+
+    /// Joins by an invite code (the part after `chat.whatsapp.com/`).
+    async fn join_group(&self, code: &str) -> Result<Joined, EngineError>;
+
+    /// Leaves the group.
+    async fn leave_group(&self, id: &str) -> Result<(), EngineError>;
 
     /// Closes the link and stops reporting events; the device store stays (server shutdown).
     async fn stop(&self);
@@ -610,12 +715,20 @@ mod parity {
                 to: Chat::User(CONTACT.into()),
                 content: Content::Interactive(buttons.parse().expect("valid")),
                 quoted: None,
+                mentions: Vec::new(),
             })
             .await
             .expect("sent");
-        sim.answer(&id, CONTACT, &sent.id, "n", AnswerVia::Button)
-            .await
-            .expect("tap");
+        sim.answer(
+            &id,
+            Chat::User(CONTACT.into()),
+            CONTACT,
+            &sent.id,
+            "n",
+            AnswerVia::Button,
+        )
+        .await
+        .expect("tap");
         let tap = real(wa::Message {
             buttons_response_message: MessageField::some(wm::ButtonsResponseMessage {
                 selected_button_id: Some("n".into()),
@@ -640,12 +753,20 @@ mod parity {
                 to: Chat::User(CONTACT.into()),
                 content: Content::Interactive(list.parse().expect("valid")),
                 quoted: None,
+                mentions: Vec::new(),
             })
             .await
             .expect("sent");
-        sim.answer(&id, CONTACT, &sent.id, "r1", AnswerVia::ListRow)
-            .await
-            .expect("pick");
+        sim.answer(
+            &id,
+            Chat::User(CONTACT.into()),
+            CONTACT,
+            &sent.id,
+            "r1",
+            AnswerVia::ListRow,
+        )
+        .await
+        .expect("pick");
         let pick = real(wa::Message {
             list_response_message: MessageField::some(wm::ListResponseMessage {
                 title: Some("Satu".into()),

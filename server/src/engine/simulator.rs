@@ -9,12 +9,15 @@
 //! phone's side through the methods of [`Simulator`].
 
 use super::{
-    Ack, Action, Answer, AnswerVia, Connection, Content, Engine, EngineError, EngineEvent, Inbound,
-    MessageKind, Outgoing, Sent,
+    Ack, Action, Answer, AnswerVia, Connection, Content, Engine, EngineError, EngineEvent,
+    GroupEvent, Inbound, MessageKind, Outgoing, Sent,
 };
 use crate::{db::now_ms, phone::Chat};
 use anyhow::Context;
-use app::model::{Interactive, SessionId};
+use app::model::{
+    GroupMember, GroupPatch, GroupView, Interactive, Joined, MemberAction, MemberRole,
+    ParticipantResult, SessionId,
+};
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::{
@@ -85,6 +88,9 @@ pub struct SentRecord {
     /// `true` for a view-once image, video or voice note.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub view_once: bool,
+    /// For a text: the people it mentions (digits).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<String>,
     pub timestamp: i64,
 }
 
@@ -158,6 +164,8 @@ pub enum SimError {
     NotConnected,
     #[error("that is not the pairing code this session gave out")]
     WrongCode,
+    #[error("the session's number is not in that group")]
+    GroupNotFound,
     /// The server did not store the message (its database refused the write, or the session
     /// stopped): like WhatsApp, the phone should send it again.
     #[error("the message was not stored; send it again")]
@@ -197,6 +205,97 @@ struct Inner {
     timings: Timings,
     sessions: Mutex<HashMap<SessionId, Arc<SimSession>>>,
     unregistered: Mutex<HashSet<String>>,
+    /// The simulated WhatsApp's groups, by JID: a session sees those its number is in. Kept
+    /// in `<data dir>/simulator/groups.json`, as WhatsApp keeps groups across restarts.
+    groups: Mutex<HashMap<String, SimGroup>>,
+}
+
+/// A group on the simulated WhatsApp.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SimGroup {
+    id: String,
+    subject: String,
+    description: Option<String>,
+    owner: Option<String>,
+    created_at: i64,
+    /// The code of its invite link.
+    invite: String,
+    /// Members (digits) and their standing, in the order they joined.
+    members: Vec<(String, MemberRole)>,
+}
+
+impl SimGroup {
+    fn role(&self, phone: &str) -> Option<MemberRole> {
+        self.members
+            .iter()
+            .find(|(p, _)| p == phone)
+            .map(|(_, r)| *r)
+    }
+
+    fn view(&self) -> GroupView {
+        GroupView {
+            id: self.id.clone(),
+            subject: self.subject.clone(),
+            description: self.description.clone(),
+            owner: self.owner.clone(),
+            participants: self
+                .members
+                .iter()
+                .map(|(p, r)| GroupMember {
+                    phone_number: p.clone(),
+                    role: *r,
+                })
+                .collect(),
+            created_at: Some(self.created_at),
+        }
+    }
+
+    /// Applies one member change as WhatsApp would; `Err` names why it was refused.
+    fn apply(&mut self, action: &str, phone: &str) -> Result<(), &'static str> {
+        let at = self.members.iter().position(|(p, _)| p == phone);
+        match (action, at) {
+            ("add" | "join", Some(_)) => Err("already"),
+            ("add" | "join", None) => {
+                self.members.push((phone.to_string(), MemberRole::Member));
+                Ok(())
+            }
+            (_, None) => Err("not_found"),
+            ("remove" | "leave", Some(i)) => {
+                self.members.remove(i);
+                Ok(())
+            }
+            ("promote", Some(i)) => {
+                if self.members[i].1 == MemberRole::Member {
+                    self.members[i].1 = MemberRole::Admin;
+                }
+                Ok(())
+            }
+            ("demote", Some(i)) => match self.members[i].1 {
+                MemberRole::Superadmin => Err("forbidden"),
+                _ => {
+                    self.members[i].1 = MemberRole::Member;
+                    Ok(())
+                }
+            },
+            _ => Err("bad_request"),
+        }
+    }
+}
+
+/// A new group JID, shaped like WhatsApp's (`120363` and 12 more digits).
+fn new_group_id() -> String {
+    format!(
+        "120363{:012}@g.us",
+        rand::random_range(0..1_000_000_000_000u64)
+    )
+}
+
+/// A new invite code, shaped like WhatsApp's (22 letters and digits).
+fn new_invite_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    (0..22)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -226,8 +325,145 @@ impl Simulator {
                 timings,
                 sessions: Default::default(),
                 unregistered: Default::default(),
+                groups: Mutex::new(
+                    std::fs::read(data_dir.join("simulator").join("groups.json"))
+                        .ok()
+                        .and_then(|b| serde_json::from_slice(&b).ok())
+                        .unwrap_or_default(),
+                ),
             }),
         }
+    }
+
+    /// Runs `f` on the groups and saves them when it answers `Ok`.
+    fn with_groups<T>(
+        &self,
+        f: impl FnOnce(&mut HashMap<String, SimGroup>) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let mut groups = self
+            .inner
+            .groups
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let answer = f(&mut groups)?;
+        std::fs::create_dir_all(&self.inner.dir).context("simulator dir")?;
+        std::fs::write(
+            self.inner.dir.join("groups.json"),
+            serde_json::to_vec(&*groups).context("groups")?,
+        )
+        .context("writing the simulated groups")?;
+        Ok(answer)
+    }
+
+    /// The numbers marked as not on WhatsApp.
+    fn unregistered(&self) -> Result<HashSet<String>, EngineError> {
+        Ok(self
+            .inner
+            .unregistered
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .clone())
+    }
+
+    /// Whether the session's number is in the group `gid`.
+    fn is_member(&self, s: &SimSession, gid: &str) -> bool {
+        let Ok(phone) = s.phone() else { return false };
+        self.inner
+            .groups
+            .lock()
+            .map(|g| g.get(gid).is_some_and(|g| g.role(&phone).is_some()))
+            .unwrap_or(false)
+    }
+
+    /// Someone else's group that the session's number is in (`POST /simulator/sessions/{id}/groups`):
+    /// `participants` (the first is its creator) plus the session, an admin when `admin`.
+    pub fn add_group(
+        &self,
+        id: &SessionId,
+        subject: &str,
+        participants: &[String],
+        admin: bool,
+    ) -> Result<String, SimError> {
+        let s = self.session(id)?;
+        s.ensure_connected()?;
+        let me = s.phone()?;
+        let owner = participants.first().cloned().unwrap_or_else(|| me.clone());
+        let mut members = vec![(owner.clone(), MemberRole::Superadmin)];
+        for p in participants.iter().skip(1) {
+            if !members.iter().any(|(m, _)| m == p) {
+                members.push((p.clone(), MemberRole::Member));
+            }
+        }
+        if !members.iter().any(|(m, _)| *m == me) {
+            let role = if admin {
+                MemberRole::Admin
+            } else {
+                MemberRole::Member
+            };
+            members.push((me, role));
+        }
+        let group = SimGroup {
+            id: new_group_id(),
+            subject: subject.to_string(),
+            description: None,
+            owner: Some(owner),
+            created_at: now_ms(),
+            invite: new_invite_code(),
+            members,
+        };
+        let gid = group.id.clone();
+        self.with_groups(|g| {
+            g.insert(gid.clone(), group);
+            Ok(())
+        })
+        .map_err(|e| SimError::Other(anyhow::anyhow!(e.to_string())))?;
+        Ok(gid)
+    }
+
+    /// Members of a group change on the phones' side (`…/groups/{gid}/participants`):
+    /// `add`, `remove`, `promote`, `demote`, `leave` or `join`, made by `by` (for `leave` and
+    /// `join`: the participants themselves). Reported as `group.participants`, stored before
+    /// the answer like a message.
+    pub async fn change_participants(
+        &self,
+        id: &SessionId,
+        gid: &str,
+        action: &'static str,
+        participants: &[String],
+        by: Option<String>,
+    ) -> Result<Reported, SimError> {
+        let s = self.session(id)?;
+        s.ensure_connected()?;
+        if !self.is_member(&s, gid) {
+            return Err(SimError::GroupNotFound);
+        }
+        let changed = self
+            .with_groups(|groups| {
+                let g = groups.get_mut(gid).ok_or(EngineError::GroupNotFound)?;
+                Ok(participants
+                    .iter()
+                    .filter(|p| g.apply(action, p).is_ok())
+                    .cloned()
+                    .collect::<Vec<_>>())
+            })
+            .map_err(|e| SimError::Other(anyhow::anyhow!(e.to_string())))?;
+        let (ack, stored) = Ack::channel();
+        s.events
+            .group(
+                GroupEvent::Participants {
+                    group: gid.to_string(),
+                    action,
+                    participants: changed,
+                    by,
+                    timestamp_ms: now_ms(),
+                },
+                ack,
+            )
+            .await;
+        Ok(Reported {
+            id: gid.to_string(),
+            stored,
+        })
     }
 
     fn session(&self, id: &SessionId) -> Result<Arc<SimSession>, SimError> {
@@ -303,6 +539,11 @@ impl Simulator {
     pub async fn incoming(&self, id: &SessionId, msg: SimMessage) -> Result<Reported, SimError> {
         let s = self.session(id)?;
         s.ensure_connected()?;
+        if let Chat::Group(g) = &msg.from
+            && !self.is_member(&s, g)
+        {
+            return Err(SimError::GroupNotFound);
+        }
         let message_id = super::new_message_id();
         let (ack, stored) = Ack::channel();
         let kind = msg.kind();
@@ -340,6 +581,7 @@ impl Simulator {
     pub async fn answer(
         &self,
         id: &SessionId,
+        chat: Chat,
         from: &str,
         message_id: &str,
         choice_id: &str,
@@ -359,6 +601,7 @@ impl Simulator {
             .unwrap_or_default();
         self.emit_answer(
             &s,
+            chat,
             from,
             MessageKind::Interactive,
             shown,
@@ -376,6 +619,7 @@ impl Simulator {
     pub async fn poll_vote(
         &self,
         id: &SessionId,
+        chat: Chat,
         from: &str,
         message_id: &str,
         options: &[String],
@@ -388,6 +632,7 @@ impl Simulator {
             .collect();
         self.emit_answer(
             &s,
+            chat,
             from,
             MessageKind::Poll,
             String::new(),
@@ -402,6 +647,7 @@ impl Simulator {
     async fn emit_answer(
         &self,
         s: &SimSession,
+        chat: Chat,
         from: &str,
         kind: MessageKind,
         text: String,
@@ -413,13 +659,18 @@ impl Simulator {
             Answer::Selected { message_id, .. } => Some(message_id.clone()),
             Answer::PollVote { .. } => None,
         };
+        if let Chat::Group(g) = &chat
+            && !self.is_member(s, g)
+        {
+            return Err(SimError::GroupNotFound);
+        }
         let message_id = super::new_message_id();
         let (ack, stored) = Ack::channel();
         s.events
             .message(
                 Inbound {
                     id: message_id.clone(),
-                    chat: Chat::User(from.to_string()),
+                    chat,
                     sender: from.to_string(),
                     push_name: None,
                     from_me: false,
@@ -556,6 +807,14 @@ fn pairing_code() -> String {
 }
 
 impl SimSession {
+    /// The linked number.
+    fn phone(&self) -> Result<String, SimError> {
+        match &*self.link.lock().map_err(|_| anyhow::anyhow!("poisoned"))? {
+            Link::Connected(p) => Ok(p.clone()),
+            _ => Err(SimError::NotConnected),
+        }
+    }
+
     /// A stopped session (its server side is gone: paused or shutting down) takes nothing,
     /// like a real phone's link whose client is offline.
     fn ensure_connected(&self) -> Result<(), SimError> {
@@ -651,6 +910,36 @@ struct SimConnection {
 }
 
 impl SimConnection {
+    /// The linked number, or why the session cannot act.
+    fn me(&self) -> Result<String, EngineError> {
+        self.session.ensure_connected().map_err(engine_error)?;
+        self.session.phone().map_err(engine_error)
+    }
+
+    /// The group `gid` as the session's number sees it: `GroupNotFound` when it is not in it,
+    /// `NotGroupAdmin` when `admin` is asked and it is not one.
+    fn my_group<T>(
+        &self,
+        gid: &str,
+        admin: bool,
+        f: impl FnOnce(&mut SimGroup, &str) -> Result<T, EngineError>,
+    ) -> Result<T, EngineError> {
+        let me = self.me()?;
+        self.sim.with_groups(|groups| {
+            let g = groups.get_mut(gid).ok_or(EngineError::GroupNotFound)?;
+            match g.role(&me) {
+                None => Err(EngineError::GroupNotFound),
+                Some(MemberRole::Member) if admin => Err(EngineError::NotGroupAdmin),
+                Some(_) => f(g, &me),
+            }
+        })
+    }
+
+    /// Tells the session's task what changed, as WhatsApp notifies every member.
+    async fn notify(&self, event: GroupEvent) {
+        self.session.events.group(event, Ack::default()).await;
+    }
+
     fn push(&self, record: SentRecord) -> Result<(), EngineError> {
         self.session
             .sent
@@ -658,6 +947,15 @@ impl SimConnection {
             .map_err(|_| anyhow::anyhow!("poisoned"))?
             .push(record);
         Ok(())
+    }
+}
+
+/// A control-side refusal as the engine trait says it.
+fn engine_error(e: SimError) -> EngineError {
+    match e {
+        SimError::Other(e) => EngineError::Other(e),
+        SimError::GroupNotFound => EngineError::GroupNotFound,
+        _ => EngineError::NotConnected,
     }
 }
 
@@ -678,6 +976,7 @@ impl SentRecord {
             contacts: None,
             media: None,
             view_once: false,
+            mentions: Vec::new(),
             timestamp: now_ms(),
         }
     }
@@ -686,10 +985,12 @@ impl SentRecord {
 #[async_trait::async_trait]
 impl Connection for SimConnection {
     async fn send(&self, msg: Outgoing) -> Result<Sent, EngineError> {
-        self.session.ensure_connected().map_err(|e| match e {
-            SimError::Other(e) => EngineError::Other(e),
-            _ => EngineError::NotConnected,
-        })?;
+        self.session.ensure_connected().map_err(engine_error)?;
+        if let Chat::Group(g) = &msg.to
+            && !self.sim.is_member(&self.session, g)
+        {
+            return Err(EngineError::GroupNotFound);
+        }
         let sent = Sent {
             id: msg.id.clone(),
             timestamp_ms: now_ms(),
@@ -698,6 +999,7 @@ impl Connection for SimConnection {
             SentRecord::new(msg.content.kind(), &msg.to, msg.content.text().to_string());
         record.message_id = sent.id.clone();
         record.quoted_message_id = msg.quoted.map(|q| q.id);
+        record.mentions = msg.mentions;
         match msg.content {
             Content::Text(_) => {}
             Content::Interactive(m) => record.interactive = Some(m),
@@ -719,10 +1021,7 @@ impl Connection for SimConnection {
     }
 
     async fn check_numbers(&self, digits: &[String]) -> Result<Vec<bool>, EngineError> {
-        self.session.ensure_connected().map_err(|e| match e {
-            SimError::Other(e) => EngineError::Other(e),
-            _ => EngineError::NotConnected,
-        })?;
+        self.session.ensure_connected().map_err(engine_error)?;
         let unregistered = self
             .sim
             .inner
@@ -733,10 +1032,7 @@ impl Connection for SimConnection {
     }
 
     async fn act(&self, action: Action) -> Result<(), EngineError> {
-        self.session.ensure_connected().map_err(|e| match e {
-            SimError::Other(e) => EngineError::Other(e),
-            _ => EngineError::NotConnected,
-        })?;
+        self.session.ensure_connected().map_err(engine_error)?;
         let (kind, chat, message, targets) = match action {
             Action::React {
                 chat,
@@ -803,5 +1099,170 @@ impl Connection for SimConnection {
 
     async fn stop(&self) {
         self.session.stopped.cancel();
+    }
+
+    async fn groups(&self) -> Result<Vec<GroupView>, EngineError> {
+        let me = self.me()?;
+        let groups = self
+            .sim
+            .inner
+            .groups
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        let mut mine: Vec<GroupView> = groups
+            .values()
+            .filter(|g| g.role(&me).is_some())
+            .map(SimGroup::view)
+            .collect();
+        mine.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(mine)
+    }
+
+    async fn group(&self, id: &str) -> Result<GroupView, EngineError> {
+        self.my_group(id, false, |g, _| Ok(g.view()))
+    }
+
+    async fn create_group(
+        &self,
+        subject: &str,
+        participants: &[String],
+    ) -> Result<GroupView, EngineError> {
+        let me = self.me()?;
+        let unregistered = self.sim.unregistered()?;
+        let mut members = vec![(me.clone(), MemberRole::Superadmin)];
+        for p in participants {
+            if !unregistered.contains(p) && !members.iter().any(|(m, _)| m == p) {
+                members.push((p.clone(), MemberRole::Member));
+            }
+        }
+        let group = SimGroup {
+            id: new_group_id(),
+            subject: subject.to_string(),
+            description: None,
+            owner: Some(me),
+            created_at: now_ms(),
+            invite: new_invite_code(),
+            members,
+        };
+        let view = group.view();
+        self.sim.with_groups(|g| {
+            g.insert(group.id.clone(), group);
+            Ok(())
+        })?;
+        Ok(view)
+    }
+
+    async fn change_members(
+        &self,
+        id: &str,
+        action: MemberAction,
+        participants: &[String],
+    ) -> Result<Vec<ParticipantResult>, EngineError> {
+        let unregistered = self.sim.unregistered()?;
+        let (results, me) = self.my_group(id, true, |g, me| {
+            let results: Vec<ParticipantResult> = participants
+                .iter()
+                .map(|p| {
+                    let outcome = if action == MemberAction::Add && unregistered.contains(p) {
+                        Err("not_found")
+                    } else {
+                        g.apply(action.as_str(), p)
+                    };
+                    ParticipantResult {
+                        input: p.clone(),
+                        phone_number: p.clone(),
+                        success: outcome.is_ok(),
+                        error: outcome.err().map(str::to_string),
+                    }
+                })
+                .collect();
+            Ok((results, me.to_string()))
+        })?;
+        let changed: Vec<String> = results
+            .iter()
+            .filter(|r| r.success)
+            .map(|r| r.phone_number.clone())
+            .collect();
+        if !changed.is_empty() {
+            self.notify(GroupEvent::Participants {
+                group: id.to_string(),
+                action: action.as_str(),
+                participants: changed,
+                by: Some(me),
+                timestamp_ms: now_ms(),
+            })
+            .await;
+        }
+        Ok(results)
+    }
+
+    async fn update_group(&self, id: &str, patch: &GroupPatch) -> Result<(), EngineError> {
+        let me = self.my_group(id, false, |g, me| {
+            if let Some(subject) = &patch.subject {
+                g.subject = subject.clone();
+            }
+            if let Some(d) = &patch.description {
+                g.description = (!d.is_empty()).then(|| d.clone());
+            }
+            Ok(me.to_string())
+        })?;
+        self.notify(GroupEvent::Update {
+            group: id.to_string(),
+            subject: patch.subject.clone(),
+            description: patch.description.clone(),
+            by: Some(me),
+            timestamp_ms: now_ms(),
+        })
+        .await;
+        Ok(())
+    }
+
+    async fn invite_link(&self, id: &str) -> Result<String, EngineError> {
+        self.my_group(id, true, |g, _| {
+            Ok(format!("https://chat.whatsapp.com/{}", g.invite))
+        })
+    }
+
+    async fn join_group(&self, code: &str) -> Result<Joined, EngineError> {
+        let me = self.me()?;
+        let (gid, joined) = self.sim.with_groups(|groups| {
+            let g = groups
+                .values_mut()
+                .find(|g| g.invite == code)
+                .ok_or(EngineError::GroupNotFound)?;
+            Ok((g.id.clone(), g.apply("join", &me).is_ok()))
+        })?;
+        if joined {
+            self.notify(GroupEvent::Participants {
+                group: gid.clone(),
+                action: "join",
+                participants: vec![me.clone()],
+                by: Some(me),
+                timestamp_ms: now_ms(),
+            })
+            .await;
+        }
+        Ok(Joined {
+            success: true,
+            id: gid,
+            pending_approval: false,
+        })
+    }
+
+    async fn leave_group(&self, id: &str) -> Result<(), EngineError> {
+        let me = self.my_group(id, false, |g, me| {
+            g.apply("leave", me)
+                .map_err(|e| EngineError::Other(anyhow::anyhow!("leaving: {e}")))?;
+            Ok(me.to_string())
+        })?;
+        self.notify(GroupEvent::Participants {
+            group: id.to_string(),
+            action: "leave",
+            participants: vec![me.clone()],
+            by: Some(me),
+            timestamp_ms: now_ms(),
+        })
+        .await;
+        Ok(())
     }
 }

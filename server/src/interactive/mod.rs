@@ -293,8 +293,11 @@ pub async fn record_answer(
     let new = crate::events::write(state, move |write| {
         Box::pin(async move {
             let (m, r) = (&m2, &r);
-            let from = m.chat.display().to_string();
-            let participant = matches!(m.chat, Chat::Group(_)).then(|| m.sender.clone());
+            let crate::engine::Author {
+                from,
+                chat,
+                participant,
+            } = m.author();
             let body = if m.text.trim().is_empty() {
                 &r.title
             } else {
@@ -336,6 +339,7 @@ pub async fn record_answer(
                     let data = InteractionButtonData {
                         session_id: session.clone(),
                         from,
+                        chat,
                         message_id: r.message_id.clone(),
                         button_id: r.id.clone(),
                         button_text: r.title.clone(),
@@ -348,6 +352,7 @@ pub async fn record_answer(
                     let data = InteractionListData {
                         session_id: session.clone(),
                         from,
+                        chat,
                         message_id: r.message_id.clone(),
                         row_id: r.id.clone(),
                         row_title: r.title.clone(),

@@ -4,16 +4,20 @@
 
 use super::SessionHandle;
 use crate::{
-    engine::{Action, Change, Connection, EngineError, EngineEvent, Inbound, Outgoing, Sent},
+    engine::{
+        Action, Change, Connection, EngineError, EngineEvent, GroupEvent, Inbound, Outgoing, Sent,
+    },
     messages::{self, Direction, NewMessage, Source},
     phone::Chat,
     qr,
     state::AppState,
 };
 use app::model::{
-    ConnectionUpdateData, MessageEditedData, MessageInData, MessageOutData, MessageReactionData,
-    MessageRevokedData, MessageStatusData, PollVoteData, SessionSnapshot, SessionStatus,
+    ConnectionUpdateData, GroupParticipantsData, GroupUpdateData, MessageEditedData, MessageInData,
+    MessageOutData, MessageReactionData, MessageRevokedData, MessageStatusData, PollVoteData,
+    SessionSnapshot, SessionStatus,
 };
+use app::model::{GroupPatch, GroupView, Joined, MemberAction, ParticipantResult};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
@@ -55,7 +59,7 @@ async fn on_event(
     let before = snapshot.borrow().status;
     let is_message = matches!(
         event,
-        EngineEvent::Message(..) | EngineEvent::Receipt { .. }
+        EngineEvent::Message(..) | EngineEvent::Receipt { .. } | EngineEvent::Group(..)
     );
     match event {
         EngineEvent::Qr { code, .. } => {
@@ -137,6 +141,12 @@ async fn on_event(
             .await?;
         }
         EngineEvent::Message(m, ack) => on_message(state, handle, m, ack, room).await?,
+        EngineEvent::Group(g, ack) => {
+            let stored = record_group(state, id, g).await;
+            ack.done(stored.is_ok());
+            drop(room);
+            stored?;
+        }
     }
     if !is_message {
         connection_update(state, handle, before, snapshot).await?;
@@ -267,17 +277,18 @@ async fn record_inbound(
                 };
                 write.emit(&data).await?;
             } else {
-                let group = matches!(m.chat, Chat::Group(_));
+                let author = m.author();
                 let data = MessageInData {
                     session_id: session.clone(),
                     message_id: m.id.clone(),
-                    from: m.chat.display().to_string(),
+                    from: author.from,
+                    chat: author.chat,
                     push_name: m.push_name.clone(),
                     kind: m.kind.as_str().into(),
                     message: m.text.clone(),
                     timestamp: m.timestamp_ms,
                     quoted_message_id: m.quoted_id.clone(),
-                    participant: group.then(|| m.sender.clone()),
+                    participant: author.participant,
                     media: m.media.as_ref().map(|f| f.info(&m.id)),
                     details,
                 };
@@ -365,8 +376,11 @@ async fn record_change(
             if m.from_me {
                 return Ok(());
             }
-            let from = m.chat.display().to_string();
-            let participant = matches!(m.chat, Chat::Group(_)).then(|| m.sender.clone());
+            let crate::engine::Author {
+                from,
+                chat,
+                participant,
+            } = m.author();
             let message_id = change.target().to_string();
             let timestamp = m.timestamp_ms;
             let session_id = session.clone();
@@ -377,6 +391,7 @@ async fn record_change(
                             session_id,
                             message_id,
                             from,
+                            chat,
                             emoji,
                             timestamp,
                             participant,
@@ -389,6 +404,7 @@ async fn record_change(
                             session_id,
                             message_id,
                             from,
+                            chat,
                             message: text,
                             timestamp,
                             participant,
@@ -401,6 +417,7 @@ async fn record_change(
                             session_id,
                             message_id,
                             from,
+                            chat,
                             timestamp,
                             participant,
                         })
@@ -429,15 +446,69 @@ async fn record_vote(
             if !messages::record(write.conn(), as_record(&session, &m)).await? {
                 return Ok(());
             }
+            let author = m.author();
             let data = PollVoteData {
                 session_id: session.clone(),
                 message_id: poll_id,
-                from: m.chat.display().to_string(),
+                from: author.from,
+                chat: author.chat,
                 options,
                 timestamp: m.timestamp_ms,
-                participant: matches!(m.chat, Chat::Group(_)).then(|| m.sender.clone()),
+                participant: author.participant,
             };
             write.emit(&data).await
+        })
+    })
+    .await
+}
+
+/// A change in a group: `group.participants` or `group.update` (contract §12).
+async fn record_group(
+    state: &AppState,
+    session: &app::model::SessionId,
+    g: GroupEvent,
+) -> Result<(), sqlx::Error> {
+    let session_id = session.clone();
+    crate::events::write(state, move |write| {
+        Box::pin(async move {
+            match g {
+                GroupEvent::Participants {
+                    group,
+                    action,
+                    participants,
+                    by,
+                    timestamp_ms,
+                } => {
+                    write
+                        .emit(&GroupParticipantsData {
+                            session_id,
+                            group,
+                            action: action.to_string(),
+                            participants,
+                            by,
+                            timestamp: timestamp_ms,
+                        })
+                        .await
+                }
+                GroupEvent::Update {
+                    group,
+                    subject,
+                    description,
+                    by,
+                    timestamp_ms,
+                } => {
+                    write
+                        .emit(&GroupUpdateData {
+                            session_id,
+                            group,
+                            subject,
+                            description,
+                            by,
+                            timestamp: timestamp_ms,
+                        })
+                        .await
+                }
+            }
         })
     })
     .await
@@ -501,4 +572,41 @@ impl Connection for Offline {
     }
 
     async fn stop(&self) {}
+
+    async fn groups(&self) -> Result<Vec<GroupView>, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn group(&self, _: &str) -> Result<GroupView, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn create_group(&self, _: &str, _: &[String]) -> Result<GroupView, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn change_members(
+        &self,
+        _: &str,
+        _: MemberAction,
+        _: &[String],
+    ) -> Result<Vec<ParticipantResult>, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn update_group(&self, _: &str, _: &GroupPatch) -> Result<(), EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn invite_link(&self, _: &str) -> Result<String, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn join_group(&self, _: &str) -> Result<Joined, EngineError> {
+        Err(EngineError::NotConnected)
+    }
+
+    async fn leave_group(&self, _: &str) -> Result<(), EngineError> {
+        Err(EngineError::NotConnected)
+    }
 }

@@ -15,7 +15,7 @@ fn events() -> Vec<(&'static str, Value, &'static str, Value)> {
             event::MESSAGE_IN,
             schema("MessageInData"),
             "A contact wrote to the session (`type`: text, interactive, image, …).",
-            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0C0FFEE000001", "from": "6281234567890", "pushName": "Budi", "type": "text", "message": "Halo, masih buka?", "timestamp": 1735460000000_i64}),
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0C0FFEE000001", "from": "6281234567890", "chat": "6281234567890", "isGroup": false, "pushName": "Budi", "type": "text", "message": "Halo, masih buka?", "timestamp": 1735460000000_i64}),
         ),
         (
             event::MESSAGE_OUT,
@@ -27,13 +27,13 @@ fn events() -> Vec<(&'static str, Value, &'static str, Value)> {
             event::INTERACTION_BUTTON,
             schema("InteractionButtonData"),
             "A contact answered an interactive message with a button (a tap, a typed number, a poll vote).",
-            json!({"sessionId": "9f8e7d6c5b4a3921", "from": "6281234567890", "messageId": "3EB0ABCDEF0123456789", "buttonId": "order_yes", "buttonText": "Ya, Lanjut", "timestamp": 1735460002000_i64}),
+            json!({"sessionId": "9f8e7d6c5b4a3921", "from": "6281234567890", "chat": "6281234567890", "isGroup": false, "messageId": "3EB0ABCDEF0123456789", "buttonId": "order_yes", "buttonText": "Ya, Lanjut", "timestamp": 1735460002000_i64}),
         ),
         (
             event::INTERACTION_LIST,
             schema("InteractionListData"),
             "A contact picked a row of a list message.",
-            json!({"sessionId": "9f8e7d6c5b4a3921", "from": "6281234567890", "messageId": "3EB0ABCDEF0123456789", "rowId": "help_order", "rowTitle": "Cek Pesanan", "rowDescription": "Lihat status pesanan terakhir", "timestamp": 1735460003000_i64}),
+            json!({"sessionId": "9f8e7d6c5b4a3921", "from": "6281234567890", "chat": "6281234567890", "isGroup": false, "messageId": "3EB0ABCDEF0123456789", "rowId": "help_order", "rowTitle": "Cek Pesanan", "rowDescription": "Lihat status pesanan terakhir", "timestamp": 1735460003000_i64}),
         ),
         (
             event::INTERACTION_TIMEOUT,
@@ -51,19 +51,19 @@ fn events() -> Vec<(&'static str, Value, &'static str, Value)> {
             event::MESSAGE_REACTION,
             schema("MessageReactionData"),
             "A contact reacted to a message (`emoji` \"\": the reaction was taken back).",
-            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0ABCDEF0123456789", "from": "6281234567890", "emoji": "👍", "timestamp": 1735460004000_i64}),
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0ABCDEF0123456789", "from": "6281234567890", "chat": "6281234567890", "isGroup": false, "emoji": "👍", "timestamp": 1735460004000_i64}),
         ),
         (
             event::MESSAGE_EDITED,
             schema("MessageEditedData"),
             "A contact edited one of their messages.",
-            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0C0FFEE000001", "from": "6281234567890", "message": "Halo, besok masih buka?", "timestamp": 1735460005000_i64}),
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0C0FFEE000001", "from": "6281234567890", "chat": "6281234567890", "isGroup": false, "message": "Halo, besok masih buka?", "timestamp": 1735460005000_i64}),
         ),
         (
             event::MESSAGE_REVOKED,
             schema("MessageRevokedData"),
             "A contact deleted one of their messages for everyone.",
-            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0C0FFEE000001", "from": "6281234567890", "timestamp": 1735460006000_i64}),
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0C0FFEE000001", "from": "6281234567890", "chat": "6281234567890", "isGroup": false, "timestamp": 1735460006000_i64}),
         ),
         (
             event::MESSAGE_STATUS,
@@ -75,7 +75,19 @@ fn events() -> Vec<(&'static str, Value, &'static str, Value)> {
             event::POLL_VOTE,
             schema("PollVoteData"),
             "A contact voted in a poll sent with /send-poll.",
-            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0ABCDEF0123456789", "from": "6281234567890", "options": ["Pagi"], "timestamp": 1735460008000_i64}),
+            json!({"sessionId": "9f8e7d6c5b4a3921", "messageId": "3EB0ABCDEF0123456789", "from": "6282222222222", "chat": "120363025246125486@g.us", "isGroup": true, "options": ["Pagi"], "participant": "6282222222222", "timestamp": 1735460008000_i64}),
+        ),
+        (
+            event::GROUP_PARTICIPANTS,
+            schema("GroupParticipantsData"),
+            "Members of a group the session is in were added, removed, promoted or demoted, or joined or left (also by the session itself).",
+            json!({"sessionId": "9f8e7d6c5b4a3921", "group": "120363025246125486@g.us", "action": "add", "participants": ["6282222222222"], "by": "6281234567890", "timestamp": 1735460009000_i64}),
+        ),
+        (
+            event::GROUP_UPDATE,
+            schema("GroupUpdateData"),
+            "A group's subject or description changed (`description` \"\": removed).",
+            json!({"sessionId": "9f8e7d6c5b4a3921", "group": "120363025246125486@g.us", "subject": "Pesanan Desember", "by": "6281234567890", "timestamp": 1735460010000_i64}),
         ),
         (
             event::WEBHOOK_TEST,

@@ -342,7 +342,8 @@ async fn groups_only_with_permission_and_rules_stay_with_their_owner() {
             .is_some()
     );
 
-    let group = |text: &str| json!({"from": "120363025246125486@g.us", "participant": "6289999999999", "message": text});
+    let gid = app.sim_group(&budi, &b_session, &["6289999999999"]).await;
+    let group = |text: &str| json!({"chat": gid, "from": "6289999999999", "message": text});
     call(
         budi.post(app.url(&format!("/simulator/sessions/{b_session}/incoming")))
             .json(&group("info")),
@@ -357,7 +358,7 @@ async fn groups_only_with_permission_and_rules_stay_with_their_owner() {
     let rid = r["id"].as_str().expect("id");
     call(
         budi.put(app.url(&format!("/api/auto-reply/rules/{rid}")))
-            .json(&json!({"allowGroups": true})),
+            .json(&json!({"groups": true})),
     )
     .await;
     call(
@@ -373,7 +374,7 @@ async fn groups_only_with_permission_and_rules_stay_with_their_owner() {
     }
     let sent = app.sent(&budi, &b_session).await;
     assert_eq!(sent.len(), 2);
-    assert_eq!(sent[1]["to"], "120363025246125486@g.us");
+    assert_eq!(sent[1]["to"], gid.as_str());
 
     // Rules are private: Siti sees none and cannot touch Budi's; the admin sees all.
     let (_, mine) = call(siti.get(app.url("/api/auto-reply/rules"))).await;

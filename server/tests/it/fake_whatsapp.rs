@@ -16,6 +16,12 @@
 //! everything else is recorded and left unanswered. [`FakeWhatsApp::message_from`] plays a
 //! contact's phone: it opens a Signal session with the prekeys the device uploaded and sends
 //! an end-to-end encrypted text, which the client must decrypt.
+//!
+//! Groups: [`FakeWhatsApp::add_group`] makes a group the `w:g2` query answers (members by
+//! phone number); a message the client sends to it is read by each member's phone from its
+//! copy of the device's sender key and the `skmsg`; [`FakeWhatsApp::group_message_from`]
+//! plays a member writing (their sender key for the device, then `skmsg`), and
+//! [`FakeWhatsApp::group_added`] a `w:gp2` notification of a member added.
 
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
@@ -35,9 +41,11 @@ use whatsapp_rust::{
             CiphertextMessageType, DeviceId, Direction, GenericSignedPreKey, IdentityChange,
             IdentityKey, IdentityKeyPair, IdentityKeyStore, KeyPair, PreKeyBundle, PreKeyId,
             PreKeyRecord, PreKeySignalMessage, PreKeyStore, ProtocolAddress, PublicKey,
+            SenderKeyDistributionMessage, SenderKeyName, SenderKeyRecord, SenderKeyStore,
             SessionRecord, SessionStore, SignalMessage, SignalProtocolError, SignedPreKeyId,
-            SignedPreKeyRecord, SignedPreKeyStore, Timestamp, UsePQRatchet, message_decrypt_prekey,
-            message_decrypt_signal, message_encrypt, process_prekey_bundle,
+            SignedPreKeyRecord, SignedPreKeyStore, Timestamp, UsePQRatchet,
+            create_sender_key_distribution_message, group_decrypt, group_encrypt,
+            message_decrypt_prekey, message_decrypt_signal, message_encrypt, process_prekey_bundle,
         },
         messages::MessageUtils,
         noise::{NoiseCipher, NoiseHandshake},
@@ -131,6 +139,8 @@ struct Shared {
     /// Messages pushed to the device that it has not acknowledged (no `<receipt>` yet), by id:
     /// WhatsApp keeps them in its offline queue and delivers them again.
     unacked: Mutex<Vec<(String, Node)>>,
+    /// Groups WhatsApp knows, by JID: subject and members' numbers (the account's included).
+    groups: Mutex<HashMap<String, (String, Vec<String>)>>,
 }
 
 impl Shared {
@@ -151,6 +161,8 @@ struct Contact {
     signed: SignedPreKeyRecord,
     one_time: PreKeyRecord,
     state: tokio::sync::Mutex<(PhoneIdentity, PhoneSessions)>,
+    /// Group sender keys: the device's (from its distribution messages) and the phone's own.
+    sender_keys: tokio::sync::Mutex<PhoneSenderKeys>,
 }
 
 /// Every fake phone's Signal registration id (the client only stores it).
@@ -187,6 +199,7 @@ impl Contact {
                 },
                 PhoneSessions::default(),
             )),
+            sender_keys: Default::default(),
         }
     }
 
@@ -237,6 +250,73 @@ impl Contact {
         };
         let plain = MessageUtils::unpad_message_ref(&opened.plaintext, 2)?;
         Ok(wa::Message::decode_from_slice(plain)?)
+    }
+
+    /// Takes the device's sender key from a distribution message (in a copy the device sent
+    /// this phone), then opens the group message `skmsg` with it.
+    async fn open_group(
+        &self,
+        group: &str,
+        distribution: &wa::Message,
+        skmsg: &[u8],
+    ) -> anyhow::Result<wa::Message> {
+        let skdm = distribution
+            .sender_key_distribution_message
+            .as_option()
+            .or_else(|| {
+                distribution
+                    .device_sent_message
+                    .as_option()
+                    .and_then(|d| d.message.as_option())
+                    .and_then(|m| m.sender_key_distribution_message.as_option())
+            })
+            .and_then(|d| d.axolotl_sender_key_distribution_message.clone())
+            .ok_or_else(|| anyhow::anyhow!("no sender key distribution in the copy"))?;
+        let name = SenderKeyName::new(group.to_string(), "device".to_string());
+        let mut keys = self.sender_keys.lock().await;
+        whatsapp_rust::wacore::libsignal::protocol::process_sender_key_distribution_message(
+            &name,
+            &SenderKeyDistributionMessage::try_from(skdm.as_slice())?,
+            &mut *keys,
+        )
+        .await?;
+        let plain = group_decrypt(skmsg, &mut *keys, &name).await?;
+        let plain = MessageUtils::unpad_message_ref(&plain, 2)?;
+        Ok(wa::Message::decode_from_slice(plain)?)
+    }
+
+    /// The phone's sender key for `group`: its distribution message (for the device, which
+    /// has none yet) and `message` encrypted with it (`skmsg`).
+    async fn seal_group(
+        &self,
+        group: &str,
+        user: &str,
+        message: &wa::Message,
+    ) -> (wa::Message, Vec<u8>) {
+        let name = SenderKeyName::new(group.to_string(), user.to_string());
+        let mut keys = self.sender_keys.lock().await;
+        let rng = &mut rand010::make_rng::<rand010::rngs::StdRng>();
+        let skdm = create_sender_key_distribution_message(&name, &mut *keys, rng)
+            .await
+            .expect("a sender key");
+        let sealed = group_encrypt(
+            &mut *keys,
+            &name,
+            &MessageUtils::encode_and_pad(message),
+            rng,
+        )
+        .await
+        .expect("group encrypt");
+        let distribution = wa::Message {
+            sender_key_distribution_message: MessageField::some(
+                wa::message::SenderKeyDistributionMessage {
+                    group_id: Some(group.to_string()),
+                    axolotl_sender_key_distribution_message: Some(skdm.serialized().to_vec()),
+                },
+            ),
+            ..Default::default()
+        };
+        (distribution, sealed.serialized().to_vec())
     }
 
     /// Encrypts `message` for the device (opening a session from its prekeys first, X3DH, when
@@ -326,6 +406,7 @@ impl FakeWhatsApp {
             contacts: Mutex::new(HashMap::new()),
             handed_out: Default::default(),
             unacked: Default::default(),
+            groups: Default::default(),
         });
         let s = shared.clone();
         let task = tokio::spawn(async move {
@@ -468,6 +549,84 @@ impl FakeWhatsApp {
     pub async fn message_from(&self, from: &str, id: &str, push_name: &str, message: wa::Message) {
         self.deliver(from, None, id, Some(push_name), &message)
             .await;
+    }
+
+    /// A group WhatsApp knows: `members` are numbers (the account's own among them, for a
+    /// group the session is in). The client learns it from the group query.
+    pub fn add_group(&self, group: &str, subject: &str, members: &[&str]) {
+        self.shared.groups.lock().expect("lock").insert(
+            group.to_string(),
+            (
+                subject.to_string(),
+                members.iter().map(|m| m.to_string()).collect(),
+            ),
+        );
+    }
+
+    /// Plays a member's phone writing in a group: its sender key's distribution message
+    /// sealed for the device (`pkmsg`/`msg`) and the message encrypted with the sender key
+    /// (`skmsg`), in one `<message from=group participant=member>`, as WhatsApp delivers a
+    /// member's first message to a new device.
+    pub async fn group_message_from(
+        &self,
+        group: &str,
+        member: &str,
+        id: &str,
+        push_name: &str,
+        message: wa::Message,
+    ) {
+        let keys = self
+            .wait_for("the device's prekeys", |s| s.prekeys.is_some())
+            .await
+            .prekeys
+            .expect("prekeys");
+        let phone = self.shared.contact(member);
+        let (distribution, skmsg) = phone.seal_group(group, member, &message).await;
+        let (kind, sealed) = phone
+            .seal(&keys, &self.shared.handed_out, &distribution)
+            .await;
+        let enc = |kind: &str, bytes: Vec<u8>| {
+            NodeBuilder::new("enc")
+                .attr("v", "2")
+                .attr("type", kind)
+                .bytes(bytes)
+                .build()
+        };
+        let stanza = NodeBuilder::new("message")
+            .attr("from", group)
+            .attr("participant", format!("{member}@s.whatsapp.net"))
+            .attr("id", id)
+            .attr("t", now_secs().to_string())
+            .attr("type", "text")
+            .attr("notify", push_name)
+            .children([enc(kind, sealed), enc("skmsg", skmsg)])
+            .build();
+        self.shared
+            .unacked
+            .lock()
+            .expect("lock")
+            .push((id.to_string(), stanza.clone()));
+        self.push(stanza).await;
+    }
+
+    /// WhatsApp tells the group's members that `by` added `added` (a `w:gp2` notification).
+    pub async fn group_added(&self, group: &str, by: &str, added: &str) {
+        if let Some((_, members)) = self.shared.groups.lock().expect("lock").get_mut(group) {
+            members.push(added.to_string());
+        }
+        let stanza = NodeBuilder::new("notification")
+            .attr("from", group)
+            .attr("type", "w:gp2")
+            .attr("id", format!("gp2-{added}"))
+            .attr("participant", format!("{by}@s.whatsapp.net"))
+            .attr("t", now_secs().to_string())
+            .children([NodeBuilder::new("add")
+                .children([NodeBuilder::new("participant")
+                    .attr("jid", format!("{added}@s.whatsapp.net"))
+                    .build()])
+                .build()])
+            .build();
+        self.push(stanza).await;
     }
 
     /// Plays the account's own phone: its user typed `text` to `to` in WhatsApp itself. The
@@ -974,6 +1133,10 @@ impl Link {
     /// a contact's phone is opened by that phone.
     async fn relay(&mut self, node: &Node, s: &Shared) -> anyhow::Result<()> {
         let to = attr(node, "to").unwrap_or_default();
+        if to.ends_with("@g.us") {
+            self.relay_group(node, &to, s).await;
+            return self.ack(node, &to).await;
+        }
         let copies: Vec<(String, &Node)> = match child(node, "participants") {
             Some(p) => p
                 .children()
@@ -1002,6 +1165,11 @@ impl Link {
             s.seen
                 .send_modify(|seen| seen.delivered.push((jid.user.to_string(), message)));
         }
+        self.ack(node, &to).await
+    }
+
+    /// The server's acknowledgement of a message the client sent.
+    async fn ack(&mut self, node: &Node, to: &str) -> anyhow::Result<()> {
         self.send(
             NodeBuilder::new("ack")
                 .attr("class", "message")
@@ -1011,6 +1179,49 @@ impl Link {
                 .build(),
         )
         .await
+    }
+
+    /// A group message: every member's phone that got a copy of the device's sender key
+    /// (`<participants>`) opens it, then reads the `skmsg` with that key. What each phone read
+    /// is recorded as delivered to it (for the group, `group/member`); what failed, as errors.
+    async fn relay_group(&mut self, node: &Node, group: &str, s: &Shared) {
+        let Some(skmsg) = node
+            .children()
+            .unwrap_or_default()
+            .iter()
+            .find(|e| e.tag == "enc" && attr(e, "type").as_deref() == Some("skmsg"))
+            .and_then(bytes)
+        else {
+            s.seen
+                .send_modify(|seen| seen.errors.push(format!("no skmsg to {group}")));
+            return;
+        };
+        let copies = child(node, "participants")
+            .and_then(Node::children)
+            .unwrap_or_default();
+        for copy in copies {
+            let (Some(jid), Some(enc)) = (attr(copy, "jid"), child(copy, "enc")) else {
+                continue;
+            };
+            let Ok(jid) = jid.parse::<Jid>() else {
+                continue;
+            };
+            let phone = s.contact(&jid.user);
+            let kind = attr(enc, "type").unwrap_or_default();
+            let read = async {
+                let distribution = phone.open(&kind, bytes(enc).unwrap_or_default()).await?;
+                phone.open_group(group, &distribution, skmsg).await
+            }
+            .await;
+            s.seen.send_modify(|seen| match read {
+                Ok(message) => seen
+                    .delivered
+                    .push((format!("{group}/{}", jid.user), message)),
+                Err(e) => seen
+                    .errors
+                    .push(format!("{} could not read {group}: {e}", jid.user)),
+            });
+        }
     }
 
     /// WhatsApp's side of one stanza.
@@ -1036,6 +1247,26 @@ impl Link {
                             .bytes(b"kabar-fake-link-ref".to_vec())
                             .build()])
                         .build()]);
+                } else if attr(node, "xmlns").as_deref() == Some("w:g2")
+                    && child(node, "query").is_some()
+                {
+                    // A group's metadata: its members, by phone number.
+                    let gid = attr(node, "to").unwrap_or_default();
+                    let group = s.groups.lock().expect("lock").get(&gid).cloned();
+                    if let Some((subject, members)) = group {
+                        let participants = members.iter().map(|m| {
+                            NodeBuilder::new("participant")
+                                .attr("jid", format!("{m}@s.whatsapp.net"))
+                                .build()
+                        });
+                        result = result.children([NodeBuilder::new("group")
+                            .attr("id", gid.trim_end_matches("@g.us"))
+                            .attr("subject", subject)
+                            .attr("creation", now_secs().to_string())
+                            .attr("addressing_mode", "pn")
+                            .children(participants)
+                            .build()]);
+                    }
                 } else if let Some(query) = child(node, "usync") {
                     result = result.children([usync(query)]);
                 } else if let Some(wanted) = child(node, "key") {
@@ -1087,6 +1318,33 @@ impl Link {
             _ => {}
         }
         Ok(())
+    }
+}
+
+/// A phone's group sender keys, in memory.
+#[derive(Default)]
+struct PhoneSenderKeys(HashMap<String, SenderKeyRecord>);
+
+#[async_trait::async_trait]
+impl SenderKeyStore for PhoneSenderKeys {
+    async fn store_sender_key(
+        &mut self,
+        name: &SenderKeyName,
+        record: SenderKeyRecord,
+    ) -> Result<(), SignalProtocolError> {
+        self.0
+            .insert(format!("{}:{}", name.group_id(), name.sender_id()), record);
+        Ok(())
+    }
+
+    async fn load_sender_key(
+        &self,
+        name: &SenderKeyName,
+    ) -> Result<Option<SenderKeyRecord>, SignalProtocolError> {
+        Ok(self
+            .0
+            .get(&format!("{}:{}", name.group_id(), name.sender_id()))
+            .cloned())
     }
 }
 

@@ -165,7 +165,7 @@ async fn both_forms_send_and_taps_resolve_to_their_texts() {
     let ts = data["timestamp"].as_i64().expect("timestamp");
     assert_eq!(
         data,
-        json!({"sessionId": id, "from": CONTACT, "messageId": mid, "buttonId": "btn_2", "buttonText": "Tidak", "timestamp": ts})
+        json!({"sessionId": id, "from": CONTACT, "chat": CONTACT, "isGroup": false, "messageId": mid, "buttonId": "btn_2", "buttonText": "Tidak", "timestamp": ts})
     );
     assert_eq!(
         events_about(&app, &admin, &id, &rx, &tap).await,
@@ -208,7 +208,7 @@ async fn both_forms_send_and_taps_resolve_to_their_texts() {
     let ts = data["timestamp"].as_i64().expect("timestamp");
     assert_eq!(
         data,
-        json!({"sessionId": id, "from": CONTACT, "messageId": mid, "rowId": "service_1",
+        json!({"sessionId": id, "from": CONTACT, "chat": CONTACT, "isGroup": false, "messageId": mid, "rowId": "service_1",
                "rowTitle": "Produk", "rowDescription": "Lihat katalog produk kami", "timestamp": ts})
     );
 

@@ -9,6 +9,7 @@ mod dashboard;
 mod docs;
 mod errors;
 mod fake_whatsapp;
+mod groups;
 mod interactive;
 mod keys;
 mod logs;
@@ -211,6 +212,19 @@ impl TestApp {
         let (s, b) = call(client.get(self.url(&format!("/simulator/sessions/{id}/sent")))).await;
         assert_eq!(s, 200, "{b}");
         b.as_array().expect("array").clone()
+    }
+
+    /// A group someone else made with `members`, the session's number in it as a member
+    /// (the simulator's `POST …/groups`); answers its JID.
+    pub async fn sim_group(&self, client: &reqwest::Client, id: &str, members: &[&str]) -> String {
+        let (s, b) = call(
+            client
+                .post(self.url(&format!("/simulator/sessions/{id}/groups")))
+                .json(&json!({"subject": "Grup", "participants": members})),
+        )
+        .await;
+        assert_eq!(s, 200, "{b}");
+        b["id"].as_str().expect("group id").to_string()
     }
 
     /// Opens the SQLite database of this server (to check what was recorded).

@@ -345,6 +345,29 @@ async fn real_deliveries_match_the_published_webhook_schemas() {
     )
     .await;
     assert_eq!(s, 200, "{b}");
+    // Groups: a member writes in one (message.in with `chat`), members change, it is renamed.
+    let gid = app.sim_group(&admin, &session, &[from]).await;
+    let (s, b) = call(
+        admin
+            .post(sim("incoming"))
+            .json(&json!({"chat": gid, "from": from, "message": "Halo grup"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(
+        admin
+            .post(sim(&format!("groups/{gid}/participants")))
+            .json(&json!({"action": "add", "participants": ["628333000112"], "by": from})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(
+        admin
+            .patch(app.url(&format!("/api/sessions/{session}/groups/{gid}")))
+            .json(&json!({"subject": "Grup Toko"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
     let mut timed = buttons.clone();
     timed["expiresIn"] = json!(1);
     let (s, b) = call(admin.post(app.url("/send-interactive")).json(&timed)).await;

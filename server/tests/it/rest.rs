@@ -308,16 +308,15 @@ async fn the_default_country_code_replaces_a_leading_zero() {
     )
     .await;
     assert_eq!((s, b["to"].as_str()), (200, Some("6281234567890")));
+    // A group JID passes through untouched (the session must be in the group).
+    let gid = app.sim_group(&admin, &id, &["6282222222222"]).await;
     let (s, b) = call(
         admin
             .post(app.url("/send-message"))
-            .json(&json!({"to": "120363025246125486@g.us", "message": "group"})),
+            .json(&json!({"to": gid, "message": "group"})),
     )
     .await;
-    assert_eq!(
-        (s, b["to"].as_str()),
-        (200, Some("120363025246125486@g.us"))
-    );
+    assert_eq!((s, b["to"].as_str()), (200, Some(gid.as_str())));
     assert_eq!(app.sent(&admin, &id).await.len(), 2);
 }
 

@@ -61,7 +61,7 @@ async fn every_event_type_arrives_signed_with_its_data() {
     let hit = rx.wait_event("message.in").await;
     assert_eq!(
         hit.json()["data"],
-        json!({"sessionId": id, "messageId": mid, "from": "6281234567890", "pushName": "Siti", "type": "text", "message": "Harga?", "timestamp": hit.json()["data"]["timestamp"]})
+        json!({"sessionId": id, "messageId": mid, "from": "6281234567890", "chat": "6281234567890", "isGroup": false, "pushName": "Siti", "type": "text", "message": "Harga?", "timestamp": hit.json()["data"]["timestamp"]})
     );
 
     let (_, sent) = call(
@@ -83,8 +83,14 @@ async fn every_event_type_arrives_signed_with_its_data() {
     );
     assert_eq!(data["message"], "Rp 10.000");
 
-    // A group message keeps the group's JID and names the participant.
-    call(admin.post(app.url(&format!("/simulator/sessions/{id}/incoming"))).json(&json!({"from": "120363025246125486@g.us", "participant": "6285555555555", "message": "halo grup"}))).await;
+    // A group message names the group in `chat` and its author in `from` (contract §12).
+    let gid = app.sim_group(&admin, &id, &["6285555555555"]).await;
+    call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{id}/incoming")))
+            .json(&json!({"chat": gid, "from": "6285555555555", "message": "halo grup"})),
+    )
+    .await;
     let hits = rx
         .wait_until("group message", |h| {
             h.iter().any(|h| h.json()["data"]["message"] == "halo grup")
@@ -95,8 +101,20 @@ async fn every_event_type_arrives_signed_with_its_data() {
         .find(|h| h.json()["data"]["message"] == "halo grup")
         .expect("hit")
         .json();
-    assert_eq!(g["data"]["from"], "120363025246125486@g.us");
-    assert_eq!(g["data"]["participant"], "6285555555555");
+    assert_eq!(
+        (
+            &g["data"]["chat"],
+            &g["data"]["isGroup"],
+            &g["data"]["from"],
+            &g["data"]["participant"]
+        ),
+        (
+            &json!(gid),
+            &json!(true),
+            &json!("6285555555555"),
+            &json!("6285555555555")
+        )
+    );
 
     call(
         admin

@@ -1,7 +1,7 @@
 //! The real engine (whatsapp-rust, the default) against a fake WhatsApp server on loopback
 //! ([`super::fake_whatsapp`]): registration and the QR code, the phone's pairing, login, a
-//! contact's end-to-end encrypted message, a restart that reconnects without a new scan, and
-//! logout — all through the real client's
+//! contact's end-to-end encrypted message, a restart that reconnects without a new scan,
+//! logout, and groups (sender keys both ways, a member added) — all through the real client's
 //! protocol code (Noise handshakes, binary stanzas, ADV signatures), with no internet.
 
 use super::fake_whatsapp::{FakeWhatsApp, REF, attr, child};
@@ -218,7 +218,7 @@ async fn pairs_by_qr_logs_in_reconnects_and_logs_out_through_the_real_client() {
     assert_eq!(
         hit.json()["data"],
         json!({"sessionId": id, "messageId": "3EB0C0FFEE000001", "from": "6289876543210",
-               "pushName": "Budi", "type": "text", "message": "Halo, masih buka?",
+               "chat": "6289876543210", "isGroup": false, "pushName": "Budi", "type": "text", "message": "Halo, masih buka?",
                "timestamp": hit.json()["data"]["timestamp"]})
     );
     fake.wait_for("the client's delivery receipt", |s| {
@@ -477,10 +477,9 @@ async fn links_by_phone_number_through_the_real_client() {
     .await;
 }
 
-#[tokio::test]
-async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_once() {
-    let fake = FakeWhatsApp::start().await;
-    let (app, admin, id) = waiting_for_a_scan(&fake).await;
+/// A server on the real engine whose session is paired (as 6281234567890) and connected.
+async fn paired(fake: &FakeWhatsApp) -> (TestApp, reqwest::Client, String) {
+    let (app, admin, id) = waiting_for_a_scan(fake).await;
     let (_, status) = call(admin.get(app.url("/status"))).await;
     let qr = decode_qr(status["qr"].as_str().expect("qr"));
     fake.wait_for("the client's acknowledgement of pair-device", |s| {
@@ -502,6 +501,13 @@ async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_on
         b["status"] == "connected"
     })
     .await;
+    (app, admin, id)
+}
+
+#[tokio::test]
+async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_once() {
+    let fake = FakeWhatsApp::start().await;
+    let (app, admin, id) = paired(&fake).await;
     let rx = Receiver::start().await;
     app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
 
@@ -548,4 +554,86 @@ async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_on
         .filter(|h| h.json()["event"] == "message.in")
         .count();
     assert_eq!(ins, 1, "delivered to the webhook once");
+}
+
+/// Contract §12 over the wire: a text into a group of three contacts goes out with the
+/// device's sender key (its distribution message sealed for each member's phone, the text as
+/// `skmsg`) and every phone reads it; a member's message (their sender key, then `skmsg`)
+/// arrives as `message.in` with the group as `chat` and the member as `from`; a member added on
+/// WhatsApp's side arrives as `group.participants`.
+#[tokio::test]
+async fn sends_into_a_group_reads_a_members_message_and_sees_a_member_added() {
+    const GROUP: &str = "120363025246125486@g.us";
+    const MEMBERS: [&str; 3] = ["6282222222222", "6283333333333", "6284444444444"];
+    let fake = FakeWhatsApp::start().await;
+    let (app, admin, id) = paired(&fake).await;
+    let rx = Receiver::start().await;
+    app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
+    let mut members = vec!["6281234567890"];
+    members.extend(MEMBERS);
+    fake.add_group(GROUP, "Pesanan", &members);
+
+    let (s, b) = call(
+        admin
+            .post(app.url("/send-message"))
+            .json(&json!({"to": GROUP, "message": "Halo semua"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    fake.wait_for("every member's phone reading the group text", |seen| {
+        MEMBERS.iter().all(|m| {
+            seen.delivered.iter().any(|(to, msg)| {
+                *to == format!("{GROUP}/{m}")
+                    && msg.conversation.as_deref().or_else(|| {
+                        msg.extended_text_message
+                            .as_option()
+                            .and_then(|t| t.text.as_deref())
+                    }) == Some("Halo semua")
+            })
+        })
+    })
+    .await;
+
+    fake.group_message_from(
+        GROUP,
+        MEMBERS[1],
+        "3EB0A1B2C3D4E5F60001",
+        "Andi",
+        text("Siap!"),
+    )
+    .await;
+    let hit = rx.wait_event("message.in").await;
+    let d = hit.json()["data"].clone();
+    assert_eq!(
+        (
+            &d["messageId"],
+            &d["chat"],
+            &d["isGroup"],
+            &d["from"],
+            &d["pushName"],
+            &d["message"]
+        ),
+        (
+            &json!("3EB0A1B2C3D4E5F60001"),
+            &json!(GROUP),
+            &json!(true),
+            &json!(MEMBERS[1]),
+            &json!("Andi"),
+            &json!("Siap!")
+        )
+    );
+
+    fake.group_added(GROUP, MEMBERS[0], "6285555555555").await;
+    let hit = rx.wait_event("group.participants").await;
+    let d = hit.json()["data"].clone();
+    assert_eq!(
+        (&d["group"], &d["action"], &d["participants"], &d["by"]),
+        (
+            &json!(GROUP),
+            &json!("add"),
+            &json!(["6285555555555"]),
+            &json!(MEMBERS[0])
+        )
+    );
+    assert!(fake.seen().errors.is_empty(), "{:?}", fake.seen().errors);
 }

@@ -11,13 +11,15 @@
 //!
 //! The protobuf mappings live in [`wire`], pure and unit-tested.
 
+pub mod groups;
 pub mod wire;
 
 use super::{
-    Action, Answer, Connection, Content, Engine, EngineError, EngineEvent, Outgoing, Presence, Sent,
+    Action, Answer, Connection, Content, Engine, EngineError, EngineEvent, GroupEvent, Outgoing,
+    Presence, Sent,
 };
 use crate::{db::now_ms, phone::Chat};
-use app::model::SessionId;
+use app::model::{GroupPatch, GroupView, Joined, MemberAction, ParticipantResult, SessionId};
 use std::{
     collections::HashMap,
     path::PathBuf,
@@ -104,6 +106,15 @@ impl WaSession {
             .ok()
             .and_then(|l| l.clone())
             .ok_or(EngineError::NotConnected)
+    }
+
+    /// The live client when it is linked and online (group calls need both).
+    fn connected(&self) -> Result<Live, EngineError> {
+        let live = self.live()?;
+        if !live.client.is_logged_in() || !live.client.is_connected() {
+            return Err(EngineError::NotConnected);
+        }
+        Ok(live)
     }
 
     fn emit(&self, e: EngineEvent) {
@@ -494,6 +505,21 @@ async fn on_event(
                 }
             }
         }
+        Event::GroupUpdate(u) => {
+            if let Some(mut g) = groups::event(u) {
+                if let GroupEvent::Participants { participants, .. } = &mut g {
+                    // Members of LID-addressed groups come as hidden ids: numbers where known.
+                    for p in participants.iter_mut() {
+                        if let Ok(jid) = p.parse::<Jid>()
+                            && jid.is_lid()
+                        {
+                            *p = pn_digits(client, &jid, None).await;
+                        }
+                    }
+                }
+                s.events.group(g, super::Ack::default()).await;
+            }
+        }
         Event::Receipt(r) => {
             use whatsapp_rust::types::presence::ReceiptType;
             let status = match r.r#type {
@@ -686,7 +712,8 @@ impl Connection for WaConnection {
                 send(&live, to, wire::contacts(c, msg.quoted.as_ref()), &msg.id).await?
             }
             Content::Text(text) => {
-                send(&live, to, wire::text(text, msg.quoted.as_ref()), &msg.id).await?
+                let message = wire::mentioning(text, msg.quoted.as_ref(), &msg.mentions);
+                send(&live, to, message, &msg.id).await?
             }
             Content::Interactive(m) => {
                 send(
@@ -858,5 +885,141 @@ impl Connection for WaConnection {
 
     async fn stop(&self) {
         self.0.stopped.cancel();
+    }
+
+    async fn groups(&self) -> Result<Vec<GroupView>, EngineError> {
+        let live = self.0.connected()?;
+        let all = live
+            .client
+            .groups()
+            .get_participating()
+            .await
+            .map_err(groups::error)?;
+        let mut views: Vec<GroupView> = all.values().map(groups::view).collect();
+        views.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(views)
+    }
+
+    async fn group(&self, id: &str) -> Result<GroupView, EngineError> {
+        let live = self.0.connected()?;
+        let meta = live
+            .client
+            .groups()
+            .get_metadata(&group_jid(id)?)
+            .await
+            .map_err(groups::error)?;
+        Ok(groups::view(&meta))
+    }
+
+    async fn create_group(
+        &self,
+        subject: &str,
+        participants: &[String],
+    ) -> Result<GroupView, EngineError> {
+        let live = self.0.connected()?;
+        let mut options = whatsapp_rust::GroupCreateOptions::new(subject);
+        for p in participants {
+            options = options.with_participant(whatsapp_rust::GroupParticipantOptions::from_phone(
+                Jid::pn(p),
+            ));
+        }
+        let created = live
+            .client
+            .groups()
+            .create_group(options)
+            .await
+            .map_err(groups::error)?;
+        Ok(groups::view(&created.metadata))
+    }
+
+    async fn change_members(
+        &self,
+        id: &str,
+        action: MemberAction,
+        participants: &[String],
+    ) -> Result<Vec<ParticipantResult>, EngineError> {
+        let live = self.0.connected()?;
+        let gid = group_jid(id)?;
+        let jids: Vec<Jid> = participants.iter().map(Jid::pn).collect();
+        let g = live.client.groups();
+        let answers = match action {
+            MemberAction::Add => g.add_participants(gid, &jids).await,
+            MemberAction::Remove => g.remove_participants(gid, &jids).await,
+            MemberAction::Promote => g.promote_participants(gid, &jids).await,
+            MemberAction::Demote => g.demote_participants(gid, &jids).await,
+        }
+        .map_err(groups::error)?;
+        Ok(groups::member_results(participants, &answers))
+    }
+
+    async fn update_group(&self, id: &str, patch: &GroupPatch) -> Result<(), EngineError> {
+        let live = self.0.connected()?;
+        let gid = group_jid(id)?;
+        let g = live.client.groups();
+        if let Some(subject) = &patch.subject {
+            let subject = whatsapp_rust::GroupSubject::new(subject.as_str())
+                .map_err(|e| EngineError::Refused(format!("subject: {e}.")))?;
+            g.set_subject(gid.clone(), subject)
+                .await
+                .map_err(groups::error)?;
+        }
+        if let Some(d) = &patch.description {
+            let description = match d.as_str() {
+                "" => None,
+                d => Some(
+                    whatsapp_rust::GroupDescription::new(d)
+                        .map_err(|e| EngineError::Refused(format!("description: {e}.")))?,
+                ),
+            };
+            g.set_description(
+                gid,
+                description,
+                whatsapp_rust::PreviousDescription::Resolve,
+            )
+            .await
+            .map_err(groups::error)?;
+        }
+        Ok(())
+    }
+
+    async fn invite_link(&self, id: &str) -> Result<String, EngineError> {
+        let live = self.0.connected()?;
+        live.client
+            .groups()
+            .get_invite_link(group_jid(id)?, false)
+            .await
+            .map_err(groups::error)
+    }
+
+    async fn join_group(&self, code: &str) -> Result<Joined, EngineError> {
+        let live = self.0.connected()?;
+        let joined = live
+            .client
+            .groups()
+            .join_with_invite_code(code)
+            .await
+            .map_err(groups::error)?;
+        Ok(Joined {
+            success: true,
+            id: joined.group_jid().to_string(),
+            pending_approval: matches!(joined, whatsapp_rust::JoinGroupResult::PendingApproval(_)),
+        })
+    }
+
+    async fn leave_group(&self, id: &str) -> Result<(), EngineError> {
+        let live = self.0.connected()?;
+        live.client
+            .groups()
+            .leave(group_jid(id)?)
+            .await
+            .map_err(groups::error)
+    }
+}
+
+/// A group's JID from its `…@g.us` id.
+fn group_jid(id: &str) -> Result<Jid, EngineError> {
+    match id.parse::<Jid>() {
+        Ok(j) if id.ends_with("@g.us") => Ok(j),
+        _ => Err(EngineError::GroupNotFound),
     }
 }

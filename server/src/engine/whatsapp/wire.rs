@@ -74,6 +74,24 @@ pub fn message_key(chat: &Chat, target: &crate::engine::MessageRef) -> wa::Messa
 
 /// A text: `conversation`, or `ExtendedTextMessage` with the quote when it answers a message.
 pub fn text(text: &str, quoted: Option<&Quoted>) -> wa::Message {
+    mentioning(text, quoted, &[])
+}
+
+/// A text that mentions people (digits): WhatsApp highlights each `@<digits>` of the text
+/// whose JID is in `mentioned_jid`, and notifies them even when the group is muted.
+pub fn mentioning(text: &str, quoted: Option<&Quoted>, mentions: &[String]) -> wa::Message {
+    if !mentions.is_empty() {
+        let mut context = quoted.map(quote_context).unwrap_or_default();
+        context.mentioned_jid = mentions.iter().map(|d| Jid::pn(d).to_string()).collect();
+        return wa::Message {
+            extended_text_message: MessageField::some(wm::ExtendedTextMessage {
+                text: Some(text.to_string()),
+                context_info: MessageField::some(context),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+    }
     match quoted {
         None => wa::Message {
             conversation: Some(text.to_string()),
