@@ -127,9 +127,9 @@ pub async fn list_sessions() -> Result<Vec<SessionView>, ErrorBody> {
 }
 
 #[server(prefix = "/fn", endpoint = "session", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn get_session(id: SessionId) -> Result<SessionView, ErrorBody> {
+pub async fn get_session(id: SessionId) -> Result<SessionPage, ErrorBody> {
     let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.session(&req, id).await)
+    crate::backend::respond(b.session_page(&req, id).await)
 }
 
 #[server(prefix = "/fn", endpoint = "create_session", input = crate::codec::Json, output = crate::codec::Json)]

@@ -39,6 +39,8 @@ pub trait Backend: Send + Sync + 'static {
     async fn session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody>;
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody>;
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
+    /// The session and, once it is linked, the groups its number is in.
+    async fn session_page(&self, req: &Parts, id: SessionId) -> Result<SessionPage, ErrorBody>;
     async fn send_message(
         &self,
         req: &Parts,

@@ -1085,7 +1085,8 @@ pub struct MessageView {
     pub source: Option<String>,
     /// The message this one quotes, as `message.in` names it.
     pub quoted_message_id: Option<String>,
-    /// `pending` (recorded, not yet sent), `sent`, `delivered`, `read` (out) or `received` (in).
+    /// `pending` (recorded, not yet sent), `sent`, `delivered`, `read`, `played` (out); `received`,
+    /// then `read` once the session marked it read with `/mark-read` (in).
     pub status: String,
     /// Deprecated alias of `message` (the name before 0.2), kept for one release.
     pub body: String,
@@ -1121,6 +1122,8 @@ pub struct MessageView {
 pub struct MessageRow {
     pub id: String,
     pub direction: String,
+    /// The chat as the page shows it: in a group, the group's JID and the member who wrote
+    /// (`"<group> · <digits>"`).
     pub chat: String,
     pub kind: String,
     pub message: String,
@@ -1139,7 +1142,10 @@ impl From<MessageView> for MessageRow {
         MessageRow {
             id: m.id,
             direction: m.direction,
-            chat: m.chat,
+            chat: match m.sender.filter(|_| m.chat.ends_with("@g.us")) {
+                Some(author) => format!("{} · {author}", m.chat),
+                None => m.chat,
+            },
             kind: m.kind,
             message: m.message,
             source: m.source,
@@ -1254,8 +1260,17 @@ impl MatchMode {
 }
 
 /// Trimmed and lower-cased (Unicode-aware: "Ü" → "ü"): how keywords and messages compare.
+/// In the browser, JavaScript's `toLowerCase` (the same Unicode mapping) does it, so the
+/// bundle does not carry Rust's case tables.
 pub fn fold(s: &str) -> String {
-    s.trim().to_lowercase()
+    #[cfg(all(feature = "hydrate", not(feature = "ssr"), target_arch = "wasm32"))]
+    {
+        String::from(web_sys::js_sys::JsString::from(s.trim()).to_lower_case())
+    }
+    #[cfg(not(all(feature = "hydrate", not(feature = "ssr"), target_arch = "wasm32")))]
+    {
+        s.trim().to_lowercase()
+    }
 }
 
 /// The auto-reply switch (`GET|PUT /api/auto-reply`).

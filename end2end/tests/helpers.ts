@@ -21,3 +21,12 @@ export async function register(page: Page, username: string) {
   await expect(page).toHaveURL(/\/sessions$/);
   await hydrated(page);
 }
+
+/** A session of the signed-in person, linked on the simulator as `phone`; answers its id. */
+export async function linkedSession(page: Page, name: string, phone: string): Promise<string> {
+  const created = await page.request.post('/api/sessions', { data: { name } });
+  const { id } = await created.json();
+  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: phone } })).status()).toBe(200);
+  return id;
+}

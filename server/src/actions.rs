@@ -188,7 +188,11 @@ pub async fn edit(
         })
         .await
         .map_err(engine_error)?;
-    record(state, &session.id, &m, Some(req.message)).await;
+    let edited = Change::Edited {
+        id: m.id.clone(),
+        text: req.message,
+    };
+    record(state, &session.id, m.chat(), edited).await;
     Ok(answer(&m, "edit"))
 }
 
@@ -226,17 +230,25 @@ pub async fn delete(
         })
         .await
         .map_err(engine_error)?;
-    record(state, &session.id, &m, None).await;
+    let revoked = Change::Revoked { id: m.id.clone() };
+    record(state, &session.id, m.chat(), revoked).await;
     Ok(answer(&m, "delete"))
 }
 
-/// What an edit (`text`) or a delete for everyone (`None`) changed in the record.
+/// What an action changed in the record: an edit, a delete for everyone, or received
+/// messages read.
+#[derive(Clone)]
+enum Change {
+    Edited { id: String, text: String },
+    Revoked { id: String },
+    Read { ids: Vec<String> },
+}
+
 #[derive(Clone)]
 struct ChangeRecord {
     session: SessionId,
     chat: Chat,
-    id: String,
-    text: Option<String>,
+    change: Change,
 }
 
 impl ChangeRecord {
@@ -245,23 +257,15 @@ impl ChangeRecord {
         crate::events::write(state, move |write| {
             Box::pin(async move {
                 let (conn, now) = (write.conn(), crate::db::now_ms());
-                match &this.text {
-                    Some(text) => {
-                        messages::apply_edit(
-                            conn,
-                            &this.session,
-                            &this.chat,
-                            None,
-                            &this.id,
-                            text,
-                            now,
-                        )
-                        .await
+                let (session, chat) = (&this.session, &this.chat);
+                match &this.change {
+                    Change::Edited { id, text } => {
+                        messages::apply_edit(conn, session, chat, None, id, text, now).await
                     }
-                    None => {
-                        messages::apply_revoke(conn, &this.session, &this.chat, None, &this.id, now)
-                            .await
+                    Change::Revoked { id } => {
+                        messages::apply_revoke(conn, session, chat, None, id, now).await
                     }
+                    Change::Read { ids } => messages::mark_read(conn, session, ids, now).await,
                 }
             })
         })
@@ -272,15 +276,14 @@ impl ChangeRecord {
 /// Records what an action changed. The action has reached WhatsApp, so a failed write is not
 /// answered as a failure (which a client would retry, acting twice): it is retried in the
 /// background until it lands, like a sent message's record.
-async fn record(state: &AppState, session: &SessionId, m: &Known, text: Option<String>) {
+async fn record(state: &AppState, session: &SessionId, chat: Chat, change: Change) {
     let change = ChangeRecord {
         session: session.clone(),
-        chat: m.chat(),
-        id: m.id.clone(),
-        text,
+        chat,
+        change,
     };
     if let Err(e) = change.write(state).await {
-        tracing::error!(session = %change.session, message = %change.id, error = %e, "an edit or delete reached WhatsApp; its record will be completed in the background");
+        tracing::error!(session = %change.session, error = %e, "an action reached WhatsApp; its record will be completed in the background");
         tokio::spawn(crate::events::retry_write(state.clone(), move |state| {
             let change = change.clone();
             Box::pin(async move { change.write(&state).await })
@@ -370,10 +373,13 @@ pub async fn mark_read(
             .await
             .map_err(engine_error)?;
     }
+    let ids: Vec<String> = found.into_iter().map(|m| m.id).collect();
+    let read = Change::Read { ids: ids.clone() };
+    record(state, &session.id, chat.clone(), read).await;
     Ok(MarkReadResponse {
         success: true,
         chat: chat.display().to_string(),
-        message_ids: found.into_iter().map(|m| m.id).collect(),
+        message_ids: ids,
     })
 }
 

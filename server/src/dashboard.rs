@@ -268,6 +268,23 @@ impl Backend for DashboardBackend {
         Ok(sessions::store::view(&self.0, &self.caller(req).await?, &id).await?)
     }
 
+    async fn session_page(&self, req: &Parts, id: SessionId) -> Result<SessionPage, ErrorBody> {
+        let session = sessions::store::view(&self.0, &self.caller(req).await?, &id).await?;
+        let mut groups = Vec::new();
+        if session.status == SessionStatus::Connected
+            && let Some(handle) = self.0.sessions.get(&id)
+        {
+            // The session page still shows when WhatsApp does not answer about groups.
+            match crate::groups::all(&handle).await {
+                Ok(all) => groups = all.into_iter().map(group_row).collect(),
+                Err(e) => {
+                    tracing::warn!(session = %id, error = ?e, "listing groups for the session page")
+                }
+            }
+        }
+        Ok((session, groups))
+    }
+
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody> {
         Ok(sessions::store::create(&self.0, &self.caller(req).await?, new).await?)
     }

@@ -139,12 +139,7 @@ async fn send(State(state): State<AppState>, parts: Parts, body: Bytes) -> Respo
 
 /// The form's fields; a body that is not a form of this shape is the caller's error.
 fn parse<T: serde::de::DeserializeOwned>(parts: &Parts, body: &[u8]) -> Result<T, ErrorBody> {
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+    if !content_type_is(parts, "application/x-www-form-urlencoded") {
         return Err(crate::error::ApiError::invalid(
             "Post this form as application/x-www-form-urlencoded, or use the JSON API.",
         )
@@ -195,12 +190,15 @@ fn back_with(parts: &Parts, code: &str, message: &str) -> Response {
 /// Whether a request is a browser's plain form post (what [`needs_script`] answers).
 pub fn is_form_post(parts: &Parts) -> bool {
     parts.method == axum::http::Method::POST
-        && parts
-            .headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.starts_with("application/x-www-form-urlencoded")
-                    || v.starts_with("multipart/form-data")
-            })
+        && (content_type_is(parts, "application/x-www-form-urlencoded")
+            || content_type_is(parts, "multipart/form-data"))
+}
+
+/// Whether the request's `Content-Type` is `mime` (parameters such as `charset` aside).
+fn content_type_is(parts: &Parts, mime: &str) -> bool {
+    parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(mime))
 }

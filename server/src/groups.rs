@@ -118,7 +118,7 @@ pub(crate) async fn list_handler(
 ) -> ApiResult<Json<Vec<GroupSummary>>> {
     let s = session(&state, &caller, id).await?;
     let me = s.snapshot().phone_number.unwrap_or_default();
-    let groups = s.conn.groups().await.map_err(engine_error)?;
+    let groups = all(&s).await?;
     Ok(Json(
         groups
             .into_iter()
@@ -331,6 +331,11 @@ pub(crate) async fn invite_handler(
     let gid = group_id(&gid)?;
     let link = s.conn.invite_link(&gid).await.map_err(engine_error)?;
     Ok(Json(InviteLink { link }))
+}
+
+/// The groups the session's number is in, with their members (the list and the dashboard).
+pub async fn all(s: &SessionHandle) -> ApiResult<Vec<GroupView>> {
+    s.conn.groups().await.map_err(engine_error)
 }
 
 /// The invite code of a link (`https://chat.whatsapp.com/CODE`, with or without `invite/`),

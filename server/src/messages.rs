@@ -413,6 +413,26 @@ pub async fn set_status(
     Ok(moved)
 }
 
+/// Received messages the session marked read (`/mark-read`): their status becomes `read`.
+pub async fn mark_read(
+    db: &mut sqlx::SqliteConnection,
+    session: &SessionId,
+    ids: &[String],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut q = sqlx::QueryBuilder::new("UPDATE messages SET status = 'read', updated_at = ");
+    q.push_bind(now)
+        .push(" WHERE session_id = ")
+        .push_bind(session.as_str())
+        .push(" AND direction = 'in' AND id IN (");
+    let mut list = q.separated(", ");
+    for id in ids {
+        list.push_bind(id);
+    }
+    q.push(")").build().execute(db).await?;
+    Ok(())
+}
+
 /// The options of a poll the session sent with `/send-poll` to `chat`, for its votes.
 pub async fn poll_of(
     db: &Db,

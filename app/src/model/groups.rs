@@ -42,6 +42,34 @@ pub enum MemberRole {
     Superadmin,
 }
 
+impl MemberRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MemberRole::Member => "member",
+            MemberRole::Admin => "admin",
+            MemberRole::Superadmin => "superadmin",
+        }
+    }
+}
+
+/// What the dashboard's page of a session shows: the session and, once it is linked, the groups
+/// its number is in, each as one list of strings — its JID, its subject, then each member as
+/// `"<digits> <role>"` (a tuple of plain lists: the browser parses it far more cheaply than
+/// structs).
+pub type SessionPage = (super::SessionView, Vec<Vec<String>>);
+
+/// A group as the session page lists it (see [`SessionPage`]).
+#[cfg(feature = "ssr")]
+pub fn group_row(g: GroupView) -> Vec<String> {
+    let mut row = vec![g.id, g.subject];
+    row.extend(
+        g.participants
+            .into_iter()
+            .map(|p| format!("{} {}", p.phone_number, p.role.as_str())),
+    );
+    row
+}
+
 /// One member of a group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -151,8 +151,11 @@ fn parse_rows(text: &str) -> Vec<interactive::Row> {
 pub fn SendPage() -> impl IntoView {
     let t = t();
     let sessions = Resource::new(|| (), |_| list_sessions());
-    let session = RwSignal::new(String::new());
-    let to = RwSignal::new(String::new());
+    // `?session=…&to=…` (a session's Groups list links here) fills both in.
+    let query = leptos_router::hooks::use_query_map();
+    let param = |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();
+    let session = RwSignal::new(param("session"));
+    let to = RwSignal::new(param("to"));
     let kind = RwSignal::new("text".to_string());
     let text = RwSignal::new(String::new());
     let title = RwSignal::new(String::new());

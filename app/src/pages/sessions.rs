@@ -123,8 +123,8 @@ pub fn SessionPage() -> impl IntoView {
     view! {
         <Transition fallback=move || view! { <p class="loading">{t.loading_session}</p> }>
             {move || Suspend::new(async move {
-                let s = match session.await {
-                    Ok(s) => s,
+                let (s, groups) = match session.await {
+                    Ok(p) => p,
                     Err(err) => return view! { <ErrorBox err/> }.into_any(),
                 };
                 let initial = SessionSnapshot {
@@ -137,6 +137,7 @@ pub fn SessionPage() -> impl IntoView {
                 let snap = Signal::derive(move || live.get().unwrap_or_else(|| initial.clone()));
                 let (id1, id2, id3, id4) = (s.id.clone(), s.id.clone(), s.id.clone(), s.id.clone());
                 let id5 = s.id.clone();
+                let linked = s.status == SessionStatus::Connected;
                 let new_name = RwSignal::new(s.name.clone());
                 let fallback = s.fallback;
                 let code = move || pair.value().get().and_then(Result::ok);
@@ -216,6 +217,7 @@ pub fn SessionPage() -> impl IntoView {
                             }}
                         </div>
                     </div>
+                    {linked.then(|| groups_card(&s.id.0, groups))}
                 }.into_any()
             })}
         </Transition>
@@ -224,6 +226,36 @@ pub fn SessionPage() -> impl IntoView {
         <ActionError action=pair/>
         <ActionError action=set_fallback/>
         <ActionError action=rename/>
+    }
+}
+
+/// The groups the session's number is in (contract §12), one line each: its subject, a link
+/// to the Send page addressed to it, its invite link (the API's answer; admins only), its JID
+/// and its members with their roles. Listed when the page loads for a linked session. (Plain
+/// markup: every new element and view shape costs bundle bytes.)
+fn groups_card(page: &str, groups: Vec<Vec<String>>) -> impl IntoView {
+    let t = t();
+    let empty = groups.is_empty().then_some(t.no_groups);
+    let list = groups
+        .into_iter()
+        .map(|g| {
+            let (id, subject) = (g.first().cloned().unwrap_or_default(), g.get(1).cloned());
+            let send = format!("/send?session={page}&to={id}");
+            let invite = format!("/api/sessions/{page}/groups/{id}/invite");
+            let members: Vec<String> = g.iter().skip(2).map(|m| format!("+{m}")).collect();
+            let line = format!(" · {id} · {}", members.join(", "));
+            view! {
+                <li><a href=send title=t.send_to_group>{subject}</a> " ("
+                    <a href=invite target="_blank" rel="noopener">{t.invite_link}</a> ")" {line}</li>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="card" data-testid="groups">
+            <h2>{t.groups}</h2>
+            <p class="muted">{empty}</p>
+            <ul>{list}</ul>
+        </section>
     }
 }
 

@@ -4,6 +4,7 @@
 //! out without touching what is stored.
 
 use super::*;
+use server_fn::ServerFn;
 
 const ME: &str = "628100000401";
 
@@ -89,6 +90,24 @@ async fn a_session_creates_manages_sends_to_leaves_and_rejoins_a_group() {
     let one = format!("{groups}/{gid}");
     let (st, read) = get(&app, &c, &one).await;
     assert_eq!((st, &read), (200, &g));
+    // The dashboard's session page gets them too: JID, subject, then each member and role.
+    let (st, page) = call(
+        c.post(app.url(app::api::GetSession::PATH))
+            .header("accept", "application/json")
+            .json(&json!({"id": s})),
+    )
+    .await;
+    assert_eq!(st, 200, "{page}");
+    assert_eq!(
+        page[1],
+        json!([[
+            gid,
+            "Pesanan",
+            format!("{ME} superadmin"),
+            "6282222222222 member",
+            "6283333333333 member"
+        ]])
+    );
 
     // Members: one result per number as given, in order; a refusal does not stop the rest.
     let (st, b) = post(&app, &c, &format!("{one}/participants"), json!({"action": "add", "participants": ["6284444444444", "+62 822-2222-2222", "6289999999999"]})).await;
@@ -353,6 +372,35 @@ async fn group_messages_answers_and_member_changes_arrive_with_the_group_and_the
     assert_eq!(
         (&row["chat"], &row["sender"]),
         (&json!(gid), &json!("6282222222222"))
+    );
+
+    // The dashboard's Messages page shows the member beside the group.
+    let (st, rows) = call(
+        c.post(app.url(app::api::ListMessages::PATH))
+            .header("accept", "application/json")
+            .json(&json!({"filter": {}})),
+    )
+    .await;
+    assert_eq!(st, 200, "{rows}");
+    let row = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == mid.as_str())
+        .expect("the group message")
+        .clone();
+    assert_eq!(row["chat"], format!("{gid} · 6282222222222"));
+    let solo = rows
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["id"] == one.as_str())
+        .expect("the one-to-one message")
+        .clone();
+    assert_eq!(
+        solo["author"],
+        Value::Null,
+        "no author beside a person's chat"
     );
 
     // Members change on the phones' side: stored and reported before the call answers.

@@ -589,6 +589,10 @@ async fn presence_read_receipts_statuses_and_number_checks() {
         b,
         json!({"success": true, "chat": contact, "messageIds": [first, second]})
     );
+    // The log shows them read; the other chat's message is still only received.
+    assert_eq!(logged(&app, &c, &first).await["status"], "read");
+    assert_eq!(logged(&app, &c, &second).await["status"], "read");
+    assert_eq!(logged(&app, &c, &other).await["status"], "received");
     let (s, b) = post(
         &app,
         &c,
