@@ -28,5 +28,6 @@ export async function linkedSession(page: Page, name: string, phone: string): Pr
   const { id } = await created.json();
   await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
   expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: phone } })).status()).toBe(200);
+  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('connected');
   return id;
 }

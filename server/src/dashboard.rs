@@ -274,12 +274,14 @@ impl Backend for DashboardBackend {
         if session.status == SessionStatus::Connected
             && let Some(handle) = self.0.sessions.get(&id)
         {
-            // The session page still shows when WhatsApp does not answer about groups.
-            match crate::groups::all(&handle).await {
-                Ok(all) => groups = all.into_iter().map(group_row).collect(),
-                Err(e) => {
+            // The session page still shows when WhatsApp does not answer about groups (soon).
+            let asked = crate::groups::all(&handle);
+            match tokio::time::timeout(std::time::Duration::from_secs(10), asked).await {
+                Ok(Ok(all)) => groups = all.into_iter().map(group_row).collect(),
+                Ok(Err(e)) => {
                     tracing::warn!(session = %id, error = ?e, "listing groups for the session page")
                 }
+                Err(_) => tracing::warn!(session = %id, "WhatsApp did not list the groups in 10 s"),
             }
         }
         Ok((session, groups))

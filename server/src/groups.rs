@@ -69,16 +69,25 @@ pub fn subject(s: &str) -> ApiResult<String> {
 
 /// Numbers as digits (each once, in order), naming the first that is not a person's number.
 fn people(state: &AppState, numbers: &[String]) -> ApiResult<Vec<String>> {
+    Ok(once_each(&digits(state, numbers)?))
+}
+
+/// Numbers as digits, one for each given (at most 256).
+fn digits(state: &AppState, numbers: &[String]) -> ApiResult<Vec<String>> {
     if numbers.len() > MAX_PARTICIPANTS {
         return Err(ApiError::invalid("participants: at most 256 numbers."));
     }
-    let mut out: Vec<String> = Vec::with_capacity(numbers.len());
-    for d in crate::outbound::people(state, numbers, "participants")? {
-        if !out.contains(&d) {
-            out.push(d);
+    crate::outbound::people(state, numbers, "participants")
+}
+
+fn once_each(digits: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(digits.len());
+    for d in digits {
+        if !out.contains(d) {
+            out.push(d.clone());
         }
     }
-    Ok(out)
+    out
 }
 
 /// The group named in the path: its full JID (`120363…@g.us`, as the list answers it).
@@ -228,8 +237,8 @@ pub(crate) async fn participants_handler(
         return Err(ApiError::invalid("participants: at least one number."));
     }
     // One result per number as given, duplicates included; WhatsApp is asked once for each.
-    let unique = people(&state, &body.participants)?;
-    let digits = crate::outbound::people(&state, &body.participants, "participants")?;
+    let digits = digits(&state, &body.participants)?;
+    let unique = once_each(&digits);
     let answers = s
         .conn
         .change_members(&gid, body.action, &unique)

@@ -993,9 +993,6 @@ pub(crate) async fn group_participants(
     };
     sim.change_participants(&id, &gid, action, &participants, by)
         .await
-        .map_err(sim_error)?
-        .stored()
-        .await
         .map_err(sim_error)?;
     Ok(Json(Done::OK))
 }

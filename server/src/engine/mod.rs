@@ -142,6 +142,13 @@ impl Ack {
         (Ack(Some(tx)), rx)
     }
 
+    /// Whether someone waits for the answer (and so can deliver the event again when it was
+    /// not stored); the real engine's group notifications are acknowledged by whatsapp-rust
+    /// itself, so nobody can.
+    pub fn awaited(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// Reports whether the message was stored.
     pub fn done(self, stored: bool) {
         if let Some(tx) = self.0 {

@@ -422,8 +422,9 @@ impl Simulator {
 
     /// Members of a group change on the phones' side (`…/groups/{gid}/participants`):
     /// `add`, `remove`, `promote`, `demote`, `leave` or `join`, made by `by` (for `leave` and
-    /// `join`: the participants themselves). Reported as `group.participants`, stored before
-    /// the answer like a message.
+    /// `join`: the participants themselves). Reported as `group.participants` and applied
+    /// only once the server stored that, like a message (`NotStored`: nothing changed, send
+    /// it again). Numbers the change does not apply to are left out; none left, no event.
     pub async fn change_participants(
         &self,
         id: &SessionId,
@@ -431,22 +432,28 @@ impl Simulator {
         action: &'static str,
         participants: &[String],
         by: Option<String>,
-    ) -> Result<Reported, SimError> {
+    ) -> Result<(), SimError> {
         let s = self.session(id)?;
         s.ensure_connected()?;
         if !self.is_member(&s, gid) {
             return Err(SimError::GroupNotFound);
         }
-        let changed = self
-            .with_groups(|groups| {
-                let g = groups.get_mut(gid).ok_or(EngineError::GroupNotFound)?;
-                Ok(participants
-                    .iter()
-                    .filter(|p| g.apply(action, p).is_ok())
-                    .cloned()
-                    .collect::<Vec<_>>())
-            })
-            .map_err(|e| SimError::Other(anyhow::anyhow!(e.to_string())))?;
+        let mut after = self
+            .inner
+            .groups
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .get(gid)
+            .cloned()
+            .ok_or(SimError::GroupNotFound)?;
+        let changed: Vec<String> = participants
+            .iter()
+            .filter(|p| after.apply(action, p).is_ok())
+            .cloned()
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
         let (ack, stored) = Ack::channel();
         s.events
             .group(
@@ -460,10 +467,17 @@ impl Simulator {
                 ack,
             )
             .await;
-        Ok(Reported {
+        Reported {
             id: gid.to_string(),
             stored,
+        }
+        .stored()
+        .await?;
+        self.with_groups(|groups| {
+            groups.insert(gid.to_string(), after);
+            Ok(())
         })
+        .map_err(|e| SimError::Other(anyhow::anyhow!(e.to_string())))
     }
 
     fn session(&self, id: &SessionId) -> Result<Arc<SimSession>, SimError> {

@@ -142,10 +142,24 @@ async fn on_event(
         }
         EngineEvent::Message(m, ack) => on_message(state, handle, m, ack, room).await?,
         EngineEvent::Group(g, ack) => {
-            let stored = record_group(state, id, g).await;
+            let awaited = ack.awaited();
+            let stored = record_group(state, id, g.clone()).await;
             ack.done(stored.is_ok());
             drop(room);
-            stored?;
+            if let Err(e) = stored {
+                if awaited {
+                    // Not stored: the phone side delivers it again.
+                    return Err(e.into());
+                }
+                // Nobody can deliver it again (whatsapp-rust acknowledged the notification):
+                // written in the background until it lands.
+                tracing::error!(session = %id, error = %e, "a group change will be recorded in the background");
+                let session = id.clone();
+                tokio::spawn(crate::events::retry_write(state.clone(), move |state| {
+                    let (session, g) = (session.clone(), g.clone());
+                    Box::pin(async move { record_group(&state, &session, g).await })
+                }));
+            }
         }
     }
     if !is_message {

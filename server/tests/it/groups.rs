@@ -398,8 +398,7 @@ async fn group_messages_answers_and_member_changes_arrive_with_the_group_and_the
         .expect("the one-to-one message")
         .clone();
     assert_eq!(
-        solo["author"],
-        Value::Null,
+        solo["chat"], "6283333333333",
         "no author beside a person's chat"
     );
 
@@ -431,6 +430,31 @@ async fn group_messages_answers_and_member_changes_arrive_with_the_group_and_the
     let (_, g) = get(&app, &c, &format!("/api/sessions/{s}/groups/{gid}")).await;
     let members: Vec<String> = roles(&g).into_iter().map(|(p, _)| p).collect();
     assert_eq!(members, ["6281111111111", ME, "6284444444444"]);
+
+    // A change the server could not store is not made: the phone side sends it again.
+    app.refuse_inserts("webhook_events").await;
+    let promote =
+        json!({"action": "promote", "participants": ["6284444444444"], "by": "6281111111111"});
+    let (st, b) = post(&app, &c, &path, promote.clone()).await;
+    assert_eq!(
+        (st, b["error"].as_str()),
+        (503, Some("SERVICE_UNAVAILABLE")),
+        "{b}"
+    );
+    let (_, g) = get(&app, &c, &format!("/api/sessions/{s}/groups/{gid}")).await;
+    assert!(
+        roles(&g).contains(&("6284444444444".into(), "member".into())),
+        "{g}"
+    );
+    app.accept_inserts("webhook_events").await;
+    let (st, b) = post(&app, &c, &path, promote).await;
+    assert_eq!(st, 200, "{b}");
+    let d = event_where(&hook, "group.participants", |d| d["action"] == "promote").await;
+    assert_eq!(
+        d["participants"],
+        json!(["6284444444444"]),
+        "the retry carries the change"
+    );
 
     // A plain member cannot manage members or get the invite link.
     let (st, b) = post(

@@ -227,6 +227,25 @@ impl TestApp {
         b["id"].as_str().expect("group id").to_string()
     }
 
+    /// Makes the database refuse every insert into `table` (a failing disk, for fault tests)
+    /// until [`TestApp::accept_inserts`].
+    pub async fn refuse_inserts(&self, table: &str) {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table}
+             BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+        )))
+        .execute(&self.db().await)
+        .await
+        .expect("trigger");
+    }
+
+    pub async fn accept_inserts(&self, table: &str) {
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP TRIGGER refuse_{table}")))
+            .execute(&self.db().await)
+            .await
+            .expect("drop trigger");
+    }
+
     /// Opens the SQLite database of this server (to check what was recorded).
     pub async fn db(&self) -> sqlx::SqlitePool {
         sqlx::SqlitePool::connect(&format!(

@@ -512,14 +512,7 @@ async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_on
     app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
 
     // The database refuses the message: the client decrypts it but must not acknowledge it.
-    let db = app.db().await;
-    sqlx::query(
-        "CREATE TRIGGER refuse_messages BEFORE INSERT ON messages
-         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
-    )
-    .execute(&db)
-    .await
-    .expect("trigger");
+    app.refuse_inserts("messages").await;
     fake.message_from(
         "6289876543210",
         "3EB0FA11ED000001",
@@ -535,10 +528,7 @@ async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_on
     assert!(rx.hits().is_empty());
 
     // Writes work again; the link drops and comes back; WhatsApp delivers it again.
-    sqlx::query("DROP TRIGGER refuse_messages")
-        .execute(&db)
-        .await
-        .expect("drop trigger");
+    app.accept_inserts("messages").await;
     fake.reconnect_and_redeliver().await;
     let hit = rx.wait_event("message.in").await;
     assert_eq!(hit.json()["data"]["messageId"], "3EB0FA11ED000001");
@@ -623,7 +613,18 @@ async fn sends_into_a_group_reads_a_members_message_and_sees_a_member_added() {
         )
     );
 
+    // WhatsApp's notification is acknowledged by the client itself, so a change the database
+    // refused at first is written again in the background until it lands.
+    app.refuse_inserts("webhook_events").await;
     fake.group_added(GROUP, MEMBERS[0], "6285555555555").await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        rx.hits()
+            .iter()
+            .all(|h| h.json()["event"] != "group.participants"),
+        "nothing delivered while the database refuses"
+    );
+    app.accept_inserts("webhook_events").await;
     let hit = rx.wait_event("group.participants").await;
     let d = hit.json()["data"].clone();
     assert_eq!(

@@ -16,13 +16,47 @@ use whatsapp_rust::{
 /// A person's number: the JID's digits when it is a phone number, else the phone number
 /// WhatsApp sent beside it, else (a hidden `@lid` member) the JID as it is.
 fn number(jid: &Jid, phone: Option<&Jid>) -> String {
+    known_number(jid, phone, &Known::new())
+}
+
+/// Hidden ids (`…@lid`) the client could resolve to numbers, by id.
+pub type Known = std::collections::HashMap<String, String>;
+
+/// [`number`], with the numbers the client knows for hidden ids.
+fn known_number(jid: &Jid, phone: Option<&Jid>, known: &Known) -> String {
     if jid.is_pn() {
         jid.user.to_string()
     } else if let Some(p) = phone.filter(|p| p.is_pn()) {
         p.user.to_string()
     } else {
-        jid.to_string()
+        let id = jid.to_string();
+        known.get(&id).cloned().unwrap_or(id)
     }
+}
+
+/// The hidden ids in a notification that came without their numbers: the client resolves
+/// them (its LID → phone mapping) before [`event`] decides, e.g., whether a removal was a
+/// leave.
+pub fn hidden_ids(u: &GroupUpdate) -> Vec<Jid> {
+    let mut ids: Vec<Jid> = u
+        .participant
+        .iter()
+        .filter(|p| !p.is_pn() && u.participant_pn.is_none())
+        .cloned()
+        .collect();
+    let list = match &u.action {
+        GroupNotificationAction::Add { participants, .. }
+        | GroupNotificationAction::Remove { participants, .. }
+        | GroupNotificationAction::Promote { participants }
+        | GroupNotificationAction::Demote { participants } => participants.as_slice(),
+        _ => &[],
+    };
+    ids.extend(
+        list.iter()
+            .filter(|p| !p.jid.is_pn() && p.phone_number.is_none())
+            .map(|p| p.jid.clone()),
+    );
+    ids
 }
 
 pub fn view(meta: &GroupMetadata) -> GroupView {
@@ -90,23 +124,24 @@ pub fn member_results(
         .collect()
 }
 
-fn people(list: &[GroupParticipantInfo]) -> Vec<String> {
+fn people(list: &[GroupParticipantInfo], known: &Known) -> Vec<String> {
     list.iter()
-        .map(|p| number(&p.jid, p.phone_number.as_ref()))
+        .map(|p| known_number(&p.jid, p.phone_number.as_ref(), known))
         .collect()
 }
 
-/// A `w:gp2` notification as `group.participants` / `group.update`; `None` for what the
-/// contract does not report (settings, ephemeral timers, membership requests, …).
-pub fn event(u: &GroupUpdate) -> Option<GroupEvent> {
+/// A `w:gp2` notification as `group.participants` / `group.update`, numbers in place of the
+/// hidden ids in `known`; `None` for what the contract does not report (settings, ephemeral
+/// timers, membership requests, …).
+pub fn event(u: &GroupUpdate, known: &Known) -> Option<GroupEvent> {
     let group = u.group_jid.to_string();
     let by = u
         .participant
         .as_ref()
-        .map(|p| number(p, u.participant_pn.as_ref()));
+        .map(|p| known_number(p, u.participant_pn.as_ref(), known));
     let timestamp_ms = u.timestamp.timestamp_millis();
     let members = |action: &'static str, list: &[GroupParticipantInfo]| {
-        let participants = people(list);
+        let participants = people(list, known);
         // Someone who removes (or adds) only themselves left (or joined, by a link).
         let own = by.as_ref().is_some_and(|b| participants == [b.clone()]);
         let action = match (action, own) {
@@ -294,11 +329,15 @@ mod tests {
             .build()
     }
 
+    fn event_of(u: &GroupUpdate) -> Option<GroupEvent> {
+        event(u, &Known::new())
+    }
+
     #[test]
     fn notifications_become_group_events() {
         let admin = "6281111111111@s.whatsapp.net";
         let member = "6282222222222@s.whatsapp.net";
-        let added = event(&update(
+        let added = event_of(&update(
             admin,
             GroupNotificationAction::Add {
                 participants: vec![info(member)],
@@ -327,7 +366,7 @@ mod tests {
                 reason: None,
             },
         );
-        assert_eq!(action(event(&left)), "leave");
+        assert_eq!(action(event_of(&left)), "leave");
         let joined = update(
             member,
             GroupNotificationAction::Add {
@@ -335,16 +374,16 @@ mod tests {
                 reason: None,
             },
         );
-        assert_eq!(action(event(&joined)), "join");
+        assert_eq!(action(event_of(&joined)), "join");
         let promoted = update(
             admin,
             GroupNotificationAction::Promote {
                 participants: vec![info(member)],
             },
         );
-        assert_eq!(action(event(&promoted)), "promote");
+        assert_eq!(action(event_of(&promoted)), "promote");
 
-        let renamed = event(&update(
+        let renamed = event_of(&update(
             admin,
             GroupNotificationAction::Subject {
                 subject: "Pesanan Baru".into(),
@@ -356,7 +395,7 @@ mod tests {
             renamed,
             Some(GroupEvent::Update { subject: Some(ref s), description: None, .. }) if s == "Pesanan Baru"
         ));
-        let cleared = event(&update(
+        let cleared = event_of(&update(
             admin,
             GroupNotificationAction::Description {
                 id: "d1".into(),
@@ -369,9 +408,46 @@ mod tests {
         ));
         // Settings are not reported.
         assert_eq!(
-            event(&update(admin, GroupNotificationAction::Unlocked)),
+            event_of(&update(admin, GroupNotificationAction::Unlocked)),
             None
         );
+    }
+
+    #[test]
+    fn hidden_ids_are_resolved_before_a_leave_is_told_from_a_removal() {
+        // A LID-addressed group: the member who leaves is named by their hidden id, both as
+        // the one who acted and as the one removed.
+        let lid = "12345@lid";
+        let left = update(
+            lid,
+            GroupNotificationAction::Remove {
+                participants: vec![info(lid)],
+                reason: None,
+            },
+        );
+        assert_eq!(
+            hidden_ids(&left)
+                .iter()
+                .map(|j| j.to_string())
+                .collect::<Vec<_>>(),
+            [lid, lid]
+        );
+        let known = Known::from([(lid.to_string(), "6282222222222".to_string())]);
+        assert_eq!(
+            event(&left, &known),
+            Some(GroupEvent::Participants {
+                group: "120363025246125486@g.us".into(),
+                action: "leave",
+                participants: vec!["6282222222222".into()],
+                by: Some("6282222222222".into()),
+                timestamp_ms: 1_735_460_000_000,
+            })
+        );
+        // Unknown: the hidden id stays, never an empty number.
+        assert!(matches!(
+            event(&left, &Known::new()),
+            Some(GroupEvent::Participants { ref by, .. }) if by.as_deref() == Some(lid)
+        ));
     }
 
     #[test]

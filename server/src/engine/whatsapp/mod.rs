@@ -15,8 +15,7 @@ pub mod groups;
 pub mod wire;
 
 use super::{
-    Action, Answer, Connection, Content, Engine, EngineError, EngineEvent, GroupEvent, Outgoing,
-    Presence, Sent,
+    Action, Answer, Connection, Content, Engine, EngineError, EngineEvent, Outgoing, Presence, Sent,
 };
 use crate::{db::now_ms, phone::Chat};
 use app::model::{GroupPatch, GroupView, Joined, MemberAction, ParticipantResult, SessionId};
@@ -506,17 +505,14 @@ async fn on_event(
             }
         }
         Event::GroupUpdate(u) => {
-            if let Some(mut g) = groups::event(u) {
-                if let GroupEvent::Participants { participants, .. } = &mut g {
-                    // Members of LID-addressed groups come as hidden ids: numbers where known.
-                    for p in participants.iter_mut() {
-                        if let Ok(jid) = p.parse::<Jid>()
-                            && jid.is_lid()
-                        {
-                            *p = pn_digits(client, &jid, None).await;
-                        }
-                    }
+            // Hidden ids become numbers first: whether a removal was a leave depends on it.
+            let mut known = groups::Known::new();
+            for jid in groups::hidden_ids(u) {
+                if let Ok(Some(e)) = client.get_lid_pn_entry(&jid).await {
+                    known.insert(jid.to_string(), e.phone_number.to_string());
                 }
+            }
+            if let Some(g) = groups::event(u, &known) {
                 s.events.group(g, super::Ack::default()).await;
             }
         }
