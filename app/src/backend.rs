@@ -36,7 +36,6 @@ pub trait Backend: Send + Sync + 'static {
     async fn revoke_key(&self, req: &Parts, id: ApiKeyId) -> Result<(), ErrorBody>;
 
     async fn list_sessions(&self, req: &Parts) -> Result<Vec<SessionView>, ErrorBody>;
-    async fn session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody>;
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody>;
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
     /// The session and, once it is linked, the groups its number is in.

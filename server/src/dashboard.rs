@@ -264,10 +264,6 @@ impl Backend for DashboardBackend {
         Ok(sessions::store::list(&self.0, &self.caller(req).await?).await?)
     }
 
-    async fn session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody> {
-        Ok(sessions::store::view(&self.0, &self.caller(req).await?, &id).await?)
-    }
-
     async fn session_page(&self, req: &Parts, id: SessionId) -> Result<SessionPage, ErrorBody> {
         let session = sessions::store::view(&self.0, &self.caller(req).await?, &id).await?;
         let mut groups = Vec::new();
