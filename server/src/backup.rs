@@ -1,8 +1,8 @@
 //! `kabar backup FILE` and `kabar restore FILE`: a consistent copy of a running server's data in
 //! one archive, and putting it back into the data dir of a stopped one.
 //!
-//! The archive (`tar`, gzip-compressed) holds `kabar.db`, every WhatsApp device store
-//! `whatsapp/<session>.db` (the simulator's `simulator/<session>.json` on that engine) and
+//! The archive (`tar`, gzip-compressed) holds `kabar.db`, the WhatsApp device stores
+//! `whatsapp/*.db` (`devices.db`, every session's; the simulator's `simulator/<session>.json` on that engine) and
 //! `secret.key` (without it the encrypted webhook secrets in the
 //! database cannot be read), and the media files `media/<sha256>` (written once, never changed,
 //! so a plain copy is consistent). Each database is copied with SQLite's `VACUUM INTO`, which reads

@@ -102,6 +102,18 @@ impl TestApp {
         Self::start_in(dir, tweak).await
     }
 
+    /// Stops the server, lets `change` edit its data dir, and starts it again.
+    pub async fn restart_with<F: std::future::Future<Output = ()>>(
+        mut self,
+        change: impl FnOnce(PathBuf) -> F,
+    ) -> Self {
+        self.stop_server().await;
+        change(self.dir.path().to_path_buf()).await;
+        let tweak = self.tweak.clone();
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        Self::start_in(dir, tweak).await
+    }
+
     async fn stop_server(&mut self) {
         self.shutdown.cancel();
         if let Some(h) = self.handle.take() {

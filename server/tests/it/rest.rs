@@ -371,16 +371,28 @@ async fn the_real_engine_says_why_it_cannot_reach_whatsapp() {
     )
     .await;
     assert_error(s, &b, 404, "NOT_FOUND");
-    // Its device store is a file of its own, removed with the session.
-    let store = app.dir.path().join("whatsapp").join(format!("{id}.db"));
-    assert!(store.exists(), "{store:?}");
-    let (s, b) = call(admin.delete(app.url(&format!("/api/sessions/{id}")))).await;
-    assert_eq!(s, 200, "{b}");
+    // Its device store is rows of the shared store, removed with the session.
+    let devices =
+        server::engine::whatsapp::devices::Devices::open(&app.dir.path().join("whatsapp"))
+            .await
+            .expect("device store");
     for _ in 0..1000 {
-        if !store.exists() {
+        if !devices.sessions().await.expect("sessions").is_empty() {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    assert!(!store.exists(), "the device store goes with the session");
+    assert_eq!(devices.sessions().await.expect("sessions"), [id.as_str()]);
+    let (s, b) = call(admin.delete(app.url(&format!("/api/sessions/{id}")))).await;
+    assert_eq!(s, 200, "{b}");
+    for _ in 0..1000 {
+        if devices.sessions().await.expect("sessions").is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        devices.sessions().await.expect("sessions").is_empty(),
+        "the device store goes with the session"
+    );
 }

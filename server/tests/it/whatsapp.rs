@@ -504,6 +504,71 @@ async fn paired(fake: &FakeWhatsApp) -> (TestApp, reqwest::Client, String) {
     (app, admin, id)
 }
 
+/// A session paired by a version that kept each device store in a file of its own
+/// (`whatsapp/<id>.db`, whatsapp-rust's bundled store) is imported into the shared store on
+/// start and reconnects with the same keys, without a scan.
+#[tokio::test]
+async fn a_session_paired_before_the_shared_device_store_reconnects_without_a_scan() {
+    use server::engine::whatsapp::devices::Devices;
+    let fake = FakeWhatsApp::start().await;
+    let (app, admin, id) = paired(&fake).await;
+    let first = fake.seen().handshakes.last().expect("a handshake").clone();
+    let before = fake.seen().handshakes.len();
+    let legacy = app.dir.path().join("whatsapp").join(format!("{id}.db"));
+    let sid = id.clone();
+    let app = app
+        .restart_with(|dir| async move {
+            // The data dir as the earlier version left it: the keys in the session's own
+            // file, nothing in the shared store.
+            let whatsapp = dir.join("whatsapp");
+            let devices = Devices::open(&whatsapp).await.expect("open");
+            let file = whatsapp.join(format!("{sid}.db"));
+            devices.export_legacy(&sid, &file).await.expect("export");
+            devices.wipe(&sid).await.expect("wipe");
+            assert!(devices.sessions().await.expect("sessions").is_empty());
+        })
+        .await;
+    wait_session(&app, &admin, &id, "connected again", |b| {
+        b["status"] == "connected"
+    })
+    .await;
+    let seen = fake.seen();
+    assert!(seen.handshakes.len() > before, "{:#?}", seen.handshakes);
+    assert!(
+        seen.handshakes[before..]
+            .iter()
+            .all(|h| !h.payload.device_pairing_data.is_set()),
+        "no new pairing"
+    );
+    let again = seen.handshakes.last().expect("a handshake");
+    assert_eq!(again.client_static, first.client_static, "the same keys");
+    assert_eq!(again.payload.username, Some(6281234567890));
+    assert!(!legacy.exists(), "{legacy:?} imported");
+    let mut kept = legacy.into_os_string();
+    kept.push(".imported");
+    assert!(
+        std::path::Path::new(&kept).exists(),
+        "kept aside as {kept:?}"
+    );
+    let devices = Devices::open(&app.dir.path().join("whatsapp"))
+        .await
+        .expect("open");
+    assert_eq!(devices.sessions().await.expect("sessions"), [id.as_str()]);
+    // Deleting the session removes the kept file too: it holds the session's keys.
+    let (s, b) = call(admin.delete(app.url(&format!("/api/sessions/{id}")))).await;
+    assert_eq!(s, 200, "{b}");
+    for _ in 0..500 {
+        if !std::path::Path::new(&kept).exists() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        !std::path::Path::new(&kept).exists(),
+        "{kept:?} removed with the session"
+    );
+}
+
 #[tokio::test]
 async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_once() {
     let fake = FakeWhatsApp::start().await;

@@ -1,7 +1,7 @@
 //! The real engine (the default, contract §8): WhatsApp Web's multi-device protocol through
-//! `whatsapp-rust`. One `Bot` per session, each with its own SQLite device store under
-//! `<data dir>/whatsapp/<session>.db`, so a paired session reconnects after a restart without
-//! a new scan; deleting the session deletes the file.
+//! `whatsapp-rust`. One `Bot` per session; the device stores of all sessions share one database,
+//! `<data dir>/whatsapp/devices.db` ([`devices`]), so a paired session reconnects after a restart
+//! without a new scan; deleting the session deletes its rows.
 //!
 //! A runner task per session owns the bot: it builds and spawns it, forwards its events in
 //! order (a channel fed by an inline handler) through [`on_event`], and when the bot's run
@@ -11,6 +11,7 @@
 //!
 //! The protobuf mappings live in [`wire`], pure and unit-tested.
 
+pub mod devices;
 pub mod groups;
 pub mod wire;
 
@@ -29,7 +30,6 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use whatsapp_rust::{
     prelude::*,
-    store::SqliteStore,
     traits::MsgSecretStore,
     types::events::{EventHandler, LoggedOut},
 };
@@ -43,6 +43,8 @@ pub struct WhatsApp {
     dir: PathBuf,
     options: Options,
     sessions: Mutex<HashMap<SessionId, Arc<WaSession>>>,
+    /// Opened by the first session that starts.
+    devices: tokio::sync::OnceCell<devices::Devices>,
 }
 
 /// `--whatsapp-url` and `--whatsapp-version`.
@@ -58,18 +60,35 @@ impl WhatsApp {
             dir: data_dir.join("whatsapp"),
             options,
             sessions: Default::default(),
+            devices: Default::default(),
         }
     }
 
-    fn store_path(&self, id: &SessionId) -> PathBuf {
+    /// Where versions before the shared device store kept a session's.
+    fn legacy_store(&self, id: &SessionId) -> PathBuf {
         // Session ids are URL-safe ([A-Za-z0-9_-]): safe file names.
         self.dir.join(format!("{}.db", id.as_str()))
+    }
+
+    async fn devices(&self) -> Result<&devices::Devices, EngineError> {
+        self.devices
+            .get_or_try_init(|| async {
+                // 0700: the device store in it holds the sessions' keys.
+                crate::db::secure_dir(&self.dir)
+                    .map_err(|e| anyhow::anyhow!("creating {:?}: {e}", self.dir))?;
+                devices::Devices::open(&self.dir)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("opening the device store: {e:#}"))
+            })
+            .await
+            .map_err(EngineError::Other)
     }
 }
 
 /// One session's live parts, shared by its runner and its [`Connection`].
 struct WaSession {
-    store_path: PathBuf,
+    /// Its rows of the shared device store.
+    store: Arc<devices::SessionStore>,
     /// The data dir: received files go to its media store (`crate::media`).
     data_dir: PathBuf,
     options: Options,
@@ -95,7 +114,7 @@ struct WaSession {
 #[derive(Clone)]
 struct Live {
     client: Arc<Client>,
-    store: Arc<SqliteStore>,
+    store: Arc<devices::SessionStore>,
 }
 
 impl WaSession {
@@ -120,8 +139,10 @@ impl WaSession {
         let _ = self.events.send(e);
     }
 
-    fn wipe_store(&self) {
-        wipe_store(&self.store_path);
+    async fn wipe_store(&self) {
+        if let Err(e) = self.store.wipe().await {
+            tracing::warn!(error = %e, "removing a device store");
+        }
     }
 
     /// A code handed out belongs to one connection of one bot; it is not offered again after.
@@ -132,9 +153,17 @@ impl WaSession {
     }
 }
 
-/// Deletes a device store: the database and its WAL files.
-fn wipe_store(path: &std::path::Path) {
-    for suffix in ["", "-wal", "-shm"] {
+/// Deletes the file an earlier version kept a device store in (and its imported copy): a
+/// database and its WAL files.
+fn remove_legacy_store(path: &std::path::Path) {
+    for suffix in [
+        "",
+        "-wal",
+        "-shm",
+        ".imported",
+        ".imported-wal",
+        ".imported-shm",
+    ] {
         let mut p = path.to_path_buf().into_os_string();
         p.push(suffix);
         match std::fs::remove_file(&p) {
@@ -156,11 +185,23 @@ impl Engine for WhatsApp {
         session: &SessionId,
         events: super::Events,
     ) -> Result<Arc<dyn Connection>, EngineError> {
-        // 0700: the device stores in it hold the sessions' keys.
-        crate::db::secure_dir(&self.dir)
-            .map_err(|e| EngineError::Other(anyhow::anyhow!("creating {:?}: {e}", self.dir)))?;
+        let devices = self.devices().await?;
+        let legacy = self.legacy_store(session);
+        match devices.import_legacy(session.as_str(), &legacy).await {
+            Ok(false) => {}
+            Ok(true) => tracing::info!(
+                session = %session,
+                file = ?legacy,
+                "device store imported into the shared store (the old file is kept as .imported)"
+            ),
+            Err(e) => {
+                return Err(EngineError::Other(anyhow::anyhow!(
+                    "importing the device store {legacy:?}: {e:#}"
+                )));
+            }
+        }
         let s = Arc::new(WaSession {
-            store_path: self.store_path(session),
+            store: devices.of(session.as_str()),
             data_dir: self.dir.parent().unwrap_or(&self.dir).to_path_buf(),
             options: self.options.clone(),
             events,
@@ -197,8 +238,12 @@ impl Engine for WhatsApp {
             }
             s.stopped.cancel();
         } else {
-            wipe_store(&self.store_path(session));
+            let devices = self.devices().await?;
+            devices.wipe(session.as_str()).await.map_err(|e| {
+                EngineError::Other(anyhow::anyhow!("removing the device store: {e}"))
+            })?;
         }
+        remove_legacy_store(&self.legacy_store(session));
         Ok(())
     }
 }
@@ -230,7 +275,7 @@ async fn runner(id: SessionId, s: Arc<WaSession>) {
         }
         s.forget_pair_code();
         if s.wipe.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            s.wipe_store();
+            s.wipe_store().await;
         }
         if s.linked.swap(false, std::sync::atomic::Ordering::SeqCst) {
             backoff = FIRST;
@@ -265,7 +310,7 @@ async fn runner(id: SessionId, s: Arc<WaSession>) {
         }
     }
     if s.removed.load(std::sync::atomic::Ordering::SeqCst) {
-        s.wipe_store();
+        s.wipe_store().await;
     }
 }
 
@@ -302,7 +347,7 @@ impl whatsapp_rust::transport::TransportFactory for Reporting {
 /// replays it after a crash. Replays are harmless: the message record dedupes by id.
 struct Durable {
     session: Arc<WaSession>,
-    store: Arc<SqliteStore>,
+    store: Arc<devices::SessionStore>,
 }
 
 #[whatsapp_rust::async_trait]
@@ -352,16 +397,7 @@ impl EventHandler for Forward {
 }
 
 async fn run_bot(id: &SessionId, s: &Arc<WaSession>) -> Result<Ended, String> {
-    // Created 0600 before the store opens it (its WAL files follow), and tightened if an
-    // older run left it open to others: it holds the session's keys.
-    crate::db::secure_sqlite(&s.store_path)
-        .map_err(|e| format!("creating the device store {:?}: {e}", s.store_path))?;
-    let url = s.store_path.to_string_lossy().into_owned();
-    let store = Arc::new(
-        SqliteStore::new(&url)
-            .await
-            .map_err(|e| format!("opening the device store: {e}"))?,
-    );
+    let store = s.store.clone();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut dial = whatsapp_rust::transport::TokioWebSocketTransportFactory::new();
     if let Some(url) = &s.options.url {
@@ -428,7 +464,7 @@ async fn on_event(
     id: &SessionId,
     s: &WaSession,
     client: &Arc<Client>,
-    store: &Arc<SqliteStore>,
+    store: &Arc<devices::SessionStore>,
     ev: &Event,
 ) -> Option<Ended> {
     match ev {
@@ -546,7 +582,7 @@ fn logged_out_reason(lo: &LoggedOut) -> String {
 /// votes with the poll's stored secret.
 async fn inbound(
     client: &Arc<Client>,
-    store: &Arc<SqliteStore>,
+    store: &Arc<devices::SessionStore>,
     data_dir: &std::path::Path,
     info: &MessageInfo,
     msg: &wa::Message,
