@@ -440,8 +440,10 @@ impl Backend for DashboardBackend {
             some(f.event),
             some(f.status),
             None,
+            None,
         )
-        .await?)
+        .await?
+        .0)
     }
 
     async fn delivery(&self, req: &Parts, id: String) -> Result<DeliveryDetail, ErrorBody> {

@@ -8,7 +8,7 @@ use crate::{
     auth::extract::{Caller, Via},
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
-    json::Json,
+    json::{Json, Query},
     openapi::{BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized},
     state::AppState,
 };
@@ -40,8 +40,10 @@ pub fn router() -> Router<AppState> {
 /// Every API key (admins only): names, prefixes, owners and scopes, never the secrets.
 #[utoipa::path(
     get, path = "/api/keys", operation_id = "listKeys", tag = "keys",
+    params(crate::paging::PageQuery),
     responses(
-        (status = 200, description = "The keys, newest first.", body = Vec<ApiKeyView>, example = json!([{"id": "7c1d2e3f4a5b6c7d", "name": "shop", "prefix": "kbr_Xy12ab", "ownerId": "0b5e3c1f8a2d4e6f", "ownerUsername": "admin", "sessionId": null, "createdAt": 1735460000000_i64, "lastUsedAt": null}])),
+        (status = 200, description = "The keys, newest first.", body = Vec<ApiKeyView>, headers(("X-Next-Cursor" = String, description = "With `limit`: where the next page starts (absent on the last page).")), example = json!([{"id": "7c1d2e3f4a5b6c7d", "name": "shop", "prefix": "kbr_Xy12ab", "ownerId": "0b5e3c1f8a2d4e6f", "ownerUsername": "admin", "sessionId": null, "createdAt": 1735460000000_i64, "lastUsedAt": null}])),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 500, response = InternalError),
@@ -50,8 +52,9 @@ pub fn router() -> Router<AppState> {
 pub(crate) async fn list_handler(
     State(s): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Vec<ApiKeyView>>> {
-    Ok(Json(list(&s, &caller).await?))
+    Query(page): Query<crate::paging::PageQuery>,
+) -> ApiResult<crate::paging::Paged<ApiKeyView>> {
+    page.cut(list(&s, &caller).await?, |v| v.id.as_str())
 }
 
 /// Mint an API key (admins only) for `ownerId` (default: the caller), optionally limited to

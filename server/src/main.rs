@@ -3,21 +3,11 @@
 
 use server::{Config, backup, config::Command, run};
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::from_env_and_args();
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    if config.log_json {
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
+    server::logging::init(config.log_json);
     match &config.command {
         Some(Command::Backup { file }) => {
             let s = backup::backup(&config.data_dir, config.database_url.as_deref(), file).await?;

@@ -7,7 +7,7 @@ use crate::{
     auth::{extract::Caller, password},
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
-    json::Json,
+    json::{Json, Query},
     openapi::{
         BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
     },
@@ -32,8 +32,10 @@ pub fn router() -> Router<AppState> {
 /// Every account (admins only).
 #[utoipa::path(
     get, path = "/api/users", operation_id = "listUsers", tag = "users",
+    params(crate::paging::PageQuery),
     responses(
-        (status = 200, description = "The accounts.", body = Vec<UserView>, example = json!([{"id": "0b5e3c1f8a2d4e6f", "username": "budi", "role": "user", "disabled": false, "createdAt": 1735460000000_i64}])),
+        (status = 200, description = "The accounts, oldest first.", body = Vec<UserView>, headers(("X-Next-Cursor" = String, description = "With `limit`: where the next page starts (absent on the last page).")), example = json!([{"id": "0b5e3c1f8a2d4e6f", "username": "budi", "role": "user", "disabled": false, "createdAt": 1735460000000_i64}])),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 500, response = InternalError),
@@ -42,8 +44,9 @@ pub fn router() -> Router<AppState> {
 pub(crate) async fn list_handler(
     State(s): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Vec<UserView>>> {
-    Ok(Json(list(&s, &caller).await?))
+    Query(page): Query<crate::paging::PageQuery>,
+) -> ApiResult<crate::paging::Paged<UserView>> {
+    page.cut(list(&s, &caller).await?, |v| v.id.as_str())
 }
 
 /// Create an account (admins only); `role` defaults to `user`.

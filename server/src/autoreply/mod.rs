@@ -608,9 +608,9 @@ pub(crate) struct ListQuery {
 /// Your rules in order (`?all=true`: everyone's, admins only).
 #[utoipa::path(
     get, path = "/api/auto-reply/rules", operation_id = "listRules", tag = "auto-reply",
-    params(ListQuery),
+    params(ListQuery, crate::paging::PageQuery),
     responses(
-        (status = 200, description = "The rules by position.", body = Vec<RuleView>, example = json!([{"id": "r1a2b3c4d5e6f7a8", "userId": "0b5e3c1f8a2d4e6f", "position": 1, "keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true, "allowGroups": false, "username": "admin"}])),
+        (status = 200, description = "The rules by position.", body = Vec<RuleView>, headers(("X-Next-Cursor" = String, description = "With `limit`: where the next page starts (absent on the last page).")), example = json!([{"id": "r1a2b3c4d5e6f7a8", "userId": "0b5e3c1f8a2d4e6f", "position": 1, "keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true, "allowGroups": false, "username": "admin"}])),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -621,8 +621,9 @@ pub(crate) async fn list_handler(
     State(s): State<AppState>,
     caller: Caller,
     Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Vec<RuleView>>> {
-    Ok(Json(list(&s, &caller, q.all).await?))
+    Query(page): Query<crate::paging::PageQuery>,
+) -> ApiResult<crate::paging::Paged<RuleView>> {
+    page.cut(list(&s, &caller, q.all).await?, |v| v.id.as_str())
 }
 
 pub async fn list(state: &AppState, caller: &Caller, all: bool) -> ApiResult<Vec<RuleView>> {

@@ -7,7 +7,7 @@ use crate::{
     auth::extract::Caller,
     db::{new_id, now_ms},
     error::{ApiError, ApiResult},
-    json::Json,
+    json::{Json, Query},
     openapi::{
         BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge, RateLimited,
         Unauthorized,
@@ -45,8 +45,10 @@ pub fn router() -> Router<AppState> {
 /// Your sessions (an admin's: everyone's).
 #[utoipa::path(
     get, path = "/api/sessions", operation_id = "listSessions", tag = "sessions",
+    params(crate::paging::PageQuery),
     responses(
-        (status = 200, description = "The sessions, oldest first.", body = Vec<SessionView>, example = json!([{"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name", "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64}])),
+        (status = 200, description = "The sessions, oldest first.", body = Vec<SessionView>, headers(("X-Next-Cursor" = String, description = "With `limit`: where the next page starts (absent on the last page).")), example = json!([{"id": "9f8e7d6c5b4a3921", "name": "Toko", "status": "connected", "phoneNumber": "6281234567890", "pushName": "User Name", "ownerId": "0b5e3c1f8a2d4e6f", "fallback": "none", "createdAt": 1735460000000_i64}])),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 500, response = InternalError),
@@ -55,8 +57,9 @@ pub fn router() -> Router<AppState> {
 pub(crate) async fn list_handler(
     State(s): State<AppState>,
     caller: Caller,
-) -> ApiResult<Json<Vec<SessionView>>> {
-    Ok(Json(list(&s, &caller).await?))
+    Query(page): Query<crate::paging::PageQuery>,
+) -> ApiResult<crate::paging::Paged<SessionView>> {
+    page.cut(list(&s, &caller).await?, |v| v.id.as_str())
 }
 
 /// Add a session; it starts waiting for a scan (`qr_ready`). Only an admin may name another

@@ -268,6 +268,8 @@ pub(crate) struct Filter {
     status: Option<String>,
     /// How many, newest first: 1–500 (default 100).
     limit: Option<i64>,
+    /// Where the page starts: the `X-Next-Cursor` header of the page before.
+    cursor: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -325,7 +327,7 @@ const VISIBLE: &str = "(? = 1 OR s.owner_id = ?) AND (? IS NULL OR d.owner_sessi
     get, path = "/api/webhooks/deliveries", operation_id = "listDeliveries", tag = "webhooks",
     params(Filter),
     responses(
-        (status = 200, description = "The deliveries.", body = Vec<DeliveryView>, example = json!([{"id": "d1e2f3a4b5c6d7e8", "eventId": "e1f2a3b4c5d6e7f8", "event": "message.in", "sessionId": "9f8e7d6c5b4a3921", "endpoint": "session", "status": "delivered", "attempts": 1, "nextAttemptAt": null, "lastStatus": 200, "lastError": null, "createdAt": 1735460000123_i64, "updatedAt": 1735460000250_i64}])),
+        (status = 200, description = "The deliveries, newest first.", body = Vec<DeliveryView>, headers(("X-Next-Cursor" = String, description = "Where the next page starts (older deliveries): pass it as `cursor`; absent on the last page.")), example = json!([{"id": "d1e2f3a4b5c6d7e8", "eventId": "e1f2a3b4c5d6e7f8", "event": "message.in", "sessionId": "9f8e7d6c5b4a3921", "endpoint": "session", "status": "delivered", "attempts": 1, "nextAttemptAt": null, "lastStatus": 200, "lastError": null, "createdAt": 1735460000123_i64, "updatedAt": 1735460000250_i64}])),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
@@ -336,12 +338,12 @@ pub(crate) async fn list_deliveries(
     State(s): State<AppState>,
     caller: Caller,
     Query(f): Query<Filter>,
-) -> ApiResult<Json<Vec<DeliveryView>>> {
-    Ok(Json(
-        deliveries(&s, &caller, f.session, f.event, f.status, f.limit).await?,
-    ))
+) -> ApiResult<crate::paging::Paged<DeliveryView>> {
+    deliveries(&s, &caller, f.session, f.event, f.status, f.limit, f.cursor).await
 }
 
+/// A page of the delivery log, newest first, and where the next (older) page starts: the
+/// cursor is the last delivery's `createdAt.id`, and the next page reads from there by index.
 pub async fn deliveries(
     state: &AppState,
     caller: &Caller,
@@ -349,7 +351,8 @@ pub async fn deliveries(
     event: Option<String>,
     status: Option<String>,
     limit: Option<i64>,
-) -> ApiResult<Vec<DeliveryView>> {
+    cursor: Option<String>,
+) -> ApiResult<crate::paging::Paged<DeliveryView>> {
     // The same checks as the message log: a typo answers 400, not a silently different list.
     let some = |s: Option<String>| s.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let (session, event, status) = (some(session), some(event), some(status));
@@ -358,6 +361,18 @@ pub async fn deliveries(
         Some(n @ 1..=500) => n,
         Some(_) => return Err(ApiError::invalid("`limit` must be between 1 and 500.")),
     };
+    let after = match cursor.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        None => None,
+        Some(c) => Some(
+            c.split_once('.')
+                .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_string())))
+                .filter(|(_, id)| !id.is_empty())
+                .ok_or_else(|| {
+                    ApiError::invalid("`cursor` must be the `X-Next-Cursor` of a page before.")
+                })?,
+        ),
+    };
+    let (after_at, after_id) = after.unzip();
     if let Some(s) = &status
         && !matches!(s.as_str(), "pending" | "delivered" | "failed")
     {
@@ -377,7 +392,9 @@ pub async fn deliveries(
     let (all, owner, scope) = visible.binds();
     let rows = sqlx::query_as::<_, DeliveryRow>(sqlx::AssertSqlSafe(format!(
         "{DELIVERY_SELECT} WHERE {VISIBLE} AND (? IS NULL OR e.session_id = ?) AND (? IS NULL OR e.event = ?)
-         AND (? IS NULL OR d.status = ?) ORDER BY d.created_at DESC, d.id LIMIT ?"
+         AND (? IS NULL OR d.status = ?)
+         AND (? IS NULL OR d.created_at < ? OR (d.created_at = ? AND d.id > ?))
+         ORDER BY d.created_at DESC, d.id LIMIT ?"
     )))
     .bind(all)
     .bind(owner)
@@ -389,10 +406,20 @@ pub async fn deliveries(
     .bind(&event)
     .bind(&status)
     .bind(&status)
-    .bind(limit)
+    .bind(after_at)
+    .bind(after_at)
+    .bind(after_at)
+    .bind(&after_id)
+    .bind(limit + 1)
     .fetch_all(&state.db)
     .await?;
-    Ok(rows.into_iter().map(Into::into).collect())
+    let mut page: Vec<DeliveryView> = rows.into_iter().map(Into::into).collect();
+    let more = page.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    page.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let next = more
+        .then(|| page.last().map(|d| format!("{}.{}", d.created_at, d.id)))
+        .flatten();
+    Ok(crate::paging::Paged(page, next))
 }
 
 async fn find_delivery(state: &AppState, caller: &Caller, id: &str) -> ApiResult<DeliveryRow> {

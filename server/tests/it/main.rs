@@ -17,6 +17,7 @@ mod media;
 mod messages;
 mod metrics;
 mod openapi;
+mod paging;
 mod rest;
 mod rich;
 mod security;

@@ -265,6 +265,7 @@ fn retry(reason: impl Into<String>) -> Ended {
 async fn runner(id: SessionId, s: Arc<WaSession>) {
     const FIRST: Duration = Duration::from_secs(2);
     let mut backoff = FIRST;
+    let mut quiet = Quiet::default();
     loop {
         if s.stopped.is_cancelled() {
             break;
@@ -287,7 +288,11 @@ async fn runner(id: SessionId, s: Arc<WaSession>) {
             Ok(Ended::Repair) => FIRST,
             Ok(Ended::Retry(reason, at_least)) => {
                 let pause = backoff.max(at_least);
-                tracing::warn!(session = %id, %reason, retry_in = ?pause, "WhatsApp link ended");
+                if quiet.warn(&reason) {
+                    tracing::warn!(session = %id, %reason, retry_in = ?pause, "WhatsApp link ended");
+                } else {
+                    tracing::debug!(session = %id, %reason, retry_in = ?pause, "WhatsApp link ended");
+                }
                 s.emit(EngineEvent::Disconnected {
                     reason: format!("{reason} (retrying in {} s)", pause.as_secs()),
                 });
@@ -295,7 +300,11 @@ async fn runner(id: SessionId, s: Arc<WaSession>) {
                 pause
             }
             Err(reason) => {
-                tracing::warn!(session = %id, %reason, retry_in = ?backoff, "WhatsApp client not started");
+                if quiet.warn(&reason) {
+                    tracing::warn!(session = %id, %reason, retry_in = ?backoff, "WhatsApp client not started");
+                } else {
+                    tracing::debug!(session = %id, %reason, retry_in = ?backoff, "WhatsApp client not started");
+                }
                 s.emit(EngineEvent::Connecting {
                     reason: Some(format!("{reason} (retrying in {} s)", backoff.as_secs())),
                 });
@@ -311,6 +320,30 @@ async fn runner(id: SessionId, s: Arc<WaSession>) {
     }
     if s.removed.load(std::sync::atomic::Ordering::SeqCst) {
         s.wipe_store().await;
+    }
+}
+
+/// Keeps a session that cannot reach WhatsApp from writing the same warning on every retry:
+/// a reason is logged at warn when it differs from the last one warned about or that was
+/// ten minutes ago, at debug otherwise. The session's status shows every retry regardless.
+#[derive(Default)]
+struct Quiet {
+    last: Option<(String, std::time::Instant)>,
+}
+
+impl Quiet {
+    const EVERY: Duration = Duration::from_secs(600);
+
+    fn warn(&mut self, reason: &str) -> bool {
+        let now = std::time::Instant::now();
+        let repeat = self
+            .last
+            .as_ref()
+            .is_some_and(|(r, at)| r == reason && now.duration_since(*at) < Self::EVERY);
+        if !repeat {
+            self.last = Some((reason.to_string(), now));
+        }
+        !repeat
     }
 }
 
@@ -1053,5 +1086,20 @@ fn group_jid(id: &str) -> Result<Jid, EngineError> {
     match id.parse::<Jid>() {
         Ok(j) if id.ends_with("@g.us") => Ok(j),
         _ => Err(EngineError::GroupNotFound),
+    }
+}
+
+#[cfg(test)]
+mod quiet_tests {
+    use super::Quiet;
+
+    #[test]
+    fn a_retry_warns_when_its_reason_changes_not_on_every_repeat() {
+        let mut q = Quiet::default();
+        assert!(q.warn("connection refused"));
+        assert!(!q.warn("connection refused"));
+        assert!(!q.warn("connection refused"));
+        assert!(q.warn("timed out"));
+        assert!(q.warn("connection refused"));
     }
 }
