@@ -94,8 +94,11 @@ impl Devices {
             .busy_timeout(Duration::from_secs(30));
         // A fixed handful, whatever the number of sessions: WAL lets the readers run beside
         // the one writer.
+        // A store call waits for a connection rather than fail: a failed write of ratchet
+        // state or of the pending-inbound buffer costs more than a slow one.
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .acquire_timeout(Duration::from_secs(120))
             .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/devices").run(&pool).await?;
@@ -107,6 +110,7 @@ impl Devices {
         Arc::new(SessionStore {
             pool: self.pool.clone(),
             session: Arc::from(session),
+            closed: Default::default(),
         })
     }
 
@@ -131,24 +135,29 @@ impl Devices {
         if !file.exists() {
             return Ok(false);
         }
-        // Done again in full when a start was cut short: every write is an upsert, and the
-        // file is renamed only once everything is in.
+        // Done again in full when a start was cut short (the file is renamed only once
+        // everything is in), and over whatever the shared store held for the session: the file
+        // is the session's store now (e.g. restored from an older backup).
+        self.wipe(session).await?;
         let target = self.of(session);
         let source = SqliteStore::new(&file.to_string_lossy()).await?;
-        let mut conn = SqliteConnectOptions::new()
-            .filename(file)
-            .read_only(true)
-            .connect()
-            .await?;
-        let listing = Listing::legacy(&mut conn).await;
-        conn.close().await?;
-        copy(&listing?, &source, &*target).await?;
+        if source.exists().await? {
+            let mut conn = SqliteConnectOptions::new()
+                .filename(file)
+                .read_only(true)
+                .connect()
+                .await?;
+            let listing = Listing::legacy(&mut conn).await;
+            conn.close().await?;
+            copy(&listing?, &source, &*target).await?;
+            anyhow::ensure!(
+                target.exists().await?,
+                "the device store {} was not copied",
+                file.display()
+            );
+        }
+        // A file without a device (a start that failed before pairing) has nothing to import.
         drop(source);
-        anyhow::ensure!(
-            target.exists().await?,
-            "the device store {} has no device",
-            file.display()
-        );
         for suffix in ["", "-wal", "-shm"] {
             let mut from = file.as_os_str().to_owned();
             from.push(suffix);
@@ -266,9 +275,27 @@ async fn delete_on<'e, E: sqlx::SqliteExecutor<'e>>(
 pub struct SessionStore {
     pool: SqlitePool,
     session: Arc<str>,
+    /// Set before the session's rows are wiped: a client still shutting down (its last device
+    /// flush, a detached sweep) must not write rows back after the wipe.
+    closed: std::sync::atomic::AtomicBool,
 }
 
 impl SessionStore {
+    /// Refuses every write from now on (reads still answer): the client that holds this store
+    /// is being replaced or its session removed.
+    pub fn close(&self) {
+        self.closed.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn writable(&self) -> Result<()> {
+        if self.closed.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(StoreError::Validation(
+                "the session's device store is closed (logged out or removed)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Forgets everything this session's device knew (logged out or deleted).
     pub async fn wipe(&self) -> std::result::Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM device_store WHERE session = ?")
@@ -294,15 +321,18 @@ impl SessionStore {
     }
 
     async fn put(&self, k: Key<'_>, value: &[u8], n: i64, ts: Option<i64>) -> Result<()> {
+        self.writable()?;
         put_on(&self.pool, &self.session, k, value, n, ts).await
     }
 
     async fn delete(&self, k: Key<'_>) -> Result<()> {
+        self.writable()?;
         delete_on(&self.pool, &self.session, k).await.map(|_| ())
     }
 
     /// Deletes every row of a kind, or of a kind and first key part.
     async fn delete_all(&self, kind: &'static str, k1: Option<&str>) -> Result<u64> {
+        self.writable()?;
         let done = sqlx::query(
             "DELETE FROM device_store WHERE session = ? AND kind = ? AND (? IS NULL OR k1 = ?)",
         )
@@ -318,6 +348,7 @@ impl SessionStore {
 
     /// Deletes the rows of a kind stored before `cutoff` (`ts`).
     async fn delete_older(&self, kind: &'static str, cutoff: i64) -> Result<u32> {
+        self.writable()?;
         let done =
             sqlx::query("DELETE FROM device_store WHERE session = ? AND kind = ? AND ts < ?")
                 .bind(&*self.session)
@@ -343,6 +374,7 @@ impl SessionStore {
 
     /// Puts many rows of one kind in one transaction.
     async fn put_many(&self, rows: Vec<(Key<'_>, &[u8], i64, Option<i64>)>) -> Result<()> {
+        self.writable()?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for (k, value, n, ts) in rows {
             put_on(&mut *tx, &self.session, k, value, n, ts).await?;
@@ -351,6 +383,7 @@ impl SessionStore {
     }
 
     async fn delete_many(&self, keys: Vec<Key<'_>>) -> Result<()> {
+        self.writable()?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for k in keys {
             delete_on(&mut *tx, &self.session, k).await?;
@@ -504,6 +537,7 @@ impl SignalStore for SessionStore {
     }
 
     async fn mark_prekeys_uploaded(&self, ids: &[u32]) -> Result<()> {
+        self.writable()?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for id in ids {
             sqlx::query(
@@ -697,6 +731,7 @@ impl ProtocolStore for SessionStore {
     }
 
     async fn delete_sender_key_device_rows(&self, device_jids: &[&str]) -> Result<()> {
+        self.writable()?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for device in device_jids {
             sqlx::query("DELETE FROM device_store WHERE session = ? AND kind = ? AND k2 = ?")
@@ -740,16 +775,24 @@ impl ProtocolStore for SessionStore {
     }
 
     async fn put_lid_mapping(&self, entry: &LidPnMappingEntry) -> Result<()> {
-        let value = serde_json::to_vec(entry).map_err(ser)?;
-        // The phone number is part of the key: an entry whose number changed is replaced.
+        self.writable()?;
+        // The phone number is part of the key: an entry whose number changed is replaced, and
+        // keeps when it was first learnt (as the bundled store does).
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query("DELETE FROM device_store WHERE session = ? AND kind = ? AND k1 = ?")
-            .bind(&*self.session)
-            .bind(kind::LID)
-            .bind(&entry.lid)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        let old: Option<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM device_store WHERE session = ? AND kind = ? AND k1 = ? RETURNING value",
+        )
+        .bind(&*self.session)
+        .bind(kind::LID)
+        .bind(&entry.lid)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?;
+        let mut entry = entry.clone();
+        if let Some(old) = old.and_then(|v| serde_json::from_slice::<LidPnMappingEntry>(&v).ok()) {
+            entry.created_at = old.created_at;
+        }
+        let value = serde_json::to_vec(&entry).map_err(ser)?;
         put_on(
             &mut *tx,
             &self.session,
@@ -886,6 +929,7 @@ impl ProtocolStore for SessionStore {
         jid: &str,
         sender_timestamp: i64,
     ) -> Result<()> {
+        self.writable()?;
         // One upsert: the sender time only moves forward, a token already there stays.
         sqlx::query(
             "INSERT INTO device_store (session, kind, k1, value, n, ts) VALUES (?, ?, ?, x'', ?, ?) \
@@ -910,6 +954,7 @@ impl ProtocolStore for SessionStore {
         token: &[u8],
         token_timestamp: i64,
     ) -> Result<()> {
+        self.writable()?;
         // Newer wins (or any real token over a placeholder); the sender time is kept.
         sqlx::query(
             "INSERT INTO device_store (session, kind, k1, value, n, ts) VALUES (?, ?, ?, ?, ?, NULL) \
@@ -944,6 +989,7 @@ impl ProtocolStore for SessionStore {
     }
 
     async fn take_sent_message(&self, chat_jid: &str, message_id: &str) -> Result<Option<Vec<u8>>> {
+        self.writable()?;
         sqlx::query_scalar(
             "DELETE FROM device_store \
              WHERE session = ? AND kind = ? AND k1 = ? AND k2 = ? AND k3 = '' RETURNING value",
@@ -1024,6 +1070,7 @@ impl ProtocolStore for SessionStore {
 #[async_trait::async_trait]
 impl MsgSecretStore for SessionStore {
     async fn put_msg_secrets(&self, entries: Vec<MsgSecretEntry>) -> Result<usize> {
+        self.writable()?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         for e in &entries {
             // Merged as wacore's merge_msg_secret_expiry/_message_ts do: 0 (never) wins, else
@@ -1102,7 +1149,14 @@ impl DeviceStore for SessionStore {
     }
 
     async fn load(&self) -> Result<Option<Device>> {
-        self.get_json(key(kind::DEVICE, "")).await
+        // Not serialized (runtime fields): set as whatsapp-rust's bundled store sets them on
+        // load, or pairing would announce an empty device (no OS, version, platform).
+        let device: Option<Device> = self.get_json(key(kind::DEVICE, "")).await?;
+        Ok(device.map(|mut d| {
+            d.device_props = Arc::new(whatsapp_rust::wacore::store::device::DEVICE_PROPS.clone());
+            d.client_profile = whatsapp_rust::wacore::client_profile::ClientProfile::web();
+            d
+        }))
     }
 
     async fn exists(&self) -> Result<bool> {
@@ -1754,6 +1808,74 @@ mod tests {
         assert!(!a.exists().await?);
         assert_eq!(a.load_identity("x@s.whatsapp.net").await?, None);
         assert!(b.exists().await?);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_loaded_device_announces_itself_and_a_closed_store_takes_no_writes()
+    -> anyhow::Result<()> {
+        let (_dir, devices) = open().await;
+        let store = devices.of("s1");
+        store.create().await?;
+        let device = store.load().await?.ok_or(StoreError::DeviceNotFound(1))?;
+        let defaults = &*whatsapp_rust::wacore::store::device::DEVICE_PROPS;
+        assert_eq!(device.device_props.os, defaults.os);
+        assert!(device.device_props.os.is_some(), "pairing names the OS");
+        assert_eq!(device.device_props.platform_type, defaults.platform_type);
+        // A LID learnt again keeps when it was first learnt.
+        store.put_lid_mapping(&lid("100", "62811", 5)).await?;
+        store.put_lid_mapping(&lid("100", "62899", 9)).await?;
+        let entry = store
+            .get_lid_mapping("100")
+            .await?
+            .ok_or(StoreError::DeviceNotFound(1))?;
+        assert_eq!((entry.created_at, entry.updated_at), (5, 9));
+        store.close();
+        assert!(
+            store
+                .put_identity("x@s.whatsapp.net", [1; 32])
+                .await
+                .is_err()
+        );
+        assert!(store.save(&device).await.is_err());
+        assert!(store.exists().await?, "reads still answer");
+        devices.wipe("s1").await?;
+        assert!(!store.exists().await?);
+        assert!(!devices.of("s1").exists().await?);
+        devices.of("s1").create().await?;
+        assert!(
+            store.load().await?.is_some(),
+            "a new store of the session writes again"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_import_replaces_what_the_shared_store_held_and_an_empty_file_is_set_aside()
+    -> anyhow::Result<()> {
+        let (dir, devices) = open().await;
+        // A file a failed start left without a device: nothing to import, set aside.
+        let empty = dir.path().join("s0.db");
+        drop(SqliteStore::new(&empty.to_string_lossy()).await?);
+        assert!(devices.import_legacy("s0", &empty).await?);
+        assert!(!empty.exists());
+        assert!(devices.sessions().await?.is_empty());
+        // Rows the shared store held for the session do not survive an import.
+        let stale = devices.of("s1");
+        stale.create().await?;
+        stale.put_identity("stale@s.whatsapp.net", [3; 32]).await?;
+        let file = dir.path().join("s1.db");
+        let old = SqliteStore::new(&file.to_string_lossy()).await?;
+        old.create().await?;
+        old.put_identity("kept@s.whatsapp.net", [4; 32]).await?;
+        drop(old);
+        assert!(devices.import_legacy("s1", &file).await?);
+        let new = devices.of("s1");
+        assert_eq!(new.load_identity("stale@s.whatsapp.net").await?, None);
+        assert_eq!(
+            new.load_identity("kept@s.whatsapp.net").await?,
+            Some([4; 32])
+        );
         Ok(())
     }
 

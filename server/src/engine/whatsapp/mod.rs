@@ -87,8 +87,12 @@ impl WhatsApp {
 
 /// One session's live parts, shared by its runner and its [`Connection`].
 struct WaSession {
-    /// Its rows of the shared device store.
-    store: Arc<devices::SessionStore>,
+    /// The shared device store and this session's id in it.
+    devices: devices::Devices,
+    id: SessionId,
+    /// The store the current bot writes through (a fresh one per bot: a wipe closes it first,
+    /// so a bot still shutting down cannot write rows back).
+    store: Mutex<Option<Arc<devices::SessionStore>>>,
     /// The data dir: received files go to its media store (`crate::media`).
     data_dir: PathBuf,
     options: Options,
@@ -139,9 +143,23 @@ impl WaSession {
         let _ = self.events.send(e);
     }
 
+    /// A store for the next bot.
+    fn open_store(&self) -> Arc<devices::SessionStore> {
+        let store = self.devices.of(self.id.as_str());
+        if let Ok(mut current) = self.store.lock()
+            && let Some(old) = current.replace(store.clone())
+        {
+            old.close();
+        }
+        store
+    }
+
     async fn wipe_store(&self) {
-        if let Err(e) = self.store.wipe().await {
-            tracing::warn!(error = %e, "removing a device store");
+        if let Some(old) = self.store.lock().ok().and_then(|mut c| c.take()) {
+            old.close();
+        }
+        if let Err(e) = self.devices.wipe(self.id.as_str()).await {
+            tracing::warn!(session = %self.id, error = %e, "removing a device store");
         }
     }
 
@@ -201,7 +219,9 @@ impl Engine for WhatsApp {
             }
         }
         let s = Arc::new(WaSession {
-            store: devices.of(session.as_str()),
+            devices: devices.clone(),
+            id: session.clone(),
+            store: Mutex::new(None),
             data_dir: self.dir.parent().unwrap_or(&self.dir).to_path_buf(),
             options: self.options.clone(),
             events,
@@ -237,6 +257,8 @@ impl Engine for WhatsApp {
                 let _ = tokio::time::timeout(Duration::from_secs(5), live.client.logout()).await;
             }
             s.stopped.cancel();
+            // Now, not only when its runner ends: a paused session's runner has ended already.
+            s.wipe_store().await;
         } else {
             let devices = self.devices().await?;
             devices.wipe(session.as_str()).await.map_err(|e| {
@@ -430,7 +452,7 @@ impl EventHandler for Forward {
 }
 
 async fn run_bot(id: &SessionId, s: &Arc<WaSession>) -> Result<Ended, String> {
-    let store = s.store.clone();
+    let store = s.open_store();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut dial = whatsapp_rust::transport::TokioWebSocketTransportFactory::new();
     if let Some(url) = &s.options.url {
