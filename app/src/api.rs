@@ -47,9 +47,9 @@ pub async fn logout() -> Result<(), ErrorBody> {
 }
 
 #[server(prefix = "/fn", endpoint = "list_users", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn list_users() -> Result<Vec<UserView>, ErrorBody> {
+pub async fn list_users(page: Option<PageAt>) -> Result<Vec<UserView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.list_users(&req).await)
+    crate::backend::respond(b.list_users(&req, page).await)
 }
 
 #[server(prefix = "/fn", endpoint = "create_user", input = crate::codec::Json, output = crate::codec::Json)]
@@ -80,9 +80,9 @@ pub async fn delete_user(id: UserId) -> Result<(), ErrorBody> {
 }
 
 #[server(prefix = "/fn", endpoint = "list_keys", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn list_keys() -> Result<Vec<ApiKeyView>, ErrorBody> {
+pub async fn list_keys(page: Option<PageAt>) -> Result<Vec<ApiKeyView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.list_keys(&req).await)
+    crate::backend::respond(b.list_keys(&req, page).await)
 }
 
 /// `owner_id` empty means "me"; `session_id` empty means "any of the owner's sessions".
@@ -120,10 +120,11 @@ pub async fn update_settings(patch: SettingsPatch) -> Result<Settings, ErrorBody
     crate::backend::respond(b.update_settings(&req, patch).await)
 }
 
+/// `page`: one page (the Sessions page); `None`: every session (the pickers of other pages).
 #[server(prefix = "/fn", endpoint = "list_sessions", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn list_sessions() -> Result<Vec<SessionView>, ErrorBody> {
+pub async fn list_sessions(page: Option<PageAt>) -> Result<Vec<SessionView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.list_sessions(&req).await)
+    crate::backend::respond(b.list_sessions(&req, page).await)
 }
 
 #[server(prefix = "/fn", endpoint = "session", input = crate::codec::Json, output = crate::codec::Json)]
@@ -269,9 +270,9 @@ pub async fn set_auto_reply(enabled: bool) -> Result<AutoReplySwitch, ErrorBody>
 
 /// The caller's rules, or (`all`, admins only) everyone's.
 #[server(prefix = "/fn", endpoint = "rules", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn list_rules(all: bool) -> Result<Vec<RuleView>, ErrorBody> {
+pub async fn list_rules(all: bool, page: Option<PageAt>) -> Result<Vec<RuleView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.rules(&req, all).await)
+    crate::backend::respond(b.rules(&req, all, page).await)
 }
 
 #[server(prefix = "/fn", endpoint = "create_rule", input = crate::codec::Json, output = crate::codec::Json)]

@@ -21,7 +21,12 @@ pub trait Backend: Send + Sync + 'static {
     -> Result<(Me, SetCookie), ErrorBody>;
     async fn logout(&self, req: &Parts) -> Result<SetCookie, ErrorBody>;
 
-    async fn list_users(&self, req: &Parts) -> Result<Vec<UserView>, ErrorBody>;
+    /// `page`: `None` for the whole list; see [`PageAt`].
+    async fn list_users(
+        &self,
+        req: &Parts,
+        page: Option<PageAt>,
+    ) -> Result<Vec<UserView>, ErrorBody>;
     async fn create_user(&self, req: &Parts, new: NewUser) -> Result<UserView, ErrorBody>;
     async fn update_user(
         &self,
@@ -31,11 +36,19 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<UserView, ErrorBody>;
     async fn delete_user(&self, req: &Parts, id: UserId) -> Result<(), ErrorBody>;
 
-    async fn list_keys(&self, req: &Parts) -> Result<Vec<ApiKeyView>, ErrorBody>;
+    async fn list_keys(
+        &self,
+        req: &Parts,
+        page: Option<PageAt>,
+    ) -> Result<Vec<ApiKeyView>, ErrorBody>;
     async fn create_key(&self, req: &Parts, new: NewApiKey) -> Result<CreatedApiKey, ErrorBody>;
     async fn revoke_key(&self, req: &Parts, id: ApiKeyId) -> Result<(), ErrorBody>;
 
-    async fn list_sessions(&self, req: &Parts) -> Result<Vec<SessionView>, ErrorBody>;
+    async fn list_sessions(
+        &self,
+        req: &Parts,
+        page: Option<PageAt>,
+    ) -> Result<Vec<SessionView>, ErrorBody>;
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody>;
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
     /// The session and, once it is linked, the groups its number is in.
@@ -72,7 +85,12 @@ pub trait Backend: Send + Sync + 'static {
         req: &Parts,
         enabled: bool,
     ) -> Result<AutoReplySwitch, ErrorBody>;
-    async fn rules(&self, req: &Parts, all: bool) -> Result<Vec<RuleView>, ErrorBody>;
+    async fn rules(
+        &self,
+        req: &Parts,
+        all: bool,
+        page: Option<PageAt>,
+    ) -> Result<Vec<RuleView>, ErrorBody>;
     async fn create_rule(&self, req: &Parts, input: RuleInput) -> Result<RuleView, ErrorBody>;
     async fn update_rule(
         &self,

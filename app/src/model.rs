@@ -1051,7 +1051,8 @@ pub struct DeliveryDetail {
     pub attempts_log: Vec<AttemptView>,
 }
 
-/// Filters of the delivery log; each empty means "any".
+/// Filters of the delivery log; each empty means "any". `limit` and `cursor` page it as
+/// `GET /api/webhooks/deliveries` does (100 newest when both are empty).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeliveryFilter {
     #[serde(default)]
@@ -1060,6 +1061,22 @@ pub struct DeliveryFilter {
     pub event: Option<String>,
     #[serde(default)]
     pub status: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    /// `{createdAt}.{id}` of the last delivery of the page before.
+    #[serde(default)]
+    pub cursor: Option<String>,
+}
+
+/// Which page of a dashboard list to answer: at most `limit` items after the one `cursor`
+/// names (its id), in the list's stable order, as `?limit=&cursor=` does for the REST lists.
+/// Absent, the whole list (what the pickers of other pages read).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageAt {
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub cursor: Option<String>,
 }
 
 /// One message of the record (`GET /api/messages`): every message a session sent or received.

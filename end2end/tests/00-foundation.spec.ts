@@ -46,6 +46,23 @@ test('first admin creates an API key and sees it once; a user sees no admin page
   await nav.getByRole('link', { name: 'Users' }).click();
   await expect(page.getByTestId('users')).toContainText('admin');
   await shot(page, '04-users');
+
+  // Lists show 50 at a time: with 51 accounts the Users page has a second page of one.
+  for (let i = 0; i < 50; i++) {
+    const made = await page.request.post('/api/users', { data: { username: `pager${i}`, password: PASSWORD } });
+    expect(made.status()).toBe(200);
+  }
+  await page.reload();
+  await hydrated(page);
+  const rows = page.getByTestId('users').locator('tbody tr');
+  await expect(rows).toHaveCount(50);
+  await expect(rows.first()).toContainText('admin');
+  await page.getByTestId('next-page').click();
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('pager');
+  await expect(page.getByTestId('next-page')).toBeHidden();
+  await page.getByRole('button', { name: 'First page' }).click();
+  await expect(rows).toHaveCount(50);
   await nav.getByRole('link', { name: 'Settings' }).click();
   await expect(page.getByLabel('Anyone may create an account on the sign-in page')).toBeChecked();
   await shot(page, '05-settings');

@@ -227,8 +227,13 @@ impl Backend for DashboardBackend {
         Ok(auth::logout(&self.0, req).await?)
     }
 
-    async fn list_users(&self, req: &Parts) -> Result<Vec<UserView>, ErrorBody> {
-        Ok(users::list(&self.0, &self.caller(req).await?).await?)
+    async fn list_users(
+        &self,
+        req: &Parts,
+        page: Option<PageAt>,
+    ) -> Result<Vec<UserView>, ErrorBody> {
+        let all = users::list(&self.0, &self.caller(req).await?).await?;
+        Ok(cut(page, all, |u| &u.id.0)?)
     }
 
     async fn create_user(&self, req: &Parts, new: NewUser) -> Result<UserView, ErrorBody> {
@@ -248,8 +253,13 @@ impl Backend for DashboardBackend {
         Ok(users::delete(&self.0, &self.caller(req).await?, &id).await?)
     }
 
-    async fn list_keys(&self, req: &Parts) -> Result<Vec<ApiKeyView>, ErrorBody> {
-        Ok(keys::list(&self.0, &self.caller(req).await?).await?)
+    async fn list_keys(
+        &self,
+        req: &Parts,
+        page: Option<PageAt>,
+    ) -> Result<Vec<ApiKeyView>, ErrorBody> {
+        let all = keys::list(&self.0, &self.caller(req).await?).await?;
+        Ok(cut(page, all, |k| &k.id.0)?)
     }
 
     async fn create_key(&self, req: &Parts, new: NewApiKey) -> Result<CreatedApiKey, ErrorBody> {
@@ -260,8 +270,13 @@ impl Backend for DashboardBackend {
         Ok(keys::revoke(&self.0, &self.caller(req).await?, &id).await?)
     }
 
-    async fn list_sessions(&self, req: &Parts) -> Result<Vec<SessionView>, ErrorBody> {
-        Ok(sessions::store::list(&self.0, &self.caller(req).await?).await?)
+    async fn list_sessions(
+        &self,
+        req: &Parts,
+        page: Option<PageAt>,
+    ) -> Result<Vec<SessionView>, ErrorBody> {
+        let all = sessions::store::list(&self.0, &self.caller(req).await?).await?;
+        Ok(cut(page, all, |s| &s.id.0)?)
     }
 
     async fn session_page(&self, req: &Parts, id: SessionId) -> Result<SessionPage, ErrorBody> {
@@ -353,8 +368,14 @@ impl Backend for DashboardBackend {
         Ok(autoreply::set_switch(&self.0, &self.caller(req).await?, enabled).await?)
     }
 
-    async fn rules(&self, req: &Parts, all: bool) -> Result<Vec<RuleView>, ErrorBody> {
-        Ok(autoreply::list(&self.0, &self.caller(req).await?, all).await?)
+    async fn rules(
+        &self,
+        req: &Parts,
+        all: bool,
+        page: Option<PageAt>,
+    ) -> Result<Vec<RuleView>, ErrorBody> {
+        let list = autoreply::list(&self.0, &self.caller(req).await?, all).await?;
+        Ok(cut(page, list, |r| &r.id)?)
     }
 
     async fn create_rule(&self, req: &Parts, input: RuleInput) -> Result<RuleView, ErrorBody> {
@@ -439,8 +460,8 @@ impl Backend for DashboardBackend {
             some(f.session),
             some(f.event),
             some(f.status),
-            None,
-            None,
+            f.limit,
+            some(f.cursor),
         )
         .await?
         .0)
@@ -473,6 +494,15 @@ impl Backend for DashboardBackend {
     ) -> Result<Settings, ErrorBody> {
         Ok(settings::update(&self.0, &self.caller(req).await?, patch).await?)
     }
+}
+
+/// One page of a whole account list, as the REST lists cut it ([`crate::paging`]); `None`
+/// answers the whole list.
+fn cut<T>(page: Option<PageAt>, all: Vec<T>, id: impl Fn(&T) -> &str) -> Result<Vec<T>, ApiError> {
+    let Some(PageAt { limit, cursor }) = page else {
+        return Ok(all);
+    };
+    Ok(crate::paging::PageQuery { limit, cursor }.cut(all, id)?.0)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Admin pages: API keys, users and global settings. The server refuses these calls to
 //! non-admins whatever the UI shows; the navigation merely hides them.
 
-use super::common::{ActionError, ErrorBox, format_ms};
+use super::common::{ActionError, ErrorBox, Pager, format_ms, page_at, split_page};
 use crate::api::*;
 use crate::i18n::t;
 use crate::model::*;
@@ -14,11 +14,12 @@ pub fn KeysPage() -> impl IntoView {
         create_key(n.clone(), o.clone(), s.clone())
     });
     let revoke = Action::new(|id: &ApiKeyId| revoke_key(id.clone()));
+    let at = RwSignal::new(None::<String>);
     let keys = Resource::new(
-        move || (create.version().get(), revoke.version().get()),
-        |_| list_keys(),
+        move || (create.version().get(), revoke.version().get(), at.get()),
+        |(_, _, at)| list_keys(page_at(at)),
     );
-    let users = Resource::new(|| (), |_| list_users());
+    let users = Resource::new(|| (), |_| list_users(None));
     let name = RwSignal::new(String::new());
     let owner = RwSignal::new(String::new());
     let session = RwSignal::new(String::new());
@@ -60,8 +61,11 @@ pub fn KeysPage() -> impl IntoView {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="card empty">{t.no_keys}</p>
+                        <Pager at next=None/>
                     }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) => {
+                        let (list, next) = split_page(list, |k| k.id.0.clone());
+                        view! {
                         <div class="table-wrap"><table class="list" data-testid="keys">
                             <thead><tr>
                                 <th>{t.name}</th><th>{t.key}</th><th>{t.owner}</th><th>{t.session}</th>
@@ -86,7 +90,9 @@ pub fn KeysPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table></div>
-                    }.into_any(),
+                        <Pager at next/>
+                    }.into_any()
+                    }
                 }
             })}
         </Transition>
@@ -119,15 +125,17 @@ pub fn UsersPage() -> impl IntoView {
     let update =
         Action::new(|(id, patch): &(UserId, UserPatch)| update_user(id.clone(), patch.clone()));
     let delete = Action::new(|id: &UserId| delete_user(id.clone()));
+    let at = RwSignal::new(None::<String>);
     let users = Resource::new(
         move || {
             (
                 create.version().get(),
                 update.version().get(),
                 delete.version().get(),
+                at.get(),
             )
         },
-        |_| list_users(),
+        |(_, _, _, at)| list_users(page_at(at)),
     );
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -161,7 +169,9 @@ pub fn UsersPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match users.await {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) => {
+                        let (list, next) = split_page(list, |u| u.id.0.clone());
+                        view! {
                         <div class="table-wrap"><table class="list" data-testid="users">
                             <thead><tr><th>{t.username}</th><th>{t.role}</th><th>{t.status}</th><th>{t.created}</th><th></th></tr></thead>
                             <tbody>
@@ -202,7 +212,9 @@ pub fn UsersPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table></div>
-                    }.into_any(),
+                        <Pager at next/>
+                    }.into_any()
+                    }
                 }
             })}
         </Transition>

@@ -30,7 +30,9 @@ pub fn AutoReplyPage() -> impl IntoView {
                 all.get(),
             )
         },
-        |(_, _, _, all)| list_rules(all),
+        // The whole ordered list, not a page: "Try a message" answers what the first matching
+        // rule of all of them would, and the move buttons need each owner's count.
+        |(_, _, _, all)| list_rules(all, None),
     );
     let menu = RwSignal::new(String::new());
     let menu_error = RwSignal::new(String::new());

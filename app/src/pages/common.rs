@@ -1,6 +1,7 @@
 //! Small pieces every page uses.
 
-use crate::model::ErrorBody;
+use crate::i18n::t;
+use crate::model::{ErrorBody, PageAt};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -161,4 +162,44 @@ mod tests {
         );
         assert_eq!(query_param("", "m"), None);
     }
+}
+
+/// How many items a page of a dashboard list shows (sessions, users, keys, rules, deliveries).
+pub const LIST_PAGE: usize = 50;
+
+/// The page after `cursor`, asked with one item more than it shows, so the answer itself says
+/// whether a next page exists ([`split_page`]).
+pub fn page_at(cursor: Option<String>) -> Option<PageAt> {
+    Some(PageAt {
+        limit: Some(LIST_PAGE as i64 + 1),
+        cursor,
+    })
+}
+
+/// The items to show of an answer to [`page_at`] and, when more follow, the cursor of the next
+/// page (what `cursor` says of the last item shown).
+pub fn split_page<T>(mut items: Vec<T>, cursor: impl Fn(&T) -> String) -> (Vec<T>, Option<String>) {
+    if items.len() <= LIST_PAGE {
+        return (items, None);
+    }
+    items.truncate(LIST_PAGE);
+    let next = items.last().map(cursor);
+    (items, next)
+}
+
+/// "First page" and "Next page" under a paged list; `at` holds where the shown page starts.
+/// Nothing when the list fits on one page.
+#[component]
+pub fn Pager(at: RwSignal<Option<String>>, next: Option<String>) -> impl IntoView {
+    let t = t();
+    let first = at.get_untracked().is_some();
+    (first || next.is_some()).then(|| {
+        view! {
+            <div class="row-form pager">
+                <button type="button" hidden=!first on:click=move |_| at.set(None)>{t.first_page}</button>
+                <button type="button" data-testid="next-page" hidden=next.is_none()
+                    on:click=move |_| at.set(next.clone())>{t.next_page}</button>
+            </div>
+        }
+    })
 }

@@ -15,7 +15,7 @@ const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
 #[component]
 pub fn MessagesPage() -> impl IntoView {
     let t = t();
-    let sessions = Resource::new(|| (), |_| list_sessions());
+    let sessions = Resource::new(|| (), |_| list_sessions(None));
     let session = RwSignal::new(String::new());
     let direction = RwSignal::new(String::new());
     let chat = RwSignal::new(String::new());

@@ -150,7 +150,7 @@ fn parse_rows(text: &str) -> Vec<interactive::Row> {
 #[component]
 pub fn SendPage() -> impl IntoView {
     let t = t();
-    let sessions = Resource::new(|| (), |_| list_sessions());
+    let sessions = Resource::new(|| (), |_| list_sessions(None));
     // `?session=…&to=…` (a session's Groups list links here) fills both in.
     let query = leptos_router::hooks::use_query_map();
     let param = |key: &str| query.with_untracked(|q| q.get(key)).unwrap_or_default();

@@ -1,7 +1,7 @@
 //! Sessions: the list with live status badges, creation, and a session's page whose QR follows
 //! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
 
-use super::common::{ActionError, ErrorBox};
+use super::common::{ActionError, ErrorBox, Pager, page_at, split_page};
 use crate::api::{
     create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
     update_session,
@@ -28,7 +28,12 @@ pub fn StatusBadge(status: SessionStatus) -> impl IntoView {
 #[component]
 pub fn SessionsPage() -> impl IntoView {
     let create = Action::new(|name: &String| create_session(name.clone()));
-    let sessions = Resource::new(move || create.version().get(), |_| list_sessions());
+    // Where the shown page starts (`None`: the first).
+    let at = RwSignal::new(None::<String>);
+    let sessions = Resource::new(
+        move || (create.version().get(), at.get()),
+        |(_, at)| list_sessions(page_at(at)),
+    );
     let name = RwSignal::new(String::new());
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -55,8 +60,11 @@ pub fn SessionsPage() -> impl IntoView {
                     Err(err) => view! { <ErrorBox err/> }.into_any(),
                     Ok(list) if list.is_empty() => view! {
                         <p class="card empty">{t.no_sessions}</p>
+                        <Pager at next=None/>
                     }.into_any(),
-                    Ok(list) => view! {
+                    Ok(list) => {
+                        let (list, next) = split_page(list, |s| s.id.0.clone());
+                        view! {
                         <div class="table-wrap"><table class="list" data-testid="sessions">
                             <thead><tr><th>{t.name}</th><th>{t.status}</th><th>{t.number}</th><th>{t.id}</th></tr></thead>
                             <tbody>
@@ -70,7 +78,9 @@ pub fn SessionsPage() -> impl IntoView {
                                 }).collect_view()}
                             </tbody>
                         </table></div>
-                    }.into_any(),
+                        <Pager at next/>
+                    }.into_any()
+                    }
                 }
             })}
         </Transition>

@@ -1,7 +1,7 @@
 //! Webhooks: the global endpoint (admins), each session's endpoint, a test event button, and
 //! the delivery log with filters, attempts and a retry button.
 
-use super::common::{ActionError, ErrorBox, format_ms};
+use super::common::{ActionError, ErrorBox, LIST_PAGE, Pager, format_ms, split_page};
 use crate::api::*;
 use crate::i18n::t;
 use crate::model::*;
@@ -179,6 +179,8 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
     let session = RwSignal::new(String::new());
     let retry = Action::new(|id: &String| retry_delivery(id.clone()));
     let refresh = RwSignal::new(0u32);
+    // Where the shown page starts (`None`: the newest); a new filter starts over.
+    let at = RwSignal::new(None::<String>);
     let log = Resource::new(
         move || {
             (
@@ -188,14 +190,17 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 retry.version().get(),
                 refresh.get(),
                 session.get(),
+                at.get(),
             )
         },
-        |(event, status, _, _, _, session)| {
+        |(event, status, _, _, _, session, cursor)| {
             let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
             list_deliveries(DeliveryFilter {
                 session: some(session),
                 event: some(event),
                 status: some(status),
+                limit: Some(LIST_PAGE as i64 + 1),
+                cursor,
             })
         },
     );
@@ -206,7 +211,7 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
             <h2>{t.delivery_log}</h2>
             <div class="row-form filters">
                 <label>{t.event}
-                    <select on:change:target=move |ev| event.set(ev.target().value())>
+                    <select on:change:target=move |ev| { at.set(None); event.set(ev.target().value()) }>
                         <option value="">{t.any}</option>
                         <option value="message.in">"message.in"</option>
                         <option value="message.out">"message.out"</option>
@@ -225,7 +230,7 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                     </select>
                 </label>
                 <label>{t.status}
-                    <select on:change:target=move |ev| status.set(ev.target().value())>
+                    <select on:change:target=move |ev| { at.set(None); status.set(ev.target().value()) }>
                         <option value="">{t.any}</option>
                         <option value="pending">"pending"</option>
                         <option value="delivered">"delivered"</option>
@@ -233,7 +238,7 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                     </select>
                 </label>
                 <label>{t.session_id}
-                    <input name="session" placeholder=t.any on:change:target=move |ev| session.set(ev.target().value())/>
+                    <input name="session" placeholder=t.any on:change:target=move |ev| { at.set(None); session.set(ev.target().value()) }/>
                 </label>
                 <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>{t.refresh}</button>
             </div>
@@ -242,8 +247,10 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match log.await {
                         Err(err) => view! { <ErrorBox err/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="card empty">{t.no_deliveries}</p> }.into_any(),
-                        Ok(list) => view! {
+                        Ok(list) if list.is_empty() => view! { <p class="card empty">{t.no_deliveries}</p><Pager at next=None/> }.into_any(),
+                        Ok(list) => {
+                            let (list, next) = split_page(list, |d| format!("{}.{}", d.created_at, d.id));
+                            view! {
                             <div class="table-wrap"><table class="list" data-testid="deliveries">
                                 <thead><tr><th>{t.time}</th><th>{t.event}</th><th>{t.col_to}</th><th>{t.status}</th><th>{t.attempts}</th><th>{t.last_answer}</th><th></th></tr></thead>
                                 <tbody>
@@ -267,7 +274,9 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                                     }).collect_view()}
                                 </tbody>
                             </table></div>
-                        }.into_any(),
+                            <Pager at next/>
+                        }.into_any()
+                        }
                     }
                 })}
             </Transition>

@@ -1,5 +1,6 @@
 //! Pages of the lists: `?limit=&cursor=` with `X-Next-Cursor`, walked to the end in the list's
-//! order; bad limits and cursors answer 400; without `limit` the whole list.
+//! order; bad limits and cursors answer 400; without `limit` the whole list. The dashboard's
+//! server functions page the same lists the same way (`page: {limit, cursor}`).
 
 use super::*;
 
@@ -36,6 +37,40 @@ async fn walk(
             Some(n) => cursor = Some(n),
             None => return (ids, sizes),
         }
+    }
+    panic!("{path}: more than 100 pages");
+}
+
+/// Walks a list through a dashboard server function, as the dashboard's pages do: asks for
+/// `limit` items after the cursor, which is what `cursor_of` says of the last item of the page
+/// before; stops at a short page.
+async fn walk_fn(
+    client: &reqwest::Client,
+    app: &TestApp,
+    path: &str,
+    body: impl Fn(usize, Option<&str>) -> Value,
+    cursor_of: impl Fn(&Value) -> String,
+    limit: usize,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..100 {
+        let (s, page) = call(
+            client
+                .post(app.url(path))
+                .json(&body(limit, cursor.as_deref())),
+        )
+        .await;
+        assert_eq!(s, 200, "{path}: {page}");
+        let page = page.as_array().expect("a list").clone();
+        ids.extend(
+            page.iter()
+                .map(|v| v["id"].as_str().expect("id").to_string()),
+        );
+        if page.len() < limit {
+            return ids;
+        }
+        cursor = page.last().map(&cursor_of);
     }
     panic!("{path}: more than 100 pages");
 }
@@ -96,6 +131,30 @@ async fn every_list_pages_in_its_order_and_refuses_bad_pages() {
             assert_error(s, &b, 400, "INVALID_REQUEST");
         }
     }
+    use app::api::{ListKeys, ListSessions, ListUsers};
+    use server_fn::ServerFn;
+    let page =
+        |limit: usize, cursor: Option<&str>| json!({"page": {"limit": limit, "cursor": cursor}});
+    let id_of = |v: &Value| v["id"].as_str().expect("id").to_string();
+    for (client, path, rest) in [
+        (&budi, ListSessions::PATH, "/api/sessions"),
+        (&admin, ListKeys::PATH, "/api/keys"),
+        (&admin, ListUsers::PATH, "/api/users"),
+    ] {
+        let all = whole(client, &app, rest).await;
+        let ids = walk_fn(client, &app, path, page, id_of, 2).await;
+        assert_eq!(ids, all, "{path}: the dashboard's pages walk the same list");
+        let (s, b) = call(client.post(app.url(path)).json(&json!({}))).await;
+        assert_eq!(
+            (s, b.as_array().map(Vec::len)),
+            (200, Some(all.len())),
+            "{path}: no page, all"
+        );
+        let (s, b) = call(client.post(app.url(path)).json(&page(2, Some("nosuchid")))).await;
+        assert_error(s, &b, 400, "INVALID_REQUEST");
+        let (s, b) = call(client.post(app.url(path)).json(&page(0, None))).await;
+        assert_error(s, &b, 400, "INVALID_REQUEST");
+    }
 }
 
 #[tokio::test]
@@ -124,6 +183,12 @@ async fn the_delivery_log_pages_newest_first() {
     .await;
     assert_eq!(ids, all);
     assert_eq!(sizes, [2, 2, 1]);
+    // The Webhooks page walks it through its server function with the same cursor.
+    use server_fn::ServerFn;
+    let filter = |limit: usize, cursor: Option<&str>| json!({"filter": {"event": "webhook.test", "limit": limit, "cursor": cursor}});
+    let cursor_of = |v: &Value| format!("{}.{}", v["createdAt"], v["id"].as_str().expect("id"));
+    let path = app::api::ListDeliveries::PATH;
+    assert_eq!(walk_fn(&budi, &app, path, filter, cursor_of, 2).await, all);
     let (s, b) = call(budi.get(app.url("/api/webhooks/deliveries?cursor=garbage"))).await;
     assert_error(s, &b, 400, "INVALID_REQUEST");
 }
