@@ -13,6 +13,7 @@
 
 pub mod devices;
 pub mod groups;
+pub mod preview;
 pub mod wire;
 
 use super::{
@@ -816,6 +817,14 @@ impl Connection for WaConnection {
                 let bytes = tokio::fs::read(&m.file.path).await.map_err(|e| {
                     EngineError::Other(anyhow::anyhow!("reading the media file: {e}"))
                 })?;
+                // Decoding a picture for its thumbnail is CPU work: off the async threads.
+                let kind = m.file.kind;
+                let (bytes, seen) = tokio::task::spawn_blocking(move || {
+                    let seen = preview::of(kind, &bytes);
+                    (bytes, seen)
+                })
+                .await
+                .map_err(|e| EngineError::Other(anyhow::anyhow!("reading the preview: {e}")))?;
                 let uploaded = live
                     .client
                     .upload(
@@ -825,7 +834,7 @@ impl Connection for WaConnection {
                     )
                     .await
                     .map_err(|e| EngineError::Other(anyhow::anyhow!("uploading media: {e}")))?;
-                let message = wire::media(uploaded.into(), m, msg.quoted.as_ref());
+                let message = wire::media(uploaded.into(), m, seen, msg.quoted.as_ref());
                 send(&live, to, message, &msg.id).await?
             }
         };

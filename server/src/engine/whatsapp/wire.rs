@@ -9,6 +9,7 @@
 //! - [`poll_vote`]: the encrypted parts of a poll vote (decrypted by the engine, which holds
 //!   the poll's secret).
 
+use super::preview::Preview;
 use crate::engine::{Answer, AnswerVia, Inbound, Media, MessageKind, Quoted};
 use crate::media::MediaKind;
 use crate::phone::Chat;
@@ -171,8 +172,9 @@ macro_rules! uploaded {
 
 /// An uploaded file as its message: `imageMessage`, `videoMessage`, `audioMessage` (`ptt` for
 /// a voice note), `documentMessage` (file name and title) or `stickerMessage`, with the caption
-/// and the quote; view-once media carry `viewOnce` inside a `viewOnceMessage`, as phones send it.
-pub fn media(up: Uploaded, m: &Media, quoted: Option<&Quoted>) -> wa::Message {
+/// and the quote, and what the chat shows before the download ([`Preview`]: size, thumbnail,
+/// duration); view-once media carry `viewOnce` inside a `viewOnceMessage`, as phones send it.
+pub fn media(up: Uploaded, m: &Media, preview: Preview, quoted: Option<&Quoted>) -> wa::Message {
     let context_info = match quoted {
         Some(q) => MessageField::some(quote_context(q)),
         None => MessageField::none(),
@@ -182,25 +184,33 @@ pub fn media(up: Uploaded, m: &Media, quoted: Option<&Quoted>) -> wa::Message {
     let caption = m.caption.clone();
     let view_once = m.view_once.then_some(true);
     let streaming_sidecar = up.streaming_sidecar.clone();
+    let Preview {
+        width,
+        height,
+        jpeg_thumbnail,
+        seconds,
+    } = preview;
     let mut msg = wa::Message::default();
     match m.file.kind {
         MediaKind::Image => {
             msg.image_message = uploaded!(wm::ImageMessage, up, {
                 mimetype: mimetype, caption: caption, view_once: view_once,
+                width: width, height: height, jpeg_thumbnail: jpeg_thumbnail,
                 context_info: context_info,
             })
         }
         MediaKind::Video => {
             msg.video_message = uploaded!(wm::VideoMessage, up, {
                 streaming_sidecar: streaming_sidecar, mimetype: mimetype, caption: caption,
-                view_once: view_once, context_info: context_info,
+                view_once: view_once, width: width, height: height, seconds: seconds,
+                context_info: context_info,
             })
         }
         MediaKind::Audio | MediaKind::Voice => {
             msg.audio_message = uploaded!(wm::AudioMessage, up, {
                 streaming_sidecar: streaming_sidecar, mimetype: mimetype,
                 ptt: Some(m.file.kind == MediaKind::Voice), view_once: view_once,
-                context_info: context_info,
+                seconds: seconds, context_info: context_info,
             })
         }
         MediaKind::Document => {
@@ -212,7 +222,7 @@ pub fn media(up: Uploaded, m: &Media, quoted: Option<&Quoted>) -> wa::Message {
         }
         MediaKind::Sticker => {
             msg.sticker_message = uploaded!(wm::StickerMessage, up, {
-                mimetype: mimetype, context_info: context_info,
+                mimetype: mimetype, width: width, height: height, context_info: context_info,
             })
         }
     }
@@ -1080,8 +1090,19 @@ mod tests {
         };
         let mut photo = file(MediaKind::Image, "image/png", None);
         photo.caption = Some("Rp 10.000".into());
-        let m = media(uploaded(), &photo, Some(&q));
+        let seen = Preview {
+            width: Some(800),
+            height: Some(600),
+            jpeg_thumbnail: Some(vec![0xFF, 0xD8, 0xFF]),
+            seconds: None,
+        };
+        let m = media(uploaded(), &photo, seen, Some(&q));
         let image = m.image_message.as_option().expect("imageMessage");
+        assert_eq!((image.width, image.height), (Some(800), Some(600)));
+        assert_eq!(
+            image.jpeg_thumbnail.as_deref(),
+            Some(&[0xFF, 0xD8, 0xFF][..])
+        );
         assert_eq!(
             image.url.as_deref(),
             Some("https://mmg.whatsapp.net/o1/v/t62/abc")
@@ -1104,6 +1125,7 @@ mod tests {
                 "application/pdf",
                 Some("invoice 7.pdf"),
             ),
+            Preview::default(),
             None,
         );
         let d = doc.document_message.as_option().expect("documentMessage");
@@ -1112,17 +1134,23 @@ mod tests {
         assert_eq!(d.mimetype.as_deref(), Some("application/pdf"));
         assert!(d.context_info.as_option().is_none());
 
+        let played = |seconds| Preview {
+            seconds: Some(seconds),
+            ..Preview::default()
+        };
         let voice = media(
             uploaded(),
             &file(MediaKind::Voice, "audio/ogg; codecs=opus", None),
+            played(7),
             None,
         );
         let a = voice.audio_message.as_option().expect("audioMessage");
-        assert_eq!(a.ptt, Some(true));
+        assert_eq!((a.ptt, a.seconds), (Some(true), Some(7)));
         assert_eq!(a.streaming_sidecar.as_deref(), Some(&[9u8; 10][..]));
         let song = media(
             uploaded(),
             &file(MediaKind::Audio, "audio/mpeg", None),
+            Preview::default(),
             None,
         );
         assert_eq!(
@@ -1130,10 +1158,23 @@ mod tests {
             Some(false)
         );
 
+        let square = Preview {
+            width: Some(512),
+            height: Some(512),
+            ..Preview::default()
+        };
         let sticker = media(
             uploaded(),
             &file(MediaKind::Sticker, "image/webp", None),
+            square,
             None,
+        );
+        assert_eq!(
+            sticker
+                .sticker_message
+                .as_option()
+                .map(|s| (s.width, s.height)),
+            Some((Some(512), Some(512)))
         );
         assert_eq!(
             sticker
@@ -1144,8 +1185,23 @@ mod tests {
                 .as_deref(),
             Some("image/webp")
         );
-        let video = media(uploaded(), &file(MediaKind::Video, "video/mp4", None), None);
-        assert!(video.video_message.as_option().is_some());
+        let clip = Preview {
+            width: Some(640),
+            height: Some(360),
+            jpeg_thumbnail: None,
+            seconds: Some(13),
+        };
+        let video = media(
+            uploaded(),
+            &file(MediaKind::Video, "video/mp4", None),
+            clip,
+            None,
+        );
+        let v = video.video_message.as_option().expect("videoMessage");
+        assert_eq!(
+            (v.width, v.height, v.seconds),
+            (Some(640), Some(360), Some(13))
+        );
         assert!(video.image_message.as_option().is_none());
     }
 
@@ -1207,7 +1263,7 @@ mod tests {
     fn view_once_media_is_wrapped_as_phones_send_it() {
         let mut photo = file(MediaKind::Image, "image/jpeg", None);
         photo.view_once = true;
-        let m = media(uploaded(), &photo, None);
+        let m = media(uploaded(), &photo, Preview::default(), None);
         assert!(
             m.image_message.as_option().is_none(),
             "only inside the wrapper"
