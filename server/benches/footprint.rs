@@ -21,23 +21,7 @@ fn kib(bytes: u64) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let total = env_num("KABAR_BENCH_SESSIONS", 1000) as usize;
     let settle = Duration::from_secs(env_num("KABAR_BENCH_SETTLE_SECS", 10));
-    // A port nothing listens on: every dial is refused at once.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let url = format!("ws://127.0.0.1:{closed}/ws/chat");
-    let mut server = Server::start(
-        &[
-            "--engine",
-            "whatsapp",
-            "--whatsapp-url",
-            &url,
-            "--whatsapp-version",
-            "2.3000.1042742319",
-        ],
-        0,
-    )
-    .await?;
+    let mut server = Server::start_unreachable().await?;
     tokio::time::sleep(settle).await;
     let (rss0, threads0, disk0) = (server.rss_mib(), server.threads(), server.disk_bytes());
     println!(

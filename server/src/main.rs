@@ -4,9 +4,16 @@
 use server::{Config, backup, config::Command, run};
 use tokio_util::sync::CancellationToken;
 
+/// `--features heap-profile` (benches only): every allocation counted, see `benches/heap.rs`.
+#[cfg(feature = "heap-profile")]
+#[global_allocator]
+static ALLOC: dhat::Alloc = dhat::Alloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::from_env_and_args();
+    #[cfg(feature = "heap-profile")]
+    heap_profile_on_sigusr1(&config.data_dir)?;
     server::logging::init(config.log_json);
     match &config.command {
         Some(Command::Backup { file }) => {
@@ -34,6 +41,24 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     tokio::spawn(watch_signals(shutdown.clone()));
     run(config, listener, shutdown).await
+}
+
+/// `--features heap-profile`: SIGUSR1 writes what is live on the heap at that moment, with the
+/// allocating stacks, to `<data dir>/dhat-heap.json` (once; the server runs on).
+#[cfg(feature = "heap-profile")]
+fn heap_profile_on_sigusr1(data_dir: &std::path::Path) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let profiler = dhat::Profiler::builder()
+        .trim_backtraces(Some(64))
+        .file_name(data_dir.join("dhat-heap.json"))
+        .build();
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    tokio::spawn(async move {
+        usr1.recv().await;
+        // Dropping the profiler writes the profile ("eb": bytes live now).
+        tokio::task::spawn_blocking(move || drop(profiler)).await
+    });
+    Ok(())
 }
 
 /// Cancels `shutdown` on the first SIGINT or SIGTERM.

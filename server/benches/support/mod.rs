@@ -136,6 +136,21 @@ impl Server {
         Ok(server)
     }
 
+    /// The real engine pointed at a port nothing listens on: every dial is refused at once, so
+    /// its sessions keep retrying, as unpaired or offline sessions do. No sessions yet.
+    pub async fn start_unreachable() -> anyhow::Result<Server> {
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let url = format!("ws://127.0.0.1:{closed}/ws/chat");
+        let args = ["--engine", "whatsapp", "--whatsapp-url", &url];
+        Server::start(
+            &[&args[..], &["--whatsapp-version", "2.3000.1042742319"]].concat(),
+            0,
+        )
+        .await
+    }
+
     /// The server's resident memory.
     pub fn rss_mib(&self) -> f64 {
         self.status("VmRSS:").map_or(0.0, |kib| kib / 1024.0)

@@ -33,7 +33,7 @@ pub async fn session_loop(
         let (event, _room): (_, Room) = tokio::select! {
             _ = stop.cancelled() => break,
             event = events.recv() => match event {
-                Some(crate::engine::Queued(e, room)) => (e, room),
+                Some(crate::engine::Queued(e, room)) => (*e, room),
                 None => break,
             },
         };
