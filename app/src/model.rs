@@ -1068,13 +1068,18 @@ pub struct DeliveryFilter {
     pub cursor: Option<String>,
 }
 
-/// Which page of a dashboard list to answer: at most `limit` items after the one `cursor`
-/// names (its id), in the list's stable order, as `?limit=&cursor=` does for the REST lists.
-/// Absent, the whole list (what the pickers of other pages read).
+/// Which page of an account list to answer (`?limit=&cursor=` of `GET /api/sessions`, users,
+/// keys, rules; `page` of the dashboard's list server functions): at most `limit` items after
+/// the one `cursor` names (its id), in the list's stable order. Server functions given none
+/// answer the whole list (what the pickers of other pages read).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
 pub struct PageAt {
+    /// At most this many items, 1–500. Without it (and without `cursor`) the whole list.
     #[serde(default)]
     pub limit: Option<i64>,
+    /// Where the page starts: the `X-Next-Cursor` header of the page before.
     #[serde(default)]
     pub cursor: Option<String>,
 }

@@ -499,10 +499,10 @@ impl Backend for DashboardBackend {
 /// One page of a whole account list, as the REST lists cut it ([`crate::paging`]); `None`
 /// answers the whole list.
 fn cut<T>(page: Option<PageAt>, all: Vec<T>, id: impl Fn(&T) -> &str) -> Result<Vec<T>, ApiError> {
-    let Some(PageAt { limit, cursor }) = page else {
-        return Ok(all);
-    };
-    Ok(crate::paging::PageQuery { limit, cursor }.cut(all, id)?.0)
+    match page {
+        None => Ok(all),
+        Some(page) => Ok(crate::paging::cut(&page, all, id)?.0),
+    }
 }
 
 #[cfg(test)]

@@ -54,7 +54,7 @@ pub(crate) async fn list_handler(
     caller: Caller,
     Query(page): Query<crate::paging::PageQuery>,
 ) -> ApiResult<crate::paging::Paged<ApiKeyView>> {
-    page.cut(list(&s, &caller).await?, |v| v.id.as_str())
+    crate::paging::cut(&page, list(&s, &caller).await?, |v| v.id.as_str())
 }
 
 /// Mint an API key (admins only) for `ownerId` (default: the caller), optionally limited to

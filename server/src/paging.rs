@@ -14,7 +14,7 @@ use axum::{
     http::{HeaderName, HeaderValue},
     response::{IntoResponse, Response},
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// The response header naming where the next page starts.
 pub const NEXT_CURSOR: HeaderName = HeaderName::from_static("x-next-cursor");
@@ -23,51 +23,42 @@ pub const MAX_LIMIT: i64 = 500;
 /// A page's size when a cursor comes without a limit.
 pub const DEFAULT_LIMIT: i64 = 100;
 
-/// `?limit=&cursor=`
-#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    /// At most this many items, 1–500. Without it (and without `cursor`) the whole list.
-    pub limit: Option<i64>,
-    /// Where the page starts: the `X-Next-Cursor` header of the page before.
-    pub cursor: Option<String>,
+/// `?limit=&cursor=`: one type with the dashboard's server functions.
+pub use app::model::PageAt as PageQuery;
+
+/// The page size asked for, if any.
+pub fn limit(page: &PageQuery) -> ApiResult<Option<i64>> {
+    match (page.limit, &page.cursor) {
+        (None, None) => Ok(None),
+        (None, Some(_)) => Ok(Some(DEFAULT_LIMIT)),
+        (Some(n @ 1..=MAX_LIMIT), _) => Ok(Some(n)),
+        (Some(_), _) => Err(ApiError::invalid("`limit` must be between 1 and 500.")),
+    }
 }
 
-impl PageQuery {
-    /// The page size asked for, if any.
-    pub fn limit(&self) -> ApiResult<Option<i64>> {
-        match (self.limit, &self.cursor) {
-            (None, None) => Ok(None),
-            (None, Some(_)) => Ok(Some(DEFAULT_LIMIT)),
-            (Some(n @ 1..=MAX_LIMIT), _) => Ok(Some(n)),
-            (Some(_), _) => Err(ApiError::invalid("`limit` must be between 1 and 500.")),
+/// Cuts the page out of a whole list (in its order); `id` names an item for the cursor.
+pub fn cut<T>(page: &PageQuery, items: Vec<T>, id: impl Fn(&T) -> &str) -> ApiResult<Paged<T>> {
+    let Some(limit) = limit(page)? else {
+        return Ok(Paged(items, None));
+    };
+    let start = match page.cursor.as_deref().map(str::trim) {
+        None | Some("") => 0,
+        Some(cursor) => {
+            items.iter().position(|i| id(i) == cursor).ok_or_else(|| {
+                ApiError::invalid(
+                    "`cursor` names no item of this list (removed since?): start again \
+                         without it.",
+                )
+            })? + 1
         }
-    }
-
-    /// Cuts the page out of a whole list (in its order); `id` names an item for the cursor.
-    pub fn cut<T>(&self, items: Vec<T>, id: impl Fn(&T) -> &str) -> ApiResult<Paged<T>> {
-        let Some(limit) = self.limit()? else {
-            return Ok(Paged(items, None));
-        };
-        let start = match self.cursor.as_deref().map(str::trim) {
-            None | Some("") => 0,
-            Some(cursor) => {
-                items.iter().position(|i| id(i) == cursor).ok_or_else(|| {
-                    ApiError::invalid(
-                        "`cursor` names no item of this list (removed since?): start again \
-                             without it.",
-                    )
-                })? + 1
-            }
-        };
-        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-        let more = items.len() > start.saturating_add(limit);
-        let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
-        let next = more
-            .then(|| page.last().map(|i| id(i).to_string()))
-            .flatten();
-        Ok(Paged(page, next))
-    }
+    };
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let more = items.len() > start.saturating_add(limit);
+    let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
+    let next = more
+        .then(|| page.last().map(|i| id(i).to_string()))
+        .flatten();
+    Ok(Paged(page, next))
 }
 
 /// A page: its items (a JSON array) and where the next one starts.
@@ -106,7 +97,7 @@ mod tests {
         let mut cursor = None;
         loop {
             let Paged(page, next) =
-                q(Some(3), cursor.as_deref()).cut(all.clone(), |s: &String| s)?;
+                cut(&q(Some(3), cursor.as_deref()), all.clone(), |s: &String| s)?;
             assert!(page.len() <= 3);
             seen.extend(page);
             match next {
@@ -120,10 +111,10 @@ mod tests {
 
     #[test]
     fn without_a_limit_the_whole_list_and_no_cursor() -> ApiResult<()> {
-        let Paged(page, next) = q(None, None).cut(ids(600), |s: &String| s)?;
+        let Paged(page, next) = cut(&q(None, None), ids(600), |s: &String| s)?;
         assert_eq!((page.len(), next), (600, None));
         // A last page that ends exactly at the end names no next one.
-        let Paged(page, next) = q(Some(3), Some("id2")).cut(ids(6), |s: &String| s)?;
+        let Paged(page, next) = cut(&q(Some(3), Some("id2")), ids(6), |s: &String| s)?;
         assert_eq!(
             (page, next),
             (vec!["id3".into(), "id4".into(), "id5".into()], None)
@@ -134,12 +125,8 @@ mod tests {
     #[test]
     fn bad_limits_and_unknown_cursors_are_refused() {
         for limit in [0, -1, 501] {
-            assert!(q(Some(limit), None).cut(ids(3), |s: &String| s).is_err());
+            assert!(cut(&q(Some(limit), None), ids(3), |s: &String| s).is_err());
         }
-        assert!(
-            q(Some(2), Some("gone"))
-                .cut(ids(3), |s: &String| s)
-                .is_err()
-        );
+        assert!(cut(&q(Some(2), Some("gone")), ids(3), |s: &String| s).is_err());
     }
 }

@@ -46,7 +46,7 @@ pub(crate) async fn list_handler(
     caller: Caller,
     Query(page): Query<crate::paging::PageQuery>,
 ) -> ApiResult<crate::paging::Paged<UserView>> {
-    page.cut(list(&s, &caller).await?, |v| v.id.as_str())
+    crate::paging::cut(&page, list(&s, &caller).await?, |v| v.id.as_str())
 }
 
 /// Create an account (admins only); `role` defaults to `user`.

@@ -134,37 +134,8 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_known_instants() {
-        assert_eq!(format_ms(0), "1970-01-01 00:00 UTC");
-        assert_eq!(format_ms(1_735_460_000_000), "2024-12-29 08:13 UTC");
-        assert_eq!(format_ms(951_782_400_000), "2000-02-29 00:00 UTC");
-    }
-
-    #[test]
-    fn query_params_decode_as_forms_encode_them() {
-        let q = "error=INVALID_REQUEST&message=password%3A+use+at+least+8%25+%E2%9C%93&empty=&bare";
-        assert_eq!(query_param(q, "error").as_deref(), Some("INVALID_REQUEST"));
-        assert_eq!(
-            query_param(q, "message").as_deref(),
-            Some("password: use at least 8% ✓")
-        );
-        assert_eq!(query_param(q, "empty").as_deref(), Some(""));
-        assert_eq!(query_param(q, "bare").as_deref(), Some(""));
-        assert_eq!(query_param(q, "missing"), None);
-        assert_eq!(
-            query_param("m=100%+%zz%4", "m").as_deref(),
-            Some("100% %zz%4")
-        );
-        assert_eq!(query_param("", "m"), None);
-    }
-}
-
-/// How many items a page of a dashboard list shows (sessions, users, keys, rules, deliveries).
+/// How many items a page of a dashboard list shows (sessions, users, keys,
+/// deliveries).
 pub const LIST_PAGE: usize = 50;
 
 /// The page after `cursor`, asked with one item more than it shows, so the answer itself says
@@ -202,4 +173,34 @@ pub fn Pager(at: RwSignal<Option<String>>, next: Option<String>) -> impl IntoVie
             </div>
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_known_instants() {
+        assert_eq!(format_ms(0), "1970-01-01 00:00 UTC");
+        assert_eq!(format_ms(1_735_460_000_000), "2024-12-29 08:13 UTC");
+        assert_eq!(format_ms(951_782_400_000), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn query_params_decode_as_forms_encode_them() {
+        let q = "error=INVALID_REQUEST&message=password%3A+use+at+least+8%25+%E2%9C%93&empty=&bare";
+        assert_eq!(query_param(q, "error").as_deref(), Some("INVALID_REQUEST"));
+        assert_eq!(
+            query_param(q, "message").as_deref(),
+            Some("password: use at least 8% ✓")
+        );
+        assert_eq!(query_param(q, "empty").as_deref(), Some(""));
+        assert_eq!(query_param(q, "bare").as_deref(), Some(""));
+        assert_eq!(query_param(q, "missing"), None);
+        assert_eq!(
+            query_param("m=100%+%zz%4", "m").as_deref(),
+            Some("100% %zz%4")
+        );
+        assert_eq!(query_param("", "m"), None);
+    }
 }

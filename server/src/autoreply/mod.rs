@@ -623,7 +623,7 @@ pub(crate) async fn list_handler(
     Query(q): Query<ListQuery>,
     Query(page): Query<crate::paging::PageQuery>,
 ) -> ApiResult<crate::paging::Paged<RuleView>> {
-    page.cut(list(&s, &caller, q.all).await?, |v| v.id.as_str())
+    crate::paging::cut(&page, list(&s, &caller, q.all).await?, |v| v.id.as_str())
 }
 
 pub async fn list(state: &AppState, caller: &Caller, all: bool) -> ApiResult<Vec<RuleView>> {

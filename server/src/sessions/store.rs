@@ -59,7 +59,7 @@ pub(crate) async fn list_handler(
     caller: Caller,
     Query(page): Query<crate::paging::PageQuery>,
 ) -> ApiResult<crate::paging::Paged<SessionView>> {
-    page.cut(list(&s, &caller).await?, |v| v.id.as_str())
+    crate::paging::cut(&page, list(&s, &caller).await?, |v| v.id.as_str())
 }
 
 /// Add a session; it starts waiting for a scan (`qr_ready`). Only an admin may name another

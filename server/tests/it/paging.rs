@@ -172,7 +172,12 @@ async fn the_delivery_log_pages_newest_first() {
         .await;
         assert_eq!(s, 200, "{b}");
     }
-    let all = whole(&budi, &app, "/api/webhooks/deliveries?limit=500").await;
+    let all = whole(
+        &budi,
+        &app,
+        "/api/webhooks/deliveries?event=webhook.test&limit=500",
+    )
+    .await;
     assert_eq!(all.len(), 5);
     let (ids, sizes) = walk(
         &budi,
