@@ -134,6 +134,12 @@ pub struct Config {
     #[arg(long, env = "KABAR_WHATSAPP_URL")]
     pub whatsapp_url: Option<String>,
 
+    /// WhatsApp engine: the base URL (`http://host:port`) to reach WhatsApp's media hosts at
+    /// instead of `https://<host>` (uploads and downloads of files; tests point it at the fake
+    /// WhatsApp server, as `--whatsapp-url`).
+    #[arg(long, env = "KABAR_WHATSAPP_MEDIA_URL")]
+    pub whatsapp_media_url: Option<String>,
+
     /// WhatsApp engine: the WhatsApp Web version to announce, e.g. `2.3000.1042742319`.
     /// Unset, the client fetches the current one from web.whatsapp.com at start.
     #[arg(long, env = "KABAR_WHATSAPP_VERSION")]

@@ -606,6 +606,7 @@ pub fn for_config(config: &crate::Config) -> (Arc<dyn Engine>, Option<simulator:
         crate::config::EngineKind::Whatsapp => {
             let options = whatsapp::Options {
                 url: config.whatsapp_url.clone(),
+                media_url: config.whatsapp_media_url.clone(),
                 version: config.parsed_whatsapp_version(),
             };
             (

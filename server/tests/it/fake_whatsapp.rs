@@ -22,6 +22,16 @@
 //! copy of the device's sender key and the `skmsg`; [`FakeWhatsApp::group_message_from`]
 //! plays a member writing (their sender key for the device, then `skmsg`), and
 //! [`FakeWhatsApp::group_added`] a `w:gp2` notification of a member added.
+//!
+//! Files: the `media_conn` IQ names one media host (with an auth token), which the fake serves
+//! over plain HTTP at [`FakeWhatsApp::media_url`] (the client reaches it through
+//! `--whatsapp-media-url`): uploads are kept encrypted by `direct_path` and given back;
+//! [`FakeWhatsApp::download`] plays the phone opening a file the client sent (MAC checked), and
+//! [`FakeWhatsApp::upload`] a phone encrypting one it sends.
+//!
+//! Many devices may connect at once (the connected-sessions bench, `benches/connected.rs`,
+//! includes this file): each pairs through the scan of its own QR code and logs in; what a
+//! contact or a group sends goes to the device that connected last, as the tests have one.
 
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
@@ -31,10 +41,13 @@ use std::{
 };
 use tokio::{net::TcpStream, sync::mpsc, sync::watch, task::JoinHandle};
 use tokio_websockets::{Message, ServerBuilder, WebSocketStream};
+pub use whatsapp_rust::wacore::download::MediaType;
 use whatsapp_rust::{
     buffa::{Message as _, MessageField},
     wacore::{
+        download::DownloadUtils,
         framing::{FrameDecoder, encode_frame},
+        iq::mediaconn::{HostType, MediaConnHostExtended, MediaConnResponseExtended},
         iq::prekeys::PreKeyBundleUserNode,
         iq::prekeys::{OneTimePreKeyNode, SignedPreKeyNode},
         libsignal::protocol::{
@@ -50,6 +63,7 @@ use whatsapp_rust::{
         messages::MessageUtils,
         noise::{NoiseCipher, NoiseHandshake},
         protocol::ProtocolNode,
+        upload::encrypt_media,
     },
     wacore_binary::{
         Jid, Node, NodeContent,
@@ -128,20 +142,33 @@ struct Shared {
     static_key: KeyPair,
     cert_chain: Vec<u8>,
     seen: watch::Sender<Seen>,
-    /// Stanzas for the connection that is open now.
-    live: Mutex<Option<mpsc::UnboundedSender<Node>>>,
+    /// The connection that opened last (the one device of most tests): its device's Noise key
+    /// and its stanzas.
+    live: Mutex<Option<([u8; 32], mpsc::UnboundedSender<Node>)>>,
+    /// Stanzas for each open connection, by the client's Noise static key: with many devices
+    /// connected at once (the connected-sessions bench), a scan reaches the device whose QR
+    /// code it read.
+    links: Mutex<HashMap<[u8; 32], mpsc::UnboundedSender<Node>>>,
     /// The account's key on its phone: it signs the identity of every device it links.
     account: KeyPair,
     /// Contacts' phones (device 0), by number, made when the client first asks for their keys.
     contacts: Mutex<HashMap<String, Arc<Contact>>>,
-    /// How many of the device's one-time prekeys WhatsApp has handed out (each is used once).
-    handed_out: std::sync::atomic::AtomicUsize,
+    /// Each device's public Signal keys (its latest prekey upload), by its Noise key.
+    devices: Mutex<HashMap<[u8; 32], PreKeys>>,
+    /// How many of each device's one-time prekeys WhatsApp has handed out (each is used once).
+    handed_out: Mutex<HashMap<[u8; 32], usize>>,
     /// Messages pushed to the device that it has not acknowledged (no `<receipt>` yet), by id:
     /// WhatsApp keeps them in its offline queue and delivers them again.
     unacked: Mutex<Vec<(String, Node)>>,
     /// Groups WhatsApp knows, by JID: subject and members' numbers (the account's included).
     groups: Mutex<HashMap<String, (String, Vec<String>)>>,
+    /// The media host's files (encrypted, as uploaded), by `direct_path`.
+    media: Mutex<HashMap<String, Vec<u8>>>,
 }
+
+/// A file a contact's phone uploaded: what its message carries (the type the engine builds
+/// media messages from).
+pub use server::engine::whatsapp::wire::Uploaded;
 
 impl Shared {
     fn contact(&self, user: &str) -> Arc<Contact> {
@@ -168,9 +195,10 @@ struct Contact {
 /// Every fake phone's Signal registration id (the client only stores it).
 const PHONE_REGISTRATION_ID: u32 = 777;
 
-/// How a contact's phone names the paired device in its Signal stores.
-fn device_address() -> ProtocolAddress {
-    ProtocolAddress::new("device", DeviceId::new(7))
+/// How a contact's phone names a linked device (by its Noise key) in its Signal stores.
+fn device_address(device: &[u8; 32]) -> ProtocolAddress {
+    let name: String = device[..8].iter().map(|b| format!("{b:02x}")).collect();
+    ProtocolAddress::new(&name, DeviceId::new(7))
 }
 
 impl Contact {
@@ -221,7 +249,12 @@ impl Contact {
 
     /// Opens what the device encrypted for this phone: a `pkmsg` (a new session) or a `msg`
     /// on the session the phone opened when it wrote first.
-    async fn open(&self, kind: &str, sealed: &[u8]) -> anyhow::Result<wa::Message> {
+    async fn open(
+        &self,
+        device: &[u8; 32],
+        kind: &str,
+        sealed: &[u8],
+    ) -> anyhow::Result<wa::Message> {
         let mut state = self.state.lock().await;
         let (identities, sessions) = &mut *state;
         // A Send generator: this runs on the connection's task.
@@ -229,7 +262,7 @@ impl Contact {
         let opened = if kind == "pkmsg" {
             message_decrypt_prekey(
                 &PreKeySignalMessage::try_from(sealed)?,
-                &device_address(),
+                &device_address(device),
                 sessions,
                 identities,
                 &mut PhonePreKey(self.one_time.clone()),
@@ -241,7 +274,7 @@ impl Contact {
         } else {
             message_decrypt_signal(
                 &SignalMessage::try_from(sealed)?,
-                &device_address(),
+                &device_address(device),
                 sessions,
                 identities,
                 rng,
@@ -256,6 +289,7 @@ impl Contact {
     /// this phone), then opens the group message `skmsg` with it.
     async fn open_group(
         &self,
+        device: &[u8; 32],
         group: &str,
         distribution: &wa::Message,
         skmsg: &[u8],
@@ -272,7 +306,7 @@ impl Contact {
             })
             .and_then(|d| d.axolotl_sender_key_distribution_message.clone())
             .ok_or_else(|| anyhow::anyhow!("no sender key distribution in the copy"))?;
-        let name = SenderKeyName::new(group.to_string(), "device".to_string());
+        let name = SenderKeyName::new(group.to_string(), device_address(device).name().into());
         let mut keys = self.sender_keys.lock().await;
         whatsapp_rust::wacore::libsignal::protocol::process_sender_key_distribution_message(
             &name,
@@ -323,16 +357,22 @@ impl Contact {
     /// the phone has none): the `enc` type and the ciphertext.
     async fn seal(
         &self,
-        device: &PreKeys,
-        handed_out: &std::sync::atomic::AtomicUsize,
+        (key, device): &([u8; 32], PreKeys),
+        handed_out: &Mutex<HashMap<[u8; 32], usize>>,
         message: &wa::Message,
     ) -> (&'static str, Vec<u8>) {
+        let address = device_address(key);
         let mut state = self.state.lock().await;
         let (identities, sessions) = &mut *state;
         // A phone writes on its session with the device once there is one; a new session takes
         // one of the device's one-time prekeys, each of which WhatsApp hands out once.
-        if !sessions.0.contains_key(&device_address()) {
-            let n = handed_out.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if !sessions.0.contains_key(&address) {
+            let n = {
+                let mut handed = handed_out.lock().expect("lock");
+                let n = handed.entry(*key).or_default();
+                *n += 1;
+                *n - 1
+            };
             let one_time = device.one_time.get(n).expect("an unused one-time prekey");
             let key = |b: &[u8]| PublicKey::from_djb_public_key_bytes(b).expect("a public key");
             let bundle = PreKeyBundle::new(
@@ -347,7 +387,7 @@ impl Contact {
             .expect("a bundle");
             let rng = &mut rand010::make_rng::<rand010::rngs::StdRng>();
             process_prekey_bundle(
-                &device_address(),
+                &address,
                 sessions,
                 identities,
                 &bundle,
@@ -359,7 +399,7 @@ impl Contact {
         }
         let sealed = message_encrypt(
             &MessageUtils::encode_and_pad(message),
-            &device_address(),
+            &address,
             sessions,
             identities,
         )
@@ -376,15 +416,64 @@ impl Contact {
 pub struct FakeWhatsApp {
     /// `ws://127.0.0.1:<port>/ws/chat`, for `--whatsapp-url`.
     pub url: String,
+    /// `http://127.0.0.1:<port>`: the media host, for `--whatsapp-media-url`.
+    pub media_url: String,
     shared: Arc<Shared>,
     task: JoinHandle<()>,
+    media_task: JoinHandle<()>,
 }
 
 impl Drop for FakeWhatsApp {
     fn drop(&mut self) {
         self.task.abort();
+        self.media_task.abort();
     }
 }
+
+/// The host name the fake's `media_conn` answer gives (the client reaches it through
+/// `--whatsapp-media-url`).
+const MEDIA_HOST: &str = "mmg.whatsapp.net";
+/// Where the fake keeps an uploaded file: `{MEDIA_PATH}/{token}`, as WhatsApp's `direct_path`.
+const MEDIA_PATH: &str = "/v/t62.7118-24/kabar-fake";
+
+/// WhatsApp's media host: `POST /mms/<kind>/<token>?auth=…` stores an encrypted file and
+/// answers its `url` and `direct_path`; `GET <direct_path>` gives it back. Anything else, or a
+/// wrong auth, is an HTTP error, as the real host's are.
+async fn media_host(
+    s: Arc<Shared>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    use axum::{http::StatusCode, response::IntoResponse};
+    let path = uri.path();
+    let query = uri.query().unwrap_or_default();
+    if method == axum::http::Method::POST && path.starts_with("/mms/") {
+        if !query.split('&').any(|p| p == format!("auth={MEDIA_AUTH}")) {
+            return StatusCode::UNAUTHORIZED.into_response();
+        }
+        let token = path.rsplit('/').next().unwrap_or_default().to_string();
+        let direct_path = format!("{MEDIA_PATH}/{token}");
+        s.media
+            .lock()
+            .expect("lock")
+            .insert(direct_path.clone(), body.to_vec());
+        return axum::Json(serde_json::json!({
+            "url": format!("https://{MEDIA_HOST}{direct_path}?fake=1"),
+            "direct_path": direct_path,
+        }))
+        .into_response();
+    }
+    if method == axum::http::Method::GET
+        && let Some(file) = s.media.lock().expect("lock").get(path).cloned()
+    {
+        return file.into_response();
+    }
+    StatusCode::NOT_FOUND.into_response()
+}
+
+/// The media auth token the fake hands out.
+const MEDIA_AUTH: &str = "kabar-fake-media-auth";
 
 fn key_bytes(k: &PublicKey) -> [u8; 32] {
     k.public_key_bytes().try_into().expect("32-byte key")
@@ -402,11 +491,26 @@ impl FakeWhatsApp {
             static_key,
             seen: watch::Sender::new(Seen::default()),
             live: Mutex::new(None),
+            links: Default::default(),
             account: KeyPair::generate(&mut rand010::rng()),
             contacts: Mutex::new(HashMap::new()),
+            devices: Default::default(),
             handed_out: Default::default(),
             unacked: Default::default(),
             groups: Default::default(),
+            media: Default::default(),
+        });
+        let media = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let media_url = format!("http://{}", media.local_addr().expect("addr"));
+        let s = shared.clone();
+        let router = axum::Router::new().fallback(move |method, uri, body| {
+            let s = s.clone();
+            media_host(s, method, uri, body)
+        });
+        let media_task = tokio::spawn(async move {
+            let _ = axum::serve(media, router).await;
         });
         let s = shared.clone();
         let task = tokio::spawn(async move {
@@ -419,7 +523,49 @@ impl FakeWhatsApp {
                 });
             }
         });
-        FakeWhatsApp { url, shared, task }
+        FakeWhatsApp {
+            url,
+            media_url,
+            shared,
+            task,
+            media_task,
+        }
+    }
+
+    /// Plays a contact's phone uploading a file: encrypts it with a new media key, as a phone
+    /// does, and keeps it on the media host; answers what the message that carries it names.
+    pub fn upload(&self, plaintext: &[u8], kind: MediaType) -> Uploaded {
+        let enc = encrypt_media(plaintext, kind).expect("encrypt");
+        let direct_path = format!("{MEDIA_PATH}/{}", hex::encode(&enc.file_enc_sha256[..8]));
+        self.shared
+            .media
+            .lock()
+            .expect("lock")
+            .insert(direct_path.clone(), enc.data_to_upload);
+        Uploaded {
+            url: format!("https://{MEDIA_HOST}{direct_path}?fake=1"),
+            direct_path,
+            media_key: enc.media_key.to_vec(),
+            file_sha256: enc.file_sha256.to_vec(),
+            file_enc_sha256: enc.file_enc_sha256.to_vec(),
+            file_length: plaintext.len() as u64,
+            media_key_timestamp: now_secs() as i64,
+            streaming_sidecar: enc.streaming_sidecar,
+        }
+    }
+
+    /// Plays a contact's phone opening a file the client sent: fetches it from the media host
+    /// by its `direct_path` and decrypts it with the message's media key (checking its MAC).
+    pub fn download(&self, direct_path: &str, media_key: &[u8], kind: MediaType) -> Vec<u8> {
+        let encrypted = self
+            .shared
+            .media
+            .lock()
+            .expect("lock")
+            .get(direct_path)
+            .cloned()
+            .unwrap_or_else(|| panic!("nothing uploaded at {direct_path}"));
+        DownloadUtils::verify_and_decrypt(&encrypted, media_key, kind).expect("decrypt")
     }
 
     pub fn seen(&self) -> Seen {
@@ -455,6 +601,7 @@ impl FakeWhatsApp {
         let parts: Vec<&str> = qr.split(',').collect();
         assert!(parts.len() >= 4, "a WhatsApp QR payload: {qr}");
         let b64 = base64::engine::general_purpose::STANDARD;
+        let noise_key = device_key(qr);
         let identity = b64.decode(parts[2]).expect("identity key");
         let adv_secret = b64.decode(parts[3]).expect("ADV secret");
 
@@ -502,7 +649,8 @@ impl FakeWhatsApp {
                 NodeBuilder::new("biz").attr("name", push_name).build(),
             ])
             .build();
-        self.push(
+        self.push_to(
+            Some(noise_key),
             NodeBuilder::new("iq")
                 .attr("from", "s.whatsapp.net")
                 .attr("type", "set")
@@ -547,8 +695,41 @@ impl FakeWhatsApp {
     /// encrypted with it, delivered as WhatsApp delivers it (`<message><enc type="pkmsg">`);
     /// later messages go on that session (`msg`).
     pub async fn message_from(&self, from: &str, id: &str, push_name: &str, message: wa::Message) {
-        self.deliver(from, None, id, Some(push_name), &message)
+        self.deliver(None, from, None, id, Some(push_name), &message)
             .await;
+    }
+
+    /// [`Self::message_from`] to the device with Noise key `device` (see [`device_key`]), one of
+    /// many connected.
+    pub async fn message_to(
+        &self,
+        device: [u8; 32],
+        from: &str,
+        id: &str,
+        push_name: &str,
+        message: &wa::Message,
+    ) {
+        self.deliver(Some(device), from, None, id, Some(push_name), message)
+            .await;
+    }
+
+    /// The Noise key and the public Signal keys of the device `device` names (or, with `None`,
+    /// of the one that connected last), waiting (up to 20 s) for its prekey upload: the device
+    /// uploads them in the background after login.
+    async fn device_keys(&self, device: Option<[u8; 32]>) -> ([u8; 32], PreKeys) {
+        for _ in 0..400 {
+            let key = device.or_else(|| {
+                let live = self.shared.live.lock().expect("lock");
+                live.as_ref().map(|(key, _)| *key)
+            });
+            if let Some(key) = key
+                && let Some(keys) = self.shared.devices.lock().expect("lock").get(&key)
+            {
+                return (key, keys.clone());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("no prekeys from the device; saw {:#?}", self.seen());
     }
 
     /// A group WhatsApp knows: `members` are numbers (the account's own among them, for a
@@ -575,11 +756,7 @@ impl FakeWhatsApp {
         push_name: &str,
         message: wa::Message,
     ) {
-        let keys = self
-            .wait_for("the device's prekeys", |s| s.prekeys.is_some())
-            .await
-            .prekeys
-            .expect("prekeys");
+        let keys = self.device_keys(None).await;
         let phone = self.shared.contact(member);
         let (distribution, skmsg) = phone.seal_group(group, member, &message).await;
         let (kind, sealed) = phone
@@ -606,7 +783,7 @@ impl FakeWhatsApp {
             .lock()
             .expect("lock")
             .push((id.to_string(), stanza.clone()));
-        self.push(stanza).await;
+        self.push_to(Some(keys.0), stanza).await;
     }
 
     /// WhatsApp tells the group's members that `by` added `added` (a `w:gp2` notification).
@@ -644,24 +821,21 @@ impl FakeWhatsApp {
             }),
             ..Default::default()
         };
-        self.deliver(own, Some(to), id, None, &message).await;
+        self.deliver(None, own, Some(to), id, None, &message).await;
     }
 
-    /// `message` encrypted by `phone` for the device and pushed to it as a `<message>`.
+    /// `message` encrypted by `phone` for the device (`None`: the one that connected last) and
+    /// pushed to it as a `<message>`.
     async fn deliver(
         &self,
+        device: Option<[u8; 32]>,
         phone: &str,
         recipient: Option<&str>,
         id: &str,
         push_name: Option<&str>,
         message: &wa::Message,
     ) {
-        // The device uploads its prekeys in the background after login.
-        let keys = self
-            .wait_for("the device's prekeys", |s| s.prekeys.is_some())
-            .await
-            .prekeys
-            .expect("prekeys");
+        let keys = self.device_keys(device).await;
         let (kind, sealed) = self
             .shared
             .contact(phone)
@@ -689,7 +863,7 @@ impl FakeWhatsApp {
             .lock()
             .expect("lock")
             .push((id.to_string(), stanza.clone()));
-        self.push(stanza).await;
+        self.push_to(Some(keys.0), stanza).await;
     }
 
     /// Drops the device's connection, as a network failure would; once the device has logged
@@ -697,7 +871,7 @@ impl FakeWhatsApp {
     pub async fn reconnect_and_redeliver(&self) {
         let before = self.seen().handshakes.len();
         let live = self.shared.live.lock().expect("lock").clone();
-        if let Some(tx) = live {
+        if let Some((_, tx)) = live {
             let _ = tx.send(NodeBuilder::new(CLOSE).build());
         }
         self.wait_for("the device's next login", |s| s.handshakes.len() > before)
@@ -740,8 +914,20 @@ impl FakeWhatsApp {
 
     /// Sends `node` on the connection that is open now, waiting (up to 20 s) for one.
     async fn push(&self, node: Node) {
+        self.push_to(None, node).await
+    }
+
+    /// Sends `node` on the connection of the device with Noise key `device` (or, with `None`,
+    /// the one that opened last), waiting (up to 20 s) for it.
+    async fn push_to(&self, device: Option<[u8; 32]>, node: Node) {
         for _ in 0..400 {
-            let live = self.shared.live.lock().expect("lock").clone();
+            let live = match device {
+                Some(key) => self.shared.links.lock().expect("lock").get(&key).cloned(),
+                None => {
+                    let live = self.shared.live.lock().expect("lock");
+                    live.as_ref().map(|(_, tx)| tx.clone())
+                }
+            };
             if let Some(tx) = live
                 && tx.send(node.clone()).is_ok()
             {
@@ -751,6 +937,39 @@ impl FakeWhatsApp {
         }
         panic!("no client connected to send {node:?} to");
     }
+}
+
+/// The device's Noise static key, from its QR code's payload (`ref,noise,identity,adv`): what
+/// [`FakeWhatsApp::message_to`] names a device by.
+pub fn device_key(qr: &str) -> [u8; 32] {
+    qr.split(',')
+        .nth(1)
+        .and_then(|k| base64::engine::general_purpose::STANDARD.decode(k).ok())
+        .and_then(|k| k.try_into().ok())
+        .expect("the device's Noise key in the QR payload")
+}
+
+/// Reads a QR code back from a `data:image/png;base64,…` URL, as a phone's camera would.
+pub fn decode_qr(data_url: &str) -> String {
+    let b64 = data_url
+        .strip_prefix("data:image/png;base64,")
+        .expect("PNG data URL");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .expect("base64");
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
+    let mut reader = decoder.read_info().expect("png");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut buf).expect("frame");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
+    let grids = img.detect_grids();
+    grids
+        .first()
+        .expect("a QR code in the image")
+        .decode()
+        .expect("decodes")
+        .1
 }
 
 /// A stanza the test sends to make the fake drop the connection.
@@ -857,15 +1076,22 @@ async fn serve(stream: TcpStream, s: &Shared) -> anyhow::Result<()> {
     };
     let (read, write, handshake) = handshake(&mut c, s).await?;
     let registering = handshake.payload.username.is_none();
+    let key = handshake.client_static;
     s.seen.send_modify(|seen| seen.handshakes.push(handshake));
 
     let (tx, mut rx) = mpsc::unbounded_channel();
-    *s.live.lock().expect("lock") = Some(tx.clone());
-    let served = link_stanzas(c, read, write, registering, &mut rx, s).await;
+    *s.live.lock().expect("lock") = Some((key, tx.clone()));
+    s.links.lock().expect("lock").insert(key, tx.clone());
+    let served = link_stanzas(c, key, read, write, registering, &mut rx, s).await;
     // Gone: what the test sends next waits for the client's next connection.
     let mut live = s.live.lock().expect("lock");
-    if live.as_ref().is_some_and(|l| l.same_channel(&tx)) {
+    if live.as_ref().is_some_and(|(_, l)| l.same_channel(&tx)) {
         *live = None;
+    }
+    drop(live);
+    let mut links = s.links.lock().expect("lock");
+    if links.get(&key).is_some_and(|l| l.same_channel(&tx)) {
+        links.remove(&key);
     }
     served
 }
@@ -873,6 +1099,7 @@ async fn serve(stream: TcpStream, s: &Shared) -> anyhow::Result<()> {
 /// The stanza stream of one connection, until the client hangs up.
 async fn link_stanzas(
     c: Conn,
+    key: [u8; 32],
     read: NoiseCipher,
     write: NoiseCipher,
     registering: bool,
@@ -881,6 +1108,7 @@ async fn link_stanzas(
 ) -> anyhow::Result<()> {
     let mut link = Link {
         c,
+        key,
         read,
         write,
         read_n: 0,
@@ -919,6 +1147,7 @@ async fn link_stanzas(
                 trace("<-", &node);
                 s.seen.send_modify(|seen| {
                     if let Some(keys) = PreKeys::from_upload(&node) {
+                        s.devices.lock().expect("lock").insert(link.key, keys.clone());
                         seen.prekeys = Some(keys);
                     }
                     seen.stanzas.push(node.clone());
@@ -1105,6 +1334,8 @@ fn usync(query: &Node) -> Node {
 /// The encrypted stanza stream after the handshake (each direction counts its frames).
 struct Link {
     c: Conn,
+    /// The device's Noise static key: which device this is, across its reconnects.
+    key: [u8; 32],
     read: NoiseCipher,
     write: NoiseCipher,
     read_n: u32,
@@ -1160,7 +1391,7 @@ impl Link {
             s.seen.send_modify(|seen| seen.enc_types.push(kind.clone()));
             let message = s
                 .contact(&jid.user)
-                .open(&kind, bytes(enc).unwrap_or_default())
+                .open(&self.key, &kind, bytes(enc).unwrap_or_default())
                 .await?;
             s.seen
                 .send_modify(|seen| seen.delivered.push((jid.user.to_string(), message)));
@@ -1209,8 +1440,12 @@ impl Link {
             let phone = s.contact(&jid.user);
             let kind = attr(enc, "type").unwrap_or_default();
             let read = async {
-                let distribution = phone.open(&kind, bytes(enc).unwrap_or_default()).await?;
-                phone.open_group(group, &distribution, skmsg).await
+                let distribution = phone
+                    .open(&self.key, &kind, bytes(enc).unwrap_or_default())
+                    .await?;
+                phone
+                    .open_group(&self.key, group, &distribution, skmsg)
+                    .await
             }
             .await;
             s.seen.send_modify(|seen| match read {
@@ -1267,6 +1502,17 @@ impl Link {
                             .children(participants)
                             .build()]);
                     }
+                } else if child(node, "media_conn").is_some() {
+                    // Where files go: one media host, and the auth its uploads need.
+                    result = result.children([MediaConnResponseExtended::mock(
+                        MEDIA_AUTH.into(),
+                        3600,
+                        vec![MediaConnHostExtended::simple(
+                            MEDIA_HOST.into(),
+                            HostType::Primary,
+                        )],
+                    )
+                    .into_node()]);
                 } else if let Some(query) = child(node, "usync") {
                     result = result.children([usync(query)]);
                 } else if let Some(wanted) = child(node, "key") {

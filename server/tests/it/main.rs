@@ -288,29 +288,7 @@ pub fn assert_error(status: u16, body: &Value, expected_status: u16, code: &str)
     );
 }
 
-/// Reads a QR code back from a `data:image/png;base64,…` URL, as a phone's camera would.
-pub fn decode_qr(data_url: &str) -> String {
-    use base64::Engine;
-    let b64 = data_url
-        .strip_prefix("data:image/png;base64,")
-        .expect("PNG data URL");
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .expect("base64");
-    let decoder = png::Decoder::new(std::io::Cursor::new(png));
-    let mut reader = decoder.read_info().expect("png");
-    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
-    let info = reader.next_frame(&mut buf).expect("frame");
-    let (w, h) = (info.width as usize, info.height as usize);
-    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| buf[y * w + x]);
-    let grids = img.detect_grids();
-    grids
-        .first()
-        .expect("a QR code in the image")
-        .decode()
-        .expect("decodes")
-        .1
-}
+pub use fake_whatsapp::decode_qr;
 
 /// Sends a request and answers (status, JSON body); a non-JSON body fails the test.
 pub async fn call(req: reqwest::RequestBuilder) -> (u16, Value) {

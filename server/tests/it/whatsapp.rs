@@ -1,8 +1,10 @@
 //! The real engine (whatsapp-rust, the default) against a fake WhatsApp server on loopback
 //! ([`super::fake_whatsapp`]): registration and the QR code, the phone's pairing, login, a
 //! contact's end-to-end encrypted message, a restart that reconnects without a new scan,
-//! logout, and groups (sender keys both ways, a member added) — all through the real client's
-//! protocol code (Noise handshakes, binary stanzas, ADV signatures), with no internet.
+//! logout, groups (sender keys both ways, a member added), two devices at once, files through
+//! the fake's media host, and reactions, edits, deletes and poll votes both ways — all through
+//! the real client's protocol code (Noise handshakes, binary stanzas, ADV signatures, media
+//! encryption), with no internet.
 
 use super::fake_whatsapp::{FakeWhatsApp, REF, attr, child};
 use super::*;
@@ -18,10 +20,11 @@ async fn real_engine(fake: &FakeWhatsApp) -> TestApp {
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let url = fake.url.clone();
+    let (url, media_url) = (fake.url.clone(), fake.media_url.clone());
     TestApp::start_with(move |c| {
         c.engine = server::config::EngineKind::Whatsapp;
         c.whatsapp_url = Some(url.clone());
+        c.whatsapp_media_url = Some(media_url.clone());
         // Pinned, so the client does not ask web.whatsapp.com for the current version.
         c.whatsapp_version = Some("2.3000.1042742319".into());
     })
@@ -38,6 +41,18 @@ async fn waiting_for_a_scan(fake: &FakeWhatsApp) -> (TestApp, reqwest::Client, S
     })
     .await;
     (app, admin, id)
+}
+
+/// Waits (up to 30 s) until session `id` shows a QR code; answers `GET /status` for it.
+async fn wait_for_qr(app: &TestApp, client: &reqwest::Client, id: &str) -> (u16, Value) {
+    for _ in 0..600 {
+        let (s, b) = call(client.get(app.url(&format!("/status?session={id}")))).await;
+        if b["qr"].is_string() {
+            return (s, b);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("session {id} never showed a QR code");
 }
 
 /// Polls the session (up to 30 s) until `pred` holds; answers its view.
@@ -611,6 +626,99 @@ async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_on
     assert_eq!(ins, 1, "delivered to the webhook once");
 }
 
+/// Many numbers on one server: two sessions pair at once (each scan reaches the device whose QR
+/// code it read), both stay connected on the shared device store, the same contact writes to
+/// each and each message arrives from its own session; a send from the second session is
+/// encrypted with that device's keys and read by the contact's phone.
+#[tokio::test]
+async fn two_sessions_pair_at_once_and_each_reads_and_sends_as_its_own_number() {
+    use super::fake_whatsapp::device_key;
+    let fake = FakeWhatsApp::start().await;
+    let app = real_engine(&fake).await;
+    let (admin, _) = app.register("admin").await;
+    let rx = Receiver::start().await;
+    let mut devices = Vec::new();
+    for (name, number) in [("Toko A", "6281111111111"), ("Toko B", "6282222222222")] {
+        let id = app.create_session(&admin, name).await;
+        let (_, status) = wait_for_qr(&app, &admin, &id).await;
+        let qr = decode_qr(status["qr"].as_str().expect("qr"));
+        devices.push((id, number, qr));
+    }
+    assert_ne!(
+        device_key(&devices[0].2),
+        device_key(&devices[1].2),
+        "each session is a device of its own"
+    );
+    // Scanned in the other order than they connected: each scan must find its own device.
+    for (id, number, qr) in devices.iter().rev() {
+        fake.scan(
+            qr,
+            &format!("{number}:7@s.whatsapp.net"),
+            &format!("9{number}:7@lid"),
+            "Toko",
+        )
+        .await;
+        wait_session(&app, &admin, id, "connected", |b| {
+            b["status"] == "connected" && b["phoneNumber"] == *number
+        })
+        .await;
+        app.set_webhook(&admin, id, &rx.url, "s3cret").await;
+    }
+
+    // The same contact writes to both numbers: two Signal sessions on their phone, one per
+    // device, and each message arrives from its own session.
+    for (n, (_, _, qr)) in devices.iter().enumerate() {
+        fake.message_to(
+            device_key(qr),
+            "6289876543210",
+            &format!("3EB0D0E{n}"),
+            "Budi",
+            &text(&format!("Halo toko {n}")),
+        )
+        .await;
+    }
+    let hits = rx
+        .wait_until("both messages", |h| {
+            h.iter()
+                .filter(|h| h.json()["event"] == "message.in")
+                .count()
+                >= 2
+        })
+        .await;
+    for (n, (id, _, _)) in devices.iter().enumerate() {
+        let hit = hits
+            .iter()
+            .find(|h| h.json()["data"]["messageId"] == format!("3EB0D0E{n}"))
+            .expect("the message");
+        assert_eq!(
+            (
+                &hit.json()["data"]["sessionId"],
+                &hit.json()["data"]["message"]
+            ),
+            (&json!(id), &json!(format!("Halo toko {n}"))),
+            "{}",
+            hit.json()
+        );
+    }
+
+    // The second number answers; the contact's phone reads it with that device's session.
+    let (s, b) = call(
+        admin
+            .post(app.url(&format!("/send-message?session={}", devices[1].0)))
+            .json(&json!({"to": "6289876543210", "message": "Dari toko B"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let seen = fake
+        .wait_for("the answer at the contact's phone", |s| {
+            s.delivered.iter().any(|(to, m)| {
+                to == "6289876543210" && m.conversation.as_deref() == Some("Dari toko B")
+            })
+        })
+        .await;
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+}
+
 /// Contract §12 over the wire: a text into a group of three contacts goes out with the
 /// device's sender key (its distribution message sealed for each member's phone, the text as
 /// `skmsg`) and every phone reads it; a member's message (their sender key, then `skmsg`)
@@ -702,4 +810,360 @@ async fn sends_into_a_group_reads_a_members_message_and_sees_a_member_added() {
         )
     );
     assert!(fake.seen().errors.is_empty(), "{:?}", fake.seen().errors);
+}
+
+/// Files both ways through the real client and WhatsApp's media host (contract §11): a picture
+/// sent with `/send-media` is encrypted and uploaded by whatsapp-rust with the auth of the
+/// `media_conn` answer, and the contact's phone fetches it by the message's `direct_path`,
+/// checks its MAC and reads the same bytes (and SHA-256), with the picture's size and a
+/// thumbnail; a PDF goes out as a named document the same way; a PDF a contact sends is fetched
+/// and decrypted by the client before the message is recorded, so its webhook names the file
+/// and `GET /api/messages/{id}/media` answers the same bytes.
+#[tokio::test]
+async fn sends_a_picture_the_phone_opens_and_keeps_a_file_a_contact_sent() {
+    use super::fake_whatsapp::MediaType;
+    let fake = FakeWhatsApp::start().await;
+    let (app, admin, id) = paired(&fake).await;
+    let rx = Receiver::start().await;
+    app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
+
+    // A real picture (64×48), so that the client can decode it for its thumbnail.
+    let mut png = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([(x * 4) as u8, (y * 5) as u8, 90])
+    }))
+    .write_to(&mut png, image::ImageFormat::Png)
+    .expect("png");
+    let png = png.into_inner();
+    let (s, b) = call(admin.post(app.url("/send-media")).json(&json!({
+        "to": "6289876543210", "caption": "Kopi susu",
+        "base64": base64::engine::general_purpose::STANDARD.encode(&png),
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let seen = fake
+        .wait_for("the picture at the contact's phone", |s| {
+            s.delivered.iter().any(|(_, m)| m.image_message.is_set())
+        })
+        .await;
+    assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+    let image = seen
+        .delivered
+        .iter()
+        .find_map(|(_, m)| m.image_message.as_option())
+        .expect("an image message");
+    assert_eq!(image.caption.as_deref(), Some("Kopi susu"));
+    assert_eq!(image.mimetype.as_deref(), Some("image/png"));
+    assert_eq!((image.width, image.height), (Some(64), Some(48)));
+    assert!(
+        image.jpeg_thumbnail.as_ref().is_some_and(|t| !t.is_empty()),
+        "a picture carries its thumbnail"
+    );
+    assert_eq!(image.file_length, Some(png.len() as u64));
+    let opened = fake.download(
+        image.direct_path.as_deref().expect("direct_path"),
+        image.media_key.as_deref().expect("media key"),
+        MediaType::Image,
+    );
+    assert_eq!(opened, png, "the phone reads the bytes that were sent");
+    {
+        use sha2::Digest;
+        assert_eq!(
+            image.file_sha256.as_deref(),
+            Some(&sha2::Sha256::digest(&png)[..])
+        );
+    }
+
+    // A PDF goes out as a document with its name; the phone reads the same bytes.
+    let pdf = b"%PDF-1.4\n% Faktur 0042\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n".to_vec();
+    let (s, b) = call(admin.post(app.url("/send-media")).json(&json!({
+        "to": "6289876543210", "filename": "faktur-0042.pdf",
+        "base64": base64::engine::general_purpose::STANDARD.encode(&pdf),
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["type"], "document", "{b}");
+    let seen = fake
+        .wait_for("the document at the contact's phone", |s| {
+            s.delivered.iter().any(|(_, m)| m.document_message.is_set())
+        })
+        .await;
+    let document = seen
+        .delivered
+        .iter()
+        .find_map(|(_, m)| m.document_message.as_option())
+        .expect("a document message");
+    assert_eq!(
+        (document.mimetype.as_deref(), document.file_name.as_deref()),
+        (Some("application/pdf"), Some("faktur-0042.pdf"))
+    );
+    let opened = fake.download(
+        document.direct_path.as_deref().expect("direct_path"),
+        document.media_key.as_deref().expect("media key"),
+        MediaType::Document,
+    );
+    assert_eq!(opened, pdf);
+
+    // A contact sends the PDF back: uploaded by their phone, fetched and decrypted by the client.
+    let up = fake.upload(&pdf, MediaType::Document);
+    let document = wa::Message {
+        document_message: MessageField::some(wm::DocumentMessage {
+            url: Some(up.url.clone()),
+            direct_path: Some(up.direct_path.clone()),
+            media_key: Some(up.media_key.clone()),
+            file_sha256: Some(up.file_sha256.clone()),
+            file_enc_sha256: Some(up.file_enc_sha256.clone()),
+            file_length: Some(up.file_length),
+            mimetype: Some("application/pdf".into()),
+            file_name: Some("faktur-0042.pdf".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    fake.message_from("6289876543210", "3EB0F11E000001", "Budi", document)
+        .await;
+    let hit = rx.wait_event("message.in").await;
+    let data = &hit.json()["data"];
+    assert_eq!(data["messageId"], "3EB0F11E000001", "{data}");
+    assert_eq!(data["type"], "document", "{data}");
+    assert_eq!(data["media"]["mimetype"], "application/pdf", "{data}");
+    assert_eq!(data["media"]["filename"], "faktur-0042.pdf", "{data}");
+    assert_eq!(data["media"]["size"], pdf.len(), "{data}");
+    let url = data["media"]["url"].as_str().expect("media url");
+    let r = admin
+        .get(app.url(&format!("{url}?session={id}")))
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().expect("type"),
+        "application/pdf"
+    );
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), pdf.as_slice());
+}
+
+/// Contract §11's changes over the wire, both ways. Out: a reaction, an edit and a delete of a
+/// sent text, and a poll, each read by the contact's phone as WhatsApp carries them (a
+/// `ReactionMessage` and `ProtocolMessage`s naming the text; the poll with its secret). In:
+/// the phone votes on the poll (the vote encrypted with that secret, as phones do), reacts to
+/// it, and edits and deletes a text of its own: `poll.vote` names the option,
+/// `message.reaction`, `message.edited` and `message.revoked` name the messages.
+#[tokio::test]
+async fn reacts_edits_deletes_and_polls_both_ways_over_the_wire() {
+    use whatsapp_rust::wacore::poll::{compute_option_hash, encrypt_poll_vote_with_secret};
+    const CONTACT: &str = "6289876543210";
+    let fake = FakeWhatsApp::start().await;
+    let (app, admin, id) = paired(&fake).await;
+    let rx = Receiver::start().await;
+    app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
+    let post = |path: &str, body: Value| {
+        let (admin, url) = (admin.clone(), app.url(path));
+        async move {
+            let (s, b) = call(admin.post(url).json(&body)).await;
+            assert_eq!(s, 200, "{b}");
+            b
+        }
+    };
+    // What the contact's phone has read so far, from the `n`th message on.
+    let read = |n: usize, what: &'static str| {
+        let fake = &fake;
+        async move {
+            let seen = fake.wait_for(what, |s| s.delivered.len() > n).await;
+            assert!(seen.errors.is_empty(), "{:?}", seen.errors);
+            seen.delivered[n].1.clone()
+        }
+    };
+
+    let text_id = post(
+        "/send-message",
+        json!({"to": CONTACT, "message": "Kopi 15rb"}),
+    )
+    .await["messageId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    read(0, "the text").await;
+
+    post(
+        "/send-reaction",
+        json!({"messageId": text_id, "emoji": "👍"}),
+    )
+    .await;
+    let m = read(1, "the reaction").await;
+    let reaction = m.reaction_message.as_option().expect("a reaction");
+    assert_eq!(reaction.text.as_deref(), Some("👍"));
+    let key = reaction.key.as_option().expect("its key");
+    assert_eq!(
+        (key.id.as_deref(), key.from_me),
+        (Some(text_id.as_str()), Some(true))
+    );
+
+    post(
+        "/edit-message",
+        json!({"messageId": text_id, "message": "Kopi 18rb"}),
+    )
+    .await;
+    let m = read(2, "the edit").await;
+    let edit = m.protocol_message.as_option().expect("a protocol message");
+    assert_eq!(edit.r#type, Some(wm::protocol_message::Type::MESSAGE_EDIT));
+    assert_eq!(
+        edit.key.as_option().and_then(|k| k.id.as_deref()),
+        Some(text_id.as_str())
+    );
+    let edited = edit.edited_message.as_option().expect("the new text");
+    let new_text = edited.conversation.clone().or_else(|| {
+        edited
+            .extended_text_message
+            .as_option()
+            .and_then(|t| t.text.clone())
+    });
+    assert_eq!(new_text.as_deref(), Some("Kopi 18rb"));
+
+    post("/delete-message", json!({"messageId": text_id})).await;
+    let m = read(3, "the delete").await;
+    let revoke = m.protocol_message.as_option().expect("a protocol message");
+    assert_eq!(revoke.r#type, Some(wm::protocol_message::Type::REVOKE));
+    assert_eq!(
+        revoke.key.as_option().and_then(|k| k.id.as_deref()),
+        Some(text_id.as_str())
+    );
+
+    let poll_id = post(
+        "/send-poll",
+        json!({"to": CONTACT, "question": "Kopi apa?", "options": ["Gayo", "Toraja"]}),
+    )
+    .await["messageId"]
+        .as_str()
+        .expect("id")
+        .to_string();
+    let m = read(4, "the poll").await;
+    let poll = m
+        .poll_creation_message
+        .as_option()
+        .or(m.poll_creation_message_v3.as_option())
+        .expect("a poll");
+    assert_eq!(poll.name.as_deref(), Some("Kopi apa?"));
+    let names: Vec<_> = poll
+        .options
+        .iter()
+        .map(|o| o.option_name.as_deref())
+        .collect();
+    assert_eq!(names, [Some("Gayo"), Some("Toraja")]);
+    let secret = m
+        .message_context_info
+        .as_option()
+        .and_then(|c| c.message_secret.clone())
+        .expect("the poll's secret");
+
+    // The contact votes Toraja, encrypted with the poll's secret for (poll, creator, voter).
+    let (enc_payload, enc_iv) = encrypt_poll_vote_with_secret(
+        &[compute_option_hash("Toraja").to_vec()],
+        &secret,
+        &poll_id,
+        "6281234567890@s.whatsapp.net",
+        &format!("{CONTACT}@s.whatsapp.net"),
+    )
+    .expect("encrypt the vote");
+    let our = |id: &str| {
+        MessageField::some(wa::MessageKey {
+            remote_jid: Some("6281234567890@s.whatsapp.net".into()),
+            from_me: Some(false),
+            id: Some(id.into()),
+            participant: None,
+        })
+    };
+    let vote = wa::Message {
+        poll_update_message: MessageField::some(wm::PollUpdateMessage {
+            poll_creation_message_key: our(&poll_id),
+            vote: MessageField::some(wm::PollEncValue {
+                enc_payload: Some(enc_payload),
+                enc_iv: Some(enc_iv.to_vec()),
+            }),
+            sender_timestamp_ms: Some(1_700_000_000_000),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    fake.message_from(CONTACT, "3EB0B0C0000001", "Budi", vote)
+        .await;
+    let hit = rx.wait_event("poll.vote").await;
+    let data = &hit.json()["data"];
+    assert_eq!(
+        (&data["messageId"], &data["from"], &data["options"]),
+        (&json!(poll_id), &json!(CONTACT), &json!(["Toraja"])),
+        "{data}"
+    );
+
+    // The contact reacts to the poll, then edits and deletes a text of their own.
+    let react = wa::Message {
+        reaction_message: MessageField::some(wm::ReactionMessage {
+            key: our(&poll_id),
+            text: Some("🙏".into()),
+            sender_timestamp_ms: Some(1_700_000_000_000),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    fake.message_from(CONTACT, "3EB0B0C0000002", "Budi", react)
+        .await;
+    let hit = rx.wait_event("message.reaction").await;
+    let data = &hit.json()["data"];
+    assert_eq!(
+        (&data["messageId"], &data["from"], &data["emoji"]),
+        (&json!(poll_id), &json!(CONTACT), &json!("🙏")),
+        "{data}"
+    );
+    fake.message_from(CONTACT, "3EB0B0C0000003", "Budi", text("Gayo 2 ya"))
+        .await;
+    rx.wait_until("the contact's text", |h| {
+        h.iter()
+            .any(|h| h.json()["data"]["messageId"] == "3EB0B0C0000003")
+    })
+    .await;
+    let theirs = MessageField::some(wa::MessageKey {
+        remote_jid: Some("6281234567890@s.whatsapp.net".into()),
+        from_me: Some(true),
+        id: Some("3EB0B0C0000003".into()),
+        participant: None,
+    });
+    let edit = wa::Message {
+        protocol_message: MessageField::some(wm::ProtocolMessage {
+            key: theirs.clone(),
+            r#type: Some(wm::protocol_message::Type::MESSAGE_EDIT),
+            edited_message: MessageField::some(text("Toraja 2 ya")),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    fake.message_from(CONTACT, "3EB0B0C0000004", "Budi", edit)
+        .await;
+    let hit = rx.wait_event("message.edited").await;
+    let data = &hit.json()["data"];
+    assert_eq!(
+        (&data["messageId"], &data["from"], &data["message"]),
+        (
+            &json!("3EB0B0C0000003"),
+            &json!(CONTACT),
+            &json!("Toraja 2 ya")
+        ),
+        "{data}"
+    );
+    let revoke = wa::Message {
+        protocol_message: MessageField::some(wm::ProtocolMessage {
+            key: theirs,
+            r#type: Some(wm::protocol_message::Type::REVOKE),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    fake.message_from(CONTACT, "3EB0B0C0000005", "Budi", revoke)
+        .await;
+    let hit = rx.wait_event("message.revoked").await;
+    let data = &hit.json()["data"];
+    assert_eq!(
+        (&data["messageId"], &data["from"]),
+        (&json!("3EB0B0C0000003"), &json!(CONTACT)),
+        "{data}"
+    );
 }

@@ -13,6 +13,7 @@
 
 pub mod devices;
 pub mod groups;
+pub mod media_host;
 pub mod preview;
 pub mod wire;
 
@@ -48,10 +49,11 @@ pub struct WhatsApp {
     devices: tokio::sync::OnceCell<devices::Devices>,
 }
 
-/// `--whatsapp-url` and `--whatsapp-version`.
+/// `--whatsapp-url`, `--whatsapp-media-url` and `--whatsapp-version`.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     pub url: Option<String>,
+    pub media_url: Option<String>,
     pub version: Option<(u32, u32, u32)>,
 }
 
@@ -473,6 +475,9 @@ async fn run_bot(id: &SessionId, s: &Arc<WaSession>) -> Result<Ended, String> {
         .skip_history_sync();
     if let Some(v) = s.options.version {
         builder = builder.with_version(v);
+    }
+    if let Some(base) = &s.options.media_url {
+        builder = builder.with_http_client(media_host::Rerouted::new(base));
     }
     let bot = builder
         .build()
