@@ -67,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         (last_rss - rss0) * 1024.0 / last_n.max(1) as f64,
         kib(server.disk_bytes().saturating_sub(disk0)) / last_n.max(1) as f64
     );
+    println!("disk by file: {}", server.disk_summary());
     println!(
         "log while {last_n} sessions retried: {:.0} KiB in {retry_secs:.0} s ({:.1} KiB/s)",
         kib(retry_log),

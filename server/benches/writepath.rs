@@ -13,20 +13,18 @@
 //! installed (as `scripts/bench.sh` makes sure), else from a reqwest loop in this process.
 //! Loopback only; every phase is bounded in time.
 
-use axum::{Router, body::Bytes, http::StatusCode, routing::post};
 use serde_json::{Value, json};
 use std::{
-    collections::HashMap,
     process::{Command, Stdio},
     sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        Arc,
+        atomic::{AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
 
 mod support;
-use support::{Server, Target, env_num};
+use support::{Server, Sink, Target, env_num, start_sink};
 
 struct Figures {
     rps: f64,
@@ -153,44 +151,6 @@ async fn run_reqwest(
 fn pct(l: &[Duration], p: f64) -> f64 {
     l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
         .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-}
-
-/// A webhook receiver on loopback: notes when each `messageId` first arrived; `delay` makes it
-/// a slow receiver.
-#[derive(Default)]
-struct Sink {
-    arrived: Mutex<HashMap<String, Instant>>,
-    requests: AtomicU64,
-    slow: AtomicBool,
-}
-
-async fn start_sink(sink: Arc<Sink>) -> anyhow::Result<String> {
-    let app = Router::new().route(
-        "/hook",
-        post(move |body: Bytes| {
-            let sink = sink.clone();
-            async move {
-                sink.requests.fetch_add(1, Ordering::Relaxed);
-                if sink.slow.load(Ordering::Relaxed) {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-                if let Ok(v) = serde_json::from_slice::<Value>(&body)
-                    && let Some(id) = v["data"]["messageId"].as_str()
-                {
-                    sink.arrived
-                        .lock()
-                        .expect("lock")
-                        .entry(id.to_string())
-                        .or_insert_with(Instant::now);
-                }
-                StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/hook", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(url)
 }
 
 /// Injects inbound messages through the simulator: `workers` loops, each waiting for its

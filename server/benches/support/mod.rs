@@ -3,10 +3,16 @@
 //! dropped.
 #![allow(dead_code)] // each bench uses its part
 
+use axum::{Router, body::Bytes, http::StatusCode, routing::post};
 use serde_json::{Value, json};
 use std::{
+    collections::HashMap,
     process::{Child, Command, Stdio},
-    time::Duration,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
 };
 
 pub fn env_num(name: &str, default: u64) -> u64 {
@@ -156,6 +162,12 @@ impl Server {
         self.status("VmRSS:").map_or(0.0, |kib| kib / 1024.0)
     }
 
+    /// The part of the RSS that is the process's own memory (heap, stacks), not pages of the
+    /// binary and libraries mapped from disk (`RssFile`, shared and reclaimable).
+    pub fn rss_anon_mib(&self) -> f64 {
+        self.status("RssAnon:").map_or(0.0, |kib| kib / 1024.0)
+    }
+
     /// The server's thread count.
     pub fn threads(&self) -> u64 {
         self.status("Threads:").map_or(0, |n| n as u64)
@@ -210,39 +222,104 @@ impl Server {
 
     /// Bytes on disk under the data dir.
     pub fn disk_bytes(&self) -> u64 {
-        fn walk(p: &std::path::Path) -> u64 {
-            std::fs::read_dir(p).map_or(0, |entries| {
-                entries
-                    .flatten()
-                    .map(|e| match e.metadata() {
-                        Ok(m) if m.is_dir() => walk(&e.path()),
-                        Ok(m) => m.len(),
-                        Err(_) => 0,
-                    })
-                    .sum()
-            })
+        self.disk_files().iter().map(|(_, n)| n).sum()
+    }
+
+    /// Every file under the data dir (path below it, bytes), largest first.
+    pub fn disk_files(&self) -> Vec<(String, u64)> {
+        fn walk(root: &std::path::Path, p: &std::path::Path, out: &mut Vec<(String, u64)>) {
+            for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                match e.metadata() {
+                    Ok(m) if m.is_dir() => walk(root, &e.path(), out),
+                    Ok(m) => out.push((
+                        e.path()
+                            .strip_prefix(root)
+                            .map_or_else(|_| e.path(), |r| r.to_path_buf())
+                            .display()
+                            .to_string(),
+                        m.len(),
+                    )),
+                    Err(_) => {}
+                }
+            }
         }
-        walk(&self.data_dir)
+        let mut out = Vec::new();
+        walk(&self.data_dir, &self.data_dir, &mut out);
+        out.sort_by_key(|f| std::cmp::Reverse(f.1));
+        out
+    }
+
+    /// The largest files under the data dir, for a line of the report.
+    pub fn disk_summary(&self) -> String {
+        self.disk_files()
+            .iter()
+            .take(6)
+            .map(|(name, n)| format!("{name} {:.0} KiB", *n as f64 / 1024.0))
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     /// Creates `n` more sessions (not linked).
     pub async fn add_sessions(&mut self, n: usize) -> anyhow::Result<()> {
         let start = self.target.sessions.len();
         for i in start..start + n {
-            let s: Value = self
-                .target
-                .admin
-                .post(format!("{}/api/sessions", self.target.base))
-                .json(&json!({"name": format!("bench {i}")}))
-                .send()
-                .await?
-                .error_for_status()?
-                .json()
-                .await?;
-            self.target
-                .sessions
-                .push(s["id"].as_str().unwrap_or_default().to_string());
+            let id = self.target.create_session(&format!("bench {i}")).await?;
+            self.target.sessions.push(id);
         }
         Ok(())
     }
+}
+
+impl Target {
+    /// Creates a session (not linked) as the admin; answers its id.
+    pub async fn create_session(&self, name: &str) -> anyhow::Result<String> {
+        let s: Value = self
+            .admin
+            .post(format!("{}/api/sessions", self.base))
+            .json(&json!({"name": name}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(s["id"].as_str().unwrap_or_default().to_string())
+    }
+}
+
+/// A webhook receiver on loopback: notes when each `messageId` first arrived; `delay` makes it
+/// a slow receiver.
+#[derive(Default)]
+pub struct Sink {
+    pub arrived: Mutex<HashMap<String, Instant>>,
+    pub requests: AtomicU64,
+    pub slow: AtomicBool,
+}
+
+pub async fn start_sink(sink: Arc<Sink>) -> anyhow::Result<String> {
+    let app = Router::new().route(
+        "/hook",
+        post(move |body: Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.requests.fetch_add(1, Ordering::Relaxed);
+                if sink.slow.load(Ordering::Relaxed) {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                if let Ok(v) = serde_json::from_slice::<Value>(&body)
+                    && let Some(id) = v["data"]["messageId"].as_str()
+                {
+                    sink.arrived
+                        .lock()
+                        .expect("lock")
+                        .entry(id.to_string())
+                        .or_insert_with(Instant::now);
+                }
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/hook", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(url)
 }

@@ -107,6 +107,8 @@ async fn database_failures_are_500s_without_internals() {
 }
 
 /// SIGTERM (and Ctrl-C) stop the binary cleanly: requests in flight finish, the process exits 0.
+/// Started with `RUST_BACKTRACE=1`, it runs (under the same process id, so the signal reaches
+/// it) with library backtraces off (`RUST_LIB_BACKTRACE=0`, see `main.rs`).
 #[tokio::test]
 async fn sigterm_drains_and_exits_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -124,6 +126,8 @@ async fn sigterm_drains_and_exits_cleanly() {
             ])
             .arg("--data-dir")
             .arg(dir.path())
+            .env("RUST_BACKTRACE", "1")
+            .env_remove("RUST_LIB_BACKTRACE")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -141,6 +145,13 @@ async fn sigterm_drains_and_exits_cleanly() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert!(up, "kabar did not start");
+        let environ = std::fs::read(format!("/proc/{}/environ", child.id())).expect("environ");
+        assert!(
+            environ
+                .split(|b| *b == 0)
+                .any(|v| v == b"RUST_LIB_BACKTRACE=0"),
+            "library backtraces stay off when RUST_BACKTRACE is set"
+        );
         // A slow request (argon2 hashing) is in flight when the signal comes.
         let register = tokio::spawn(
             reqwest::Client::new()

@@ -91,6 +91,7 @@ impl Devices {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
+            .pragma("journal_size_limit", crate::db::WAL_SIZE_LIMIT)
             .busy_timeout(Duration::from_secs(30));
         // A fixed handful, whatever the number of sessions: WAL lets the readers run beside
         // the one writer.
