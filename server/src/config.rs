@@ -216,13 +216,24 @@ pub enum ConfigError {
     SessionHours,
     #[error("--whatsapp-version must look like 2.3000.1042742319, not {0:?}")]
     WhatsappVersion(String),
+    #[error(
+        "--whatsapp-media-url must be an http:// or https:// address like http://127.0.0.1:4000, not {0:?}"
+    )]
+    WhatsappMediaUrl(String),
 }
 
 impl Config {
     /// Reads `.env` (when present), the environment and the command line.
     pub fn from_env_and_args() -> Self {
-        let _ = dotenvy::dotenv();
+        Config::read_dotenv();
         Config::parse()
+    }
+
+    /// Puts the settings of `.env` (when present) into the environment, under those already
+    /// set. `main` calls it before anything else, so that what it decides from the environment
+    /// sees them too; calling it again changes nothing.
+    pub fn read_dotenv() {
+        let _ = dotenvy::dotenv();
     }
 
     /// Defaults only, as tests start from: nothing read from the environment.
@@ -295,6 +306,15 @@ impl Config {
             self.parsed_whatsapp_version()
                 .ok_or_else(|| ConfigError::WhatsappVersion(v.clone()))?;
         }
+        if let Some(u) = &self.whatsapp_media_url {
+            let base = reqwest::Url::parse(u).ok().filter(|b| {
+                matches!(b.scheme(), "http" | "https")
+                    && b.host().is_some()
+                    && b.query().is_none()
+                    && b.fragment().is_none()
+            });
+            base.ok_or_else(|| ConfigError::WhatsappMediaUrl(u.clone()))?;
+        }
         if !(1..=8760).contains(&self.session_hours) {
             return Err(ConfigError::SessionHours);
         }
@@ -356,5 +376,17 @@ mod tests {
                 .contains(&"127.0.0.1".parse::<std::net::IpAddr>().expect("ip"))
         );
         assert!(Config::try_parse_from(["kabar", "--trusted-proxies", "nope"]).is_err());
+        let media = |u: &str| {
+            Config::try_parse_from(["kabar", "--whatsapp-media-url", u])
+                .expect("parse")
+                .validate()
+        };
+        media("http://127.0.0.1:4000").expect("a base URL");
+        for bad in ["127.0.0.1:4000", "ftp://media", "http://h/?auth=x"] {
+            assert!(
+                matches!(media(bad), Err(ConfigError::WhatsappMediaUrl(_))),
+                "{bad}"
+            );
+        }
     }
 }

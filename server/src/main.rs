@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 static ALLOC: dhat::Alloc = dhat::Alloc;
 
 fn main() -> anyhow::Result<()> {
+    Config::read_dotenv();
     errors_without_backtraces();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -17,7 +18,7 @@ fn main() -> anyhow::Result<()> {
         .block_on(serve())
 }
 
-/// `RUST_BACKTRACE=1`, often set to see where a panic happened, also makes every `anyhow` error
+/// `RUST_BACKTRACE=1` (in the environment or `.env`), often set to see where a panic happened, also makes every `anyhow` error
 /// capture a backtrace, and logging one with `{:?}` resolves it: the first time, the binary's
 /// debug info is read and kept in memory for good. whatsapp-rust logs such errors while
 /// sessions connect; the connected-sessions bench measured it (dhat): 34 MiB of heap after ten

@@ -107,8 +107,9 @@ async fn database_failures_are_500s_without_internals() {
 }
 
 /// SIGTERM (and Ctrl-C) stop the binary cleanly: requests in flight finish, the process exits 0.
-/// Started with `RUST_BACKTRACE=1`, it runs (under the same process id, so the signal reaches
-/// it) with library backtraces off (`RUST_LIB_BACKTRACE=0`, see `main.rs`).
+/// Started with `RUST_BACKTRACE=1` (in the environment, then in `.env`), it runs (under the same
+/// process id, so the signal reaches it) with library backtraces off (`RUST_LIB_BACKTRACE=0`,
+/// see `main.rs`).
 #[tokio::test]
 async fn sigterm_drains_and_exits_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -117,7 +118,14 @@ async fn sigterm_drains_and_exits_cleanly() {
         l.local_addr().expect("addr").port()
     };
     for signal in ["-TERM", "-INT"] {
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kabar"))
+        let mut kabar = std::process::Command::new(env!("CARGO_BIN_EXE_kabar"));
+        if signal == "-TERM" {
+            kabar.env("RUST_BACKTRACE", "1");
+        } else {
+            std::fs::write(dir.path().join(".env"), "RUST_BACKTRACE=1\n").expect(".env");
+            kabar.env_remove("RUST_BACKTRACE").current_dir(dir.path());
+        }
+        let mut child = kabar
             .args([
                 "--addr",
                 &format!("127.0.0.1:{port}"),
@@ -126,7 +134,6 @@ async fn sigterm_drains_and_exits_cleanly() {
             ])
             .arg("--data-dir")
             .arg(dir.path())
-            .env("RUST_BACKTRACE", "1")
             .env_remove("RUST_LIB_BACKTRACE")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -150,7 +157,7 @@ async fn sigterm_drains_and_exits_cleanly() {
             environ
                 .split(|b| *b == 0)
                 .any(|v| v == b"RUST_LIB_BACKTRACE=0"),
-            "library backtraces stay off when RUST_BACKTRACE is set"
+            "library backtraces stay off when RUST_BACKTRACE is set ({signal})"
         );
         // A slow request (argon2 hashing) is in flight when the signal comes.
         let register = tokio::spawn(

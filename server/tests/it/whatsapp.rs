@@ -1065,14 +1065,16 @@ async fn reacts_edits_deletes_and_polls_both_ways_over_the_wire() {
         &format!("{CONTACT}@s.whatsapp.net"),
     )
     .expect("encrypt the vote");
-    let our = |id: &str| {
+    // A message of this chat as the contact's phone names it: ours, or theirs (`from_me`).
+    let key = |id: &str, from_me: bool| {
         MessageField::some(wa::MessageKey {
             remote_jid: Some("6281234567890@s.whatsapp.net".into()),
-            from_me: Some(false),
+            from_me: Some(from_me),
             id: Some(id.into()),
             participant: None,
         })
     };
+    let our = |id: &str| key(id, false);
     let vote = wa::Message {
         poll_update_message: MessageField::some(wm::PollUpdateMessage {
             poll_creation_message_key: our(&poll_id),
@@ -1121,12 +1123,7 @@ async fn reacts_edits_deletes_and_polls_both_ways_over_the_wire() {
             .any(|h| h.json()["data"]["messageId"] == "3EB0B0C0000003")
     })
     .await;
-    let theirs = MessageField::some(wa::MessageKey {
-        remote_jid: Some("6281234567890@s.whatsapp.net".into()),
-        from_me: Some(true),
-        id: Some("3EB0B0C0000003".into()),
-        participant: None,
-    });
+    let theirs = key("3EB0B0C0000003", true);
     let edit = wa::Message {
         protocol_message: MessageField::some(wm::ProtocolMessage {
             key: theirs.clone(),
