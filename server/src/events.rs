@@ -24,7 +24,7 @@ use app::model::{
 };
 use futures_util::{FutureExt, future::BoxFuture};
 use serde::Serialize;
-use sqlx::{Connection, Sqlite, pool::PoolConnection};
+use sqlx::{Connection, Row, SqliteConnection, pool::PoolConnection};
 use std::panic::AssertUnwindSafe;
 use tokio::sync::{mpsc, oneshot};
 
@@ -65,8 +65,10 @@ session_events! {
 
 /// What a job sees: the batch's connection, and a count of the deliveries it queued.
 pub struct Write {
-    conn: PoolConnection<Sqlite>,
+    conn: Conn,
     deliveries: usize,
+    /// The writer's endpoint cache, lent to the batch.
+    targets: webhooks::Targets,
 }
 
 impl Write {
@@ -77,7 +79,14 @@ impl Write {
 
     /// Queues `data` for every endpoint that wants it (the global one and its session's).
     pub async fn emit<E: Event>(&mut self, data: &E) -> Result<(), sqlx::Error> {
-        self.deliveries += webhooks::enqueue(&mut self.conn, data.session(), E::NAME, data).await?;
+        self.deliveries += webhooks::enqueue(
+            &mut self.conn,
+            &mut self.targets,
+            data.session(),
+            E::NAME,
+            data,
+        )
+        .await?;
         Ok(())
     }
 
@@ -88,16 +97,17 @@ impl Write {
         data: &E,
     ) -> Result<String, sqlx::Error> {
         let session = data.session();
-        let event_id = webhooks::insert_event(&mut self.conn, session, E::NAME, data).await?;
-        webhooks::insert_delivery(
-            &mut self.conn,
-            &event_id,
-            endpoint_id,
-            session.map(SessionId::as_str),
-        )
-        .await?;
+        let endpoint = [(endpoint_id, session.map(SessionId::as_str))];
+        let event_id =
+            webhooks::insert_event(&mut self.conn, session, E::NAME, data, &endpoint).await?;
         self.deliveries += 1;
         Ok(event_id)
+    }
+
+    /// Says that this job changed a webhook endpoint (the writer's endpoint cache is read
+    /// again for the next event).
+    pub fn endpoints_changed(&mut self) {
+        self.targets.clear();
     }
 }
 
@@ -237,33 +247,111 @@ where
 
 async fn writer_loop(db: crate::db::Db, mut rx: mpsc::Receiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
+    let mut kept = Kept::default();
     loop {
         if rx.recv_many(&mut batch, BATCH).await == 0 {
             return; // every handle is gone
         }
-        run_batch(&db, std::mem::take(&mut batch)).await;
+        run_batch(&db, std::mem::take(&mut batch), &mut kept).await;
+    }
+}
+
+/// The writer's connection: its own, out of the pool, so that every batch begins on the
+/// connection the endpoint cache was read on (`data_version` counts per connection); or, with
+/// a pool of one (an in-memory database), the pool's, borrowed per batch, and no cache kept.
+enum Conn {
+    Own(SqliteConnection),
+    Pooled(PoolConnection<sqlx::Sqlite>),
+}
+
+impl std::ops::Deref for Conn {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        match self {
+            Conn::Own(c) => c,
+            Conn::Pooled(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        match self {
+            Conn::Own(c) => c,
+            Conn::Pooled(c) => c,
+        }
+    }
+}
+
+/// What the writer keeps from one batch to the next.
+#[derive(Default)]
+struct Kept {
+    conn: Option<SqliteConnection>,
+    targets: webhooks::Targets,
+}
+
+impl Kept {
+    async fn conn(&mut self, db: &crate::db::Db) -> Result<Conn, sqlx::Error> {
+        if let Some(conn) = self.conn.take() {
+            return Ok(Conn::Own(conn));
+        }
+        // A new connection has seen nothing yet.
+        self.targets.clear();
+        let pooled = db.acquire().await?;
+        Ok(if db.options().get_max_connections() > 1 {
+            Conn::Own(pooled.detach())
+        } else {
+            Conn::Pooled(pooled)
+        })
+    }
+
+    /// Takes the connection back after a batch (a broken one is dropped: the next batch opens
+    /// another).
+    async fn keep(&mut self, conn: Conn, healthy: bool) {
+        match conn {
+            Conn::Own(mut c) => {
+                if healthy || c.ping().await.is_ok() {
+                    self.conn = Some(c);
+                }
+            }
+            Conn::Pooled(mut c) => {
+                if !healthy && c.ping().await.is_err() {
+                    c.close_on_drop();
+                }
+                self.targets.clear();
+            }
+        }
     }
 }
 
 /// One transaction for `jobs`: each in a savepoint, one commit, then every caller is told.
-async fn run_batch(db: &crate::db::Db, jobs: Vec<Job>) {
-    let conn = match db.acquire().await {
+async fn run_batch(db: &crate::db::Db, jobs: Vec<Job>, kept: &mut Kept) {
+    let mut conn = match kept.conn(db).await {
         Ok(c) => c,
         Err(e) => return refuse(jobs, &e),
     };
+    // One round trip per job boundary: the statements that close a job's savepoint and open
+    // the next one's (or commit) go together. `data_version` changes when another connection
+    // has committed since this one last looked: read while the write lock is held, it says
+    // whether the endpoint cache still holds.
+    let begun = sqlx::raw_sql("BEGIN IMMEDIATE; PRAGMA data_version; SAVEPOINT job")
+        .fetch_all(&mut *conn)
+        .await;
+    match begun {
+        Ok(rows) => kept
+            .targets
+            .begin(rows.first().and_then(|r| r.try_get(0).ok())),
+        Err(e) => {
+            let rolled_back = sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok();
+            kept.keep(conn, rolled_back).await;
+            return refuse(jobs, &e);
+        }
+    }
     let mut w = Write {
         conn,
         deliveries: 0,
+        targets: std::mem::take(&mut kept.targets),
     };
-    // One round trip per job boundary: the statements that close a job's savepoint and open
-    // the next one's (or commit) go together.
-    if let Err(e) = sqlx::raw_sql("BEGIN IMMEDIATE; SAVEPOINT job")
-        .execute(w.conn())
-        .await
-    {
-        let _ = sqlx::query("ROLLBACK").execute(w.conn()).await;
-        return refuse(jobs, &e);
-    }
     let total = jobs.len();
     let mut finished: Vec<Finish> = Vec::with_capacity(total);
     let mut jobs = jobs.into_iter().enumerate();
@@ -297,13 +385,14 @@ async fn run_batch(db: &crate::db::Db, jobs: Vec<Job>) {
     // them tells their callers nothing was written.
     let unrun = jobs.len();
     drop(jobs);
+    let mut healthy = true;
     if let Err(e) = &committed {
         tracing::error!(error = %e, jobs = finished.len() + unrun, "a write batch was not stored");
-        if sqlx::query("ROLLBACK").execute(w.conn()).await.is_err() && w.conn.ping().await.is_err()
-        {
-            w.conn.close_on_drop();
-        }
+        healthy = sqlx::query("ROLLBACK").execute(w.conn()).await.is_ok();
+        w.targets.clear();
     }
+    kept.targets = w.targets;
+    kept.keep(w.conn, healthy).await;
     for finish in finished {
         finish(committed.clone());
     }
@@ -373,7 +462,7 @@ mod tests {
             Box::pin(async move { panic!("a bug in a job") })
         });
         let (d, d_rx) = make_job(insert(4));
-        run_batch(&db, vec![a, b, c, d]).await;
+        run_batch(&db, vec![a, b, c, d], &mut Kept::default()).await;
         assert_eq!(a_rx.await.expect("answer").expect("a").0, 1);
         assert!(b_rx.await.expect("answer").is_err());
         assert!(
@@ -419,5 +508,62 @@ mod tests {
             .expect("the writer still takes jobs");
         assert_eq!(rx.await.expect("answer").expect("stored").0, 8);
         assert_eq!(stored(&db).await, vec![8]);
+    }
+
+    fn emit_any() -> impl for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<i64, sqlx::Error>> {
+        |w| {
+            Box::pin(async move {
+                let data = serde_json::json!({});
+                let n = webhooks::enqueue(&mut w.conn, &mut w.targets, None, "message.in", &data)
+                    .await?;
+                Ok(n as i64)
+            })
+        }
+    }
+
+    /// The writer's endpoint cache never answers from a stale list: an endpoint another
+    /// connection added is seen by the next batch, one a job of the same batch disabled is
+    /// seen by the next job.
+    #[tokio::test]
+    async fn the_endpoint_cache_follows_every_change() {
+        let (_dir, db) = db().await;
+        let mut kept = Kept::default();
+        let (job, none) = make_job(emit_any());
+        run_batch(&db, vec![job], &mut kept).await;
+        assert_eq!(none.await.expect("answer").expect("stored").0, 0);
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, session_id, url, secret, events, enabled, created_at, updated_at)
+             VALUES ('g', NULL, 'http://127.0.0.1:9/', '', '[]', 1, 0, 0)",
+        )
+        .execute(&db)
+        .await
+        .expect("endpoint");
+        let (first, one) = make_job(emit_any());
+        let (disable, _) = make_job(|w: &mut Write| -> BoxFuture<'_, Result<i64, sqlx::Error>> {
+            Box::pin(async move {
+                sqlx::query("UPDATE webhook_endpoints SET enabled = 0")
+                    .execute(w.conn())
+                    .await?;
+                w.endpoints_changed();
+                Ok(0)
+            })
+        });
+        let (after, zero) = make_job(emit_any());
+        run_batch(&db, vec![first, disable, after], &mut kept).await;
+        assert_eq!(
+            one.await.expect("answer").expect("stored").0,
+            1,
+            "the endpoint added elsewhere is seen"
+        );
+        assert_eq!(
+            zero.await.expect("answer").expect("stored").0,
+            0,
+            "the endpoint disabled in the batch is not used"
+        );
+        let deliveries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_deliveries")
+            .fetch_one(&db)
+            .await
+            .expect("count");
+        assert_eq!(deliveries, 1);
     }
 }

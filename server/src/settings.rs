@@ -110,20 +110,31 @@ pub async fn allow_private_webhooks(state: &AppState) -> ApiResult<bool> {
         || read_bool(state, "allow_private_webhooks", false).await?)
 }
 
+/// The rule of [`allow_private_for`] as an SQL expression over the session id `$session` (an
+/// SQL expression too), for queries that decide it for many rows at once.
+macro_rules! allow_private_sql {
+    ($session:literal) => {
+        concat!(
+            "(EXISTS (SELECT 1 FROM settings WHERE key = 'allow_private_webhooks' AND value = 'true')
+              OR EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.owner_id
+                         WHERE s.id = ",
+            $session,
+            " AND u.allow_private_webhooks = 1))"
+        )
+    };
+}
+pub(crate) use allow_private_sql;
+
 /// Whether the webhook of `session` (the global one: `None`) may use internal addresses: the
 /// flag, the server-wide setting, or the session owner's own permission. One query.
 pub async fn allow_private_for(state: &AppState, session: Option<&str>) -> ApiResult<bool> {
     if state.config.allow_private_webhooks {
         return Ok(true);
     }
-    let (allowed,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'allow_private_webhooks' AND value = 'true')
-             OR EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.owner_id
-                        WHERE s.id = ? AND u.allow_private_webhooks = 1)",
-    )
-    .bind(session)
-    .fetch_one(&state.db)
-    .await?;
+    let (allowed,): (bool,) = sqlx::query_as(concat!("SELECT ", allow_private_sql!("?")))
+        .bind(session)
+        .fetch_one(&state.db)
+        .await?;
     Ok(allowed)
 }
 

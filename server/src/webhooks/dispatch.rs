@@ -4,7 +4,7 @@
 //! flight when the process died is sent again with the same `webhook-id` (at least once).
 
 use super::retry::{self, Outcome};
-use crate::{db::now_ms, settings, state::AppState};
+use crate::{db::now_ms, state::AppState};
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -22,6 +22,21 @@ const EXCERPT: usize = 512;
 const EXCERPT_BYTES: usize = 4 * 1024;
 const _: () = assert!(EXCERPT_BYTES >= 4 * EXCERPT);
 
+/// The columns [`Due`] is read from (followed by the caller's `WHERE`).
+macro_rules! due_sql {
+    () => {
+        concat!(
+            "SELECT d.id, d.attempts, d.manual, e.id AS event_id, e.event, e.body, d.endpoint_id,
+                    p.url, p.secret, p.enabled, p.disabled_reason, ",
+            crate::settings::allow_private_sql!("p.session_id"),
+            " AS allow_private
+         FROM webhook_deliveries d
+         JOIN webhook_events e ON e.id = d.event_id
+         LEFT JOIN webhook_endpoints p ON p.id = d.endpoint_id"
+        )
+    };
+}
+
 /// A delivery held back after its attempt could not be recorded.
 struct Hold {
     until: Instant,
@@ -32,14 +47,22 @@ struct Hold {
 const HOLD_FIRST: Duration = Duration::from_secs(2);
 const HOLD_MAX: Duration = Duration::from_secs(60);
 
+/// Delivery id → its endpoint while its request is out, `None` once answered.
+type InFlight = Arc<Mutex<HashMap<String, Option<String>>>>;
+
 /// At most this many attempts run at once against one endpoint, so a slow or dead receiver
 /// holds only its own share of the global `--webhook-concurrency` and delays only itself.
 pub const PER_ENDPOINT: usize = 4;
 
 pub async fn dispatch_loop(state: AppState) {
+    // Attempts whose request is out (`--webhook-concurrency`), and attempts at all: an attempt
+    // gives its request slot back as soon as the receiver has answered, and writing its outcome
+    // down (which waits for a group commit) takes only the second kind, bounded too.
     let permits = Arc::new(Semaphore::new(state.webhooks.concurrency));
-    // Delivery id → its endpoint, for every attempt in flight.
-    let in_flight: Arc<Mutex<HashMap<String, String>>> = Default::default();
+    let running = Arc::new(Semaphore::new(2 * state.webhooks.concurrency));
+    // Delivery id → its endpoint while its request is out (`None`: answered, being written
+    // down), for every attempt running.
+    let in_flight: InFlight = Default::default();
     // Deliveries whose attempt could not be written down: held back, longer each time, so
     // a database that refuses writes is not answered by re-sending in a tight loop.
     let held: Arc<Mutex<HashMap<String, Hold>>> = Default::default();
@@ -47,19 +70,33 @@ pub async fn dispatch_loop(state: AppState) {
     loop {
         while tasks.try_join_next().is_some() {}
         let mut picked = 0;
-        match due(&state, &in_flight, &held, permits.available_permits()).await {
+        let room = permits.available_permits().min(running.available_permits());
+        match due(&state, &in_flight, &held, room).await {
             Ok(due) => {
-                for (id, endpoint) in due {
-                    let Ok(permit) = permits.clone().acquire_owned().await else {
+                for (id, endpoint, delivery) in due {
+                    let (Ok(permit), Ok(run)) = (
+                        permits.clone().acquire_owned().await,
+                        running.clone().acquire_owned().await,
+                    ) else {
                         break;
                     };
                     picked += 1;
                     if let Ok(mut map) = in_flight.lock() {
-                        map.insert(id.clone(), endpoint);
+                        map.insert(id.clone(), Some(endpoint));
                     }
                     let (state, in_flight, held) = (state.clone(), in_flight.clone(), held.clone());
                     tasks.spawn(async move {
-                        let result = attempt(&state, &id).await;
+                        let answered = {
+                            let (id, in_flight, state) = (id.clone(), in_flight.clone(), state.clone());
+                            move || {
+                                if let Ok(mut map) = in_flight.lock() {
+                                    map.insert(id, None);
+                                }
+                                drop(permit);
+                                state.webhooks.wake.notify_one();
+                            }
+                        };
+                        let result = attempt(&state, delivery, answered).await;
                         if let Ok(mut held) = held.lock() {
                             match &result {
                                 Ok(()) => {
@@ -85,7 +122,7 @@ pub async fn dispatch_loop(state: AppState) {
                         if let Ok(mut map) = in_flight.lock() {
                             map.remove(&id);
                         }
-                        drop(permit);
+                        drop(run);
                     });
                 }
             }
@@ -116,10 +153,10 @@ pub async fn dispatch_loop(state: AppState) {
 /// once. Deliveries to the endpoints of a disabled account wait until it is enabled again.
 async fn due(
     state: &AppState,
-    in_flight: &Mutex<HashMap<String, String>>,
+    in_flight: &Mutex<HashMap<String, Option<String>>>,
     held: &Mutex<HashMap<String, Hold>>,
     room: usize,
-) -> Result<Vec<(String, String)>, sqlx::Error> {
+) -> Result<Vec<(String, String, Due)>, sqlx::Error> {
     if room == 0 {
         return Ok(vec![]);
     }
@@ -162,17 +199,38 @@ async fn due(
         .filter(|(id, _, _)| !held.contains(id))
         .map(|(id, endpoint, _)| (id, endpoint))
         .collect();
-    Ok(pick(rows, &busy, room))
+    let picked = pick(rows, &busy, room);
+    if picked.is_empty() {
+        return Ok(vec![]);
+    }
+    // Everything their attempts need, for all of them in one query rather than one each. A
+    // delivery settled meanwhile (by a manual retry) is simply not found.
+    let ids = serde_json::to_string(&picked.iter().map(|(id, _)| id).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let mut loaded: HashMap<String, Due> = sqlx::query_as::<_, Due>(DUE_BY_ID)
+        .bind(ids)
+        .fetch_all(&state.db)
+        .await?
+        .into_iter()
+        .map(|d| (d.id.clone(), d))
+        .collect();
+    Ok(picked
+        .into_iter()
+        .filter_map(|(id, endpoint)| {
+            let d = loaded.remove(&id)?;
+            Some((id, endpoint, d))
+        })
+        .collect())
 }
 
 /// The rows to start now: not in flight, and no endpoint past [`PER_ENDPOINT`].
 fn pick(
     rows: Vec<(String, String)>,
-    busy: &HashMap<String, String>,
+    busy: &HashMap<String, Option<String>>,
     room: usize,
 ) -> Vec<(String, String)> {
     let mut per_endpoint: HashMap<String, usize> = HashMap::new();
-    for endpoint in busy.values() {
+    for endpoint in busy.values().flatten() {
         *per_endpoint.entry(endpoint.clone()).or_default() += 1;
     }
     rows.into_iter()
@@ -199,8 +257,17 @@ async fn next_due_in(state: &AppState) -> Option<Duration> {
     Some(Duration::from_millis(ms.max(10) as u64))
 }
 
+/// The deliveries named in a JSON array, still pending. `+d.status` keeps SQLite from
+/// reading them through the status index, which would walk the whole backlog.
+const DUE_BY_ID: &str = concat!(
+    due_sql!(),
+    " WHERE d.id IN (SELECT value FROM json_each(?)) AND +d.status = 'pending'"
+);
+
+/// A due delivery with everything its attempt needs.
 #[derive(sqlx::FromRow)]
 struct Due {
+    id: String,
     attempts: i64,
     manual: bool,
     event_id: String,
@@ -211,9 +278,9 @@ struct Due {
     secret: Option<String>,
     enabled: Option<bool>,
     disabled_reason: Option<String>,
-    /// The session whose endpoint this is (`None`: the global one), for its owner's
-    /// private-address permission.
-    endpoint_session: Option<String>,
+    /// Whether the endpoint may use internal addresses (`settings::allow_private_for`'s rule
+    /// without the flag, decided in the same query).
+    allow_private: bool,
 }
 
 /// What one HTTP attempt produced.
@@ -226,21 +293,10 @@ struct Answer {
 }
 
 /// Sends one delivery once and records the attempt and what comes next.
-pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> {
-    let Some(d) = sqlx::query_as::<_, Due>(
-        "SELECT d.attempts, d.manual, e.id AS event_id, e.event, e.body, d.endpoint_id, p.url, p.secret,
-                p.enabled, p.disabled_reason, p.session_id AS endpoint_session
-         FROM webhook_deliveries d
-         JOIN webhook_events e ON e.id = d.event_id
-         LEFT JOIN webhook_endpoints p ON p.id = d.endpoint_id
-         WHERE d.id = ? AND d.status = 'pending'",
-    )
-    .bind(delivery_id)
-    .fetch_optional(&state.db)
-    .await?
-    else {
-        return Ok(()); // delivered or failed meanwhile
-    };
+/// `answered` runs once the receiver has answered (or could not be reached): the request's
+/// slot is free again while the outcome is written down.
+async fn attempt(state: &AppState, d: Due, answered: impl FnOnce()) -> anyhow::Result<()> {
+    let delivery_id = d.id.as_str();
     let (Some(url), Some(true)) = (d.url.clone(), d.enabled) else {
         let why = match (&d.endpoint_id, d.disabled_reason) {
             (None, _) => "the webhook endpoint was removed".to_string(),
@@ -261,10 +317,9 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
         .await?;
         return Ok(());
     };
-    let allow_private = settings::allow_private_for(state, d.endpoint_session.as_deref())
-        .await
-        .unwrap_or(false);
+    let allow_private = state.config.allow_private_webhooks || d.allow_private;
     let answer = send(state, &d, &url, allow_private).await;
+    answered();
     let trigger = if d.manual { "manual" } else { "scheduled" };
     let attempts = d.attempts + 1;
     let status = answer.status.map(i64::from);
@@ -316,19 +371,6 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
     let delivered = matches!(outcome, Outcome::Delivered);
     crate::events::write(state, move |w| {
         Box::pin(async move {
-            sqlx::query(
-                "INSERT INTO webhook_attempts (delivery_id, at, trigger, status_code, latency_ms, response_excerpt, error)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&settle.delivery_id)
-            .bind(at)
-            .bind(trigger)
-            .bind(status)
-            .bind(latency_ms)
-            .bind(&excerpt)
-            .bind(&error)
-            .execute(w.conn())
-            .await?;
             if let Some(endpoint) = &disable {
                 sqlx::query(
                     "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
@@ -338,8 +380,21 @@ pub async fn attempt(state: &AppState, delivery_id: &str) -> anyhow::Result<()> 
                 .bind(endpoint)
                 .execute(w.conn())
                 .await?;
+                w.endpoints_changed();
             }
-            settle.write(w.conn()).await
+            settle
+                .write_with_attempt(
+                    w.conn(),
+                    Attempt {
+                        at,
+                        trigger,
+                        status_code: status,
+                        latency_ms,
+                        excerpt,
+                        error,
+                    },
+                )
+                .await
         })
     })
     .await?;
@@ -487,22 +542,65 @@ struct Settled {
     error: Option<String>,
 }
 
+/// One attempt's row in the delivery log.
+struct Attempt {
+    at: i64,
+    trigger: &'static str,
+    status_code: Option<i64>,
+    latency_ms: i64,
+    excerpt: Option<String>,
+    error: Option<String>,
+}
+
+macro_rules! settle_sql {
+    () => {
+        "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?,
+                last_error = ?, manual = 0, updated_at = ? WHERE id = ?"
+    };
+}
+
 impl Settled {
     async fn write(&self, conn: &mut sqlx::SqliteConnection) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, last_status = ?,
-                    last_error = ?, manual = 0, updated_at = ? WHERE id = ?",
-        )
-        .bind(self.status)
-        .bind(self.attempts)
-        .bind(self.next)
-        .bind(self.last_status)
-        .bind(&self.error)
-        .bind(now_ms())
-        .bind(&self.delivery_id)
-        .execute(conn)
-        .await?;
+        self.bind(sqlx::query(settle_sql!())).execute(conn).await?;
         Ok(())
+    }
+
+    /// The attempt and the delivery's new state, in one round trip to SQLite.
+    async fn write_with_attempt(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        a: Attempt,
+    ) -> Result<(), sqlx::Error> {
+        let query = sqlx::query(concat!(
+            "INSERT INTO webhook_attempts (delivery_id, at, trigger, status_code, latency_ms,
+                                           response_excerpt, error)
+             VALUES (?, ?, ?, ?, ?, ?, ?);\n",
+            settle_sql!()
+        ))
+        .bind(self.delivery_id.clone())
+        .bind(a.at)
+        .bind(a.trigger)
+        .bind(a.status_code)
+        .bind(a.latency_ms)
+        .bind(a.excerpt)
+        .bind(a.error);
+        self.bind(query).execute(conn).await?;
+        Ok(())
+    }
+
+    /// Binds the values of `settle_sql!`, in its order.
+    fn bind<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+        query
+            .bind(self.status)
+            .bind(self.attempts)
+            .bind(self.next)
+            .bind(self.last_status)
+            .bind(self.error.clone())
+            .bind(now_ms())
+            .bind(self.delivery_id.clone())
     }
 }
 
@@ -511,20 +609,52 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
+    /// The batch read finds the picked deliveries by id: with a backlog of thousands, reading
+    /// them through the status index made every batch walk the backlog.
+    #[tokio::test]
+    async fn picked_deliveries_are_read_by_id_not_by_status() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let db = crate::db::connect(&url).await.expect("open");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {DUE_BY_ID}"
+        )))
+        .bind("[]")
+        .fetch_all(&db)
+        .await
+        .expect("plan");
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+            .collect();
+        assert!(
+            plan.iter().any(|d| d
+                .starts_with("SEARCH d USING INDEX sqlite_autoindex_webhook_deliveries_1 (id=?)")),
+            "{plan:?}"
+        );
+        assert!(
+            !plan.iter().any(|d| d.contains("webhook_deliveries_due")),
+            "{plan:?}"
+        );
+    }
+
     #[test]
     fn a_busy_endpoint_does_not_take_every_slot() {
         let row = |id: &str, ep: &str| (id.to_string(), ep.to_string());
-        let busy: HashMap<String, String> = (0..3)
-            .map(|i| (format!("b{i}"), "slow".to_string()))
+        let mut busy: HashMap<String, Option<String>> = (0..3)
+            .map(|i| (format!("b{i}"), Some("slow".to_string())))
             .collect();
+        // Answered, its outcome being written: no longer a request out, still not re-sent.
+        busy.insert("w0".into(), None);
         let rows = vec![
             row("b0", "slow"),
+            row("w0", "slow"),
             row("s1", "slow"),
             row("s2", "slow"),
             row("s3", "slow"),
             row("f1", "fast"),
         ];
-        // 3 in flight + 1 more = the cap for "slow"; "fast" still gets its turn.
+        // 3 requests out + 1 more = the cap for "slow"; "fast" still gets its turn.
         let picked: Vec<String> = pick(rows, &busy, 10)
             .into_iter()
             .map(|(id, _)| id)

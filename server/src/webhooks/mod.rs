@@ -19,7 +19,7 @@ pub mod ssrf;
 use crate::db::{new_id, now_ms};
 use app::model::SessionId;
 use serde::Serialize;
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 use tokio::sync::Notify;
 
 /// The dispatcher's shared parts.
@@ -70,54 +70,160 @@ struct Envelope<'a, T: Serialize> {
     timestamp: i64,
 }
 
+/// An enabled endpoint as [`enqueue`] needs it: where its deliveries belong and which events
+/// it wants (an empty filter: all).
+#[derive(Clone)]
+struct Target {
+    id: String,
+    session: Option<String>,
+    events: Vec<String>,
+}
+
+impl Target {
+    fn wants(&self, event: &str) -> bool {
+        self.events.is_empty() || self.events.iter().any(|e| e == event)
+    }
+}
+
+/// The enabled endpoints per session, kept by the writer task between its transactions so
+/// that an event costs no endpoint query. Exact, not a best guess: it is dropped when another
+/// connection has committed anything since it was read (`PRAGMA data_version`, checked as each
+/// transaction begins, while no one else can write), when a job of the writer changes an
+/// endpoint itself ([`crate::events::Write::endpoints_changed`]), and when a transaction
+/// fails.
+#[derive(Default)]
+pub(crate) struct Targets {
+    /// The `data_version` the entries were read at.
+    version: Option<i64>,
+    /// Session (`None`: events without a session) → the endpoints its events go to.
+    by_session: HashMap<Option<String>, Vec<Target>>,
+}
+
+impl Targets {
+    /// Keeps the entries only if nothing else was committed since they were read.
+    pub(crate) fn begin(&mut self, version: Option<i64>) {
+        if version.is_none() || version != self.version {
+            self.by_session.clear();
+        }
+        self.version = version;
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.by_session.clear();
+        self.version = None;
+    }
+
+    async fn for_session(
+        &mut self,
+        conn: &mut sqlx::SqliteConnection,
+        session: Option<&SessionId>,
+    ) -> Result<&[Target], sqlx::Error> {
+        let key = session.map(|s| s.as_str().to_string());
+        if !self.by_session.contains_key(&key) {
+            let rows: Vec<(String, Option<String>, String)> = sqlx::query_as(
+                "SELECT id, session_id, events FROM webhook_endpoints
+                 WHERE enabled = 1 AND (session_id IS NULL OR session_id = ?)",
+            )
+            .bind(key.as_deref())
+            .fetch_all(&mut *conn)
+            .await?;
+            let targets = rows
+                .into_iter()
+                .map(|(id, session, events)| Target {
+                    id,
+                    session,
+                    events: serde_json::from_str(&events).unwrap_or_default(),
+                })
+                .collect();
+            self.by_session.insert(key.clone(), targets);
+        }
+        Ok(self.by_session.get(&key).map_or(&[], Vec::as_slice))
+    }
+}
+
 /// Writes `event` with `data` and a pending delivery for every enabled endpoint that wants it:
 /// the global one and the session's own. Answers how many deliveries were created. Only
 /// `crate::events::Write::emit` calls it (typed; `events::write` wakes the dispatcher after the commit).
 pub(crate) async fn enqueue<T: Serialize>(
     conn: &mut sqlx::SqliteConnection,
+    targets: &mut Targets,
     session: Option<&SessionId>,
     event: &str,
     data: &T,
 ) -> Result<usize, sqlx::Error> {
-    let endpoints: Vec<(String, Option<String>, String)> = sqlx::query_as(
-        "SELECT id, session_id, events FROM webhook_endpoints
-         WHERE enabled = 1 AND (session_id IS NULL OR session_id = ?)",
-    )
-    .bind(session.map(SessionId::as_str))
-    .fetch_all(&mut *conn)
-    .await?;
-    let targets: Vec<_> = endpoints
-        .into_iter()
-        .filter(|(_, _, events)| wants(events, event))
+    let wanted: Vec<Target> = targets
+        .for_session(&mut *conn, session)
+        .await?
+        .iter()
+        .filter(|t| t.wants(event))
+        .cloned()
         .collect();
-    if targets.is_empty() {
-        return Ok(0);
-    }
-    let event_id = insert_event(&mut *conn, session, event, data).await?;
-    for (endpoint_id, endpoint_session, _) in &targets {
-        insert_delivery(
-            &mut *conn,
-            &event_id,
-            endpoint_id,
-            endpoint_session.as_deref(),
-        )
-        .await?;
-    }
-    Ok(targets.len())
+    let endpoints: Vec<(&str, Option<&str>)> = wanted
+        .iter()
+        .map(|t| (t.id.as_str(), t.session.as_deref()))
+        .collect();
+    insert_event(conn, session, event, data, &endpoints).await?;
+    Ok(endpoints.len())
 }
 
-/// Whether an endpoint's filter (a JSON array; empty = all) lets `event` through.
-fn wants(filter: &str, event: &str) -> bool {
-    let list: Vec<String> = serde_json::from_str(filter).unwrap_or_default();
-    list.is_empty() || list.iter().any(|e| e == event)
+/// The event and one delivery per endpoint in one round trip to SQLite (a session's event goes
+/// to at most two endpoints: the global one and its own). Plain `?` only: sqlx numbers them
+/// across the statements, and SQLite would give a `?` after a `?NNN` a number of its own.
+macro_rules! event_sql {
+    () => {
+        "INSERT INTO webhook_events (id, session_id, event, body, created_at) VALUES (?, ?, ?, ?, ?)"
+    };
+}
+macro_rules! delivery_sql {
+    () => {
+        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, owner_session, status, attempts,
+                                         next_attempt_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+    };
+}
+const EVENT: &str = event_sql!();
+const DELIVERY: &str = delivery_sql!();
+const EVENT_ONE: &str = concat!(event_sql!(), ";\n", delivery_sql!());
+const EVENT_TWO: &str = concat!(
+    event_sql!(),
+    ";\n",
+    delivery_sql!(),
+    ", (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+);
+
+type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+/// Binds one delivery's values, in [`DELIVERY`]'s order.
+fn bind_delivery<'q>(
+    query: Query<'q>,
+    event_id: &str,
+    endpoint: &str,
+    owner: Option<&str>,
+    now: i64,
+) -> Query<'q> {
+    query
+        .bind(new_id())
+        .bind(event_id.to_string())
+        .bind(endpoint.to_string())
+        .bind(owner.map(str::to_string))
+        .bind(now)
+        .bind(now)
+        .bind(now)
 }
 
+/// Writes the event with a pending delivery to each of `endpoints` (id, its session); answers
+/// the event's id. Nothing is written when no endpoint wants it.
 pub(crate) async fn insert_event<T: Serialize>(
     conn: &mut sqlx::SqliteConnection,
     session: Option<&SessionId>,
     event: &str,
     data: &T,
+    endpoints: &[(&str, Option<&str>)],
 ) -> Result<String, sqlx::Error> {
+    let id = format!("msg_{}", new_id());
+    if endpoints.is_empty() {
+        return Ok(id);
+    }
     let now = now_ms();
     let body = serde_json::to_string(&Envelope {
         event,
@@ -125,40 +231,28 @@ pub(crate) async fn insert_event<T: Serialize>(
         timestamp: now,
     })
     .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let id = format!("msg_{}", new_id());
-    sqlx::query("INSERT INTO webhook_events (id, session_id, event, body, created_at) VALUES (?, ?, ?, ?, ?)")
+    let (sql, together) = match endpoints.len() {
+        1 => (EVENT_ONE, 1),
+        2 => (EVENT_TWO, 2),
+        _ => (EVENT, 0),
+    };
+    let mut query = sqlx::query(sql)
         .bind(&id)
         .bind(session.map(SessionId::as_str))
         .bind(event)
         .bind(&body)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+        .bind(now);
+    let (together, apart) = endpoints.split_at(together);
+    for (endpoint, owner) in together {
+        query = bind_delivery(query, &id, endpoint, *owner, now);
+    }
+    query.execute(&mut *conn).await?;
+    for (endpoint, owner) in apart {
+        bind_delivery(sqlx::query(DELIVERY), &id, endpoint, *owner, now)
+            .execute(&mut *conn)
+            .await?;
+    }
     Ok(id)
-}
-
-pub(crate) async fn insert_delivery(
-    conn: &mut sqlx::SqliteConnection,
-    event_id: &str,
-    endpoint_id: &str,
-    owner_session: Option<&str>,
-) -> Result<(), sqlx::Error> {
-    let now = now_ms();
-    sqlx::query(
-        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, owner_session, status, attempts,
-                                         next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
-    )
-    .bind(new_id())
-    .bind(event_id)
-    .bind(endpoint_id)
-    .bind(owner_session)
-    .bind(now)
-    .bind(now)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -167,9 +261,17 @@ mod tests {
 
     #[test]
     fn filters_and_envelope_order() {
-        assert!(wants("[]", "message.in"));
-        assert!(wants(r#"["message.in"]"#, "message.in"));
-        assert!(!wants(r#"["message.out"]"#, "message.in"));
+        let wants = |events: &[&str], event| {
+            Target {
+                id: "e".into(),
+                session: None,
+                events: events.iter().map(|e| e.to_string()).collect(),
+            }
+            .wants(event)
+        };
+        assert!(wants(&[], "message.in"));
+        assert!(wants(&["message.in"], "message.in"));
+        assert!(!wants(&["message.out"], "message.in"));
         let body = serde_json::to_string(&Envelope {
             event: "x",
             data: &serde_json::json!({"b": 1}),
