@@ -1,4 +1,5 @@
-//! The database: one pool for the whole server, created and migrated on first start.
+//! The database: one pool for the whole server (the writer task takes one connection out of
+//! it for its own, `events`), created and migrated on first start.
 //!
 //! SQLite in WAL mode is the embedded default (readers never block the writer). Queries are
 //! checked at runtime rather than by `sqlx::query!`, so building needs no database.

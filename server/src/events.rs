@@ -126,14 +126,25 @@ type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
+    close: mpsc::Sender<oneshot::Sender<()>>,
 }
 
 impl Writer {
     /// Starts the writer task on `db`.
     pub fn start(db: crate::db::Db) -> Writer {
         let (jobs, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(writer_loop(db, rx));
-        Writer { jobs }
+        let (close, close_rx) = mpsc::channel(1);
+        tokio::spawn(writer_loop(db, rx, close_rx));
+        Writer { jobs, close }
+    }
+
+    /// Closes the writer's own connection, at shutdown after the last write: the pool's
+    /// `close` does not reach it. A job sent later opens one again.
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.close.send(done).await.is_ok() {
+            let _ = closed.await;
+        }
     }
 }
 
@@ -245,14 +256,27 @@ where
     (run, answered)
 }
 
-async fn writer_loop(db: crate::db::Db, mut rx: mpsc::Receiver<Job>) {
+async fn writer_loop(
+    db: crate::db::Db,
+    mut rx: mpsc::Receiver<Job>,
+    mut close: mpsc::Receiver<oneshot::Sender<()>>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(BATCH);
     let mut kept = Kept::default();
     loop {
-        if rx.recv_many(&mut batch, BATCH).await == 0 {
-            return; // every handle is gone
+        tokio::select! {
+            n = rx.recv_many(&mut batch, BATCH) => {
+                if n == 0 {
+                    kept.close().await;
+                    return; // every handle is gone
+                }
+                run_batch(&db, std::mem::take(&mut batch), &mut kept).await;
+            }
+            Some(done) = close.recv() => {
+                kept.close().await;
+                let _ = done.send(());
+            }
         }
-        run_batch(&db, std::mem::take(&mut batch), &mut kept).await;
     }
 }
 
@@ -305,22 +329,32 @@ impl Kept {
         })
     }
 
-    /// Takes the connection back after a batch (a broken one is dropped: the next batch opens
-    /// another).
+    /// Takes the connection back after a batch. After a refused or failed batch the writer's
+    /// own connection is closed and the next batch opens another: a connection can stay in an
+    /// error state (the file moved, an I/O error) that sqlx's ping, which only reaches the
+    /// connection's thread, would not show.
     async fn keep(&mut self, conn: Conn, healthy: bool) {
         match conn {
-            Conn::Own(mut c) => {
-                if healthy || c.ping().await.is_ok() {
-                    self.conn = Some(c);
-                }
+            Conn::Own(c) if healthy => self.conn = Some(c),
+            Conn::Own(c) => {
+                let _ = c.close().await;
+                self.targets.clear();
             }
             Conn::Pooled(mut c) => {
-                if !healthy && c.ping().await.is_err() {
+                if !healthy {
                     c.close_on_drop();
                 }
                 self.targets.clear();
             }
         }
+    }
+
+    /// Closes the writer's own connection (at shutdown, so that SQLite's last checkpoint runs).
+    async fn close(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            let _ = conn.close().await;
+        }
+        self.targets.clear();
     }
 }
 
@@ -363,6 +397,10 @@ async fn run_batch(db: &crate::db::Db, jobs: Vec<Job>, kept: &mut Kept) {
             Err(_) => (false, None),
         };
         finished.extend(finish);
+        if !ok {
+            // Its savepoint is rolled back: whatever it read into the cache may be undone.
+            w.targets.clear();
+        }
         let last = i + 1 == total;
         let end = match (ok, last) {
             (true, false) => "RELEASE job; SAVEPOINT job",
@@ -488,6 +526,21 @@ mod tests {
             assert_eq!(rx.await.expect("answer").expect("stored").0, x as i64);
         }
         assert_eq!(stored(&db).await, (0..200).collect::<Vec<_>>());
+    }
+
+    /// Closing the writer's connection (at shutdown) loses nothing: a job sent later is
+    /// written on a new one.
+    #[tokio::test]
+    async fn a_job_after_close_is_still_written() {
+        let (_dir, db) = db().await;
+        let writer = Writer::start(db.clone());
+        for x in [1, 2] {
+            let (job, rx) = make_job(insert(x));
+            writer.jobs.send(job).await.expect("send");
+            assert_eq!(rx.await.expect("answer").expect("stored").0, x);
+            writer.close().await;
+        }
+        assert_eq!(stored(&db).await, vec![1, 2]);
     }
 
     /// A job that panics costs its own caller an error, not the writer: the next job commits.

@@ -323,6 +323,7 @@ pub async fn run(
     if let Err(e) = retention.await {
         tracing::error!(error = %e, "retention task failed");
     }
+    state.writer.close().await;
     state.db.close().await;
     tracing::info!("Kabar stopped");
     Ok(())

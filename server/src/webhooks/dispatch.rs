@@ -50,8 +50,10 @@ const HOLD_MAX: Duration = Duration::from_secs(60);
 /// Delivery id → its endpoint while its request is out, `None` once answered.
 type InFlight = Arc<Mutex<HashMap<String, Option<String>>>>;
 
-/// At most this many attempts run at once against one endpoint, so a slow or dead receiver
+/// At most this many requests are out at once to one endpoint, so a slow or dead receiver
 /// holds only its own share of the global `--webhook-concurrency` and delays only itself.
+/// (Attempts whose answer is being written down no longer count here; all attempts together
+/// are bounded by twice `--webhook-concurrency`.)
 pub const PER_ENDPOINT: usize = 4;
 
 pub async fn dispatch_loop(state: AppState) {
@@ -190,7 +192,7 @@ async fn due(
          ORDER BY 3, 1 LIMIT ?3",
     )
     .bind(now_ms())
-    .bind((2 * PER_ENDPOINT) as i64)
+    .bind(window(busy.len() + held.len()) as i64)
     .bind((room + busy.len() + held.len()) as i64)
     .fetch_all(&state.db)
     .await?;
@@ -222,6 +224,15 @@ async fn due(
         })
         .collect())
 }
+
+/// How many of each endpoint's oldest due deliveries to read: its share, plus room past
+/// those that are running or held back (they are among the oldest and are skipped), at most
+/// [`WINDOW_MAX`]. With a fixed window, deliveries answered but not yet written down filled it
+/// and nothing was started although request slots were free.
+fn window(skipped: usize) -> usize {
+    (PER_ENDPOINT + skipped).min(WINDOW_MAX)
+}
+const WINDOW_MAX: usize = 64;
 
 /// The rows to start now: not in flight, and no endpoint past [`PER_ENDPOINT`].
 fn pick(
