@@ -32,13 +32,9 @@ const KEY: &str = "secret.key";
 /// Media files, named by their SHA-256 (`crate::media`).
 const MEDIA: &str = "media";
 
-/// A stored media file's name: 64 lowercase hex digits (a temporary `.incoming-…` is not one).
+/// A stored media file's name (a temporary `.incoming-…` is not one).
 fn is_media_name(name: &std::ffi::OsStr) -> bool {
-    name.to_str().is_some_and(|n| {
-        n.len() == 64
-            && n.bytes()
-                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
-    })
+    name.to_str().is_some_and(crate::media_store::is_media_name)
 }
 
 /// Copies the data of the server whose data dir is `data_dir` into the archive `file`.

@@ -168,6 +168,37 @@ pub struct Config {
     /// Accounts one client address may register per hour (self-registration); 0 = no limit.
     #[arg(long, env = "KABAR_REGISTRATIONS_PER_HOUR", default_value_t = 10)]
     pub registrations_per_hour: u32,
+
+    /// An S3-compatible bucket to keep media files in (AWS S3, MinIO, Cloudflare R2, Backblaze
+    /// B2, Garage…). Unset, they stay under the data dir. Files arrive on disk first and move
+    /// once they are `--media-s3-keep-local-secs` old (docs/production.md, Media storage).
+    #[arg(long, env = "KABAR_MEDIA_S3_BUCKET")]
+    pub media_s3_bucket: Option<String>,
+
+    /// The bucket's endpoint for anything but AWS, e.g. `http://127.0.0.1:9000` (MinIO) or
+    /// `https://<account>.r2.cloudflarestorage.com`. Requests are path-style.
+    #[arg(long, env = "KABAR_MEDIA_S3_ENDPOINT")]
+    pub media_s3_endpoint: Option<String>,
+
+    /// The bucket's region (`auto` for R2).
+    #[arg(long, env = "KABAR_MEDIA_S3_REGION", default_value = "us-east-1")]
+    pub media_s3_region: String,
+
+    /// Prepended to each file's name in the bucket.
+    #[arg(long, env = "KABAR_MEDIA_S3_PREFIX", default_value = "media/")]
+    pub media_s3_prefix: String,
+
+    /// The bucket's access key id; else `AWS_ACCESS_KEY_ID` (or the instance's role on AWS).
+    #[arg(long, env = "KABAR_MEDIA_S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub media_s3_access_key_id: Option<String>,
+
+    /// The bucket's secret key; else `AWS_SECRET_ACCESS_KEY`.
+    #[arg(long, env = "KABAR_MEDIA_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub media_s3_secret_access_key: Option<String>,
+
+    /// How long a file stays on disk before it moves to the bucket (its send reads it there).
+    #[arg(long, env = "KABAR_MEDIA_S3_KEEP_LOCAL_SECS", default_value_t = 600)]
+    pub media_s3_keep_local_secs: u64,
 }
 
 /// `kabar backup` / `kabar restore` (docs/production.md).
@@ -220,6 +251,8 @@ pub enum ConfigError {
         "--whatsapp-media-url must be an http:// or https:// address like http://127.0.0.1:4000, not {0:?}"
     )]
     WhatsappMediaUrl(String),
+    #[error("{0}")]
+    MediaS3(String),
 }
 
 impl Config {
@@ -269,6 +302,10 @@ impl Config {
         c.secret_key = None;
         // Tests register many accounts from 127.0.0.1; the limit has its own test.
         c.registrations_per_hour = 0;
+        c.media_s3_bucket = None;
+        c.media_s3_endpoint = None;
+        c.media_s3_access_key_id = None;
+        c.media_s3_secret_access_key = None;
         c
     }
 
@@ -318,6 +355,7 @@ impl Config {
         if !(1..=8760).contains(&self.session_hours) {
             return Err(ConfigError::SessionHours);
         }
+        crate::media_store::MediaStore::from_config(self)?;
         Ok(())
     }
 
@@ -386,6 +424,27 @@ mod tests {
             assert!(
                 matches!(media(bad), Err(ConfigError::WhatsappMediaUrl(_))),
                 "{bad}"
+            );
+        }
+        let bucket = |args: &[&str]| {
+            let mut all = vec!["kabar", "--media-s3-bucket"];
+            all.extend_from_slice(args);
+            Config::try_parse_from(all).expect("parse").validate()
+        };
+        bucket(&[
+            "kabar-media",
+            "--media-s3-endpoint",
+            "http://127.0.0.1:9000",
+        ])
+        .expect("a MinIO bucket");
+        for bad in [
+            &["", "--media-s3-endpoint", "http://127.0.0.1:9000"][..],
+            &["kabar-media", "--media-s3-endpoint", "127.0.0.1:9000"][..],
+        ] {
+            let e = bucket(bad).expect_err("refused");
+            assert!(
+                matches!(&e, ConfigError::MediaS3(m) if m.starts_with("--media-s3-")),
+                "{e}"
             );
         }
     }

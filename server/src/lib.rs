@@ -23,6 +23,7 @@ pub mod json;
 pub mod keys;
 pub mod logging;
 pub mod media;
+pub mod media_store;
 pub mod messages;
 pub mod metrics;
 pub mod openapi;
@@ -96,6 +97,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         simulator,
         send_limits,
         contacts: Default::default(),
+        media: media_store::MediaStore::from_config(&config)?,
         webhooks,
         interactive_wake: Default::default(),
         metrics: Default::default(),
@@ -301,6 +303,7 @@ pub async fn run(
     let dispatcher = tokio::spawn(webhooks::dispatch::dispatch_loop(state.clone()));
     let expiry = tokio::spawn(interactive::expiry::expiry_loop(state.clone()));
     let retention = tokio::spawn(retention::retention_loop(state.clone()));
+    let offload = tokio::spawn(media_store::offload_loop(state.clone()));
     let restored = sessions::store::restore_all(&state).await?;
     if !openapi::docs_assets_present() {
         tracing::error!("/docs will not work: {}", openapi::MISSING);
@@ -322,6 +325,9 @@ pub async fn run(
     }
     if let Err(e) = retention.await {
         tracing::error!(error = %e, "retention task failed");
+    }
+    if let Err(e) = offload.await {
+        tracing::error!(error = %e, "media offload task failed");
     }
     state.writer.close().await;
     state.db.close().await;

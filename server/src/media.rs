@@ -18,7 +18,6 @@ use crate::{
 use app::model::{ErrorCode, SendMedia};
 use axum::{
     Router,
-    body::Body,
     extract::{Path as UrlPath, State},
     http::{HeaderValue, header},
     response::{IntoResponse, Response},
@@ -248,21 +247,13 @@ pub(crate) async fn media_handler(
             ));
         }
     };
-    let file = match tokio::fs::File::open(path_of(&state.config.data_dir, &sha256)).await {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(ApiError::new(
-                ErrorCode::MessageNotFound,
-                "This message's file is no longer kept on the server.",
-            ));
-        }
-        Err(e) => {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "opening a media file: {e}"
-            )));
-        }
+    let Some(body) = state.media.open(&sha256).await? else {
+        return Err(ApiError::new(
+            ErrorCode::MessageNotFound,
+            "This message's file is no longer kept on the server.",
+        ));
     };
-    let mut resp = Body::from_stream(tokio_util::io::ReaderStream::new(file)).into_response();
+    let mut resp = body.into_response();
     let h = resp.headers_mut();
     h.insert(
         header::CONTENT_TYPE,

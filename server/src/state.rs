@@ -43,6 +43,8 @@ pub struct App {
     pub simulator: Option<Simulator>,
     /// Per-session send rate limits.
     pub send_limits: SendLimits,
+    /// Where media files are kept: the data dir, and the bucket when configured.
+    pub media: crate::media_store::MediaStore,
     /// Numbers known to be on WhatsApp, per session.
     pub contacts: ContactCache,
     /// The webhook dispatcher's clients, schedule and wake-up signal.

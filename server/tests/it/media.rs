@@ -374,3 +374,156 @@ async fn a_contact_s_photo_reaches_the_webhook_and_the_owner_can_download_it() {
     .await;
     assert_error(s, &b, 400, "INVALID_REQUEST");
 }
+
+/// An S3-compatible bucket on loopback, as much of one as Kabar uses (path-style PUT, HEAD,
+/// GET, DELETE); signatures are not checked. While `failing`, it answers 503 to everything.
+#[derive(Clone, Default)]
+struct FakeBucket {
+    objects: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    puts: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    requests: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    failing: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl FakeBucket {
+    async fn start(&self) -> String {
+        use axum::{
+            body::Bytes,
+            extract::{Path, State},
+            http::{HeaderMap, Method, StatusCode},
+            response::IntoResponse,
+        };
+        use std::sync::atomic::Ordering::SeqCst;
+        async fn object(
+            State(b): State<FakeBucket>,
+            method: Method,
+            Path(key): Path<String>,
+            body: Bytes,
+        ) -> axum::response::Response {
+            b.requests.fetch_add(1, SeqCst);
+            if b.failing.load(SeqCst) {
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+            let mut objects = b.objects.lock().expect("lock");
+            let meta = |len: usize| {
+                let mut h = HeaderMap::new();
+                h.insert("content-length", len.into());
+                h.insert("etag", "\"fake\"".parse().expect("etag"));
+                h.insert(
+                    "last-modified",
+                    httpdate::fmt_http_date(std::time::SystemTime::now())
+                        .parse()
+                        .expect("date"),
+                );
+                h
+            };
+            match method {
+                Method::PUT => {
+                    b.puts.fetch_add(1, SeqCst);
+                    objects.insert(key, body.to_vec());
+                    (StatusCode::OK, meta(0)).into_response()
+                }
+                Method::HEAD => match objects.get(&key) {
+                    Some(o) => (StatusCode::OK, meta(o.len())).into_response(),
+                    None => StatusCode::NOT_FOUND.into_response(),
+                },
+                Method::GET => match objects.get(&key) {
+                    Some(o) => (StatusCode::OK, meta(o.len()), o.clone()).into_response(),
+                    None => StatusCode::NOT_FOUND.into_response(),
+                },
+                Method::DELETE => {
+                    objects.remove(&key);
+                    StatusCode::NO_CONTENT.into_response()
+                }
+                _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
+            }
+        }
+        let app = axum::Router::new()
+            .route("/kabar/{*key}", axum::routing::any(object))
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    fn object(&self, key: &str) -> Option<Vec<u8>> {
+        self.objects.lock().expect("lock").get(key).cloned()
+    }
+
+    fn count(n: &std::sync::atomic::AtomicUsize) -> usize {
+        n.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+async fn until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !ok() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn with_a_bucket_files_move_there_once_it_takes_them_and_are_served_from_it() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let bucket = FakeBucket::default();
+    bucket.failing.store(true, SeqCst);
+    let endpoint = bucket.start().await;
+    let app = TestApp::start_with(move |c| {
+        c.media_s3_bucket = Some("kabar".into());
+        c.media_s3_endpoint = Some(endpoint.clone());
+        c.media_s3_access_key_id = Some("test".into());
+        c.media_s3_secret_access_key = Some("test-secret".into());
+        c.media_s3_keep_local_secs = 0;
+    })
+    .await;
+    let (budi, _) = app.register("budi").await;
+    app.connected_session(&budi, "628100000209").await;
+    let send = || async {
+        let (s, b) = call(budi.post(app.url("/send-media")).json(&json!({
+            "to": "6281234567890", "base64": b64(PDF), "filename": "invoice.pdf"
+        })))
+        .await;
+        assert_eq!(s, 200, "{b}");
+        b["messageId"].as_str().expect("id").to_string()
+    };
+    let id = send().await;
+    let name = sha256_hex(PDF);
+    let key = format!("media/{name}");
+
+    // The bucket is down: the file is tried, and stays on disk, and is still served.
+    let tried = bucket.requests.load(SeqCst);
+    until("an offload attempt", || {
+        bucket.requests.load(SeqCst) > tried + 1
+    })
+    .await;
+    assert_eq!(stored_files(&app), vec![name.clone()]);
+    let r = download(&budi, app.url(&format!("/api/messages/{id}/media"))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), PDF);
+
+    // It recovers: the file moves, whole, and is served from the bucket.
+    bucket.failing.store(false, SeqCst);
+    until("the file leaves the disk", || stored_files(&app).is_empty()).await;
+    assert_eq!(bucket.object(&key).as_deref(), Some(PDF));
+    let r = download(&budi, app.url(&format!("/api/messages/{id}/media"))).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), PDF);
+
+    // The same file sent again lands on disk for its send, then goes without a second upload.
+    send().await;
+    until("the second copy leaves the disk", || {
+        stored_files(&app).is_empty()
+    })
+    .await;
+    assert_eq!(FakeBucket::count(&bucket.puts), 1);
+
+    // A file the bucket lost is "no longer kept", not a server error.
+    bucket.objects.lock().expect("lock").clear();
+    let (s, b) = call(budi.get(app.url(&format!("/api/messages/{id}/media")))).await;
+    assert_error(s, &b, 404, "MESSAGE_NOT_FOUND");
+}

@@ -1,0 +1,476 @@
+//! Where media files are kept (contract §11: "under the data dir, or an S3-compatible bucket
+//! when configured").
+//!
+//! Every file lands in the data dir first, as `media/<sha256>` (`crate::media` writes it): the
+//! send that brought it reads it from there, and a file there cannot be lost to a bucket that is
+//! down. With a bucket configured (`--media-s3-bucket`), [`offload_loop`] copies each file that
+//! has been local for `--media-s3-keep-local-secs` to `<prefix><sha256>`, checks the bucket
+//! holds all of it, and only then removes the local copy. Reads take the local copy when there
+//! is one, else the bucket's. Files are named by their content and never change, so whichever
+//! copy is found is the right one, and an upload interrupted by a crash is simply made again.
+
+use crate::{config::Config, state::AppState};
+use axum::body::Body;
+use futures_util::StreamExt;
+use object_store::{ObjectStore, WriteMultipart, path::Path as ObjectPath};
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, SystemTime},
+};
+use tokio::io::AsyncReadExt;
+
+/// Files up to this size go up in one request; larger ones in parts of [`PART`], read from
+/// disk a part at a time (a 64 MiB video never sits in memory whole).
+const ONE_REQUEST: u64 = 8 * 1024 * 1024;
+const PART: usize = 5 * 1024 * 1024;
+
+/// The data dir's media files, and the bucket that takes them over when one is configured.
+pub struct MediaStore {
+    dir: PathBuf,
+    bucket: Option<Bucket>,
+}
+
+/// An object store (S3 in production, in memory in unit tests) and where files go in it.
+pub struct Bucket {
+    pub store: Arc<dyn ObjectStore>,
+    /// Prepended to each file's SHA-256: `media/` by default.
+    pub prefix: String,
+    /// How long a file stays local before it moves.
+    pub keep_local: Duration,
+}
+
+/// What one offload pass did.
+#[derive(Debug, Default, PartialEq)]
+pub struct Offloaded {
+    /// Files now only in the bucket.
+    pub moved: u64,
+    /// Files left local because the bucket refused them (tried again next pass).
+    pub failed: u64,
+}
+
+impl MediaStore {
+    /// The store the configuration asks for. The bucket client is built without touching the
+    /// network; a wrong endpoint or refused credentials show in the log of the first pass.
+    pub fn from_config(config: &Config) -> Result<MediaStore, crate::config::ConfigError> {
+        let bucket = match &config.media_s3_bucket {
+            Some(name) => Some(Bucket {
+                store: Arc::new(s3_client(config, name)?),
+                prefix: folder(&config.media_s3_prefix),
+                keep_local: Duration::from_secs(config.media_s3_keep_local_secs),
+            }),
+            None => None,
+        };
+        Ok(MediaStore::new(&config.data_dir, bucket))
+    }
+
+    pub fn new(data_dir: &Path, bucket: Option<Bucket>) -> MediaStore {
+        MediaStore {
+            dir: crate::media::dir(data_dir),
+            bucket,
+        }
+    }
+
+    pub fn bucket(&self) -> Option<&Bucket> {
+        self.bucket.as_ref()
+    }
+
+    /// The file with this SHA-256 as a response body: the local copy, else the bucket's.
+    /// `None` when neither has it (removed by retention, or never downloaded).
+    pub async fn open(&self, sha256: &str) -> anyhow::Result<Option<Body>> {
+        match tokio::fs::File::open(self.dir.join(sha256)).await {
+            Ok(f) => {
+                return Ok(Some(Body::from_stream(tokio_util::io::ReaderStream::new(
+                    f,
+                ))));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => anyhow::bail!("opening a media file: {e}"),
+        }
+        let Some(bucket) = &self.bucket else {
+            return Ok(None);
+        };
+        match bucket.store.get(&bucket.path(sha256)).await {
+            Ok(got) => Ok(Some(Body::from_stream(got.into_stream()))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => anyhow::bail!("reading a media file from the bucket: {e}"),
+        }
+    }
+
+    /// Moves the local files older than `keep_local` to the bucket. A file is removed locally
+    /// only once the bucket reports an object of its size, and only if it was not written
+    /// again meanwhile (a new upload of the same bytes replaces it and is read by its send).
+    pub async fn offload(&self) -> Offloaded {
+        let mut done = Offloaded::default();
+        let Some(bucket) = &self.bucket else {
+            return done;
+        };
+        let Ok(mut entries) = tokio::fs::read_dir(&self.dir).await else {
+            return done;
+        };
+        let settled = SystemTime::now()
+            .checked_sub(bucket.keep_local)
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        while let Ok(Some(entry)) = entries.next_entry().await {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !is_media_name(&name) {
+                continue;
+            }
+            let Some(written) = modified(&entry.path()).await else {
+                continue;
+            };
+            if written > settled {
+                continue;
+            }
+            match bucket.take(&entry.path(), &name).await {
+                Ok(()) => {
+                    // Written again while it went up: the new copy stays for its send.
+                    if modified(&entry.path()).await == Some(written) {
+                        match tokio::fs::remove_file(entry.path()).await {
+                            Ok(()) => done.moved += 1,
+                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                            Err(e) => {
+                                tracing::warn!(file = %name, error = %e, "removing a media file kept in the bucket")
+                            }
+                        }
+                    }
+                }
+                Err(e) => {
+                    done.failed += 1;
+                    tracing::warn!(file = %name, error = format!("{e:#}"), "a media file stays on disk: the bucket did not take it");
+                }
+            }
+        }
+        done
+    }
+
+    /// Removes the bucket's files that no message uses (`used`) and that went up before
+    /// `before` (a file may be in use by a send not recorded yet).
+    pub async fn sweep_bucket(
+        &self,
+        used: &HashSet<String>,
+        before: SystemTime,
+    ) -> anyhow::Result<u64> {
+        let Some(bucket) = &self.bucket else {
+            return Ok(0);
+        };
+        let prefix = ObjectPath::from(bucket.prefix.trim_end_matches('/'));
+        let mut listed = bucket.store.list(Some(&prefix));
+        let mut unused = Vec::new();
+        while let Some(meta) = listed.next().await {
+            let meta = meta?;
+            let name = meta.location.filename().unwrap_or_default();
+            let old = SystemTime::from(meta.last_modified) < before;
+            // Only files straight under the prefix are Kabar's (with an empty prefix the listing
+            // is the whole bucket).
+            let ours = is_media_name(name) && meta.location == bucket.path(name);
+            if ours && old && !used.contains(name) {
+                unused.push(meta.location.clone());
+            }
+        }
+        drop(listed);
+        for location in &unused {
+            match bucket.store.delete(location).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(unused.len() as u64)
+    }
+}
+
+impl Bucket {
+    /// Where the file with this SHA-256 lives in the bucket.
+    pub fn path(&self, sha256: &str) -> ObjectPath {
+        ObjectPath::from(format!("{}{sha256}", self.prefix))
+    }
+
+    /// Makes sure the bucket holds the local file `file` whole (uploading it unless an object
+    /// of its size is there already).
+    async fn take(&self, file: &Path, sha256: &str) -> anyhow::Result<()> {
+        let path = self.path(sha256);
+        let size = tokio::fs::metadata(file).await?.len();
+        match self.store.head(&path).await {
+            Ok(meta) if meta.size == size => return Ok(()),
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        if size <= ONE_REQUEST {
+            let bytes = tokio::fs::read(file).await?;
+            self.store.put(&path, bytes.into()).await?;
+        } else {
+            let mut upload =
+                WriteMultipart::new_with_chunk_size(self.store.put_multipart(&path).await?, PART);
+            let sent: anyhow::Result<()> = async {
+                let mut f = tokio::fs::File::open(file).await?;
+                let mut buf = vec![0u8; 1024 * 1024];
+                loop {
+                    let n = f.read(&mut buf).await?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    upload.wait_for_capacity(2).await?;
+                    upload.write(&buf[..n]);
+                }
+            }
+            .await;
+            match sent {
+                Ok(()) => {
+                    upload.finish().await?;
+                }
+                Err(e) => {
+                    let _ = upload.abort().await;
+                    return Err(e);
+                }
+            }
+        }
+        let stored = self.store.head(&path).await?.size;
+        anyhow::ensure!(
+            stored == size,
+            "the bucket holds {stored} of the file's {size} bytes"
+        );
+        Ok(())
+    }
+}
+
+/// A prefix as a folder: `media` and `/media/` are `media/`; empty stays empty (the bucket's
+/// root).
+fn folder(prefix: &str) -> String {
+    let p = prefix.trim().trim_matches('/');
+    if p.is_empty() {
+        String::new()
+    } else {
+        format!("{p}/")
+    }
+}
+
+/// A stored file's name: 64 lowercase hex digits (a temporary `.incoming-…` is not one).
+pub fn is_media_name(name: &str) -> bool {
+    name.len() == 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+async fn modified(path: &Path) -> Option<SystemTime> {
+    tokio::fs::metadata(path).await.ok()?.modified().ok()
+}
+
+/// The S3 client for `--media-s3-*` (credentials from the flags, else the usual `AWS_*`
+/// variables or the instance's role). A bucket that is slow to answer gives up after a few
+/// retries rather than holding a download for minutes.
+fn s3_client(
+    config: &Config,
+    bucket: &str,
+) -> Result<object_store::aws::AmazonS3, crate::config::ConfigError> {
+    use crate::config::ConfigError;
+    let bad = |why: String| ConfigError::MediaS3(why);
+    if bucket.trim().is_empty() {
+        return Err(bad("--media-s3-bucket is empty".into()));
+    }
+    let mut b = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .with_region(&config.media_s3_region)
+        .with_retry(object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(30),
+            ..Default::default()
+        });
+    if let Some(endpoint) = &config.media_s3_endpoint {
+        let url = reqwest::Url::parse(endpoint)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+        let Some(url) = url else {
+            return Err(bad(format!(
+                "--media-s3-endpoint must be an http:// or https:// address, not {endpoint:?}"
+            )));
+        };
+        b = b
+            .with_endpoint(endpoint)
+            .with_allow_http(url.scheme() == "http");
+    }
+    if let Some(id) = &config.media_s3_access_key_id {
+        b = b.with_access_key_id(id);
+    }
+    if let Some(secret) = &config.media_s3_secret_access_key {
+        b = b.with_secret_access_key(secret);
+    }
+    b.build().map_err(|e| bad(format!("--media-s3-*: {e}")))
+}
+
+/// Moves settled files to the bucket every half `keep_local` (between a second and a minute)
+/// until shutdown. Without a bucket it returns at once.
+pub async fn offload_loop(state: AppState) {
+    let Some(bucket) = state.media.bucket() else {
+        return;
+    };
+    let every = (bucket.keep_local / 2).clamp(Duration::from_secs(1), Duration::from_secs(60));
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tokio::time::sleep(every) => {}
+        }
+        let done = state.media.offload().await;
+        if done != Offloaded::default() {
+            tracing::info!(
+                moved = done.moved,
+                failed = done.failed,
+                "media files moved to the bucket"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use object_store::memory::InMemory;
+
+    fn sha(bytes: &[u8]) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(bytes))
+    }
+
+    fn store(dir: &Path, keep_local: Duration) -> (MediaStore, Arc<InMemory>) {
+        let memory = Arc::new(InMemory::new());
+        let bucket = Bucket {
+            store: memory.clone(),
+            prefix: "media/".into(),
+            keep_local,
+        };
+        std::fs::create_dir_all(crate::media::dir(dir)).expect("media dir");
+        (MediaStore::new(dir, Some(bucket)), memory)
+    }
+
+    fn keep(dir: &Path, bytes: &[u8]) -> String {
+        let name = sha(bytes);
+        std::fs::write(crate::media::dir(dir).join(&name), bytes).expect("write");
+        name
+    }
+
+    async fn read(store: &MediaStore, name: &str) -> Option<Vec<u8>> {
+        let body = store.open(name).await.expect("open")?;
+        let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
+        Some(bytes.to_vec())
+    }
+
+    #[tokio::test]
+    async fn settled_files_move_to_the_bucket_and_are_still_read() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, memory) = store(dir.path(), Duration::ZERO);
+        let small = keep(dir.path(), b"a small picture");
+        // Over ONE_REQUEST: goes up in parts, read a part at a time.
+        let big_bytes: Vec<u8> = (0..ONE_REQUEST as usize + 3 * 1024 * 1024)
+            .map(|i| (i % 251) as u8)
+            .collect();
+        let big = keep(dir.path(), &big_bytes);
+        std::fs::write(crate::media::dir(dir.path()).join(".incoming-x"), b"half").expect("tmp");
+
+        let done = store.offload().await;
+        assert_eq!(
+            done,
+            Offloaded {
+                moved: 2,
+                failed: 0
+            }
+        );
+        let left: Vec<String> = std::fs::read_dir(crate::media::dir(dir.path()))
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, [".incoming-x"], "a file being written stays");
+        let got = memory
+            .get(&ObjectPath::from(format!("media/{big}")))
+            .await
+            .expect("in the bucket")
+            .bytes()
+            .await
+            .expect("bytes");
+        assert_eq!(got.as_ref(), big_bytes.as_slice());
+        assert_eq!(
+            read(&store, &small).await.as_deref(),
+            Some(&b"a small picture"[..])
+        );
+        assert_eq!(read(&store, &big).await, Some(big_bytes));
+        assert_eq!(read(&store, &sha(b"never kept")).await, None);
+    }
+
+    #[tokio::test]
+    async fn young_files_stay_local_until_they_settle() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, memory) = store(dir.path(), Duration::from_secs(3600));
+        let name = keep(dir.path(), b"just arrived");
+        assert_eq!(store.offload().await, Offloaded::default());
+        assert!(crate::media::dir(dir.path()).join(&name).exists());
+        assert!(
+            memory
+                .head(&ObjectPath::from(format!("media/{name}")))
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_partial_object_in_the_bucket_is_replaced_not_trusted() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, memory) = store(dir.path(), Duration::ZERO);
+        let name = keep(dir.path(), b"the whole file");
+        let path = ObjectPath::from(format!("media/{name}"));
+        memory
+            .put(&path, b"the wh".to_vec().into())
+            .await
+            .expect("put");
+        assert_eq!(store.offload().await.moved, 1);
+        let got = memory
+            .get(&path)
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .expect("bytes");
+        assert_eq!(got.as_ref(), b"the whole file");
+    }
+
+    #[tokio::test]
+    async fn the_sweep_removes_only_old_unused_files_of_its_prefix() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, memory) = store(dir.path(), Duration::ZERO);
+        let used = keep(dir.path(), b"used");
+        let unused = keep(dir.path(), b"unused");
+        store.offload().await;
+        let other = ObjectPath::from(format!("backups/{}", sha(b"other")));
+        memory.put(&other, b"x".to_vec().into()).await.expect("put");
+        let in_use: HashSet<String> = [used.clone()].into();
+
+        // Everything went up just now: nothing is old enough yet.
+        let hour_ago = SystemTime::now() - Duration::from_secs(3600);
+        assert_eq!(
+            store.sweep_bucket(&in_use, hour_ago).await.expect("sweep"),
+            0
+        );
+        let later = SystemTime::now() + Duration::from_secs(1);
+        assert_eq!(store.sweep_bucket(&in_use, later).await.expect("sweep"), 1);
+        assert!(read(&store, &unused).await.is_none());
+        assert!(read(&store, &used).await.is_some());
+        assert!(
+            memory.head(&other).await.is_ok(),
+            "outside the prefix: not ours"
+        );
+    }
+
+    #[test]
+    fn prefixes_are_folders() {
+        assert_eq!(folder("media"), "media/");
+        assert_eq!(folder("/kabar/media/"), "kabar/media/");
+        assert_eq!(folder(" "), "");
+    }
+
+    #[test]
+    fn only_content_names_are_media_files() {
+        assert!(is_media_name(&sha(b"x")));
+        assert!(!is_media_name(".incoming-abc"));
+        assert!(!is_media_name(&sha(b"x").to_uppercase()));
+        assert!(!is_media_name(&sha(b"x")[..63]));
+    }
+}
