@@ -118,7 +118,9 @@ async fn sigterm_drains_and_exits_cleanly() {
         l.local_addr().expect("addr").port()
     };
     for signal in ["-TERM", "-INT"] {
-        let mut kabar = std::process::Command::new(env!("CARGO_BIN_EXE_kabar"));
+        let mut kabar = tokio::process::Command::new(env!("CARGO_BIN_EXE_kabar"));
+        // A failed assertion leaves no server behind.
+        kabar.kill_on_drop(true);
         if signal == "-TERM" {
             kabar.env("RUST_BACKTRACE", "1");
         } else {
@@ -152,7 +154,8 @@ async fn sigterm_drains_and_exits_cleanly() {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         assert!(up, "kabar did not start");
-        let environ = std::fs::read(format!("/proc/{}/environ", child.id())).expect("environ");
+        let pid = child.id().expect("running");
+        let environ = std::fs::read(format!("/proc/{pid}/environ")).expect("environ");
         assert!(
             environ
                 .split(|b| *b == 0)
@@ -168,14 +171,11 @@ async fn sigterm_drains_and_exits_cleanly() {
         );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         let status = std::process::Command::new("kill")
-            .args([signal, &child.id().to_string()])
+            .args([signal, &pid.to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
-        let exit = tokio::task::spawn_blocking(move || child.wait())
-            .await
-            .expect("join")
-            .expect("wait");
+        let exit = child.wait().await.expect("wait");
         assert!(exit.success(), "{signal}: exit {exit:?}");
         if let Ok(Ok(resp)) = register.await {
             assert_eq!(

@@ -586,7 +586,9 @@ async fn nothing_is_lost_when_the_server_is_killed() {
     };
     let base = format!("http://127.0.0.1:{port}");
     let spawn = || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_kabar"))
+        // kill_on_drop: a failed assertion leaves no server behind.
+        tokio::process::Command::new(env!("CARGO_BIN_EXE_kabar"))
+            .kill_on_drop(true)
             .args([
                 "--addr",
                 &format!("127.0.0.1:{port}"),
@@ -654,8 +656,7 @@ async fn nothing_is_lost_when_the_server_is_killed() {
         sent.insert(b["messageId"].as_str().expect("id").to_string());
     }
     tokio::time::sleep(Duration::from_millis(150)).await;
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
+    child.kill().await.expect("SIGKILL, reaped");
     let before = rx.hits().len();
     assert!(
         before < 20,
@@ -689,8 +690,7 @@ async fn nothing_is_lost_when_the_server_is_killed() {
         assert_eq!(by_message.entry(m).or_insert_with(|| wid.clone()), &wid);
         assert_eq!(h.header("x-signature"), hmac_hex(SECRET, &h.body));
     }
-    child.kill().expect("kill");
-    child.wait().expect("reaped");
+    child.kill().await.expect("killed, reaped");
 }
 
 #[tokio::test]
