@@ -22,7 +22,14 @@ use axum::{
 };
 use base64::Engine;
 use sha2::{Digest, Sha256};
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
 use subtle::ConstantTimeEq;
 
 pub const KEY_PREFIX: &str = "kbr_";
@@ -30,6 +37,10 @@ pub const KEY_PREFIX: &str = "kbr_";
 const VISIBLE_CHARS: usize = KEY_PREFIX.len() + 8;
 /// `last_used_at` is written at most this often per key.
 const USAGE_WRITE_INTERVAL_MS: i64 = 60_000;
+/// How long a checked key is believed without asking the database, at most (see [`KeyCache`]).
+const KEY_CACHE_TTL: Duration = Duration::from_secs(5);
+/// Keys remembered at once; past it the cache starts over (a flood of distinct valid keys).
+const KEY_CACHE_MAX: usize = 10_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -221,6 +232,7 @@ pub async fn revoke(state: &AppState, caller: &Caller, id: &ApiKeyId) -> ApiResu
         .execute(&state.db)
         .await?
         .rows_affected();
+    state.key_cache.changed();
     if n == 0 {
         return Err(ApiError::not_found("No such API key."));
     }
@@ -247,6 +259,14 @@ pub async fn authenticate(state: &AppState, key: &str) -> ApiResult<Caller> {
         return Err(invalid());
     }
     let hash = hash_key(key);
+    if let Some(caller) = state.key_cache.get(&hash) {
+        if let Via::ApiKey { key_id, .. } = &caller.via {
+            state.key_usage.touch(state, key_id);
+        }
+        return Ok(caller);
+    }
+    // Read before the query: a change committed meanwhile makes this answer stale at once.
+    let generation = state.key_cache.generation();
     let row = sqlx::query_as::<_, KeyOwnerRow>(
         "SELECT k.id AS key_id, k.key_hash, k.session_id, u.id AS user_id, u.username, u.role,
                 u.disabled
@@ -277,7 +297,7 @@ pub async fn authenticate(state: &AppState, key: &str) -> ApiResult<Caller> {
     }
     let key_id = ApiKeyId(key_id);
     state.key_usage.touch(state, &key_id);
-    Ok(Caller {
+    let caller = Caller {
         id: UserId(user_id),
         username,
         role: Role::parse(&role).unwrap_or(Role::User),
@@ -285,7 +305,58 @@ pub async fn authenticate(state: &AppState, key: &str) -> ApiResult<Caller> {
             key_id,
             session: session.map(SessionId),
         },
-    })
+    };
+    state.key_cache.put(hash, generation, caller.clone());
+    Ok(caller)
+}
+
+/// Keys checked lately, by their SHA-256, with who they let in: a busy integration's requests
+/// skip the key-and-owner query (one database round trip of a send's few). Exact within this
+/// process: every write that could change an answer — a key revoked, an account changed,
+/// disabled or deleted, a session deleted (its scoped keys go with it) — calls
+/// [`KeyCache::changed`] after it commits, which empties the cache and makes any answer read
+/// before it unusable. A change this process did not make (another node, a `kabar restore`
+/// under a running server) is seen within [`KEY_CACHE_TTL`]. Only successes are kept: a wrong
+/// or refused key always asks the database.
+#[derive(Default)]
+pub struct KeyCache {
+    generation: AtomicU64,
+    entries: Mutex<HashMap<String, (u64, Instant, Caller)>>,
+}
+
+impl KeyCache {
+    /// Forgets every key: call after committing a change to keys, accounts or sessions.
+    pub fn changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.clear();
+        }
+    }
+
+    fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    fn get(&self, hash: &str) -> Option<Caller> {
+        let now = self.generation();
+        let entries = self.entries.lock().ok()?;
+        let (generation, at, caller) = entries.get(hash)?;
+        (*generation == now && at.elapsed() < KEY_CACHE_TTL).then(|| caller.clone())
+    }
+
+    /// Keeps an answer read at `generation`, unless something changed since.
+    fn put(&self, hash: String, generation: u64, caller: Caller) {
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
+        };
+        if generation != self.generation() {
+            return;
+        }
+        if entries.len() >= KEY_CACHE_MAX {
+            entries.clear();
+        }
+        entries.insert(hash, (generation, Instant::now(), caller));
+    }
 }
 
 /// Remembers when each key's `last_used_at` was last written, so that a busy key costs one

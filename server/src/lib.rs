@@ -114,6 +114,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
         quotas: Default::default(),
         login_limits,
         key_usage: Default::default(),
+        key_cache: Default::default(),
         leptos,
         shutdown,
     })))

@@ -37,6 +37,8 @@ pub struct App {
     pub login_limits: AuthLimits,
     /// Throttles the `last_used_at` writes of API keys to one per key per minute.
     pub key_usage: KeyUsage,
+    /// API keys checked lately, emptied by every change to keys, accounts and sessions.
+    pub key_cache: crate::keys::KeyCache,
     /// The running WhatsApp sessions and the engine they run on.
     pub sessions: Sessions,
     /// The simulator, when it is the engine (its control API plays the phone).

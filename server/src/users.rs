@@ -355,6 +355,7 @@ pub async fn update(
             .await?;
     }
     tx.commit().await?;
+    state.key_cache.changed();
     match patch.disabled {
         Some(true) => crate::sessions::store::pause_owner(state, id).await?,
         Some(false) => crate::sessions::store::resume_owner(state, id).await?,
@@ -377,6 +378,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &UserId) -> ApiResult
     .execute(&state.db)
     .await?
     .rows_affected();
+    state.key_cache.changed();
     if deleted == 0 {
         fetch(state, id).await?;
         return Err(last_admin());

@@ -1,6 +1,7 @@
 //! The `Caller` extractor: an API key (`X-API-KEY` header or `?api_key=`) or the `auth-token`
-//! cookie, checked against the database on every request so that a revoked key, a signed-out
-//! cookie or a disabled account stops working at once.
+//! cookie, checked against the database so that a revoked key, a signed-out cookie or a
+//! disabled account stops working at once (keys through `keys::KeyCache`, which every such
+//! change empties).
 
 use super::COOKIE_NAME;
 use crate::{

@@ -479,6 +479,8 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &SessionId) -> ApiRes
         .bind(id.as_str())
         .execute(&state.db)
         .await?;
+    // Its scoped API keys went with it (cascade).
+    state.key_cache.changed();
     Ok(())
 }
 

@@ -148,3 +148,65 @@ async fn key_requests_are_validated() {
     let (_, list) = call(admin.get(app.url("/api/keys"))).await;
     assert_eq!(list, json!([]), "nothing half-saved");
 }
+
+/// Keys are remembered between requests (`keys::KeyCache`); every change to what a key may do
+/// is seen by the very next request, each case right after the key was used (so remembered).
+#[tokio::test]
+async fn a_remembered_key_follows_every_change_at_once() {
+    let app = TestApp::start().await;
+    let (admin, budi) = {
+        let (admin, _) = app.register("admin").await;
+        let (_, budi) = app.register("budi").await;
+        (admin, budi)
+    };
+    let budi_id = budi["id"].as_str().expect("id").to_string();
+    let key = app.key_for(&admin, &budi_id).await;
+    let anon = reqwest::Client::new();
+    let as_key = |path: &str| anon.get(app.url(path)).header("X-API-KEY", &key);
+
+    // A new role: the remembered "user" no longer answers.
+    let (s, b) = call(as_key("/api/users")).await;
+    assert_error(s, &b, 403, "FORBIDDEN");
+    let patch = |body: Value| {
+        admin
+            .patch(app.url(&format!("/api/users/{budi_id}")))
+            .json(&body)
+    };
+    assert_eq!(call(patch(json!({"role": "admin"}))).await.0, 200);
+    let (s, b) = call(as_key("/api/users")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(call(patch(json!({"role": "user"}))).await.0, 200);
+
+    // A disabled owner.
+    assert_eq!(call(as_key("/api/me")).await.0, 200);
+    assert_eq!(call(patch(json!({"disabled": true}))).await.0, 200);
+    let (s, b) = call(as_key("/api/me")).await;
+    assert_error(s, &b, 401, "UNAUTHORIZED");
+    assert_eq!(call(patch(json!({"disabled": false}))).await.0, 200);
+    assert_eq!(call(as_key("/api/me")).await.0, 200);
+
+    // A key scoped to a session that is deleted goes with it.
+    let session = app.create_session(&admin, "Toko").await;
+    let (_, me) = call(admin.get(app.url("/api/me"))).await;
+    let (s, scoped) = call(
+        admin
+            .post(app.url("/api/keys"))
+            .json(&json!({"name": "toko", "ownerId": me["id"], "sessionId": session})),
+    )
+    .await;
+    assert_eq!(s, 200, "{scoped}");
+    let scoped = scoped["key"].as_str().expect("key").to_string();
+    let with_scoped = || anon.get(app.url("/api/me")).header("X-API-KEY", &scoped);
+    assert_eq!(call(with_scoped()).await.0, 200);
+    let (s, _) = call(admin.delete(app.url(&format!("/api/sessions/{session}")))).await;
+    assert_eq!(s, 200);
+    let (s, b) = call(with_scoped()).await;
+    assert_error(s, &b, 401, "UNAUTHORIZED");
+
+    // A deleted owner.
+    assert_eq!(call(as_key("/api/me")).await.0, 200);
+    let (s, _) = call(admin.delete(app.url(&format!("/api/users/{budi_id}")))).await;
+    assert_eq!(s, 200);
+    let (s, b) = call(as_key("/api/me")).await;
+    assert_error(s, &b, 401, "UNAUTHORIZED");
+}
