@@ -93,7 +93,13 @@ pub async fn backup(
                 // A hard link where the file system allows: no second copy of every file.
                 let to = stage.path().join(MEDIA).join(entry.file_name());
                 if fs::hard_link(entry.path(), &to).is_err() {
-                    fs::copy(entry.path(), &to)?;
+                    match fs::copy(entry.path(), &to) {
+                        // Moved to the bucket since it was listed (`media_store`).
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        copied => {
+                            copied?;
+                        }
+                    }
                 }
             }
         }

@@ -440,6 +440,7 @@ mod tests {
         for bad in [
             &["", "--media-s3-endpoint", "http://127.0.0.1:9000"][..],
             &["kabar-media", "--media-s3-endpoint", "127.0.0.1:9000"][..],
+            &["kabar-media", "--media-s3-access-key-id", "AKIAEXAMPLE"][..],
         ] {
             let e = bucket(bad).expect_err("refused");
             assert!(

@@ -135,6 +135,8 @@ pub struct Stored {
     pub kind: MediaKind,
     pub meta: MediaMeta,
     pub path: PathBuf,
+    /// Keeps the file on disk (not moved to the bucket) until the send is done with it.
+    pub hold: Option<crate::media_store::Hold>,
 }
 
 /// What a request says about its file besides the bytes.
@@ -384,6 +386,7 @@ pub struct Intake {
     limit: u64,
     head: Vec<u8>,
     data_dir: PathBuf,
+    holds: crate::media_store::Holds,
 }
 
 impl Intake {
@@ -406,6 +409,7 @@ impl Intake {
             limit: state.config.max_media_bytes,
             head: Vec::new(),
             data_dir,
+            holds: state.media.holds().clone(),
         })
     }
 
@@ -439,6 +443,8 @@ impl Intake {
         drop(self.file);
         let sha256 = hex::encode(self.hasher.finalize());
         let path = path_of(&self.data_dir, &sha256);
+        // Before the file is in place: from then on it stays on disk for this send.
+        let hold = self.holds.hold(&sha256);
         self.tmp
             .persist(&path)
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("keeping a media file: {e}")))?;
@@ -455,6 +461,7 @@ impl Intake {
                 sha256,
             },
             path,
+            hold: Some(hold),
         })
     }
 }

@@ -8,18 +8,25 @@
 //! holds all of it, and only then removes the local copy. Reads take the local copy when there
 //! is one, else the bucket's. Files are named by their content and never change, so whichever
 //! copy is found is the right one, and an upload interrupted by a crash is simply made again.
+//!
+//! Two things could remove a file someone still needs, and both are ruled out here: a send
+//! holds its file ([`Hold`], taken before the file is put in place) until the engine has read
+//! it, and a held file is never moved; and the retention sweep, which deletes unused files from
+//! the bucket, runs with moves paused and reads which files are used inside that pause (else a
+//! file sent again during a long sweep could be moved to the bucket and then deleted there).
 
 use crate::{config::Config, state::AppState};
 use axum::body::Body;
 use futures_util::StreamExt;
 use object_store::{ObjectStore, WriteMultipart, path::Path as ObjectPath};
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, Mutex},
     time::{Duration, SystemTime},
 };
 use tokio::io::AsyncReadExt;
+use tokio_util::sync::CancellationToken;
 
 /// Files up to this size go up in one request; larger ones in parts of [`PART`], read from
 /// disk a part at a time (a 64 MiB video never sits in memory whole).
@@ -30,7 +37,63 @@ const PART: usize = 5 * 1024 * 1024;
 pub struct MediaStore {
     dir: PathBuf,
     bucket: Option<Bucket>,
+    holds: Holds,
+    /// Held by an offload pass and by the retention sweep: never both at once.
+    moving: tokio::sync::Mutex<()>,
 }
+
+/// How many sends hold each file (by SHA-256).
+#[derive(Clone, Default)]
+pub struct Holds(Arc<Mutex<HashMap<String, usize>>>);
+
+/// A send's claim on its file: while any exists, the file stays on disk. Taken before the file
+/// is put in place, dropped with the send's `Stored`.
+#[derive(Clone)]
+pub struct Hold(Arc<HoldInner>);
+
+struct HoldInner {
+    holds: Holds,
+    sha256: String,
+}
+
+impl Holds {
+    pub fn hold(&self, sha256: &str) -> Hold {
+        if let Ok(mut map) = self.0.lock() {
+            *map.entry(sha256.to_string()).or_default() += 1;
+        }
+        Hold(Arc::new(HoldInner {
+            holds: self.clone(),
+            sha256: sha256.to_string(),
+        }))
+    }
+}
+
+impl Drop for HoldInner {
+    fn drop(&mut self) {
+        if let Ok(mut map) = self.holds.0.lock()
+            && let Some(n) = map.get_mut(&self.sha256)
+        {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.sha256);
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Hold({})", self.0.sha256)
+    }
+}
+
+/// A hold is not part of what a file is: two `Stored` of the same file are equal.
+impl PartialEq for Hold {
+    fn eq(&self, _: &Hold) -> bool {
+        true
+    }
+}
+impl Eq for Hold {}
 
 /// An object store (S3 in production, in memory in unit tests) and where files go in it.
 pub struct Bucket {
@@ -69,7 +132,14 @@ impl MediaStore {
         MediaStore {
             dir: crate::media::dir(data_dir),
             bucket,
+            holds: Holds::default(),
+            moving: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Where sends take their [`Hold`]s.
+    pub fn holds(&self) -> &Holds {
+        &self.holds
     }
 
     pub fn bucket(&self) -> Option<&Bucket> {
@@ -98,14 +168,17 @@ impl MediaStore {
         }
     }
 
-    /// Moves the local files older than `keep_local` to the bucket. A file is removed locally
-    /// only once the bucket reports an object of its size, and only if it was not written
-    /// again meanwhile (a new upload of the same bytes replaces it and is read by its send).
-    pub async fn offload(&self) -> Offloaded {
+    /// Moves the local files older than `keep_local` and held by no send to the bucket. A file
+    /// is removed locally only once the bucket reports an object of its size, and only if it
+    /// was not held or written again meanwhile. The first file the bucket refuses ends the pass
+    /// (the next pass tries again), as does `stop`, so a bucket that is down never holds up a
+    /// shutdown for more than one file.
+    pub async fn offload(&self, stop: &CancellationToken) -> Offloaded {
         let mut done = Offloaded::default();
         let Some(bucket) = &self.bucket else {
             return done;
         };
+        let _moving = self.moving.lock().await;
         let Ok(mut entries) = tokio::fs::read_dir(&self.dir).await else {
             return done;
         };
@@ -113,8 +186,11 @@ impl MediaStore {
             .checked_sub(bucket.keep_local)
             .unwrap_or(SystemTime::UNIX_EPOCH);
         while let Ok(Some(entry)) = entries.next_entry().await {
+            if stop.is_cancelled() {
+                break;
+            }
             let name = entry.file_name().to_string_lossy().into_owned();
-            if !is_media_name(&name) {
+            if !is_media_name(&name) || self.held(&name) {
                 continue;
             }
             let Some(written) = modified(&entry.path()).await else {
@@ -123,31 +199,85 @@ impl MediaStore {
             if written > settled {
                 continue;
             }
-            match bucket.take(&entry.path(), &name).await {
-                Ok(()) => {
-                    // Written again while it went up: the new copy stays for its send.
-                    if modified(&entry.path()).await == Some(written) {
-                        match tokio::fs::remove_file(entry.path()).await {
-                            Ok(()) => done.moved += 1,
-                            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                            Err(e) => {
-                                tracing::warn!(file = %name, error = %e, "removing a media file kept in the bucket")
-                            }
-                        }
-                    }
-                }
+            if let Err(e) = bucket.take(&entry.path(), &name).await {
+                done.failed += 1;
+                tracing::warn!(file = %name, error = format!("{e:#}"), "a media file stays on disk: the bucket did not take it");
+                break;
+            }
+            // Checked and removed under the holds' lock: a send of the same bytes takes its
+            // hold before it puts its copy in place, so it either stops this or comes after.
+            match self.remove_unless_taken(&entry.path(), &name, written) {
+                Ok(true) => done.moved += 1,
+                Ok(false) => {}
                 Err(e) => {
-                    done.failed += 1;
-                    tracing::warn!(file = %name, error = format!("{e:#}"), "a media file stays on disk: the bucket did not take it");
+                    tracing::warn!(file = %name, error = %e, "removing a media file kept in the bucket")
                 }
             }
         }
         done
     }
 
+    fn held(&self, name: &str) -> bool {
+        self.holds.0.lock().map_or(true, |m| m.contains_key(name))
+    }
+
+    /// Removes the local copy unless a send holds it or it was written again after `written`.
+    fn remove_unless_taken(
+        &self,
+        path: &Path,
+        name: &str,
+        written: SystemTime,
+    ) -> std::io::Result<bool> {
+        let Ok(holds) = self.holds.0.lock() else {
+            return Ok(false);
+        };
+        let again = std::fs::metadata(path).and_then(|m| m.modified()).ok() != Some(written);
+        if holds.contains_key(name) || again {
+            return Ok(false);
+        }
+        match std::fs::remove_file(path) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes the media files no message uses, on disk and in the bucket, written before
+    /// `before` (a file may belong to a send not recorded yet). Moves are paused meanwhile and
+    /// the files in use are read inside the pause.
+    pub async fn sweep_unused(
+        &self,
+        db: &crate::db::Db,
+        before: SystemTime,
+    ) -> anyhow::Result<u64> {
+        let _moving = self.moving.lock().await;
+        let used: HashSet<String> = sqlx::query_scalar(
+            "SELECT DISTINCT media_sha256 FROM messages WHERE media_sha256 IS NOT NULL",
+        )
+        .fetch_all(db)
+        .await?
+        .into_iter()
+        .collect();
+        let mut removed = 0;
+        if let Ok(entries) = std::fs::read_dir(&self.dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let young = entry
+                    .metadata()
+                    .and_then(|m| m.modified())
+                    .is_ok_and(|t| t > before);
+                if is_media_name(&name) && !used.contains(&name) && !young && !self.held(&name) {
+                    std::fs::remove_file(entry.path())?;
+                    removed += 1;
+                }
+            }
+        }
+        Ok(removed + self.sweep_bucket(&used, before).await?)
+    }
+
     /// Removes the bucket's files that no message uses (`used`) and that went up before
-    /// `before` (a file may be in use by a send not recorded yet).
-    pub async fn sweep_bucket(
+    /// `before`. Moves must be paused (see [`MediaStore::sweep_unused`]).
+    async fn sweep_bucket(
         &self,
         used: &HashSet<String>,
         before: SystemTime,
@@ -170,13 +300,16 @@ impl MediaStore {
             }
         }
         drop(listed);
-        for location in &unused {
-            match bucket.store.delete(location).await {
-                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+        let n = unused.len() as u64;
+        let locations = futures_util::stream::iter(unused.into_iter().map(Ok)).boxed();
+        let mut deleted = bucket.store.delete_stream(locations);
+        while let Some(d) = deleted.next().await {
+            match d {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(unused.len() as u64)
+        Ok(n)
     }
 }
 
@@ -257,8 +390,8 @@ async fn modified(path: &Path) -> Option<SystemTime> {
     tokio::fs::metadata(path).await.ok()?.modified().ok()
 }
 
-/// The S3 client for `--media-s3-*` (credentials from the flags, else the usual `AWS_*`
-/// variables or the instance's role). A bucket that is slow to answer gives up after a few
+/// The S3 client for `--media-s3-*` (credentials from the flags, else `AWS_ACCESS_KEY_ID` /
+/// `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`), else the instance's role). A bucket that is slow to answer gives up after a few
 /// retries rather than holding a download for minutes.
 fn s3_client(
     config: &Config,
@@ -269,14 +402,23 @@ fn s3_client(
     if bucket.trim().is_empty() {
         return Err(bad("--media-s3-bucket is empty".into()));
     }
-    let mut b = object_store::aws::AmazonS3Builder::from_env()
+    // Not `from_env`: a stray AWS_ENDPOINT, AWS_ALLOW_HTTP or AWS_VIRTUAL_HOSTED_STYLE_REQUEST
+    // (left from another tool) would send files elsewhere; only the keys are taken from there.
+    let mut b = object_store::aws::AmazonS3Builder::new()
         .with_bucket_name(bucket)
         .with_region(&config.media_s3_region)
         .with_retry(object_store::RetryConfig {
             max_retries: 3,
             retry_timeout: Duration::from_secs(30),
             ..Default::default()
-        });
+        })
+        // A whole request, body included, may take this long: a 64 MiB file streamed to a
+        // slow phone takes minutes (object_store's default, 30 s, cut such downloads off).
+        .with_client_options(
+            object_store::ClientOptions::new()
+                .with_timeout(Duration::from_secs(3600))
+                .with_connect_timeout(Duration::from_secs(5)),
+        );
     if let Some(endpoint) = &config.media_s3_endpoint {
         let url = reqwest::Url::parse(endpoint)
             .ok()
@@ -290,11 +432,28 @@ fn s3_client(
             .with_endpoint(endpoint)
             .with_allow_http(url.scheme() == "http");
     }
-    if let Some(id) = &config.media_s3_access_key_id {
-        b = b.with_access_key_id(id);
-    }
-    if let Some(secret) = &config.media_s3_secret_access_key {
-        b = b.with_secret_access_key(secret);
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    match (
+        &config.media_s3_access_key_id,
+        &config.media_s3_secret_access_key,
+    ) {
+        (Some(id), Some(secret)) => b = b.with_access_key_id(id).with_secret_access_key(secret),
+        (None, None) => {
+            if let (Some(id), Some(secret)) =
+                (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
+            {
+                b = b.with_access_key_id(id).with_secret_access_key(secret);
+                if let Some(token) = env("AWS_SESSION_TOKEN") {
+                    b = b.with_token(token);
+                }
+            }
+            // Neither: the instance's role (EC2 metadata), as the AWS tools do.
+        }
+        _ => {
+            return Err(bad(
+                "--media-s3-access-key-id and --media-s3-secret-access-key go together".into(),
+            ));
+        }
     }
     b.build().map_err(|e| bad(format!("--media-s3-*: {e}")))
 }
@@ -311,7 +470,7 @@ pub async fn offload_loop(state: AppState) {
             _ = state.shutdown.cancelled() => return,
             _ = tokio::time::sleep(every) => {}
         }
-        let done = state.media.offload().await;
+        let done = state.media.offload(&state.shutdown).await;
         if done != Offloaded::default() {
             tracing::info!(
                 moved = done.moved,
@@ -367,7 +526,7 @@ mod tests {
         let big = keep(dir.path(), &big_bytes);
         std::fs::write(crate::media::dir(dir.path()).join(".incoming-x"), b"half").expect("tmp");
 
-        let done = store.offload().await;
+        let done = store.offload(&CancellationToken::new()).await;
         assert_eq!(
             done,
             Offloaded {
@@ -397,11 +556,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_file_a_send_holds_stays_on_disk_until_it_lets_go() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, _) = store(dir.path(), Duration::ZERO);
+        let hold = store.holds().hold(&sha(b"being sent"));
+        let again = hold.clone();
+        let name = keep(dir.path(), b"being sent");
+        assert_eq!(store.offload(&CancellationToken::new()).await.moved, 0);
+        drop(hold);
+        assert_eq!(
+            store.offload(&CancellationToken::new()).await.moved,
+            0,
+            "a clone holds too"
+        );
+        drop(again);
+        assert_eq!(store.offload(&CancellationToken::new()).await.moved, 1);
+        assert!(!crate::media::dir(dir.path()).join(&name).exists());
+    }
+
+    #[tokio::test]
+    async fn a_stopped_pass_moves_nothing_more() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, _) = store(dir.path(), Duration::ZERO);
+        keep(dir.path(), b"left for the next start");
+        let stop = CancellationToken::new();
+        stop.cancel();
+        assert_eq!(store.offload(&stop).await, Offloaded::default());
+    }
+
+    #[tokio::test]
     async fn young_files_stay_local_until_they_settle() {
         let dir = tempfile::tempdir().expect("dir");
         let (store, memory) = store(dir.path(), Duration::from_secs(3600));
         let name = keep(dir.path(), b"just arrived");
-        assert_eq!(store.offload().await, Offloaded::default());
+        assert_eq!(
+            store.offload(&CancellationToken::new()).await,
+            Offloaded::default()
+        );
         assert!(crate::media::dir(dir.path()).join(&name).exists());
         assert!(
             memory
@@ -421,7 +612,7 @@ mod tests {
             .put(&path, b"the wh".to_vec().into())
             .await
             .expect("put");
-        assert_eq!(store.offload().await.moved, 1);
+        assert_eq!(store.offload(&CancellationToken::new()).await.moved, 1);
         let got = memory
             .get(&path)
             .await
@@ -438,7 +629,7 @@ mod tests {
         let (store, memory) = store(dir.path(), Duration::ZERO);
         let used = keep(dir.path(), b"used");
         let unused = keep(dir.path(), b"unused");
-        store.offload().await;
+        store.offload(&CancellationToken::new()).await;
         let other = ObjectPath::from(format!("backups/{}", sha(b"other")));
         memory.put(&other, b"x".to_vec().into()).await.expect("put");
         let in_use: HashSet<String> = [used.clone()].into();

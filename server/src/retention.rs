@@ -70,31 +70,8 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
 /// Removes the media files whose messages are gone, on disk and in the bucket. A file stored
 /// in the last hour is kept: its send may not be recorded yet.
 async fn sweep_media(state: &AppState) -> anyhow::Result<u64> {
-    let used: std::collections::HashSet<String> = sqlx::query_scalar(
-        "SELECT DISTINCT media_sha256 FROM messages WHERE media_sha256 IS NOT NULL",
-    )
-    .fetch_all(&state.db)
-    .await?
-    .into_iter()
-    .collect();
     let recent = std::time::SystemTime::now() - Duration::from_secs(3600);
-    let mut removed = 0;
-    let dir = crate::media::dir(&state.config.data_dir);
-    if let Ok(entries) = std::fs::read_dir(&dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let young = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t > recent);
-            if crate::media_store::is_media_name(&name) && !used.contains(&name) && !young {
-                std::fs::remove_file(entry.path())?;
-                removed += 1;
-            }
-        }
-    }
-    removed += state.media.sweep_bucket(&used, recent).await?;
-    Ok(removed)
+    state.media.sweep_unused(&state.db, recent).await
 }
 
 /// Sweeps a minute after start, then daily, until shutdown.

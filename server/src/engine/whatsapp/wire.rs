@@ -1075,6 +1075,7 @@ mod tests {
                     sha256: "01".repeat(32),
                 },
                 path: "/nowhere".into(),
+                hold: None,
             },
             caption: None,
             view_once: false,
