@@ -103,6 +103,9 @@ pub struct Seen {
     /// What the fake could not handle (a copy that did not decrypt…), kept for the assertion
     /// that shows `Seen`, while the connection goes on.
     pub errors: Vec<String>,
+    /// Files the client asked for again (`media_reupload`), by message id, once their
+    /// media-retry receipt decrypted with the file's media key and named the message.
+    pub media_retries: Vec<String>,
 }
 
 /// What a device uploads so that others can open Signal sessions with it.
@@ -164,7 +167,14 @@ struct Shared {
     groups: Mutex<HashMap<String, (String, Vec<String>)>>,
     /// The media host's files (encrypted, as uploaded), by `direct_path`.
     media: Mutex<HashMap<String, Vec<u8>>>,
+    /// Files whose link expired ([`FakeWhatsApp::expire`]), by the id of the message that
+    /// carries them: the media key, the path the sender's phone uploads them to again, and the
+    /// file (encrypted, as uploaded).
+    expired: Mutex<HashMap<String, Expired>>,
 }
+
+/// An expired file: its media key, the path it is uploaded to again, its encrypted bytes.
+type Expired = (Vec<u8>, String, Vec<u8>);
 
 /// A file a contact's phone uploaded: what its message carries (the type the engine builds
 /// media messages from).
@@ -499,6 +509,7 @@ impl FakeWhatsApp {
             unacked: Default::default(),
             groups: Default::default(),
             media: Default::default(),
+            expired: Default::default(),
         });
         let media = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -552,6 +563,21 @@ impl FakeWhatsApp {
             media_key_timestamp: now_secs() as i64,
             streaming_sidecar: enc.streaming_sidecar,
         }
+    }
+
+    /// Makes the link of an uploaded file expire, as WhatsApp's media host does after a few
+    /// weeks: its `direct_path` answers 404 until the client asks for it again with a media-retry
+    /// receipt for `message_id`, which the sender's phone answers by uploading it to a new path.
+    pub fn expire(&self, up: &Uploaded, message_id: &str) {
+        let file = (self.shared.media.lock().expect("lock"))
+            .remove(&up.direct_path)
+            .expect("an uploaded file");
+        let again = format!("{}-again", up.direct_path);
+        self.shared
+            .expired
+            .lock()
+            .expect("lock")
+            .insert(message_id.to_string(), (up.media_key.clone(), again, file));
     }
 
     /// Plays a contact's phone opening a file the client sent: fetches it from the media host
@@ -1152,7 +1178,7 @@ async fn link_stanzas(
                     }
                     seen.stanzas.push(node.clone());
                 });
-                if node.tag == "receipt" {
+                if node.tag == "receipt" && attr(&node, "type").as_deref() != Some("server-error") {
                     // The device has the message: out of the offline queue.
                     let mut ids = vec![attr(&node, "id").unwrap_or_default()];
                     if let Some(list) = child(&node, "list") {
@@ -1399,6 +1425,74 @@ impl Link {
         self.ack(node, &to).await
     }
 
+    /// A media-retry receipt (`<receipt type="server-error">`): the client asks for a file whose
+    /// link expired. Its payload must decrypt with the file's media key (HKDF, AES-GCM bound to
+    /// the message id) and name the message; then the sender's phone uploads the file again and
+    /// WhatsApp answers with a `mediaretry` notification encrypted the same way, carrying the
+    /// new `direct_path`.
+    async fn media_retry(&mut self, node: &Node, s: &Shared) -> anyhow::Result<()> {
+        use whatsapp_rust::wacore::{
+            crypto::hkdf_sha256_into, libsignal::crypto::aes_256_gcm_encrypt,
+            media_retry::decrypt_media_retry_notification,
+        };
+        let id = attr(node, "id").unwrap_or_default();
+        let Some((media_key, again, file)) = s.expired.lock().expect("lock").remove(&id) else {
+            anyhow::bail!("a media retry for {id}, whose file did not expire");
+        };
+        let encrypt = child(node, "encrypt").ok_or_else(|| anyhow::anyhow!("no <encrypt>"))?;
+        let (Some(enc_p), Some(enc_iv)) = (
+            child(encrypt, "enc_p").and_then(bytes),
+            child(encrypt, "enc_iv").and_then(bytes),
+        ) else {
+            anyhow::bail!("a media retry without enc_p/enc_iv");
+        };
+        let plain = decrypt_media_retry_notification(&media_key, &id, enc_iv, enc_p)?;
+        let receipt = wa::ServerErrorReceipt::decode_from_slice(&plain)?;
+        anyhow::ensure!(
+            receipt.stanza_id.as_deref() == Some(id.as_str()),
+            "the media retry names {:?}, not {id}",
+            receipt.stanza_id
+        );
+        anyhow::ensure!(child(node, "rmr").is_some(), "a media retry without <rmr>");
+        // The phone uploads the file again.
+        (s.media.lock().expect("lock")).insert(again.clone(), file);
+        s.seen
+            .send_modify(|seen| seen.media_retries.push(id.clone()));
+        let answer = wa::MediaRetryNotification {
+            stanza_id: Some(id.clone()),
+            direct_path: Some(again),
+            result: Some(wa::media_retry_notification::ResultType::SUCCESS),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let mut key = [0u8; 32];
+        hkdf_sha256_into(
+            &media_key,
+            None,
+            b"WhatsApp Media Retry Notification",
+            &mut key,
+        )?;
+        let iv = [9u8; 12];
+        let mut sealed = Vec::new();
+        aes_256_gcm_encrypt(&key, &iv, id.as_bytes(), &answer, &mut sealed)
+            .map_err(|e| anyhow::anyhow!("sealing the answer: {e:?}"))?;
+        self.send(
+            NodeBuilder::new("notification")
+                .attr("type", "mediaretry")
+                .attr("id", id)
+                .attr("from", attr(node, "to").unwrap_or_default())
+                .attr("t", now_secs().to_string())
+                .children([NodeBuilder::new("encrypt")
+                    .children([
+                        NodeBuilder::new("enc_p").bytes(sealed).build(),
+                        NodeBuilder::new("enc_iv").bytes(iv.to_vec()).build(),
+                    ])
+                    .build()])
+                .build(),
+        )
+        .await
+    }
+
     /// The server's acknowledgement of a message the client sent.
     async fn ack(&mut self, node: &Node, to: &str) -> anyhow::Result<()> {
         self.send(
@@ -1463,6 +1557,9 @@ impl Link {
     async fn answer(&mut self, node: &Node, s: &Shared) -> anyhow::Result<()> {
         if node.tag == "message" {
             return self.relay(node, s).await;
+        }
+        if node.tag == "receipt" && attr(node, "type").as_deref() == Some("server-error") {
+            return self.media_retry(node, s).await;
         }
         if node.tag != "iq" {
             return Ok(());

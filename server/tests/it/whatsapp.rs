@@ -941,6 +941,56 @@ async fn sends_a_picture_the_phone_opens_and_keeps_a_file_a_contact_sent() {
         "application/pdf"
     );
     assert_eq!(r.bytes().await.expect("bytes").as_ref(), pdf.as_slice());
+
+    // A file whose link expired before the device fetched it (it was offline for weeks): the
+    // media host answers 404, the client asks the sender's phone for it again with a
+    // media-retry receipt (encrypted with the file's key), and fetches it from its new path.
+    let photo = png.clone();
+    let up = fake.upload(&photo, MediaType::Image);
+    fake.expire(&up, "3EB0F11E000002");
+    let image = wa::Message {
+        image_message: MessageField::some(wm::ImageMessage {
+            url: Some(up.url.clone()),
+            direct_path: Some(up.direct_path.clone()),
+            media_key: Some(up.media_key.clone()),
+            file_sha256: Some(up.file_sha256.clone()),
+            file_enc_sha256: Some(up.file_enc_sha256.clone()),
+            file_length: Some(up.file_length),
+            mimetype: Some("image/png".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    fake.message_from("6289876543210", "3EB0F11E000002", "Budi", image)
+        .await;
+    let hits = rx
+        .wait_until("the expired file's message", |h| {
+            h.iter()
+                .any(|h| h.json()["data"]["messageId"] == "3EB0F11E000002")
+        })
+        .await;
+    let hit = hits
+        .iter()
+        .find(|h| h.json()["data"]["messageId"] == "3EB0F11E000002")
+        .expect("hit");
+    let data = &hit.json()["data"];
+    assert_eq!(hit.json()["event"], "message.in", "{data}");
+    assert!(
+        fake.seen()
+            .media_retries
+            .iter()
+            .any(|m| m == "3EB0F11E000002"),
+        "{:?}",
+        fake.seen().errors
+    );
+    let url = data["media"]["url"].as_str().expect("media url");
+    let r = admin
+        .get(app.url(&format!("{url}?session={id}")))
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(r.status(), 200, "the file asked for again is kept");
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), photo.as_slice());
 }
 
 /// Contract §11's changes over the wire, both ways. Out: a reaction, an edit and a delete of a

@@ -665,7 +665,7 @@ async fn inbound(
     };
     let mut m = wire::inbound(info, msg, origin)?;
     if m.media.is_some() {
-        download(client, data_dir, msg, &mut m).await;
+        download(client, data_dir, info, msg, &mut m).await;
     }
     if let Some(vote) = wire::poll_vote(msg) {
         let chat_jid = wire::jid(&m.chat).to_string();
@@ -704,31 +704,31 @@ async fn inbound(
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Downloads a received file into the media store before the message is recorded, so its
-/// webhook's `media.url` works at once. When WhatsApp's media host fails (or is slow), the
-/// message is still recorded, with the file as the message describes it, and
-/// `GET …/media` answers that it is not kept.
+/// webhook's `media.url` works at once. A file WhatsApp's media host no longer has (404/410:
+/// the link expired while the device was offline) is asked for again with a media-retry
+/// receipt (`media_reupload`): the sender's phone uploads it anew and WhatsApp answers its new
+/// path, which is downloaded once more. When that fails too (or the host is slow), the
+/// message is still recorded, with the file as the message describes it, and `GET …/media`
+/// answers that it is not kept.
 async fn download(
     client: &Arc<Client>,
     data_dir: &std::path::Path,
+    info: &MessageInfo,
     msg: &wa::Message,
     m: &mut super::Inbound,
 ) {
     let Some((downloadable, _)) = wire::media_of(msg.get_base_message()) else {
         return;
     };
-    let fetched: anyhow::Result<(String, u64)> = async {
-        let file = crate::media::incoming_file(data_dir)?;
-        let writer = file.as_file().try_clone()?;
-        tokio::time::timeout(
-            DOWNLOAD_TIMEOUT,
-            client.download_to_writer(downloadable, writer),
-        )
-        .await
-        .map_err(|_| anyhow::anyhow!("no answer within {} s", DOWNLOAD_TIMEOUT.as_secs()))??;
-        let dir = data_dir.to_path_buf();
-        Ok(tokio::task::spawn_blocking(move || crate::media::keep_incoming(&dir, file)).await??)
+    let mut fetched = fetch_file(client, data_dir, downloadable).await;
+    if let Err(e) = &fetched
+        && wire::expired(e)
+    {
+        fetched = match reupload(client, info, downloadable).await {
+            Ok(params) => fetch_file(client, data_dir, &params).await,
+            Err(again) => Err(anyhow::anyhow!("{e:#}; asked for again: {again:#}")),
+        };
     }
-    .await;
     match (fetched, m.media.as_mut()) {
         (Ok((sha256, size)), Some(meta)) => {
             if !meta.sha256.is_empty() && meta.sha256 != sha256 {
@@ -738,9 +738,54 @@ async fn download(
             meta.size = size;
         }
         (Err(e), _) => {
-            tracing::warn!(message = %m.id, error = %e, "a received file could not be downloaded; the message is recorded without it")
+            tracing::warn!(message = %m.id, error = format!("{e:#}"), "a received file could not be downloaded; the message is recorded without it")
         }
         (Ok(_), None) => {}
+    }
+}
+
+/// Downloads and decrypts one file into the media store: its SHA-256 and size.
+async fn fetch_file(
+    client: &Arc<Client>,
+    data_dir: &std::path::Path,
+    downloadable: &dyn whatsapp_rust::download::Downloadable,
+) -> anyhow::Result<(String, u64)> {
+    let file = crate::media::incoming_file(data_dir)?;
+    let writer = file.as_file().try_clone()?;
+    tokio::time::timeout(
+        DOWNLOAD_TIMEOUT,
+        client.download_to_writer(downloadable, writer),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("no answer within {} s", DOWNLOAD_TIMEOUT.as_secs()))??;
+    let dir = data_dir.to_path_buf();
+    Ok(tokio::task::spawn_blocking(move || crate::media::keep_incoming(&dir, file)).await??)
+}
+
+/// Asks WhatsApp for a file whose link expired: what to download it with now.
+async fn reupload(
+    client: &Arc<Client>,
+    info: &MessageInfo,
+    downloadable: &dyn whatsapp_rust::download::Downloadable,
+) -> anyhow::Result<whatsapp_rust::download::DownloadParams> {
+    use whatsapp_rust::{MediaRetryResult, MediaReuploadRequest};
+    let media_key = downloadable
+        .media_key()
+        .ok_or_else(|| anyhow::anyhow!("the file has no media key to ask for it again with"))?;
+    let src = &info.source;
+    let request = MediaReuploadRequest {
+        msg_id: &info.id,
+        chat_jid: &src.chat,
+        media_key,
+        is_from_me: src.is_from_me,
+        participant: src.is_group.then_some(&src.sender),
+    };
+    match client.media_reupload().request(&request).await? {
+        MediaRetryResult::Success { direct_path } => {
+            tracing::info!(message = %info.id, "an expired file was uploaded again by its sender's phone");
+            Ok(wire::reuploaded(downloadable, direct_path))
+        }
+        other => anyhow::bail!("asked for again, WhatsApp answered {other:?}"),
     }
 }
 

@@ -633,6 +633,31 @@ pub fn media_of(
     None
 }
 
+/// Whether a download failed because WhatsApp's media host no longer has the file (404 or
+/// 410, after the client renewed its media auth): the link expired, and only asking the
+/// sender's phone to upload it again (`media_reupload`) brings it back.
+pub fn expired(e: &anyhow::Error) -> bool {
+    use whatsapp_rust::ErrorChainExt;
+    let chain: &(dyn std::error::Error + Send + Sync + 'static) = e.as_ref();
+    matches!(chain.http_status(), Some(404 | 410))
+}
+
+/// What to download a file with once its sender's phone uploaded it again: the message's keys
+/// and checksums (the bytes are the same), at the new `direct_path`.
+pub fn reuploaded(
+    d: &dyn whatsapp_rust::download::Downloadable,
+    direct_path: String,
+) -> whatsapp_rust::download::DownloadParams {
+    whatsapp_rust::download::DownloadParams {
+        direct_path,
+        media_key: d.media_key().map(<[u8]>::to_vec),
+        file_sha256: d.file_sha256().map(<[u8]>::to_vec).unwrap_or_default(),
+        file_enc_sha256: d.file_enc_sha256().map(<[u8]>::to_vec),
+        file_length: d.file_length().unwrap_or(0),
+        media_type: d.app_info(),
+    }
+}
+
 fn has_content(m: &wa::Message) -> bool {
     m.conversation.is_some() || !matches!(classify(m).0, MessageKind::Unknown)
 }
@@ -808,6 +833,44 @@ mod tests {
     use super::*;
     use app::model::InteractiveForm;
     use whatsapp_rust::types::message::MessageSource;
+
+    #[test]
+    fn only_a_file_the_host_no_longer_has_is_asked_for_again() {
+        use whatsapp_rust::http::HttpStatusError;
+        let refused = |status| {
+            anyhow::Error::new(HttpStatusError { status }).context("Download media not found")
+        };
+        assert!(expired(&refused(404)));
+        assert!(expired(&refused(410)));
+        assert!(
+            !expired(&refused(403)),
+            "an auth error is the client's to renew"
+        );
+        assert!(
+            !expired(&refused(500)),
+            "a host that is down may answer later"
+        );
+        assert!(!expired(&anyhow::anyhow!("connection refused")));
+    }
+
+    #[test]
+    fn a_file_uploaded_again_is_read_with_its_messages_keys_at_the_new_path() {
+        let image = wm::ImageMessage {
+            direct_path: Some("/v/t62.7118-24/old".into()),
+            media_key: Some(vec![7; 32]),
+            file_sha256: Some(vec![1; 32]),
+            file_enc_sha256: Some(vec![2; 32]),
+            file_length: Some(1234),
+            ..Default::default()
+        };
+        let p = reuploaded(&image, "/v/t62.7118-24/new".into());
+        assert_eq!(p.direct_path, "/v/t62.7118-24/new");
+        assert_eq!(p.media_key.as_deref(), Some(&[7u8; 32][..]));
+        assert_eq!(p.file_sha256, vec![1; 32]);
+        assert_eq!(p.file_enc_sha256.as_deref(), Some(&[2u8; 32][..]));
+        assert_eq!(p.file_length, 1234);
+        assert_eq!(p.media_type, whatsapp_rust::download::MediaType::Image);
+    }
 
     fn info(id: &str) -> MessageInfo {
         MessageInfo {
