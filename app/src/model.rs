@@ -1321,8 +1321,55 @@ pub struct RuleView {
     /// menu); the same form as `/send-interactive`, without `to` and `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interactive: Option<InteractiveForm>,
+    /// When set, the reply sends this file (kept by the server since the rule was saved) with
+    /// `reply` as its caption. Server-side only: the dashboard does not carry it (bundle budget).
+    #[cfg(feature = "ssr")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<RuleMedia>,
+    /// When set, the reply is this place on the map (`reply` is empty). Server-side only.
+    #[cfg(feature = "ssr")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Location>,
     /// The owner's username (for an admin's view of everyone's rules).
     pub username: String,
+}
+
+/// The file an auto-reply rule answers with, as the rule shows it.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RuleMedia {
+    /// `image`, `video`, `audio`, `voice`, `document` or `sticker`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub mimetype: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The name the recipient sees (documents).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+}
+
+/// The file of an auto-reply rule, as `/send-media` takes it: `url` (fetched once, when the
+/// rule is saved) or `base64`, exactly one.
+#[cfg(feature = "ssr")]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RuleMediaInput {
+    /// `image`, `video`, `audio`, `voice`, `document` or `sticker`; inferred from the content
+    /// when absent.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base64: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mimetype: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filename: Option<String>,
 }
 
 /// `POST /api/auto-reply/rules`, and `PUT /api/auto-reply/rules/{id}` (where every field is
@@ -1352,6 +1399,26 @@ pub struct RuleInput {
         skip_serializing_if = "Option::is_none"
     )]
     pub interactive: Option<Option<InteractiveForm>>,
+    /// Absent: unchanged; `null`: no file any more; a file: the reply sends it, with `reply` as
+    /// its caption (which may then be empty). Server-side only (not in the dashboard's bundle).
+    #[cfg(feature = "ssr")]
+    #[schema(value_type = Option<RuleMediaInput>)]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub media: Option<Option<RuleMediaInput>>,
+    /// Absent: unchanged; `null`: no place any more; a place: the reply is it (`reply` must
+    /// then be empty: the place's `name` and `address` are what the chat shows).
+    #[cfg(feature = "ssr")]
+    #[schema(value_type = Option<Location>)]
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub location: Option<Option<Location>>,
 }
 
 /// Tells a field given as `null` (`Some(None)`) from one left out (`None`).

@@ -137,7 +137,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::api::router())
         .merge(messages::router())
         .merge(media::router())
-        .merge(autoreply::router())
+        .merge(autoreply::router(&state))
         .merge(simulator)
         .merge(auth::router())
         .merge(users::router())

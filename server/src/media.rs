@@ -624,14 +624,16 @@ pub async fn from_multipart(
     Ok((stored, fields))
 }
 
-/// Removes a stored file that no message refers to (a send that was refused after its file
-/// arrived), so refused uploads do not pile up on disk.
+/// Removes a stored file that no message or auto-reply rule refers to (a send that was refused
+/// after its file arrived), so refused uploads do not pile up on disk.
 pub async fn discard(state: &AppState, file: &Stored) {
-    let used: Result<(bool,), _> =
-        sqlx::query_as("SELECT EXISTS (SELECT 1 FROM messages WHERE media_sha256 = ?)")
-            .bind(&file.meta.sha256)
-            .fetch_one(&state.db)
-            .await;
+    let used: Result<(bool,), _> = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM messages WHERE media_sha256 = ?1)
+             OR EXISTS (SELECT 1 FROM auto_reply_rules WHERE json_extract(media, '$.sha256') = ?1)",
+    )
+    .bind(&file.meta.sha256)
+    .fetch_one(&state.db)
+    .await;
     if let Ok((false,)) = used
         && let Err(e) = tokio::fs::remove_file(&file.path).await
         && e.kind() != std::io::ErrorKind::NotFound
@@ -640,16 +642,40 @@ pub async fn discard(state: &AppState, file: &Stored) {
     }
 }
 
-/// Takes in the file of a JSON request: its `base64`, or its `url`.
+/// Takes in the file of a JSON request: its `base64`, or its `url` (fetched with the session
+/// owner's permission for private addresses).
 pub async fn from_json(state: &AppState, session: &str, req: &SendMedia) -> ApiResult<Stored> {
     let declared = Declared {
         kind: req.kind.clone(),
         mimetype: req.mimetype.clone(),
         filename: req.filename.clone(),
     };
-    match (req.base64.as_deref(), req.url.as_deref()) {
+    let allow_private = match req.url {
+        Some(_) => crate::settings::allow_private_for(state, Some(session)).await?,
+        None => false,
+    };
+    take_in(
+        state,
+        req.url.as_deref(),
+        req.base64.as_deref(),
+        allow_private,
+        declared,
+    )
+    .await
+}
+
+/// Takes in a file given as exactly one of `url` (fetched through the SSRF guard, private
+/// addresses only with `allow_private`) or `base64`.
+pub async fn take_in(
+    state: &AppState,
+    url: Option<&str>,
+    base64: Option<&str>,
+    allow_private: bool,
+    declared: Declared,
+) -> ApiResult<Stored> {
+    match (base64, url) {
         (Some(b64), None) => from_base64(state, b64, declared).await,
-        (None, Some(url)) => fetch(state, session, url, declared).await,
+        (None, Some(url)) => fetch(state, allow_private, url, declared).await,
         _ => Err(ApiError::invalid(
             "give the file as exactly one of `url` or `base64` (or upload it as multipart/form-data).",
         )),
@@ -715,11 +741,10 @@ fn client(allow_private: bool) -> ApiResult<&'static reqwest::Client> {
 /// address permission, as for webhooks), a time limit, and the size limit while it streams.
 async fn fetch(
     state: &AppState,
-    session: &str,
+    allow_private: bool,
     url: &str,
     mut declared: Declared,
 ) -> ApiResult<Stored> {
-    let allow_private = crate::settings::allow_private_for(state, Some(session)).await?;
     let http = client(allow_private)?;
     let mut url = url.to_string();
     let mut response = None;

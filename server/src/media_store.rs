@@ -168,6 +168,41 @@ impl MediaStore {
         }
     }
 
+    /// Makes sure the file with this SHA-256 is on disk for a send that holds it (an auto-reply
+    /// rule's file, which may have moved to the bucket since the rule was saved): copies it back
+    /// from the bucket when it is not. The copy is checked against its name before it is put in
+    /// place. The caller's [`Hold`] keeps it there until the send is done.
+    pub async fn bring_back(&self, sha256: &str) -> anyhow::Result<()> {
+        use sha2::Digest;
+        let path = self.dir.join(sha256);
+        if tokio::fs::try_exists(&path).await? {
+            return Ok(());
+        }
+        let Some(bucket) = &self.bucket else {
+            anyhow::bail!("the media file {sha256} is not kept any more");
+        };
+        let mut stream = bucket.store.get(&bucket.path(sha256)).await?.into_stream();
+        tokio::fs::create_dir_all(&self.dir).await?;
+        let tmp = tempfile::Builder::new()
+            .prefix(".incoming-")
+            .tempfile_in(&self.dir)?;
+        let mut file = tokio::fs::File::from_std(tmp.as_file().try_clone()?);
+        let mut hasher = sha2::Sha256::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            hasher.update(&chunk);
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
+        }
+        tokio::io::AsyncWriteExt::flush(&mut file).await?;
+        file.sync_all().await?;
+        anyhow::ensure!(
+            hex::encode(hasher.finalize()) == sha256,
+            "the bucket's copy of {sha256} does not match its name"
+        );
+        tmp.persist(&path)?;
+        Ok(())
+    }
+
     /// Moves the local files older than `keep_local` and held by no send to the bucket. A file
     /// is removed locally only once the bucket reports an object of its size, and only if it
     /// was not held or written again meanwhile. The first file the bucket refuses ends the pass
@@ -242,7 +277,7 @@ impl MediaStore {
         }
     }
 
-    /// Removes the media files no message uses, on disk and in the bucket, written before
+    /// Removes the media files no message or auto-reply rule uses, on disk and in the bucket, written before
     /// `before` (a file may belong to a send not recorded yet). Moves are paused meanwhile and
     /// the files in use are read inside the pause.
     pub async fn sweep_unused(
@@ -252,7 +287,9 @@ impl MediaStore {
     ) -> anyhow::Result<u64> {
         let _moving = self.moving.lock().await;
         let used: HashSet<String> = sqlx::query_scalar(
-            "SELECT DISTINCT media_sha256 FROM messages WHERE media_sha256 IS NOT NULL",
+            "SELECT media_sha256 FROM messages WHERE media_sha256 IS NOT NULL
+             UNION SELECT json_extract(media, '$.sha256') FROM auto_reply_rules
+                   WHERE media IS NOT NULL",
         )
         .fetch_all(db)
         .await?

@@ -222,31 +222,45 @@ fn short_text(field: &str, value: &str, max: usize) -> ApiResult<String> {
     Ok(v.to_string())
 }
 
+/// A place as it is sent: coordinates in range, name and address one line each (empty ones
+/// dropped). Errors name the fields after `prefix` (`location.` in an auto-reply rule).
+pub fn place(
+    prefix: &str,
+    latitude: f64,
+    longitude: f64,
+    name: Option<String>,
+    address: Option<String>,
+) -> ApiResult<Location> {
+    if !(latitude.is_finite() && (-90.0..=90.0).contains(&latitude)) {
+        return Err(ApiError::invalid(format!(
+            "{prefix}latitude: between -90 and 90 degrees."
+        )));
+    }
+    if !(longitude.is_finite() && (-180.0..=180.0).contains(&longitude)) {
+        return Err(ApiError::invalid(format!(
+            "{prefix}longitude: between -180 and 180 degrees."
+        )));
+    }
+    let optional = |field: &str, v: Option<String>| -> ApiResult<Option<String>> {
+        v.filter(|v| !v.trim().is_empty())
+            .map(|v| short_text(&format!("{prefix}{field}"), &v, 256))
+            .transpose()
+    };
+    Ok(Location {
+        latitude,
+        longitude,
+        name: optional("name", name)?,
+        address: optional("address", address)?,
+    })
+}
+
 /// Sends a place on the map (`/send-location`).
 pub async fn send_location(
     state: &AppState,
     session: &SessionHandle,
     req: SendLocation,
 ) -> ApiResult<SendMediaResponse> {
-    if !(req.latitude.is_finite() && (-90.0..=90.0).contains(&req.latitude)) {
-        return Err(ApiError::invalid("latitude: between -90 and 90 degrees."));
-    }
-    if !(req.longitude.is_finite() && (-180.0..=180.0).contains(&req.longitude)) {
-        return Err(ApiError::invalid(
-            "longitude: between -180 and 180 degrees.",
-        ));
-    }
-    let optional = |field: &str, v: Option<String>| -> ApiResult<Option<String>> {
-        v.filter(|v| !v.trim().is_empty())
-            .map(|v| short_text(field, &v, 256))
-            .transpose()
-    };
-    let location = Location {
-        latitude: req.latitude,
-        longitude: req.longitude,
-        name: optional("name", req.name)?,
-        address: optional("address", req.address)?,
-    };
+    let location = place("", req.latitude, req.longitude, req.name, req.address)?;
     send_rich(
         state,
         session,

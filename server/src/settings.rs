@@ -138,6 +138,25 @@ pub async fn allow_private_for(state: &AppState, session: Option<&str>) -> ApiRe
     Ok(allowed)
 }
 
+/// Whether files `user` has the server fetch (an auto-reply rule's `media.url`) may come from
+/// internal addresses: the flag, the server-wide setting, or the user's own permission.
+pub async fn allow_private_for_user(
+    state: &AppState,
+    user: &app::model::UserId,
+) -> ApiResult<bool> {
+    if state.config.allow_private_webhooks {
+        return Ok(true);
+    }
+    let (allowed,): (bool,) = sqlx::query_as(
+        "SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'allow_private_webhooks' AND value = 'true')
+             OR EXISTS (SELECT 1 FROM users WHERE id = ? AND allow_private_webhooks = 1)",
+    )
+    .bind(user.as_str())
+    .fetch_one(&state.db)
+    .await?;
+    Ok(allowed)
+}
+
 /// The settings in effect. `allowPrivateWebhooks` is also on when the server was started with
 /// `--allow-private-webhooks`.
 pub async fn load(state: &AppState) -> ApiResult<Settings> {

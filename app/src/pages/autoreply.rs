@@ -82,6 +82,11 @@ pub fn AutoReplyPage() -> impl IntoView {
                 allow_groups: Some(groups.get()),
                 position: None,
                 interactive,
+                // The server's build also has these (set through the API only).
+                #[cfg(feature = "ssr")]
+                media: None,
+                #[cfg(feature = "ssr")]
+                location: None,
             });
         }>
             <label>{t.keyword} <input name="keyword" required bind:value=keyword/></label>

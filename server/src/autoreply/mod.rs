@@ -17,14 +17,16 @@ use crate::{
     error::{ApiError, ApiResult},
     json::{Json, Query},
     messages::Source,
-    openapi::{BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized},
+    openapi::{
+        BadGateway, BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
+    },
     phone::Chat,
     sessions::SessionHandle,
     state::AppState,
 };
 use app::model::{
-    AutoReplySwitch, Done, Fallback, Interactive, InteractiveForm, MatchMode, RuleInput, RuleView,
-    SessionId, UserId,
+    AutoReplySwitch, Done, Fallback, Interactive, InteractiveForm, Location, MatchMode, RuleInput,
+    RuleMedia, RuleMediaInput, RuleView, SessionId, UserId,
 };
 use axum::{
     Router,
@@ -41,7 +43,10 @@ use std::{
 const MAX_KEYWORD: usize = 200;
 const MAX_REPLY: usize = 4096;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: &AppState) -> Router<AppState> {
+    // A rule's file may come as base64: the media limit, as `/send-media` has.
+    let media_limit =
+        axum::extract::DefaultBodyLimit::max(crate::media::max_request_bytes(&state.config));
     Router::new()
         .route(
             "/api/auto-reply",
@@ -49,11 +54,15 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/auto-reply/rules",
-            get(list_handler).post(create_handler),
+            get(list_handler)
+                .post(create_handler)
+                .route_layer(media_limit),
         )
         .route(
             "/api/auto-reply/rules/{id}",
-            put(update_handler).delete(delete_handler),
+            put(update_handler)
+                .delete(delete_handler)
+                .route_layer(media_limit),
         )
 }
 
@@ -63,6 +72,25 @@ struct UserRules {
     rules: Vec<matcher::Rule>,
     /// The menus of rules whose reply is interactive, by rule id, checked once at load.
     menus: HashMap<String, RuleMenu>,
+    /// The files and places rules answer with, by rule id.
+    answers: HashMap<String, RuleAnswer>,
+}
+
+/// A reply that is a file (with the rule's reply as its caption) or a place.
+enum RuleAnswer {
+    Media(RuleMedia),
+    Location(Location),
+}
+
+/// What a rule answers with, which decides what its `reply` must be.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Answers {
+    Text,
+    Menu,
+    /// `reply` is the caption: may be empty.
+    Media,
+    /// `reply` must be empty: the place's name and address are what the chat shows.
+    Location,
 }
 
 /// An interactive reply, ready to send.
@@ -196,7 +224,13 @@ async fn user_rules(state: &AppState, user: &UserId) -> ApiResult<Arc<UserRules>
     let enabled = switch(state, user).await?;
     let rows = rows(state, Some(user)).await?;
     let mut menus = HashMap::new();
+    let mut answers = HashMap::new();
     for r in &rows {
+        if let Some(media) = stored_json::<RuleMedia>(&r.media) {
+            answers.insert(r.id.clone(), RuleAnswer::Media(media));
+        } else if let Some(place) = stored_json::<Location>(&r.location) {
+            answers.insert(r.id.clone(), RuleAnswer::Location(place));
+        }
         if let Some(form) = stored_form(&r.interactive) {
             match menu_of(&form, &r.reply) {
                 Ok(message) => {
@@ -228,6 +262,7 @@ async fn user_rules(state: &AppState, user: &UserId) -> ApiResult<Arc<UserRules>
         enabled,
         rules,
         menus,
+        answers,
     });
     if let Ok(mut c) = state.auto_reply.cache.write() {
         c.insert(user.clone(), prepared.clone());
@@ -311,7 +346,10 @@ async fn plan(
         text: Some(m.text.clone()),
     };
     let (content, menu) = match rules.menus.get(&rule.id) {
-        None => (crate::engine::Content::Text(rule.reply.clone()), None),
+        None => (
+            answer(state, rules.answers.get(&rule.id), &rule.reply),
+            None,
+        ),
         Some(menu) => {
             let fallback = crate::interactive::choose_fallback(
                 state,
@@ -342,6 +380,32 @@ async fn plan(
         quoted,
         menu,
     }))
+}
+
+/// A rule's answer as the engine sends it: its text, its file (held on disk for the send) with
+/// the reply as caption, or its place.
+fn answer(state: &AppState, answer: Option<&RuleAnswer>, reply: &str) -> crate::engine::Content {
+    use crate::engine::Content;
+    match answer {
+        None => Content::Text(reply.to_string()),
+        Some(RuleAnswer::Location(place)) => Content::Location(place.clone()),
+        Some(RuleAnswer::Media(m)) => Content::Media(crate::engine::Media {
+            file: crate::media::Stored {
+                kind: crate::media::MediaKind::parse(&m.kind)
+                    .unwrap_or(crate::media::MediaKind::Document),
+                meta: crate::messages::MediaMeta {
+                    mimetype: m.mimetype.clone(),
+                    size: m.size,
+                    filename: m.filename.clone(),
+                    sha256: m.sha256.clone(),
+                },
+                path: crate::media::path_of(&state.config.data_dir, &m.sha256),
+                hold: Some(state.media.holds().hold(&m.sha256)),
+            },
+            caption: (!reply.is_empty()).then(|| reply.to_string()),
+            view_once: false,
+        }),
+    }
 }
 
 /// A reply as the outbound service takes it.
@@ -383,6 +447,12 @@ pub fn refund(state: &AppState, session: &SessionId, reply: &Reply) {
 pub async fn send(state: &AppState, session: &SessionHandle, reply: Reply) -> ApiResult<String> {
     let planned = reply.record.id.clone();
     state.auto_reply.claim(&planned);
+    if let crate::engine::Content::Media(m) = &reply.content
+        && let Err(e) = state.media.bring_back(&m.file.meta.sha256).await
+    {
+        // The send fails on the missing file and is recorded as failed.
+        tracing::warn!(rule = %reply.rule, error = format!("{e:#}"), "an auto-reply's file is not on disk");
+    }
     let d = delivery(&reply.to, &reply.content, &reply.quoted, &reply.menu);
     let sent = crate::outbound::deliver_recorded(state, session, planned.clone(), d).await;
     state.auto_reply.release(&planned);
@@ -470,11 +540,18 @@ struct RuleRow {
     enabled: bool,
     allow_groups: bool,
     interactive: Option<String>,
+    media: Option<String>,
+    location: Option<String>,
     username: String,
 }
 
 /// The stored menu form of a rule (`None` for a text reply).
 fn stored_form(json: &Option<String>) -> Option<InteractiveForm> {
+    stored_json(json)
+}
+
+/// A rule's stored JSON column (menu, file, place).
+fn stored_json<T: serde::de::DeserializeOwned>(json: &Option<String>) -> Option<T> {
     json.as_deref().and_then(|j| serde_json::from_str(j).ok())
 }
 
@@ -501,6 +578,8 @@ impl From<RuleRow> for RuleView {
             keyword: r.keyword,
             match_mode: MatchMode::parse(&r.match_mode).unwrap_or(MatchMode::Exact),
             interactive: stored_form(&r.interactive),
+            media: stored_json(&r.media),
+            location: stored_json(&r.location),
             reply: r.reply,
             enabled: r.enabled,
             allow_groups: r.allow_groups,
@@ -510,7 +589,7 @@ impl From<RuleRow> for RuleView {
 }
 
 const SELECT_RULE: &str = "SELECT r.id, r.user_id, r.position, r.keyword, r.match_mode, r.reply,
-       r.enabled, r.allow_groups, r.interactive, u.username
+       r.enabled, r.allow_groups, r.interactive, r.media, r.location, u.username
 FROM auto_reply_rules r JOIN users u ON u.id = r.user_id";
 
 async fn rows(state: &AppState, user: Option<&UserId>) -> ApiResult<Vec<RuleRow>> {
@@ -671,24 +750,103 @@ fn validate(keyword: Option<&str>, reply: Option<&str>) -> ApiResult<()> {
             return Err(ApiError::invalid("keyword: at most 200 characters."));
         }
     }
-    if let Some(r) = reply {
-        if r.trim().is_empty() {
-            return Err(ApiError::invalid("reply: must not be empty."));
-        }
-        if r.chars().count() > MAX_REPLY {
-            return Err(ApiError::invalid("reply: at most 4096 characters."));
-        }
+    if let Some(r) = reply
+        && r.chars().count() > MAX_REPLY
+    {
+        return Err(ApiError::invalid("reply: at most 4096 characters."));
     }
     Ok(())
 }
 
+/// What a rule answers with once a change is applied (`interactive`, `media`, `location`: each
+/// whether the rule has one), and whether `reply` fits it.
+fn answers(interactive: bool, media: bool, location: bool, reply: &str) -> ApiResult<Answers> {
+    let kind = match (interactive, media, location) {
+        (false, false, false) => Answers::Text,
+        (true, false, false) => Answers::Menu,
+        (false, true, false) => Answers::Media,
+        (false, false, true) => Answers::Location,
+        _ => {
+            return Err(ApiError::invalid(
+                "interactive, media, location: a rule answers with one of them at most; set the others to null.",
+            ));
+        }
+    };
+    match kind {
+        Answers::Text | Answers::Menu if reply.trim().is_empty() => {
+            Err(ApiError::invalid("reply: must not be empty."))
+        }
+        Answers::Location if !reply.trim().is_empty() => Err(ApiError::invalid(
+            "reply: must be empty for a place; its name and address go in location.name and location.address.",
+        )),
+        _ => Ok(kind),
+    }
+}
+
+/// A rule's place, checked as `/send-location` checks one (fields named under `location.`).
+fn place_json(place: Option<Location>) -> ApiResult<Option<String>> {
+    let Some(place) = place else {
+        return Ok(None);
+    };
+    let place = crate::outbound::place(
+        "location.",
+        place.latitude,
+        place.longitude,
+        place.name,
+        place.address,
+    )?;
+    serde_json::to_string(&place)
+        .map(Some)
+        .map_err(|e| ApiError::Internal(e.into()))
+}
+
+/// Takes in a rule's file (fetched from `url` with the owner's permission for private
+/// addresses, or decoded from `base64`), kept in the media store: its description as stored,
+/// and the file, held until the rule naming it is committed.
+async fn take_media(
+    state: &AppState,
+    owner: &UserId,
+    m: RuleMediaInput,
+) -> ApiResult<(String, crate::media::Stored)> {
+    let allow_private = match m.url {
+        Some(_) => crate::settings::allow_private_for_user(state, owner).await?,
+        None => false,
+    };
+    let declared = crate::media::Declared {
+        kind: m.kind,
+        mimetype: m.mimetype,
+        filename: m.filename,
+    };
+    let stored = crate::media::take_in(
+        state,
+        m.url.as_deref(),
+        m.base64.as_deref(),
+        allow_private,
+        declared,
+    )
+    .await?;
+    let view = RuleMedia {
+        kind: stored.kind.as_str().to_string(),
+        mimetype: stored.meta.mimetype.clone(),
+        size: stored.meta.size,
+        filename: stored.meta.filename.clone(),
+        sha256: stored.meta.sha256.clone(),
+    };
+    let json = serde_json::to_string(&view).map_err(|e| ApiError::Internal(e.into()))?;
+    Ok((json, stored))
+}
+
 /// Add a rule: `keyword`, `match`, `reply` are required. `interactive` makes the reply a menu
-/// (the `/send-interactive` form without `to` and `text`).
+/// (the `/send-interactive` form without `to` and `text`); `media` a file (`url` or `base64` as
+/// `/send-media` takes them, fetched and kept when the rule is saved; `reply` is its caption
+/// and may be left out); `location` a place (`reply` left out). One of the three at most.
 #[utoipa::path(
     post, path = "/api/auto-reply/rules", operation_id = "createRule", tag = "auto-reply",
     request_body(content = RuleInput, examples(
         ("text" = (summary = "A text reply", value = json!({"keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true}))),
         ("menu" = (summary = "A keyword opens a menu", value = json!({"keyword": "menu", "match": "exact", "reply": "Mau pesan apa?", "interactive": {"type": "button", "buttons": [{"id": "kopi", "text": "Kopi"}, {"id": "teh", "text": "Teh"}]}}))),
+        ("file" = (summary = "A keyword answers with a file (fetched once, now)", value = json!({"keyword": "katalog", "match": "word", "reply": "Katalog Desember", "media": {"url": "https://example.com/katalog.pdf", "filename": "katalog.pdf"}}))),
+        ("place" = (summary = "A keyword answers with the shop's place", value = json!({"keyword": "lokasi", "match": "word", "location": {"latitude": -6.2, "longitude": 106.816666, "name": "Toko Kopi Gayo", "address": "Jl. Sabang No. 12, Jakarta Pusat"}}))),
     )),
     responses(
         (status = 200, description = "The rule with its id and position.", body = RuleView, example = json!({"id": "r1a2b3c4d5e6f7a8", "userId": "0b5e3c1f8a2d4e6f", "position": 1, "keyword": "harga", "match": "word", "reply": "Harga mulai Rp10.000.", "enabled": true, "allowGroups": false, "username": "admin"})),
@@ -697,6 +855,7 @@ fn validate(keyword: Option<&str>, reply: Option<&str>) -> ApiResult<()> {
         (status = 403, response = Forbidden),
         (status = 413, response = PayloadTooLarge),
         (status = 500, response = InternalError),
+        (status = 502, response = BadGateway),
     )
 )]
 pub(crate) async fn create_handler(
@@ -716,12 +875,61 @@ pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiR
     let mode = input.match_mode.ok_or_else(|| {
         ApiError::invalid("match: required (exact, contains, starts_with or word).")
     })?;
-    let reply = input
-        .reply
-        .clone()
-        .ok_or_else(|| ApiError::invalid("reply: required."))?;
+    let media_input = input.media.clone().flatten();
+    let place = input.location.clone().flatten();
+    let reply = match (&input.reply, &media_input, &place) {
+        (Some(r), _, _) => r.clone(),
+        // A file needs no caption, a place has none.
+        (None, Some(_), _) | (None, _, Some(_)) => String::new(),
+        (None, None, None) => return Err(ApiError::invalid("reply: required.")),
+    };
     validate(Some(&keyword), Some(&reply))?;
+    answers(
+        matches!(input.interactive, Some(Some(_))),
+        media_input.is_some(),
+        place.is_some(),
+        &reply,
+    )?;
     let interactive = menu_json(input.interactive.clone().flatten(), &reply)?;
+    let location = place_json(place)?;
+    // Last, once everything else is known to be right: the file is fetched and kept.
+    let (media, file) = match media_input {
+        Some(m) => {
+            let (json, file) = take_media(state, &caller.id, m).await?;
+            (Some(json), Some(file))
+        }
+        None => (None, None),
+    };
+    let saved = insert(
+        state,
+        caller,
+        &input,
+        &keyword,
+        mode,
+        &reply,
+        [interactive, media, location],
+    )
+    .await;
+    if saved.is_err()
+        && let Some(file) = &file
+    {
+        crate::media::discard(state, file).await;
+    }
+    let id = saved?;
+    state.auto_reply.invalidate(&caller.id);
+    find(state, caller, &id).await
+}
+
+/// Stores a checked new rule (its menu, file and place as JSON); answers its id.
+async fn insert(
+    state: &AppState,
+    caller: &Caller,
+    input: &RuleInput,
+    keyword: &str,
+    mode: MatchMode,
+    reply: &str,
+    [interactive, media, location]: [Option<String>; 3],
+) -> ApiResult<String> {
     let id = new_id();
     let now = now_ms();
     let mut tx = begin_write(&state.db).await?;
@@ -732,18 +940,21 @@ pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiR
             .await?;
     sqlx::query(
         "INSERT INTO auto_reply_rules (id, user_id, position, keyword, match_mode, reply, enabled,
-                                       allow_groups, interactive, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                       allow_groups, interactive, media, location, created_at,
+                                       updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&id)
     .bind(caller.id.as_str())
     .bind(count)
     .bind(keyword.trim())
     .bind(mode.as_str())
-    .bind(&reply)
+    .bind(reply)
     .bind(input.enabled.unwrap_or(true))
     .bind(input.allow_groups.unwrap_or(false))
     .bind(interactive)
+    .bind(media)
+    .bind(location)
     .bind(now)
     .bind(now)
     .execute(&mut *tx)
@@ -752,8 +963,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiR
         reorder(&mut tx, &caller.id, &id, position).await?;
     }
     tx.commit().await?;
-    state.auto_reply.invalidate(&caller.id);
-    find(state, caller, &id).await
+    Ok(id)
 }
 
 /// Moves rule `id` to `position` (clamped) and renumbers the owner's rules 0, 1, 2, …
@@ -794,8 +1004,8 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RuleView
     Ok(row.into())
 }
 
-/// Change any of a rule's fields; `position` moves it; `"interactive": null` makes the reply
-/// plain text again.
+/// Change any of a rule's fields; `position` moves it; `"interactive": null`, `"media": null`
+/// or `"location": null` makes the reply plain text again (give it a `reply` then).
 #[utoipa::path(
     put, path = "/api/auto-reply/rules/{id}", operation_id = "updateRule", tag = "auto-reply",
     params(("id" = String, Path, description = "The rule's id.")),
@@ -808,6 +1018,7 @@ async fn find(state: &AppState, caller: &Caller, id: &str) -> ApiResult<RuleView
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
         (status = 500, response = InternalError),
+        (status = 502, response = BadGateway),
     )
 )]
 pub(crate) async fn update_handler(
@@ -827,35 +1038,78 @@ pub async fn update(
 ) -> ApiResult<RuleView> {
     let current = find(state, caller, id).await?;
     validate(input.keyword.as_deref(), input.reply.as_deref())?;
-    // The menu is checked against the reply it will carry: the new one, else the current.
+    // Everything is checked as the rule will be: the new values, else the current ones.
     let reply = input.reply.as_deref().unwrap_or(&current.reply);
+    answers(
+        input
+            .interactive
+            .as_ref()
+            .map_or(current.interactive.is_some(), Option::is_some),
+        input
+            .media
+            .as_ref()
+            .map_or(current.media.is_some(), Option::is_some),
+        input
+            .location
+            .as_ref()
+            .map_or(current.location.is_some(), Option::is_some),
+        reply,
+    )?;
     let (set_menu, menu) = match input.interactive.clone() {
         None => (false, menu_json(current.interactive.clone(), reply)?),
         Some(form) => (true, menu_json(form, reply)?),
     };
-    let mut tx = begin_write(&state.db).await?;
-    sqlx::query(
-        "UPDATE auto_reply_rules SET keyword = COALESCE(?, keyword), match_mode = COALESCE(?, match_mode),
-                reply = COALESCE(?, reply), enabled = COALESCE(?, enabled),
-                allow_groups = COALESCE(?, allow_groups),
-                interactive = CASE WHEN ? THEN ? ELSE interactive END, updated_at = ?
-         WHERE id = ?",
-    )
-    .bind(input.keyword.as_deref().map(str::trim))
-    .bind(input.match_mode.map(MatchMode::as_str))
-    .bind(&input.reply)
-    .bind(input.enabled)
-    .bind(input.allow_groups)
-    .bind(set_menu)
-    .bind(menu)
-    .bind(now_ms())
-    .bind(id)
-    .execute(&mut *tx)
-    .await?;
-    if let Some(position) = input.position {
-        reorder(&mut tx, &current.user_id, id, position).await?;
+    let (set_place, location) = match input.location.clone() {
+        None => (false, None),
+        Some(place) => (true, place_json(place)?),
+    };
+    let (set_media, media, file) = match input.media.clone() {
+        None => (false, None, None),
+        Some(None) => (true, None, None),
+        Some(Some(m)) => {
+            let (json, file) = take_media(state, &current.user_id, m).await?;
+            (true, Some(json), Some(file))
+        }
+    };
+    let saved = async {
+        let mut tx = begin_write(&state.db).await?;
+        sqlx::query(
+            "UPDATE auto_reply_rules SET keyword = COALESCE(?, keyword), match_mode = COALESCE(?, match_mode),
+                    reply = COALESCE(?, reply), enabled = COALESCE(?, enabled),
+                    allow_groups = COALESCE(?, allow_groups),
+                    interactive = CASE WHEN ? THEN ? ELSE interactive END,
+                    media = CASE WHEN ? THEN ? ELSE media END,
+                    location = CASE WHEN ? THEN ? ELSE location END, updated_at = ?
+             WHERE id = ?",
+        )
+        .bind(input.keyword.as_deref().map(str::trim))
+        .bind(input.match_mode.map(MatchMode::as_str))
+        .bind(&input.reply)
+        .bind(input.enabled)
+        .bind(input.allow_groups)
+        .bind(set_menu)
+        .bind(menu)
+        .bind(set_media)
+        .bind(media)
+        .bind(set_place)
+        .bind(location)
+        .bind(now_ms())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if let Some(position) = input.position {
+            reorder(&mut tx, &current.user_id, id, position).await?;
+        }
+        tx.commit().await?;
+        ApiResult::Ok(())
     }
-    tx.commit().await?;
+    .await;
+    if saved.is_err()
+        && let Some(file) = &file
+    {
+        crate::media::discard(state, file).await;
+    }
+    saved?;
     state.auto_reply.invalidate(&current.user_id);
     find(state, caller, id).await
 }

@@ -1024,6 +1024,15 @@ impl Connection for SimConnection {
                 record.multiple_answers = multiple;
             }
             Content::Media(m) => {
+                // As the real engine, which uploads it: a file that is not on disk (whole) is
+                // a failed send.
+                let on_disk = tokio::fs::metadata(&m.file.path).await.map(|f| f.len());
+                if on_disk.as_ref().ok() != Some(&m.file.meta.size) {
+                    return Err(EngineError::Other(anyhow::anyhow!(
+                        "the file to send is not on disk ({})",
+                        m.file.path.display()
+                    )));
+                }
                 record.media = Some(m.file.meta.info(&sent.id));
                 record.view_once = m.view_once;
             }

@@ -701,3 +701,184 @@ async fn replies_owed_from_before_a_restart_are_sent_when_the_session_is_back() 
         "the stale reply is dropped from the record, the owed one settled"
     );
 }
+
+/// A rule may answer with a file (kept from when the rule was saved, the reply as its caption)
+/// or a place; bad files, places and mixes are refused without changing the rule; `null` makes
+/// it a text reply again.
+#[tokio::test]
+async fn a_rule_answers_with_a_file_or_a_place_kept_from_when_it_was_saved() {
+    use super::media::{PNG, b64, sha256_hex};
+    let app = TestApp::start().await;
+    let rx = Receiver::start().await;
+    let (admin, _) = app.register("admin").await;
+    let id = app.connected_session(&admin, "6281111111111").await;
+    app.set_webhook(&admin, &id, &rx.url, "s").await;
+
+    let katalog = rule(
+        &app,
+        &admin,
+        json!({"keyword": "katalog", "match": "exact", "reply": "Katalog kami",
+               "media": {"base64": b64(PNG), "filename": "katalog.png"}}),
+    )
+    .await;
+    assert_eq!(
+        katalog["media"],
+        json!({"type": "image", "mimetype": "image/png", "size": PNG.len(),
+               "filename": "katalog.png", "sha256": sha256_hex(PNG)})
+    );
+    let place = json!({"latitude": -6.2, "longitude": 106.816666,
+                       "name": "Toko Kopi Gayo", "address": "Jl. Sabang No. 12"});
+    let lokasi = rule(
+        &app,
+        &admin,
+        json!({"keyword": "lokasi", "match": "exact", "location": place}),
+    )
+    .await;
+    assert_eq!(
+        (&lokasi["reply"], &lokasi["location"]),
+        (&json!(""), &place)
+    );
+    switch_on(&app, &admin).await;
+
+    // The file goes out as an image with its caption, downloadable like any sent file.
+    let reply = ask(&app, &admin, &id, "6282222222222", "katalog")
+        .await
+        .expect("a reply");
+    assert_eq!(reply["type"], "image", "{reply}");
+    assert_eq!(reply["message"], "Katalog kami");
+    assert_eq!(reply["media"]["sha256"], sha256_hex(PNG));
+    let mid = reply["messageId"].as_str().expect("id");
+    let r = admin
+        .get(app.url(&format!("/api/messages/{mid}/media")))
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.expect("bytes").as_ref(), PNG);
+    let hit = rx.wait_event("message.out").await;
+    let data = hit.json()["data"].clone();
+    assert_eq!(
+        (&data["source"], &data["type"], &data["media"]["sha256"]),
+        (
+            &json!("auto_reply"),
+            &json!("image"),
+            &json!(sha256_hex(PNG))
+        )
+    );
+
+    // The place goes out as a location.
+    let reply = ask(&app, &admin, &id, "6283333333333", "lokasi")
+        .await
+        .expect("a reply");
+    assert_eq!(reply["type"], "location", "{reply}");
+    assert_eq!(reply["location"], place, "{reply}");
+
+    // Refused, naming what is wrong, and nothing saved or changed.
+    let png = b64(PNG);
+    let refused = [
+        (
+            json!({"keyword": "x", "match": "exact", "reply": "x", "media": {"base64": png},
+                   "interactive": {"type": "button", "buttons": [{"id": "a", "text": "A"}]}}),
+            400,
+            "INVALID_REQUEST",
+            "interactive, media, location",
+        ),
+        (
+            json!({"keyword": "x", "match": "exact", "reply": "di sini", "location": place}),
+            400,
+            "INVALID_REQUEST",
+            "reply",
+        ),
+        (
+            json!({"keyword": "x", "match": "exact", "location": {"latitude": 91, "longitude": 0}}),
+            400,
+            "INVALID_REQUEST",
+            "location.latitude",
+        ),
+        (
+            json!({"keyword": "x", "match": "exact", "media": {"base64": "!!not base64!!"}}),
+            400,
+            "INVALID_REQUEST",
+            "base64",
+        ),
+        (
+            json!({"keyword": "x", "match": "exact", "media": {"base64": b64(b"plain words"), "type": "image"}}),
+            400,
+            "UNSUPPORTED_MEDIA",
+            "image",
+        ),
+        (
+            json!({"keyword": "x", "match": "exact", "media": {"url": "http://127.0.0.1:9/k.png"}}),
+            502,
+            "MEDIA_FETCH_FAILED",
+            "url",
+        ),
+        (
+            json!({"keyword": "x", "match": "exact", "media": {"filename": "k.png"}}),
+            400,
+            "INVALID_REQUEST",
+            "base64",
+        ),
+    ];
+    for (body, status, code, names) in refused {
+        let (s, b) = call(admin.post(app.url("/api/auto-reply/rules")).json(&body)).await;
+        assert_error(s, &b, status, code);
+        assert!(
+            b["message"].as_str().expect("msg").contains(names),
+            "names {names}: {b}"
+        );
+    }
+    let lid = lokasi["id"].as_str().expect("id");
+    let kid = katalog["id"].as_str().expect("id");
+    for (rule_id, body, names) in [
+        (lid, json!({"reply": "di sini"}), "reply"),
+        (lid, json!({"location": null}), "reply"),
+        (
+            lid,
+            json!({"media": {"base64": png}}),
+            "interactive, media, location",
+        ),
+        (kid, json!({"media": null, "reply": " "}), "reply"),
+    ] {
+        let (s, b) = call(
+            admin
+                .put(app.url(&format!("/api/auto-reply/rules/{rule_id}")))
+                .json(&body),
+        )
+        .await;
+        assert_error(s, &b, 400, "INVALID_REQUEST");
+        assert!(
+            b["message"].as_str().expect("msg").contains(names),
+            "names {names}: {b}"
+        );
+    }
+    let (_, list) = call(admin.get(app.url("/api/auto-reply/rules"))).await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2), "{list}");
+    assert_eq!(list[0]["media"], katalog["media"], "unchanged: {list}");
+    assert_eq!(list[1]["location"], place, "unchanged: {list}");
+
+    // `null` makes them text replies again.
+    let (s, b) = call(
+        admin
+            .put(app.url(&format!("/api/auto-reply/rules/{lid}")))
+            .json(&json!({"location": null, "reply": "Kami di Jl. Sabang No. 12"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b.get("location").is_none(), "{b}");
+    let (s, b) = call(
+        admin
+            .put(app.url(&format!("/api/auto-reply/rules/{kid}")))
+            .json(&json!({"media": null})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(b.get("media").is_none(), "{b}");
+    let reply = ask(&app, &admin, &id, "6284444444444", "katalog")
+        .await
+        .expect("a reply");
+    assert_eq!(
+        (&reply["type"], &reply["message"]),
+        (&json!("text"), &json!("Katalog kami"))
+    );
+}

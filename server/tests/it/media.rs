@@ -6,14 +6,14 @@ use base64::Engine as _;
 use reqwest::multipart::{Form, Part};
 
 /// A 1×1 PNG (one white, opaque RGBA pixel; valid chunks and CRCs, so a decoder reads it).
-const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\x0bIDATx\xdac\xf8\x0f\x04\0\x09\xfb\x03\xfdh\xfa\x1c\xcc\0\0\0\0IEND\xaeB`\x82";
-const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89\0\0\0\x0bIDATx\xdac\xf8\x0f\x04\0\x09\xfb\x03\xfdh\xfa\x1c\xcc\0\0\0\0IEND\xaeB`\x82";
+pub const PDF: &[u8] = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n";
 
-fn b64(bytes: &[u8]) -> String {
+pub fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
@@ -517,6 +517,45 @@ async fn with_a_bucket_files_move_there_once_it_takes_them_and_are_served_from_i
     // The same file sent again lands on disk for its send, then goes without a second upload.
     send().await;
     until("the second copy leaves the disk", || {
+        stored_files(&app).is_empty()
+    })
+    .await;
+    assert_eq!(FakeBucket::count(&bucket.puts), 1);
+
+    // An auto-reply rule's file goes to the bucket too (without a second upload), and comes
+    // back to the disk for each answer (the simulator, as the real engine, sends only a file
+    // that is on disk, whole).
+    let (s, b) = call(budi.post(app.url("/api/auto-reply/rules")).json(&json!({
+        "keyword": "faktur", "match": "exact", "reply": "Faktur Anda",
+        "media": {"base64": b64(PDF), "filename": "invoice.pdf"}
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(
+        budi.put(app.url("/api/auto-reply"))
+            .json(&json!({"enabled": true})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    until("the rule's copy leaves the disk", || {
+        stored_files(&app).is_empty()
+    })
+    .await;
+    let session = app.connected_session(&budi, "628100000210").await;
+    app.incoming(&budi, &session, "6282222000210", "faktur")
+        .await;
+    let mut sent = Vec::new();
+    for _ in 0..250 {
+        sent = app.sent(&budi, &session).await;
+        if !sent.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(sent.len(), 1, "the answer was sent: {sent:?}");
+    assert_eq!(sent[0]["type"], "document", "{sent:?}");
+    assert_eq!(sent[0]["media"]["sha256"], name);
+    until("the answer's copy leaves the disk again", || {
         stored_files(&app).is_empty()
     })
     .await;

@@ -469,6 +469,24 @@ async fn old_messages_and_webhook_events_are_swept_by_the_retention_setting() {
         .expect("old file")
         .set_modified(std::time::SystemTime::now() - Duration::from_secs(40 * 86_400))
         .expect("age the old file");
+    // A file an auto-reply rule answers with is in use however old it is.
+    let (s, b) = call(admin.post(app.url("/api/auto-reply/rules")).json(&json!({
+        "keyword": "faktur", "match": "exact",
+        "media": {"base64": super::media::b64(super::media::PDF), "filename": "faktur.pdf"}
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let rule_file = app
+        .dir
+        .path()
+        .join("media")
+        .join(b["media"]["sha256"].as_str().expect("sha"));
+    std::fs::File::options()
+        .write(true)
+        .open(&rule_file)
+        .expect("the rule's file")
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(40 * 86_400))
+        .expect("age the rule's file");
     let pending_id: (String,) = sqlx::query_as(
         "INSERT INTO webhook_events (id, session_id, event, body, created_at)
          VALUES ('old-pending', ?, 'message.in', '{}', 1) RETURNING id",
@@ -525,6 +543,7 @@ async fn old_messages_and_webhook_events_are_swept_by_the_retention_setting() {
         "the old message's file is removed with it"
     );
     assert!(files[1].1.exists(), "a file still in use stays");
+    assert!(rule_file.exists(), "an auto-reply rule's file stays");
     assert_eq!(
         count("SELECT COUNT(*) FROM messages WHERE id = ?", new.clone()).await,
         1
