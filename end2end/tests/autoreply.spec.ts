@@ -84,3 +84,26 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   await expect(log).toContainText('masih buka?');
   await shot(page, '12-messages');
 });
+
+test('a rule that answers with a place (set through the API) can be edited in the dashboard', async ({ page }) => {
+  await register(page, 'place-owner');
+  const place = { latitude: -6.2, longitude: 106.816666, name: 'Toko Kopi Gayo' };
+  const made = await page.request.post('/api/auto-reply/rules', {
+    data: { keyword: 'lokasi', match: 'exact', location: place },
+  });
+  expect(made.status()).toBe(200);
+
+  await page.goto('/auto-reply');
+  await hydrated(page);
+  const rules = page.getByTestId('rules');
+  await rules.getByRole('button', { name: 'Edit' }).first().click();
+  const edit = rules.getByTestId('edit-rule').first();
+  // A place has no reply text: the empty reply must not stop the form.
+  await edit.getByLabel('Keyword').fill('alamat');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  await expect(edit).toBeHidden();
+  await expect(rules).toContainText('alamat');
+  const [stored] = await (await page.request.get('/api/auto-reply/rules')).json();
+  expect(stored.keyword).toBe('alamat');
+  expect(stored.location).toEqual(place);
+});

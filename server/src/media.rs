@@ -634,9 +634,10 @@ pub async fn discard(state: &AppState, file: &Stored) {
     .bind(&file.meta.sha256)
     .fetch_one(&state.db)
     .await;
+    // Another send of the same bytes, not recorded yet, may hold it: then it stays.
+    let own = usize::from(file.hold.is_some());
     if let Ok((false,)) = used
-        && let Err(e) = tokio::fs::remove_file(&file.path).await
-        && e.kind() != std::io::ErrorKind::NotFound
+        && let Err(e) = state.media.remove_unless_held(&file.meta.sha256, own)
     {
         tracing::warn!(path = %file.path.display(), error = %e, "removing an unsent media file");
     }

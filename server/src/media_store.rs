@@ -97,7 +97,11 @@ impl Eq for Hold {}
 
 /// An object store (S3 in production, in memory in unit tests) and where files go in it.
 pub struct Bucket {
+    /// For uploads, listing, sizes and deletes: a request that takes over five minutes fails.
     pub store: Arc<dyn ObjectStore>,
+    /// For downloads served to clients and copied back for sends: up to an hour, as a 64 MiB
+    /// file streamed to a slow phone may take.
+    pub reader: Arc<dyn ObjectStore>,
     /// Prepended to each file's SHA-256: `media/` by default.
     pub prefix: String,
     /// How long a file stays local before it moves.
@@ -119,7 +123,8 @@ impl MediaStore {
     pub fn from_config(config: &Config) -> Result<MediaStore, crate::config::ConfigError> {
         let bucket = match &config.media_s3_bucket {
             Some(name) => Some(Bucket {
-                store: Arc::new(s3_client(config, name)?),
+                store: Arc::new(s3_client(config, name, Duration::from_secs(300))?),
+                reader: Arc::new(s3_client(config, name, Duration::from_secs(3600))?),
                 prefix: folder(&config.media_s3_prefix),
                 keep_local: Duration::from_secs(config.media_s3_keep_local_secs),
             }),
@@ -161,7 +166,7 @@ impl MediaStore {
         let Some(bucket) = &self.bucket else {
             return Ok(None);
         };
-        match bucket.store.get(&bucket.path(sha256)).await {
+        match bucket.reader.get(&bucket.path(sha256)).await {
             Ok(got) => Ok(Some(Body::from_stream(got.into_stream()))),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => anyhow::bail!("reading a media file from the bucket: {e}"),
@@ -181,7 +186,7 @@ impl MediaStore {
         let Some(bucket) = &self.bucket else {
             anyhow::bail!("the media file {sha256} is not kept any more");
         };
-        let mut stream = bucket.store.get(&bucket.path(sha256)).await?.into_stream();
+        let mut stream = bucket.reader.get(&bucket.path(sha256)).await?.into_stream();
         tokio::fs::create_dir_all(&self.dir).await?;
         let tmp = tempfile::Builder::new()
             .prefix(".incoming-")
@@ -234,7 +239,13 @@ impl MediaStore {
             if written > settled {
                 continue;
             }
-            if let Err(e) = bucket.take(&entry.path(), &name).await {
+            let path = entry.path();
+            let taken = tokio::select! {
+                taken = bucket.take(&path, &name) => taken,
+                // The local copy stays; the next start moves it.
+                _ = stop.cancelled() => break,
+            };
+            if let Err(e) = taken {
                 done.failed += 1;
                 tracing::warn!(file = %name, error = format!("{e:#}"), "a media file stays on disk: the bucket did not take it");
                 break;
@@ -250,6 +261,23 @@ impl MediaStore {
             }
         }
         done
+    }
+
+    /// Removes the local file `name` unless a send holds it (more than the caller's `own`
+    /// holds). Under the holds' lock: a send of the same bytes takes its hold before it puts its
+    /// copy in place, so it either stops this or comes after. A file already gone is no error.
+    pub fn remove_unless_held(&self, name: &str, own: usize) -> std::io::Result<bool> {
+        let Ok(holds) = self.holds.0.lock() else {
+            return Ok(false);
+        };
+        if holds.get(name).copied().unwrap_or(0) > own {
+            return Ok(false);
+        }
+        match std::fs::remove_file(self.dir.join(name)) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn held(&self, name: &str) -> bool {
@@ -289,7 +317,7 @@ impl MediaStore {
         let used: HashSet<String> = sqlx::query_scalar(
             "SELECT media_sha256 FROM messages WHERE media_sha256 IS NOT NULL
              UNION SELECT json_extract(media, '$.sha256') FROM auto_reply_rules
-                   WHERE media IS NOT NULL",
+                   WHERE json_extract(media, '$.sha256') IS NOT NULL",
         )
         .fetch_all(db)
         .await?
@@ -303,8 +331,11 @@ impl MediaStore {
                     .metadata()
                     .and_then(|m| m.modified())
                     .is_ok_and(|t| t > before);
-                if is_media_name(&name) && !used.contains(&name) && !young && !self.held(&name) {
-                    std::fs::remove_file(entry.path())?;
+                if is_media_name(&name)
+                    && !used.contains(&name)
+                    && !young
+                    && self.remove_unless_held(&name, 0)?
+                {
                     removed += 1;
                 }
             }
@@ -427,12 +458,28 @@ async fn modified(path: &Path) -> Option<SystemTime> {
     tokio::fs::metadata(path).await.ok()?.modified().ok()
 }
 
-/// The S3 client for `--media-s3-*` (credentials from the flags, else `AWS_ACCESS_KEY_ID` /
-/// `AWS_SECRET_ACCESS_KEY` (+ `AWS_SESSION_TOKEN`), else the instance's role). A bucket that is slow to answer gives up after a few
-/// retries rather than holding a download for minutes.
+/// The credentials read from the environment when the flags give no keys: the keys, and what
+/// the AWS tools use for a role on ECS, EKS or with a web identity (the EC2 instance role needs
+/// none of them).
+const AWS_CREDENTIAL_VARIABLES: [&str; 9] = [
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+];
+
+/// The S3 client for `--media-s3-*` (credentials from the flags, else those of
+/// [`AWS_CREDENTIAL_VARIABLES`], else the EC2 instance's role). A request gives up after
+/// `timeout`, body included; a bucket that refuses is retried three times within 30 s.
 fn s3_client(
     config: &Config,
     bucket: &str,
+    timeout: Duration,
 ) -> Result<object_store::aws::AmazonS3, crate::config::ConfigError> {
     use crate::config::ConfigError;
     let bad = |why: String| ConfigError::MediaS3(why);
@@ -449,11 +496,10 @@ fn s3_client(
             retry_timeout: Duration::from_secs(30),
             ..Default::default()
         })
-        // A whole request, body included, may take this long: a 64 MiB file streamed to a
-        // slow phone takes minutes (object_store's default, 30 s, cut such downloads off).
+        // object_store's default, 30 s for a whole request, cut long downloads off.
         .with_client_options(
             object_store::ClientOptions::new()
-                .with_timeout(Duration::from_secs(3600))
+                .with_timeout(timeout)
                 .with_connect_timeout(Duration::from_secs(5)),
         );
     if let Some(endpoint) = &config.media_s3_endpoint {
@@ -476,15 +522,13 @@ fn s3_client(
     ) {
         (Some(id), Some(secret)) => b = b.with_access_key_id(id).with_secret_access_key(secret),
         (None, None) => {
-            if let (Some(id), Some(secret)) =
-                (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
-            {
-                b = b.with_access_key_id(id).with_secret_access_key(secret);
-                if let Some(token) = env("AWS_SESSION_TOKEN") {
-                    b = b.with_token(token);
+            // Only credentials: a stray AWS_ENDPOINT from another tool must not redirect files.
+            for name in AWS_CREDENTIAL_VARIABLES {
+                if let (Some(value), Ok(key)) = (env(name), name.to_ascii_lowercase().parse()) {
+                    b = b.with_config(key, value);
                 }
             }
-            // Neither: the instance's role (EC2 metadata), as the AWS tools do.
+            // None of them: the EC2 instance's role (its metadata endpoint), as the AWS tools.
         }
         _ => {
             return Err(bad(
@@ -532,6 +576,7 @@ mod tests {
         let memory = Arc::new(InMemory::new());
         let bucket = Bucket {
             store: memory.clone(),
+            reader: memory.clone(),
             prefix: "media/".into(),
             keep_local,
         };
@@ -609,6 +654,30 @@ mod tests {
         drop(again);
         assert_eq!(store.offload(&CancellationToken::new()).await.moved, 1);
         assert!(!crate::media::dir(dir.path()).join(&name).exists());
+    }
+
+    #[test]
+    fn a_file_another_send_holds_is_not_removed_as_unused() {
+        let dir = tempfile::tempdir().expect("dir");
+        let (store, _) = store(dir.path(), Duration::ZERO);
+        let name = keep(dir.path(), b"sent twice");
+        let mine = store.holds().hold(&name);
+        let theirs = store.holds().hold(&name);
+        assert!(
+            !store.remove_unless_held(&name, 1).expect("kept"),
+            "another send holds it"
+        );
+        drop(theirs);
+        assert!(
+            store.remove_unless_held(&name, 1).expect("removed"),
+            "only mine is left"
+        );
+        drop(mine);
+        assert!(
+            !store
+                .remove_unless_held(&name, 0)
+                .expect("a gone file is no error")
+        );
     }
 
     #[tokio::test]

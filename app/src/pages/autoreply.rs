@@ -244,7 +244,7 @@ fn EditRule(
                             <option value="word" selected=selected(MatchMode::Word)>{t.match_word}</option>
                         </select>
                     </label>
-                    <label>{t.reply} <input name="editReply" required bind:value=reply/></label>
+                    <label>{t.reply} <input name="editReply" bind:value=reply/></label>
                     <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
                     <button type="submit" class="primary">{t.save}</button>
                     <button type="button" on:click=move |_| editing.set(None)>{t.cancel}</button>

@@ -402,7 +402,7 @@ fn answer(state: &AppState, answer: Option<&RuleAnswer>, reply: &str) -> crate::
                 path: crate::media::path_of(&state.config.data_dir, &m.sha256),
                 hold: Some(state.media.holds().hold(&m.sha256)),
             },
-            caption: (!reply.is_empty()).then(|| reply.to_string()),
+            caption: (!reply.trim().is_empty()).then(|| reply.to_string()),
             view_once: false,
         }),
     }
@@ -450,7 +450,8 @@ pub async fn send(state: &AppState, session: &SessionHandle, reply: Reply) -> Ap
     if let crate::engine::Content::Media(m) = &reply.content
         && let Err(e) = state.media.bring_back(&m.file.meta.sha256).await
     {
-        // The send fails on the missing file and is recorded as failed.
+        // The send fails on the missing file; its pending record is removed, as for any
+        // reply that did not leave.
         tracing::warn!(rule = %reply.rule, error = format!("{e:#}"), "an auto-reply's file is not on disk");
     }
     let d = delivery(&reply.to, &reply.content, &reply.quoted, &reply.menu);
@@ -516,10 +517,14 @@ pub async fn resume(state: &AppState, session: &SessionHandle) -> anyhow::Result
             None
         };
         match reply {
-            Some(reply) => {
-                send(state, session, reply).await?;
-                sent += 1;
-            }
+            Some(reply) => match send(state, session, reply).await {
+                Ok(_) => sent += 1,
+                // One that fails (its file is gone, the session dropped) does not hold up the
+                // others.
+                Err(e) => {
+                    tracing::warn!(session = %session.id, message = %planned, error = %e, "an owed auto-reply could not be sent")
+                }
+            },
             None => {
                 tracing::warn!(session = %session.id, message = %planned, "a decided auto-reply was not sent before the server stopped; dropped");
                 crate::outbound::forget(state, &session.id, &planned).await;

@@ -945,7 +945,14 @@ async fn sends_a_picture_the_phone_opens_and_keeps_a_file_a_contact_sent() {
     // A file whose link expired before the device fetched it (it was offline for weeks): the
     // media host answers 404, the client asks the sender's phone for it again with a
     // media-retry receipt (encrypted with the file's key), and fetches it from its new path.
-    let photo = png.clone();
+    // Bytes of its own, so that only the retry can have put them in the store.
+    let mut photo = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(32, 24, |x, y| {
+        image::Rgb([(x * 7) as u8, (y * 9) as u8, 200])
+    }))
+    .write_to(&mut photo, image::ImageFormat::Png)
+    .expect("png");
+    let photo = photo.into_inner();
     let up = fake.upload(&photo, MediaType::Image);
     fake.expire(&up, "3EB0F11E000002");
     let image = wa::Message {
@@ -975,6 +982,26 @@ async fn sends_a_picture_the_phone_opens_and_keeps_a_file_a_contact_sent() {
         .expect("hit");
     let data = &hit.json()["data"];
     assert_eq!(hit.json()["event"], "message.in", "{data}");
+    // The message is recorded at once; its file follows, asked for in the background.
+    let url = data["media"]["url"].as_str().expect("media url");
+    let mut kept = None;
+    for _ in 0..200 {
+        let r = admin
+            .get(app.url(&format!("{url}?session={id}")))
+            .send()
+            .await
+            .expect("media");
+        if r.status() == 200 {
+            kept = Some(r.bytes().await.expect("bytes"));
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        kept.as_deref(),
+        Some(photo.as_slice()),
+        "the file asked for again is kept"
+    );
     assert!(
         fake.seen()
             .media_retries
@@ -983,14 +1010,6 @@ async fn sends_a_picture_the_phone_opens_and_keeps_a_file_a_contact_sent() {
         "{:?}",
         fake.seen().errors
     );
-    let url = data["media"]["url"].as_str().expect("media url");
-    let r = admin
-        .get(app.url(&format!("{url}?session={id}")))
-        .send()
-        .await
-        .expect("media");
-    assert_eq!(r.status(), 200, "the file asked for again is kept");
-    assert_eq!(r.bytes().await.expect("bytes").as_ref(), photo.as_slice());
 }
 
 /// Contract §11's changes over the wire, both ways. Out: a reaction, an edit and a delete of a

@@ -704,12 +704,11 @@ async fn inbound(
 const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Downloads a received file into the media store before the message is recorded, so its
-/// webhook's `media.url` works at once. A file WhatsApp's media host no longer has (404/410:
-/// the link expired while the device was offline) is asked for again with a media-retry
-/// receipt (`media_reupload`): the sender's phone uploads it anew and WhatsApp answers its new
-/// path, which is downloaded once more. When that fails too (or the host is slow), the
+/// webhook's `media.url` works at once. When WhatsApp's media host fails (or is slow), the
 /// message is still recorded, with the file as the message describes it, and `GET …/media`
-/// answers that it is not kept.
+/// answers that it is not kept. A file the host no longer has (404/410: the link expired while
+/// the device was offline) is asked for again in the background ([`refetch`]), so the message
+/// and the ones after it are not held up by the sender's phone.
 async fn download(
     client: &Arc<Client>,
     data_dir: &std::path::Path,
@@ -720,16 +719,10 @@ async fn download(
     let Some((downloadable, _)) = wire::media_of(msg.get_base_message()) else {
         return;
     };
-    let mut fetched = fetch_file(client, data_dir, downloadable).await;
-    if let Err(e) = &fetched
-        && wire::expired(e)
-    {
-        fetched = match reupload(client, info, downloadable).await {
-            Ok(params) => fetch_file(client, data_dir, &params).await,
-            Err(again) => Err(anyhow::anyhow!("{e:#}; asked for again: {again:#}")),
-        };
-    }
-    match (fetched, m.media.as_mut()) {
+    match (
+        fetch_file(client, data_dir, downloadable).await,
+        m.media.as_mut(),
+    ) {
         (Ok((sha256, size)), Some(meta)) => {
             if !meta.sha256.is_empty() && meta.sha256 != sha256 {
                 tracing::warn!(message = %m.id, "a received file's SHA-256 differs from its message's");
@@ -737,10 +730,72 @@ async fn download(
             meta.sha256 = sha256;
             meta.size = size;
         }
+        (Err(e), Some(meta))
+            if wire::expired(&e)
+                && !meta.sha256.is_empty()
+                && downloadable.media_key().is_some()
+                && !whatsapp_rust::wacore_binary::JidExt::is_status_broadcast(
+                    &info.source.chat,
+                ) =>
+        {
+            tracing::info!(message = %m.id, "a received file's link expired: its sender's phone is asked for it again; the message is recorded now, its file follows");
+            let params = wire::reuploaded(downloadable, String::new());
+            tokio::spawn(refetch(
+                client.clone(),
+                data_dir.to_path_buf(),
+                info.clone(),
+                params,
+            ));
+        }
         (Err(e), _) => {
             tracing::warn!(message = %m.id, error = format!("{e:#}"), "a received file could not be downloaded; the message is recorded without it")
         }
         (Ok(_), None) => {}
+    }
+}
+
+/// How many expired files are asked for again at once (each waits up to 30 s for WhatsApp's
+/// answer, then downloads).
+static REFETCHES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Asks the sender's phone for a file whose link expired, with a media-retry receipt
+/// (whatsapp-rust's `media_reupload`, encrypted with the file's key), and downloads it from the
+/// new path WhatsApp answers into the media store, where the recorded message (which names it
+/// by its SHA-256) finds it.
+async fn refetch(
+    client: Arc<Client>,
+    data_dir: PathBuf,
+    info: MessageInfo,
+    mut params: whatsapp_rust::download::DownloadParams,
+) {
+    use whatsapp_rust::{MediaRetryResult, MediaReuploadRequest};
+    let Ok(_turn) = REFETCHES.acquire().await else {
+        return;
+    };
+    let fetched = async {
+        let media_key = params.media_key.clone().unwrap_or_default();
+        let src = &info.source;
+        let request = MediaReuploadRequest {
+            msg_id: &info.id,
+            chat_jid: &src.chat,
+            media_key: &media_key,
+            is_from_me: src.is_from_me,
+            participant: src.is_group.then_some(&src.sender),
+        };
+        match client.media_reupload().request(&request).await? {
+            MediaRetryResult::Success { direct_path } => params.direct_path = direct_path,
+            other => anyhow::bail!("asked for again, WhatsApp answered {other:?}"),
+        }
+        fetch_file(&client, &data_dir, &params).await
+    }
+    .await;
+    match fetched {
+        Ok(_) => {
+            tracing::info!(message = %info.id, "an expired file was uploaded again by its sender's phone and is kept")
+        }
+        Err(e) => {
+            tracing::warn!(message = %info.id, error = format!("{e:#}"), "an expired file could not be had again; the message stays without it")
+        }
     }
 }
 
@@ -760,33 +815,6 @@ async fn fetch_file(
     .map_err(|_| anyhow::anyhow!("no answer within {} s", DOWNLOAD_TIMEOUT.as_secs()))??;
     let dir = data_dir.to_path_buf();
     Ok(tokio::task::spawn_blocking(move || crate::media::keep_incoming(&dir, file)).await??)
-}
-
-/// Asks WhatsApp for a file whose link expired: what to download it with now.
-async fn reupload(
-    client: &Arc<Client>,
-    info: &MessageInfo,
-    downloadable: &dyn whatsapp_rust::download::Downloadable,
-) -> anyhow::Result<whatsapp_rust::download::DownloadParams> {
-    use whatsapp_rust::{MediaRetryResult, MediaReuploadRequest};
-    let media_key = downloadable
-        .media_key()
-        .ok_or_else(|| anyhow::anyhow!("the file has no media key to ask for it again with"))?;
-    let src = &info.source;
-    let request = MediaReuploadRequest {
-        msg_id: &info.id,
-        chat_jid: &src.chat,
-        media_key,
-        is_from_me: src.is_from_me,
-        participant: src.is_group.then_some(&src.sender),
-    };
-    match client.media_reupload().request(&request).await? {
-        MediaRetryResult::Success { direct_path } => {
-            tracing::info!(message = %info.id, "an expired file was uploaded again by its sender's phone");
-            Ok(wire::reuploaded(downloadable, direct_path))
-        }
-        other => anyhow::bail!("asked for again, WhatsApp answered {other:?}"),
-    }
 }
 
 /// The phone-number digits of a person: the JID's own when it is a phone number, else the
