@@ -106,4 +106,11 @@ test('a rule that answers with a place (set through the API) can be edited in th
   const [stored] = await (await page.request.get('/api/auto-reply/rules')).json();
   expect(stored.keyword).toBe('alamat');
   expect(stored.location).toEqual(place);
+
+  // A text rule still needs its reply: the server says so, and nothing is added.
+  const add = page.getByTestId('add-rule');
+  await add.getByLabel('Keyword').fill('harga');
+  await add.getByRole('button', { name: 'Add rule' }).click();
+  await expect(page.getByRole('alert')).toContainText('reply: must not be empty');
+  expect(await (await page.request.get('/api/auto-reply/rules')).json()).toHaveLength(1);
 });

@@ -100,7 +100,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                     <option value="word">{t.match_word}</option>
                 </select>
             </label>
-            <label>{t.reply} <input name="reply" required bind:value=reply/></label>
+            <label>{t.reply} <input name="reply" bind:value=reply/></label>
             <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
             <label class="wide">{t.menu_optional}
                 <textarea name="menu" rows="3" bind:value=menu
