@@ -637,7 +637,7 @@ pub async fn discard(state: &AppState, file: &Stored) {
     // Another send of the same bytes, not recorded yet, may hold it: then it stays.
     let own = usize::from(file.hold.is_some());
     if let Ok((false,)) = used
-        && let Err(e) = state.media.remove_unless_held(&file.meta.sha256, own)
+        && let Err(e) = state.media.remove_unless_held(&file.meta.sha256, own, None)
     {
         tracing::warn!(path = %file.path.display(), error = %e, "removing an unsent media file");
     }

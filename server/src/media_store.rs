@@ -35,6 +35,7 @@ const PART: usize = 5 * 1024 * 1024;
 
 /// The data dir's media files, and the bucket that takes them over when one is configured.
 pub struct MediaStore {
+    data_dir: PathBuf,
     dir: PathBuf,
     bucket: Option<Bucket>,
     holds: Holds,
@@ -135,6 +136,7 @@ impl MediaStore {
 
     pub fn new(data_dir: &Path, bucket: Option<Bucket>) -> MediaStore {
         MediaStore {
+            data_dir: data_dir.to_path_buf(),
             dir: crate::media::dir(data_dir),
             bucket,
             holds: Holds::default(),
@@ -178,33 +180,27 @@ impl MediaStore {
     /// from the bucket when it is not. The copy is checked against its name before it is put in
     /// place. The caller's [`Hold`] keeps it there until the send is done.
     pub async fn bring_back(&self, sha256: &str) -> anyhow::Result<()> {
-        use sha2::Digest;
-        let path = self.dir.join(sha256);
-        if tokio::fs::try_exists(&path).await? {
+        if tokio::fs::try_exists(self.dir.join(sha256)).await? {
             return Ok(());
         }
         let Some(bucket) = &self.bucket else {
             anyhow::bail!("the media file {sha256} is not kept any more");
         };
         let mut stream = bucket.reader.get(&bucket.path(sha256)).await?.into_stream();
-        tokio::fs::create_dir_all(&self.dir).await?;
-        let tmp = tempfile::Builder::new()
-            .prefix(".incoming-")
-            .tempfile_in(&self.dir)?;
+        let tmp = crate::media::incoming_file(&self.data_dir)?;
         let mut file = tokio::fs::File::from_std(tmp.as_file().try_clone()?);
-        let mut hasher = sha2::Sha256::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            hasher.update(&chunk);
-            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk).await?;
+            tokio::io::AsyncWriteExt::write_all(&mut file, &chunk?).await?;
         }
-        tokio::io::AsyncWriteExt::flush(&mut file).await?;
         file.sync_all().await?;
+        let data_dir = self.data_dir.clone();
+        let (got, _) =
+            tokio::task::spawn_blocking(move || crate::media::keep_incoming(&data_dir, tmp))
+                .await??;
         anyhow::ensure!(
-            hex::encode(hasher.finalize()) == sha256,
+            got == sha256,
             "the bucket's copy of {sha256} does not match its name"
         );
-        tmp.persist(&path)?;
         Ok(())
     }
 
@@ -252,7 +248,7 @@ impl MediaStore {
             }
             // Checked and removed under the holds' lock: a send of the same bytes takes its
             // hold before it puts its copy in place, so it either stops this or comes after.
-            match self.remove_unless_taken(&entry.path(), &name, written) {
+            match self.remove_unless_held(&name, 0, Some(written)) {
                 Ok(true) => done.moved += 1,
                 Ok(false) => {}
                 Err(e) => {
@@ -264,16 +260,25 @@ impl MediaStore {
     }
 
     /// Removes the local file `name` unless a send holds it (more than the caller's `own`
-    /// holds). Under the holds' lock: a send of the same bytes takes its hold before it puts its
-    /// copy in place, so it either stops this or comes after. A file already gone is no error.
-    pub fn remove_unless_held(&self, name: &str, own: usize) -> std::io::Result<bool> {
+    /// holds) or, with `written`, it was written again since. Under the holds' lock: a send of
+    /// the same bytes takes its hold before it puts its copy in place, so it either stops this
+    /// or comes after. A file already gone is no error.
+    pub fn remove_unless_held(
+        &self,
+        name: &str,
+        own: usize,
+        written: Option<SystemTime>,
+    ) -> std::io::Result<bool> {
         let Ok(holds) = self.holds.0.lock() else {
             return Ok(false);
         };
-        if holds.get(name).copied().unwrap_or(0) > own {
+        let path = self.dir.join(name);
+        let again = written
+            .is_some_and(|w| std::fs::metadata(&path).and_then(|m| m.modified()).ok() != Some(w));
+        if holds.get(name).copied().unwrap_or(0) > own || again {
             return Ok(false);
         }
-        match std::fs::remove_file(self.dir.join(name)) {
+        match std::fs::remove_file(&path) {
             Ok(()) => Ok(true),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e),
@@ -282,27 +287,6 @@ impl MediaStore {
 
     fn held(&self, name: &str) -> bool {
         self.holds.0.lock().map_or(true, |m| m.contains_key(name))
-    }
-
-    /// Removes the local copy unless a send holds it or it was written again after `written`.
-    fn remove_unless_taken(
-        &self,
-        path: &Path,
-        name: &str,
-        written: SystemTime,
-    ) -> std::io::Result<bool> {
-        let Ok(holds) = self.holds.0.lock() else {
-            return Ok(false);
-        };
-        let again = std::fs::metadata(path).and_then(|m| m.modified()).ok() != Some(written);
-        if holds.contains_key(name) || again {
-            return Ok(false);
-        }
-        match std::fs::remove_file(path) {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
-        }
     }
 
     /// Removes the media files no message or auto-reply rule uses, on disk and in the bucket, written before
@@ -334,7 +318,7 @@ impl MediaStore {
                 if is_media_name(&name)
                     && !used.contains(&name)
                     && !young
-                    && self.remove_unless_held(&name, 0)?
+                    && self.remove_unless_held(&name, 0, None)?
                 {
                     removed += 1;
                 }
@@ -664,18 +648,18 @@ mod tests {
         let mine = store.holds().hold(&name);
         let theirs = store.holds().hold(&name);
         assert!(
-            !store.remove_unless_held(&name, 1).expect("kept"),
+            !store.remove_unless_held(&name, 1, None).expect("kept"),
             "another send holds it"
         );
         drop(theirs);
         assert!(
-            store.remove_unless_held(&name, 1).expect("removed"),
+            store.remove_unless_held(&name, 1, None).expect("removed"),
             "only mine is left"
         );
         drop(mine);
         assert!(
             !store
-                .remove_unless_held(&name, 0)
+                .remove_unless_held(&name, 0, None)
                 .expect("a gone file is no error")
         );
     }

@@ -115,15 +115,24 @@ pub async fn allow_private_webhooks(state: &AppState) -> ApiResult<bool> {
 macro_rules! allow_private_sql {
     ($session:literal) => {
         concat!(
-            "(EXISTS (SELECT 1 FROM settings WHERE key = 'allow_private_webhooks' AND value = 'true')
-              OR EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.owner_id
+            "(",
+            $crate::settings::private_everywhere_sql!(),
+            " OR EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.owner_id
                          WHERE s.id = ",
             $session,
             " AND u.allow_private_webhooks = 1))"
         )
     };
 }
+
+/// The server-wide setting allowing internal addresses, as an SQL expression.
+macro_rules! private_everywhere_sql {
+    () => {
+        "EXISTS (SELECT 1 FROM settings WHERE key = 'allow_private_webhooks' AND value = 'true')"
+    };
+}
 pub(crate) use allow_private_sql;
+pub(crate) use private_everywhere_sql;
 
 /// Whether the webhook of `session` (the global one: `None`) may use internal addresses: the
 /// flag, the server-wide setting, or the session owner's own permission. One query.
@@ -147,10 +156,11 @@ pub async fn allow_private_for_user(
     if state.config.allow_private_webhooks {
         return Ok(true);
     }
-    let (allowed,): (bool,) = sqlx::query_as(
-        "SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'allow_private_webhooks' AND value = 'true')
-             OR EXISTS (SELECT 1 FROM users WHERE id = ? AND allow_private_webhooks = 1)",
-    )
+    let (allowed,): (bool,) = sqlx::query_as(concat!(
+        "SELECT ",
+        private_everywhere_sql!(),
+        " OR EXISTS (SELECT 1 FROM users WHERE id = ? AND allow_private_webhooks = 1)"
+    ))
     .bind(user.as_str())
     .fetch_one(&state.db)
     .await?;

@@ -82,17 +82,6 @@ enum RuleAnswer {
     Location(Location),
 }
 
-/// What a rule answers with, which decides what its `reply` must be.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Answers {
-    Text,
-    Menu,
-    /// `reply` is the caption: may be empty.
-    Media,
-    /// `reply` must be empty: the place's name and address are what the chat shows.
-    Location,
-}
-
 /// An interactive reply, ready to send.
 struct RuleMenu {
     message: Interactive,
@@ -763,29 +752,31 @@ fn validate(keyword: Option<&str>, reply: Option<&str>) -> ApiResult<()> {
     Ok(())
 }
 
-/// What a rule answers with once a change is applied (`interactive`, `media`, `location`: each
-/// whether the rule has one), and whether `reply` fits it.
-fn answers(interactive: bool, media: bool, location: bool, reply: &str) -> ApiResult<Answers> {
-    let kind = match (interactive, media, location) {
-        (false, false, false) => Answers::Text,
-        (true, false, false) => Answers::Menu,
-        (false, true, false) => Answers::Media,
-        (false, false, true) => Answers::Location,
-        _ => {
-            return Err(ApiError::invalid(
-                "interactive, media, location: a rule answers with one of them at most; set the others to null.",
-            ));
-        }
-    };
-    match kind {
-        Answers::Text | Answers::Menu if reply.trim().is_empty() => {
-            Err(ApiError::invalid("reply: must not be empty."))
-        }
-        Answers::Location if !reply.trim().is_empty() => Err(ApiError::invalid(
-            "reply: must be empty for a place; its name and address go in location.name and location.address.",
-        )),
-        _ => Ok(kind),
+/// Whether a rule answers with one thing at most once a change is applied (`interactive`,
+/// `media`, `location`: whether it has each), and `reply` fits it: the text or a menu's text
+/// (required), a file's caption (optional), nothing for a place (its name and address are what
+/// the chat shows).
+fn check_answer(interactive: bool, media: bool, location: bool, reply: &str) -> ApiResult<()> {
+    if [interactive, media, location]
+        .iter()
+        .filter(|&&b| b)
+        .count()
+        > 1
+    {
+        return Err(ApiError::invalid(
+            "interactive, media, location: a rule answers with one of them at most; set the others to null.",
+        ));
     }
+    let empty = reply.trim().is_empty();
+    if location && !empty {
+        return Err(ApiError::invalid(
+            "reply: must be empty for a place; its name and address go in location.name and location.address.",
+        ));
+    }
+    if !media && !location && empty {
+        return Err(ApiError::invalid("reply: must not be empty."));
+    }
+    Ok(())
 }
 
 /// A rule's place, checked as `/send-location` checks one (fields named under `location.`).
@@ -889,7 +880,7 @@ pub async fn create(state: &AppState, caller: &Caller, input: RuleInput) -> ApiR
         (None, None, None) => return Err(ApiError::invalid("reply: required.")),
     };
     validate(Some(&keyword), Some(&reply))?;
-    answers(
+    check_answer(
         matches!(input.interactive, Some(Some(_))),
         media_input.is_some(),
         place.is_some(),
@@ -1045,7 +1036,7 @@ pub async fn update(
     validate(input.keyword.as_deref(), input.reply.as_deref())?;
     // Everything is checked as the rule will be: the new values, else the current ones.
     let reply = input.reply.as_deref().unwrap_or(&current.reply);
-    answers(
+    check_answer(
         input
             .interactive
             .as_ref()
