@@ -30,6 +30,17 @@ ensure_wasm_bindgen() {
   fi
 }
 
+# Cuts the dashboard's WebAssembly into lazily loaded chunks (scripts/build-site.sh); the tool
+# `cargo leptos --split` runs as a library, here as its own binary.
+WASM_SPLIT_VERSION=0.2.4
+ensure_wasm_split() {
+  if ! command -v wasm-split-cli >/dev/null \
+    || ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    echo "==> installing wasm_split_cli_support $WASM_SPLIT_VERSION (about 1 minute, once)"
+    cargo install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked
+  fi
+}
+
 ensure_node() {
   if ! command -v npm >/dev/null; then
     echo "==> installing Node.js and npm from Debian"

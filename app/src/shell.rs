@@ -7,7 +7,7 @@ use crate::pages::*;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode,
+    Lazy, LazyRoute, SsrMode,
     components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes},
     hooks::use_navigate,
     path,
@@ -40,33 +40,167 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     provide_context(i18n::detect());
-    // Tells browser tests (and anyone curious) that the page is interactive now.
-    #[cfg(feature = "hydrate")]
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Title formatter=|t: String| if t.is_empty() { "Kabar".to_string() } else { format!("{t} · Kabar") }/>
-        <Router>
+        <Router set_is_routing=routing_marker()>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                <Route path=path!("/register") view=RegisterPage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view={Lazy::<LoginRoute>::new()} ssr=SsrMode::Async/>
+                <Route path=path!("/register") view={Lazy::<RegisterRoute>::new()} ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=SignedIn ssr=SsrMode::Async>
                     <Route path=path!("") view=|| view! { <Redirect path="/sessions"/> } ssr=SsrMode::Async/>
-                    <Route path=path!("sessions") view=SessionsPage ssr=SsrMode::Async/>
-                    <Route path=path!("sessions/:id") view=SessionPage ssr=SsrMode::Async/>
-                    <Route path=path!("send") view=SendPage ssr=SsrMode::Async/>
-                    <Route path=path!("messages") view=MessagesPage ssr=SsrMode::Async/>
-                    <Route path=path!("auto-reply") view=AutoReplyPage ssr=SsrMode::Async/>
-                    <Route path=path!("webhooks") view=WebhooksPage ssr=SsrMode::Async/>
-                    <Route path=path!("keys") view=KeysPage ssr=SsrMode::Async/>
-                    <Route path=path!("users") view=UsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("sessions") view={Lazy::<SessionsRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("sessions/:id") view={Lazy::<SessionRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("send") view={Lazy::<SendRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("messages") view={Lazy::<MessagesRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("auto-reply") view={Lazy::<AutoReplyRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("webhooks") view={Lazy::<WebhooksRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("keys") view={Lazy::<KeysRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("users") view={Lazy::<UsersRoute>::new()} ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view={Lazy::<SettingsRoute>::new()} ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>
+    }
+}
+
+/// While the router loads the next page (its chunk, then its data), `<body aria-busy="true">`:
+/// the address has already changed but the old page is still on screen, so style/main.css
+/// shows a progress bar and browser tests wait for it to go (end2end/tests/helpers.ts). Set
+/// synchronously as the router starts and ends a navigation, not from an effect a tick later.
+fn routing_marker() -> SignalSetter<bool> {
+    SignalSetter::map(|_busy: bool| {
+        #[cfg(feature = "hydrate")]
+        if let Some(body) = document().body() {
+            let _ = if _busy {
+                body.set_attribute("aria-busy", "true")
+            } else {
+                body.remove_attribute("aria-busy")
+            };
+        }
+    })
+}
+
+/// The pages in four WebAssembly groups, each fetched when one of its pages is first shown:
+/// the first load carries the shell and one group instead of every page. Groups, not a chunk
+/// per page: wasm-split gives every set of pages that share code a chunk of its own, and a
+/// chunk per page made 146 files, up to 84 requests for one page (2 s each on slow 3G); four
+/// groups make 11 files per first visit. `account` is signing in, `daily` what a shop uses
+/// every day, `rules` what answers for it, `admin` what is set up once; the largest first
+/// visit is what scripts/build-site.sh holds to the bundle budget.
+/// On the server these are plain calls. The chunks are cut out by scripts/build-site.sh.
+macro_rules! page_groups {
+    ($($group:ident, $preload:ident: $kind:ident { $($route:ident => $page:ident),* $(,)? })*) => {$(
+        // Variants named after the page components they render (`LoginPage`).
+        #[allow(clippy::enum_variant_names)]
+        #[derive(Clone, Copy)]
+        enum $kind { $($page),* }
+
+        #[leptos::lazy]
+        fn $group(page: $kind) -> AnyView {
+            match page { $($kind::$page => view! { <$page/> }.into_any()),* }
+        }
+
+        $(
+            struct $route;
+            impl LazyRoute for $route {
+                fn data() -> Self {
+                    $route
+                }
+                async fn view(_this: Self) -> AnyView {
+                    #[cfg(feature = "ssr")]
+                    preload_group(stringify!($group));
+                    $group($kind::$page).await
+                }
+                async fn preload() {
+                    // `#[lazy]` makes `__preload_<group>` in the browser build only.
+                    #[cfg(feature = "hydrate")]
+                    $preload().await;
+                }
+            }
+        )*
+    )*};
+}
+
+page_groups! {
+    account, __preload_account: Account {
+        LoginRoute => LoginPage,
+        RegisterRoute => RegisterPage,
+    }
+    daily, __preload_daily: Daily {
+        SessionsRoute => SessionsPage,
+        SessionRoute => SessionPage,
+        SendRoute => SendPage,
+        MessagesRoute => MessagesPage,
+    }
+    rules, __preload_rules: Rules {
+        AutoReplyRoute => AutoReplyPage,
+        WebhooksRoute => WebhooksPage,
+    }
+    admin, __preload_admin: Admin {
+        KeysRoute => KeysPage,
+        UsersRoute => UsersPage,
+        SettingsRoute => SettingsPage,
+    }
+}
+
+/// Group key → the WebAssembly files of that group (`pkg/split-manifest.json`, without `.wasm`).
+#[cfg(feature = "ssr")]
+pub type GroupFiles = std::sync::Arc<std::collections::HashMap<String, Vec<String>>>;
+
+/// Which WebAssembly files each page group needs beyond the main module, by group key: the
+/// group's name and a hash of where `#[lazy]` expanded. The server reads the groups once from
+/// `pkg/split-manifest.json` (written by scripts/split-manifest.mjs) and gives each request
+/// its own `SplitManifest`, which remembers the groups already named in that page.
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct SplitManifest {
+    groups: GroupFiles,
+    named: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+#[cfg(feature = "ssr")]
+impl SplitManifest {
+    pub fn for_request(groups: GroupFiles) -> Self {
+        Self {
+            groups,
+            named: Default::default(),
+        }
+    }
+}
+
+/// Names a page group's WebAssembly files in `<link rel="preload">` as the server renders one of
+/// its pages, so a first visit fetches them beside the main module instead of after it has
+/// started (each a 2-second round trip on slow 3G). Leptos' own preloads
+/// (leptos_integration_utils 0.8) look at the lazy functions called before the routes' async
+/// views have run, so they never name a lazy route's group.
+#[cfg(feature = "ssr")]
+fn preload_group(group: &str) {
+    use leptos_meta::Link;
+    let Some(manifest) = use_context::<SplitManifest>() else {
+        return;
+    };
+    // A page's view can render more than once on the server (Suspense); name its files once.
+    let mut named = manifest.named.lock().unwrap_or_else(|e| e.into_inner());
+    if named.iter().any(|g| g == group) {
+        return;
+    }
+    named.push(group.to_string());
+    let prefix = format!("{group}_");
+    let Some(files) = manifest
+        .groups
+        .iter()
+        .find_map(|(key, files)| key.starts_with(&prefix).then_some(files))
+    else {
+        return;
+    };
+    // `to_html` on a leptos_meta tag registers it for <head>. `crossorigin=""` is the
+    // anonymous CORS mode of the loader's fetch(), so the browser uses the preloaded file.
+    _ = view! { <Link rel="modulepreload" href="/pkg/__wasm_split.js" crossorigin=""/> }.to_html();
+    for file in files {
+        _ = view! {
+            <Link rel="preload" href=format!("/pkg/{file}.wasm") as_="fetch" type_="application/wasm" crossorigin=""/>
+        }
+        .to_html();
     }
 }
 

@@ -2,9 +2,13 @@ import { expect, type Page } from '@playwright/test';
 
 export const PASSWORD = 's3cret-password';
 
-/** Waits until the WebAssembly has hydrated the server-rendered page. */
+/**
+ * Waits until the WebAssembly has hydrated the server-rendered page and, after a click that
+ * navigated, until the router has shown the next page: pages load their code on demand, so the
+ * address changes while the previous page is still on screen (`<body aria-busy="true">`).
+ */
 export async function hydrated(page: Page) {
-  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await expect(page.locator('body[data-hydrated="true"]:not([aria-busy="true"])')).toBeAttached();
 }
 
 /** Saves a screenshot as a test artifact under test-results/screens. */

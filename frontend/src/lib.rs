@@ -7,5 +7,17 @@ pub fn hydrate() {
     // Readable panics while developing; release bundles stay smaller without the hook.
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    // Not `hydrate_lazy`, which is the same without the end: each page's code is a chunk of its
+    // own (app/src/shell.rs), fetched before that part of the page is hydrated, so the page is
+    // interactive only once this future ends. `data-hydrated` tells browser tests (and anyone
+    // curious) that it has.
+    wasm_bindgen_futures::spawn_local(async {
+        let body = leptos::prelude::document()
+            .body()
+            .expect("the page has a body");
+        leptos::mount::hydrate_from_async(body.clone(), app::App)
+            .await
+            .forget();
+        let _ = body.set_attribute("data-hydrated", "true");
+    });
 }

@@ -10,6 +10,7 @@ use crate::{
     state::AppState,
     users, webhooks,
 };
+use app::shell::GroupFiles;
 use app::{
     backend::{Backend, SetCookie, SharedBackend},
     model::*,
@@ -34,7 +35,12 @@ struct Site;
 
 pub fn router(state: &AppState) -> Router<AppState> {
     let backend: SharedBackend = Arc::new(DashboardBackend(state.clone()));
-    let context = move || provide_context(backend.clone());
+    let context = move || {
+        provide_context(backend.clone());
+        if let Some(groups) = page_groups() {
+            provide_context(app::shell::SplitManifest::for_request(groups));
+        }
+    };
     let options = state.leptos.clone();
     let routes = generate_route_list(app::App);
     Router::new()
@@ -49,6 +55,21 @@ pub fn router(state: &AppState) -> Router<AppState> {
             });
             asset_or_not_found(state, req, render)
         })
+}
+
+/// The page groups' files (`pkg/split-manifest.json`), read once; `None` without the file
+/// (pages still load, only without preloads). See `app::shell::SplitManifest`.
+fn page_groups() -> Option<GroupFiles> {
+    static GROUPS: std::sync::OnceLock<Option<GroupFiles>> = std::sync::OnceLock::new();
+    GROUPS
+        .get_or_init(|| {
+            let file = Site::get("pkg/split-manifest.json")?;
+            serde_json::from_slice(&file.data)
+                .map(Arc::new)
+                .map_err(|e| tracing::warn!(error = %e, "pkg/split-manifest.json unreadable"))
+                .ok()
+        })
+        .clone()
 }
 
 /// Serves an embedded file, or a JSON 404 under the API prefixes, or the dashboard's 404 page.

@@ -3,6 +3,12 @@
 
 use super::*;
 
+/// The HTML `client` gets at `url`.
+async fn page(client: &reqwest::Client, url: String) -> String {
+    let r = client.get(url).send().await.expect("page");
+    r.text().await.expect("html")
+}
+
 #[tokio::test]
 async fn pages_render_and_protected_ones_send_visitors_to_login() {
     let app = TestApp::start().await;
@@ -43,40 +49,19 @@ async fn pages_render_and_protected_ones_send_visitors_to_login() {
 async fn admin_pages_render_for_admins_and_navigation_hides_them_from_users() {
     let app = TestApp::start().await;
     let (admin, user, _) = app.admin_and_user().await;
-    let html = admin
-        .get(app.url("/keys"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(&admin, app.url("/keys")).await;
     assert!(
         html.contains("API keys") && html.contains("href=\"/users\""),
         "{html}"
     );
-    let html = user
-        .get(app.url("/sessions"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(&user, app.url("/sessions")).await;
     assert!(html.contains("href=\"/sessions\""), "{html}");
     assert!(
         !html.contains("href=\"/users\"") && !html.contains("href=\"/keys\""),
         "{html}"
     );
     // The delivery log's filter offers every event webhooks carry.
-    let html = user
-        .get(app.url("/webhooks"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(&user, app.url("/webhooks")).await;
     for event in app::model::event::ALL {
         assert!(
             html.contains(&format!("<option value=\"{event}\">")),
@@ -84,14 +69,7 @@ async fn admin_pages_render_for_admins_and_navigation_hides_them_from_users() {
         );
     }
     // A user who types the address gets the server's refusal, not the data.
-    let html = user
-        .get(app.url("/users"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
+    let html = page(&user, app.url("/users")).await;
     assert!(
         html.contains("FORBIDDEN") && !html.contains("data-testid=\"users\""),
         "{html}"
@@ -186,6 +164,71 @@ async fn embedded_assets_are_served() {
     std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut unzipped)
         .expect("gunzip");
     assert!(unzipped == plain, "the gzip copy is another file");
+}
+
+/// A first visit fetches the page's WebAssembly group beside the main module: the page names
+/// every file of its group (and only its group) in a preload, once, and each of them is served.
+#[tokio::test]
+async fn a_page_preloads_the_files_of_its_group_once() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let (s, groups) = call(admin.get(app.url("/pkg/split-manifest.json"))).await;
+    assert_eq!(s, 200, "run scripts/build-site.sh first");
+    let group = |name: &str| -> Vec<String> {
+        let (_, files) = groups
+            .as_object()
+            .expect("groups")
+            .iter()
+            .find(|(key, _)| key.starts_with(&format!("{name}_")))
+            .unwrap_or_else(|| panic!("no group {name}: {groups}"));
+        serde_json::from_value(files.clone()).expect("file names")
+    };
+    let own_file = |files: &[String]| {
+        files
+            .iter()
+            .find(|f| f.starts_with("split_"))
+            .expect("the group's own file")
+            .clone()
+    };
+    let preloads =
+        |html: &str, file: &str| html.matches(&format!(r#"href="/pkg/{file}.wasm""#)).count();
+
+    for (path, name, others) in [
+        ("/sessions", "daily", ["rules", "admin", "account"]),
+        ("/auto-reply", "rules", ["daily", "admin", "account"]),
+        ("/users", "admin", ["daily", "rules", "account"]),
+    ] {
+        let html = page(&admin, app.url(path)).await;
+        for file in group(name) {
+            assert_eq!(
+                preloads(&html, &file),
+                1,
+                "{path} names {file} once: {html}"
+            );
+            let r = admin
+                .get(app.url(&format!("/pkg/{file}.wasm")))
+                .send()
+                .await
+                .expect("wasm");
+            assert_eq!(r.status(), 200, "{file}");
+            assert_eq!(r.headers()["content-type"], "application/wasm");
+        }
+        for other in others {
+            let file = own_file(&group(other));
+            assert_eq!(preloads(&html, &file), 0, "{path} does not fetch {other}");
+        }
+        assert!(
+            html.contains(r#"href="/pkg/__wasm_split.js""#),
+            "the loader"
+        );
+    }
+    let html = reqwest::get(app.url("/login"))
+        .await
+        .expect("login")
+        .text()
+        .await
+        .expect("html");
+    assert_eq!(preloads(&html, &own_file(&group("account"))), 1, "{html}");
 }
 
 #[tokio::test]
