@@ -1156,6 +1156,9 @@ pub struct MessageRow {
     pub details: Details,
     pub edited_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// The emoji contacts have on this message now, one per person (`messages::reactions`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -1181,6 +1184,7 @@ impl From<MessageView> for MessageRow {
             },
             edited_at: m.edited_at,
             revoked_at: m.revoked_at,
+            reactions: Vec::new(),
         }
     }
 }
@@ -1322,12 +1326,10 @@ pub struct RuleView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interactive: Option<InteractiveForm>,
     /// When set, the reply sends this file (kept by the server since the rule was saved) with
-    /// `reply` as its caption. Server-side only: the dashboard does not carry it (bundle budget).
-    #[cfg(feature = "ssr")]
+    /// `reply` as its caption.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<RuleMedia>,
-    /// When set, the reply is this place on the map (`reply` is empty). Server-side only.
-    #[cfg(feature = "ssr")]
+    /// When set, the reply is this place on the map (`reply` is empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<Location>,
     /// The owner's username (for an admin's view of everyone's rules).
@@ -1335,8 +1337,8 @@ pub struct RuleView {
 }
 
 /// The file an auto-reply rule answers with, as the rule shows it.
-#[cfg(feature = "ssr")]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RuleMedia {
     /// `image`, `video`, `audio`, `voice`, `document` or `sticker`.
@@ -1354,8 +1356,8 @@ pub struct RuleMedia {
 
 /// The file of an auto-reply rule, as `/send-media` takes it: `url` (fetched once, when the
 /// rule is saved) or `base64`, exactly one.
-#[cfg(feature = "ssr")]
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RuleMediaInput {
     /// `image`, `video`, `audio`, `voice`, `document` or `sticker`; inferred from the content
@@ -1400,9 +1402,8 @@ pub struct RuleInput {
     )]
     pub interactive: Option<Option<InteractiveForm>>,
     /// Absent: unchanged; `null`: no file any more; a file: the reply sends it, with `reply` as
-    /// its caption (which may then be empty). Server-side only (not in the dashboard's bundle).
-    #[cfg(feature = "ssr")]
-    #[schema(value_type = Option<RuleMediaInput>)]
+    /// its caption (which may then be empty).
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<RuleMediaInput>))]
     #[serde(
         default,
         deserialize_with = "present",
@@ -1411,8 +1412,7 @@ pub struct RuleInput {
     pub media: Option<Option<RuleMediaInput>>,
     /// Absent: unchanged; `null`: no place any more; a place: the reply is it (`reply` must
     /// then be empty: the place's `name` and `address` are what the chat shows).
-    #[cfg(feature = "ssr")]
-    #[schema(value_type = Option<Location>)]
+    #[cfg_attr(feature = "ssr", schema(value_type = Option<Location>))]
     #[serde(
         default,
         deserialize_with = "present",

@@ -4,6 +4,9 @@
 import { test, expect } from '@playwright/test';
 import { hydrated, register, shot } from './helpers';
 
+// A small PDF (the server tells a document by its first bytes).
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+
 test('a rule made in the dashboard answers an incoming message', async ({ page }) => {
   await register(page, 'rules-owner');
   const created = await page.request.post('/api/sessions', { data: { name: 'Toko Rules' } });
@@ -85,20 +88,37 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   await shot(page, '12-messages');
 });
 
-test('a rule that answers with a place (set through the API) can be edited in the dashboard', async ({ page }) => {
+test('rules that answer with a place or a file are made and edited in the dashboard', async ({ page }) => {
   await register(page, 'place-owner');
-  const place = { latitude: -6.2, longitude: 106.816666, name: 'Toko Kopi Gayo' };
-  const made = await page.request.post('/api/auto-reply/rules', {
-    data: { keyword: 'lokasi', match: 'exact', location: place },
-  });
-  expect(made.status()).toBe(200);
+  const created = await page.request.post('/api/sessions', { data: { name: 'Toko Tempat' } });
+  const { id } = await created.json();
+  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281111111114' } })).status()).toBe(200);
 
   await page.goto('/auto-reply');
   await hydrated(page);
+  const add = page.getByTestId('add-rule');
   const rules = page.getByTestId('rules');
+  // A place: no reply text; a coordinate written with a comma is refused before it is sent.
+  await add.getByLabel('Keyword').fill('lokasi');
+  await add.getByLabel('Match').selectOption('exact');
+  await add.getByRole('radio', { name: 'Place', exact: true }).check();
+  await expect(add.getByLabel('Reply', { exact: true })).toBeHidden();
+  await add.getByLabel('Latitude').fill('-6,2');
+  await add.getByLabel('Longitude').fill('106.816666');
+  await add.getByRole('button', { name: 'Add rule' }).click();
+  await expect(page.getByRole('alert')).toContainText('latitude from -90 to 90');
+  expect(await (await page.request.get('/api/auto-reply/rules')).json()).toHaveLength(0);
+  await add.getByLabel('Latitude').fill('-6.2');
+  await add.getByLabel('Place name (optional)').fill('Toko Kopi Gayo');
+  await add.getByRole('button', { name: 'Add rule' }).click();
+  await expect(rules).toContainText('📍 Toko Kopi Gayo');
+  const place = { latitude: -6.2, longitude: 106.816666, name: 'Toko Kopi Gayo' };
+  expect((await (await page.request.get('/api/auto-reply/rules')).json())[0].location).toEqual(place);
+
+  // Its keyword is edited in place: the empty reply must not stop the form.
   await rules.getByRole('button', { name: 'Edit' }).first().click();
   const edit = rules.getByTestId('edit-rule').first();
-  // A place has no reply text: the empty reply must not stop the form.
   await edit.getByLabel('Keyword').fill('alamat');
   await edit.getByRole('button', { name: 'Save' }).click();
   await expect(edit).toBeHidden();
@@ -107,10 +127,35 @@ test('a rule that answers with a place (set through the API) can be edited in th
   expect(stored.keyword).toBe('alamat');
   expect(stored.location).toEqual(place);
 
+  // A file chosen on the computer, with the reply as its caption, answers a message.
+  await add.getByLabel('Keyword').fill('katalog');
+  await add.getByRole('radio', { name: 'File', exact: true }).check();
+  await add.getByLabel('Reply', { exact: true }).fill('Katalog kami');
+  await add.getByRole('button', { name: 'Add rule' }).click();
+  await expect(page.getByRole('alert')).toContainText('Choose a file to send.');
+  await add.getByLabel('File to send').setInputFiles({ name: 'katalog.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await add.getByRole('button', { name: 'Add rule' }).click();
+  await expect(rules).toContainText('📎 katalog.pdf Katalog kami');
+  await page.getByLabel('Answer incoming messages with the rules below, on all my sessions').check();
+  await expect.poll(async () => (await (await page.request.get('/api/auto-reply')).json()).enabled).toBe(true);
+  await page.request.post(`/simulator/sessions/${id}/incoming`, { data: { from: '6282222222225', message: 'katalog' } });
+  // Another contact: the loop guard holds back a second answer to one chat within seconds.
+  await page.request.post(`/simulator/sessions/${id}/incoming`, { data: { from: '6282222222226', message: 'alamat' } });
+  await expect
+    .poll(async () => (await (await page.request.get(`/simulator/sessions/${id}/sent`)).json()).length)
+    .toBe(2);
+  const [file, where] = await (await page.request.get(`/simulator/sessions/${id}/sent`)).json();
+  expect(file.type).toBe('document');
+  expect(file.message).toBe('Katalog kami');
+  expect(file.media.filename).toBe('katalog.pdf');
+  expect(Buffer.from(await (await page.request.get(file.media.url)).body())).toEqual(PDF);
+  expect(where.location).toEqual(place);
+
   // A text rule still needs its reply: the server says so, and nothing is added.
-  const add = page.getByTestId('add-rule');
+  await add.getByRole('radio', { name: 'Text or menu' }).check();
   await add.getByLabel('Keyword').fill('harga');
+  await add.getByLabel('Reply', { exact: true }).fill('');
   await add.getByRole('button', { name: 'Add rule' }).click();
   await expect(page.getByRole('alert')).toContainText('reply: must not be empty');
-  expect(await (await page.request.get('/api/auto-reply/rules')).json()).toHaveLength(1);
+  expect(await (await page.request.get('/api/auto-reply/rules')).json()).toHaveLength(2);
 });

@@ -49,7 +49,7 @@ const PNG = Buffer.from(
   'base64',
 );
 
-test('a photo from the Send page arrives and shows in the Messages page', async ({ page }) => {
+test('a photo dropped on the Send page is previewed, arrives and shows in the Messages page', async ({ page }) => {
   await register(page, 'photographer');
   const created = await page.request.post('/api/sessions', { data: { name: 'Toko Foto' } });
   const { id } = await created.json();
@@ -61,7 +61,17 @@ test('a photo from the Send page arrives and shows in the Messages page', async 
   await page.getByLabel('To', { exact: true }).fill('6282222222223');
   await page.getByRole('radio', { name: 'File' }).check();
   await expect(page.getByRole('button', { name: 'Send', exact: true })).toBeDisabled();
-  await page.getByLabel('File to send').setInputFiles({ name: 'kopi.png', mimeType: 'image/png', buffer: PNG });
+  // Dropped on the box, as from a file manager: it goes into the input, with a preview.
+  const dropped = await page.evaluateHandle((bytes) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([new Uint8Array(bytes)], 'kopi.png', { type: 'image/png' }));
+    return transfer;
+  }, [...PNG]);
+  await page.getByTestId('dropzone').dispatchEvent('drop', { dataTransfer: dropped });
+  await expect.poll(() => page.getByLabel('File to send').evaluate((i: HTMLInputElement) => i.files?.length)).toBe(1);
+  const preview = page.getByTestId('file-preview');
+  await expect(preview).toBeVisible();
+  await expect.poll(() => preview.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(1);
   await page.getByLabel('Message').fill('Kopi Gayo 250 g');
   await expect(page.getByTestId('send-curl')).toContainText("-F 'file=@kopi.png'");
   await page.getByRole('button', { name: 'Send', exact: true }).click();
@@ -80,7 +90,7 @@ test('a photo from the Send page arrives and shows in the Messages page', async 
   await shot(page, '12-messages-media');
 });
 
-test('a poll from the Send page and a place, shown in the Messages page', async ({ page }) => {
+test('a poll, a place and a contact card from the Send page; reactions and ticks in the Messages page', async ({ page }) => {
   await register(page, 'pollster');
   const created = await page.request.post('/api/sessions', { data: { name: 'Toko Polling' } });
   const { id } = await created.json();
@@ -89,34 +99,70 @@ test('a poll from the Send page and a place, shown in the Messages page', async 
 
   await page.goto('/send');
   await hydrated(page);
+  const send = page.getByRole('button', { name: 'Send', exact: true });
   await page.getByLabel('To', { exact: true }).fill('6282222222224');
   await page.getByRole('radio', { name: 'Poll', exact: true }).check();
   await page.getByLabel('Question').fill('Kapan diantar?');
   await page.getByLabel(/Options, one per line/).fill('Pagi\nPagi');
   // The same option twice: the page says so before anything is sent.
   await expect(page.getByTestId('send-check')).toContainText('2 to 12 different options');
-  await expect(page.getByRole('button', { name: 'Send', exact: true })).toBeDisabled();
+  await expect(send).toBeDisabled();
   await page.getByLabel(/Options, one per line/).fill('Pagi\nSore');
   await page.getByLabel('Voters may choose several options').check();
   await expect(page.getByTestId('send-curl')).toContainText('"multipleAnswers":true');
-  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await send.click();
   await expect(page.getByTestId('send-answer')).toContainText('"type": "poll"');
 
-  // Places go through the API (the Send page has no place form); the Messages page shows them.
-  const placed = await page.request.post(`/send-location?session=${id}`, {
-    data: { to: '6282222222224', latitude: -6.1825, longitude: 106.8284, name: 'Toko Kopi Gayo', address: 'Jl. Sabang 12' },
-  });
-  expect(placed.status()).toBe(200);
+  // A place: a coordinate written with a comma is refused before anything is sent.
+  await page.getByRole('radio', { name: 'Place', exact: true }).check();
+  await expect(page.getByLabel('Message')).toBeHidden();
+  await page.getByLabel('Latitude').fill('-6,1825');
+  await page.getByLabel('Longitude').fill('106.8284');
+  await expect(page.getByTestId('send-check')).toContainText('latitude from -90 to 90');
+  await expect(send).toBeDisabled();
+  await page.getByLabel('Latitude').fill('-6.1825');
+  await page.getByLabel('Place name (optional)').fill('Toko Kopi Gayo');
+  await page.getByLabel('Address (optional)').fill('Jl. Sabang 12');
+  await expect(page.getByTestId('send-curl')).toContainText('/send-location');
+  await send.click();
+  await expect(page.getByTestId('send-answer')).toContainText('"type": "location"');
+
+  // Contact cards, one per line; a line without a number is refused.
+  await page.getByRole('radio', { name: 'Contact', exact: true }).check();
+  await page.getByLabel(/Contacts, one per line/).fill('Budi Santoso | 6281234567890\nSiti');
+  await expect(page.getByTestId('send-check')).toContainText('Each line needs a name and a number');
+  await expect(send).toBeDisabled();
+  await page.getByLabel(/Contacts, one per line/).fill('Budi Santoso | 6281234567890\nSiti | 6281234567891');
+  await send.click();
+  await expect(page.getByTestId('send-answer')).toContainText('"type": "contact"');
 
   const sent = await (await page.request.get(`/simulator/sessions/${id}/sent`)).json();
-  expect(sent.map((m: { type: string }) => m.type)).toEqual(['poll', 'location']);
+  expect(sent.map((m: { type: string }) => m.type)).toEqual(['poll', 'location', 'contact']);
   expect(sent[0].pollOptions).toEqual(['Pagi', 'Sore']);
   expect(sent[0].multipleAnswers).toBe(true);
   expect(sent[1].location).toEqual({ latitude: -6.1825, longitude: 106.8284, name: 'Toko Kopi Gayo', address: 'Jl. Sabang 12' });
+  expect(sent[2].contacts.map((c: { name: string }) => c.name)).toEqual(['Budi Santoso', 'Siti']);
+
+  // The contact reacts to the poll and reads the place.
+  const react = await page.request.post(`/simulator/sessions/${id}/reaction`, {
+    data: { from: '6282222222224', messageId: sent[0].messageId, emoji: '👍' },
+  });
+  expect(react.status()).toBe(200);
+  const receipt = await page.request.post(`/simulator/sessions/${id}/receipt`, {
+    data: { messageIds: [sent[1].messageId], status: 'read' },
+  });
+  expect(receipt.status()).toBe(200);
 
   await page.goto('/messages');
   await hydrated(page);
   const table = page.getByTestId('messages');
   await expect(table).toContainText('📊 Pagi / Sore');
   await expect(table.getByRole('link', { name: /Jl. Sabang 12/ })).toHaveAttribute('href', /mlat=-6.1825&mlon=106.8284/);
+  await expect(table).toContainText('👤 Budi Santoso +6281234567890');
+  const poll = table.locator(`tr[data-id="${sent[0].messageId}"]`).filter({ hasText: 'Pagi / Sore' });
+  await expect(poll.getByTestId('reactions')).toHaveText('👍');
+  await expect(poll).toContainText('✓ sent');
+  const place = table.locator(`tr[data-id="${sent[1].messageId}"]`);
+  await expect(place).toContainText('✓✓ read');
+  await shot(page, '13-messages-rich');
 });

@@ -465,7 +465,23 @@ impl Backend for DashboardBackend {
         filter: MessageFilter,
     ) -> Result<Vec<MessageRow>, ErrorBody> {
         let list = crate::messages::list(&self.0, &self.caller(req).await?, filter).await?;
-        Ok(list.into_iter().map(MessageRow::from).collect())
+        let shown: Vec<_> = list
+            .iter()
+            .map(|m| (m.session_id.0.clone(), m.id.clone()))
+            .collect();
+        let mut reactions = crate::messages::reactions(&self.0.db, &shown)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(list
+            .into_iter()
+            .map(|m| {
+                let on = reactions.remove(&(m.session_id.0.clone(), m.id.clone()));
+                MessageRow {
+                    reactions: on.unwrap_or_default(),
+                    ..MessageRow::from(m)
+                }
+            })
+            .collect())
     }
 
     async fn deliveries(

@@ -14,6 +14,7 @@ use crate::{
 };
 use app::model::{Details, MediaInfo, MessageFilter, MessageView, SessionId};
 use axum::{Router, extract::State, routing::get};
+use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/messages", get(list_handler))
@@ -107,6 +108,51 @@ pub async fn list(
     .fetch_all(&state.db)
     .await?;
     Ok(rows.into_iter().map(MessageRow::view).collect())
+}
+
+/// The reactions on each of `messages` (session id, message id) as their chats show them now:
+/// each person's latest emoji (one taken back, `""`, is gone), in the order the people first
+/// reacted. Messages without reactions are absent.
+pub async fn reactions(
+    db: &Db,
+    messages: &[(String, String)],
+) -> Result<HashMap<(String, String), Vec<String>>, sqlx::Error> {
+    if messages.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut q = sqlx::QueryBuilder::new(
+        "SELECT session_id, quoted_id, sender, body FROM messages
+         WHERE type = 'reaction' AND (session_id, quoted_id) IN (VALUES ",
+    );
+    for (i, (session, id)) in messages.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" })
+            .push_bind(session)
+            .push(", ")
+            .push_bind(id)
+            .push(")");
+    }
+    q.push(") ORDER BY created_at, rowid");
+    let rows: Vec<(String, String, Option<String>, String)> =
+        q.build_query_as().fetch_all(db).await?;
+    let mut on = HashMap::<(String, String), Vec<(Option<String>, String)>>::new();
+    for (session, target, sender, emoji) in rows {
+        let people = on.entry((session, target)).or_default();
+        match people.iter_mut().find(|(who, _)| *who == sender) {
+            Some((_, latest)) => *latest = emoji,
+            None => people.push((sender, emoji)),
+        }
+    }
+    Ok(on
+        .into_iter()
+        .filter_map(|(message, people)| {
+            let emoji: Vec<String> = people
+                .into_iter()
+                .map(|(_, e)| e)
+                .filter(|e| !e.is_empty())
+                .collect();
+            (!emoji.is_empty()).then_some((message, emoji))
+        })
+        .collect())
 }
 
 #[derive(sqlx::FromRow)]

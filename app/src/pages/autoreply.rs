@@ -1,9 +1,13 @@
 //! Auto-reply: the switch, the ordered rules (add, enable/disable, move, delete), a box to
 //! try a message against the rules, matched in the browser by the same code the server runs
-//! (`MatchMode::matches`), and for admins everyone's rules. A rule's reply may open a menu:
-//! the `/send-interactive` form as JSON, checked by the same model as the API.
+//! (`MatchMode::matches`), and for admins everyone's rules. A rule's reply may open a menu
+//! (the `/send-interactive` form as JSON, checked by the same model as the API), send a file
+//! with the reply as its caption (chosen on the computer and sent as base64 to the REST route,
+//! whose body limit is the media limit; or a link the server fetches once), or be a place.
 
-use super::common::{ActionError, ErrorBox};
+use super::common::{ActionError, ErrorBox, coordinate, on_earth};
+#[cfg(feature = "hydrate")]
+use super::common::{browser_failed, post};
 use crate::api::*;
 use crate::i18n::t;
 use crate::model::*;
@@ -14,7 +18,25 @@ use leptos_meta::Title;
 pub fn AutoReplyPage() -> impl IntoView {
     let t = t();
     let toggle = Action::new(|on: &bool| set_auto_reply(*on));
-    let create = Action::new(|input: &RuleInput| create_rule(input.clone()));
+    // A file chosen on the computer is read when the action runs (see `create_with_file`).
+    let rule_file = NodeRef::<leptos::html::Input>::new();
+    let answer = RwSignal::new("text".to_string());
+    let create = Action::new_local(move |input: &RuleInput| {
+        let input = input.clone();
+        async move {
+            #[cfg(feature = "hydrate")]
+            if answer.get_untracked() == "file" && input.media.is_none() {
+                let file = rule_file
+                    .get_untracked()
+                    .and_then(|i| i.files())
+                    .and_then(|f| f.get(0));
+                if let Some(file) = file {
+                    return create_with_file(input, file).await;
+                }
+            }
+            create_rule(input).await.map(|_| ())
+        }
+    });
     let update =
         Action::new(|(id, input): &(String, RuleInput)| update_rule(id.clone(), input.clone()));
     let remove = Action::new(|id: &String| delete_rule(id.clone()));
@@ -39,6 +61,11 @@ pub fn AutoReplyPage() -> impl IntoView {
     let keyword = RwSignal::new(String::new());
     let mode = RwSignal::new(MatchMode::Contains);
     let reply = RwSignal::new(String::new());
+    let file_url = RwSignal::new(String::new());
+    let latitude = RwSignal::new(String::new());
+    let longitude = RwSignal::new(String::new());
+    let place_name = RwSignal::new(String::new());
+    let address = RwSignal::new(String::new());
     let groups = RwSignal::new(false);
     let probe = RwSignal::new(String::new());
     // The rule being edited inline, if any.
@@ -60,34 +87,66 @@ pub fn AutoReplyPage() -> impl IntoView {
             })}
         </Transition>
         <ActionError action=toggle/>
-        <form method="post" class="card row-form" data-testid="add-rule" on:submit=move |ev| {
+        <form method="post" class="card row-form rule-form" data-testid="add-rule" on:submit=move |ev| {
             ev.prevent_default();
-            let interactive = match menu.get().trim() {
-                "" => None,
-                // from_str, as every decoder in the bundle (crate::codec): one copy of the parser.
-                json => match serde_json::from_str::<InteractiveForm>(json) {
-                    Ok(form) => Some(Some(form)),
-                    Err(e) => {
-                        menu_error.set(format!("{}{e}", t.menu_error));
-                        return;
-                    }
-                },
-            };
-            menu_error.set(String::new());
-            create.dispatch(RuleInput {
+            let opt = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
+            let mut input = RuleInput {
                 keyword: Some(keyword.get()),
                 match_mode: Some(mode.get()),
                 reply: Some(reply.get()),
                 enabled: Some(true),
                 allow_groups: Some(groups.get()),
-                position: None,
-                interactive,
-                // The server's build also has these (set through the API only).
-                #[cfg(feature = "ssr")]
-                media: None,
-                #[cfg(feature = "ssr")]
-                location: None,
-            });
+                ..Default::default()
+            };
+            match answer.get().as_str() {
+                "place" => {
+                    let (lat, lon) = (coordinate(&latitude.get()), coordinate(&longitude.get()));
+                    if !on_earth(lat, lon) {
+                        menu_error.set(t.place_check.into());
+                        return;
+                    }
+                    input.reply = Some(String::new());
+                    input.location = Some(Some(Location {
+                        latitude: lat,
+                        longitude: lon,
+                        name: opt(place_name.get()),
+                        address: opt(address.get()),
+                    }));
+                }
+                "file" => {
+                    // The handler runs in the browser only; the server's build has no FileList.
+                    #[cfg(feature = "hydrate")]
+                    let chosen = rule_file
+                        .get()
+                        .and_then(|i| i.files())
+                        .is_some_and(|f| f.length() > 0);
+                    #[cfg(not(feature = "hydrate"))]
+                    let chosen = rule_file.get().is_some();
+                    match opt(file_url.get()) {
+                        Some(url) => {
+                            input.media = Some(Some(RuleMediaInput { url: Some(url), ..Default::default() }));
+                        }
+                        None if chosen => {}
+                        None => {
+                            menu_error.set(t.choose_file.into());
+                            return;
+                        }
+                    }
+                }
+                _ => match menu.get().trim() {
+                    "" => {}
+                    // from_str, as every decoder in the bundle (crate::codec): one copy of the parser.
+                    json => match serde_json::from_str::<InteractiveForm>(json) {
+                        Ok(form) => input.interactive = Some(Some(form)),
+                        Err(e) => {
+                            menu_error.set(format!("{}{e}", t.menu_error));
+                            return;
+                        }
+                    },
+                },
+            }
+            menu_error.set(String::new());
+            create.dispatch(input);
         }>
             <label>{t.keyword} <input name="keyword" required bind:value=keyword/></label>
             <label>{t.match_mode}
@@ -100,9 +159,28 @@ pub fn AutoReplyPage() -> impl IntoView {
                     <option value="word">{t.match_word}</option>
                 </select>
             </label>
-            <label>{t.reply} <input name="reply" bind:value=reply/></label>
+            <fieldset class="wide">
+                <legend>{t.answer_with}</legend>
+                <label class="check"><input type="radio" name="answer" value="text" checked on:change=move |_| answer.set("text".into())/> {t.answer_text}</label>
+                <label class="check"><input type="radio" name="answer" value="file" on:change=move |_| answer.set("file".into())/> {t.kind_file}</label>
+                <label class="check"><input type="radio" name="answer" value="place" on:change=move |_| answer.set("place".into())/> {t.kind_place}</label>
+            </fieldset>
+            <label class="has-text">{t.reply} <input name="reply" bind:value=reply/></label>
             <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
-            <label class="wide">{t.menu_optional}
+            <div class="wide only-file">
+                <p class="muted">{t.rule_file_hint}</p>
+                <div class="row-form">
+                    <label>{t.file} <input type="file" name="ruleFile" node_ref=rule_file/></label>
+                    <label>{t.file_link} <input type="url" name="ruleUrl" placeholder="https://example.com/menu.pdf" bind:value=file_url/></label>
+                </div>
+            </div>
+            <div class="wide row-form only-place">
+                <label>{t.latitude} <input name="latitude" inputmode="decimal" placeholder="-6.1825" bind:value=latitude/></label>
+                <label>{t.longitude} <input name="longitude" inputmode="decimal" placeholder="106.8284" bind:value=longitude/></label>
+                <label>{t.place_name} <input name="placeName" bind:value=place_name/></label>
+                <label>{t.place_address} <input name="address" bind:value=address/></label>
+            </div>
+            <label class="wide only-text">{t.menu_optional}
                 <textarea name="menu" rows="3" bind:value=menu
                     placeholder=r#"{"type":"button","buttons":[{"id":"yes","text":"Ya"},{"id":"no","text":"Tidak"}]}"#></textarea>
             </label>
@@ -152,7 +230,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                     probe_list
                         .iter()
                         .find(|r| r.enabled && r.match_mode.matches(&fold(&r.keyword), &text))
-                        .map(|r| (t.rule_answers)(r.position + 1, &r.reply))
+                        .map(|r| (t.rule_answers)(r.position + 1, &answer_summary(r)))
                         .unwrap_or_else(|| t.no_rule_answers.into())
                 };
                 view! {
@@ -167,6 +245,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                                 let (pos, enabled) = (r.position, r.enabled);
                                 let count = count_of.get(&r.username).copied().unwrap_or_default();
                                 let menu = menu_summary(r.interactive.as_ref());
+                                let summary = answer_summary(&r);
                                 let move_to = |p: i64| RuleInput { position: Some(p), ..Default::default() };
                                 view! {
                                     <tr class:disabled=!enabled>
@@ -179,7 +258,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                                             MatchMode::StartsWith => t.match_starts_with,
                                             MatchMode::Word => t.match_word,
                                         }}</td>
-                                        <td>{r.reply}</td>
+                                        <td>{summary}</td>
                                         <td>{menu}</td>
                                         <td>{if r.allow_groups { t.yes } else { t.no }}</td>
                                         <td><input type="checkbox" aria-label=t.enabled prop:checked=enabled
@@ -252,6 +331,52 @@ fn EditRule(
             </td>
         </tr>
     }
+}
+
+/// What a rule answers, in a line: its reply, a file (📎 its name, then the caption) or a
+/// place (📍 its name or address).
+fn answer_summary(r: &RuleView) -> String {
+    if let Some(place) = &r.location {
+        let name = place.name.as_ref().or(place.address.as_ref());
+        return format!("📍 {}", name.cloned().unwrap_or_default());
+    }
+    match &r.media {
+        Some(file) => {
+            let name = file.filename.as_deref().unwrap_or(&file.kind);
+            format!("📎 {name} {}", r.reply).trim_end().to_string()
+        }
+        None => r.reply.clone(),
+    }
+}
+
+/// Reads `file` in the browser and creates the rule with it as base64, through the REST
+/// route (its body limit is the media limit; the server functions' is the JSON one).
+#[cfg(feature = "hydrate")]
+async fn create_with_file(mut input: RuleInput, file: web_sys::File) -> Result<(), ErrorBody> {
+    let reader = web_sys::FileReader::new().map_err(|_| browser_failed())?;
+    let loaded = js_sys::Promise::new(&mut |done, _| reader.set_onloadend(Some(&done)));
+    reader
+        .read_as_data_url(&file)
+        .map_err(|_| browser_failed())?;
+    wasm_bindgen_futures::JsFuture::from(loaded)
+        .await
+        .map_err(|_| browser_failed())?;
+    // `data:<type>;base64,<bytes>`
+    let data = reader
+        .result()
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    let (_, base64) = data.split_once(";base64,").ok_or_else(browser_failed)?;
+    input.media = Some(Some(RuleMediaInput {
+        base64: Some(base64.to_string()),
+        filename: Some(file.name()),
+        ..Default::default()
+    }));
+    let body = wasm_bindgen::JsValue::from_str(&serde_json::to_string(&input).unwrap_or_default());
+    post("/api/auto-reply/rules", &body, Some("application/json"))
+        .await
+        .map(|_| ())
 }
 
 /// "3 buttons", "list, 4 rows" or "—" for the rules table.

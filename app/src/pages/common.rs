@@ -1,6 +1,8 @@
 //! Small pieces every page uses.
 
 use crate::i18n::t;
+#[cfg(feature = "hydrate")]
+use crate::model::ErrorCode;
 use crate::model::{ErrorBody, PageAt};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -173,6 +175,73 @@ pub fn Pager(at: RwSignal<Option<String>>, next: Option<String>) -> impl IntoVie
             </div>
         }
     })
+}
+
+/// A coordinate as typed (`-6.1825`), read by serde_json's number parser (already in the
+/// bundle, unlike core's float parser); anything else is NaN, which no range holds.
+pub(crate) fn coordinate(text: &str) -> f64 {
+    serde_json::from_str(text.trim()).unwrap_or(f64::NAN)
+}
+
+/// Whether a latitude and a longitude name a place (NaN names none).
+pub(crate) fn on_earth(latitude: f64, longitude: f64) -> bool {
+    (-90.0..=90.0).contains(&latitude) && (-180.0..=180.0).contains(&longitude)
+}
+
+#[cfg(feature = "hydrate")]
+pub(crate) fn browser_failed() -> ErrorBody {
+    ErrorBody::new(
+        ErrorCode::InternalError,
+        "The browser could not send the request.",
+    )
+}
+
+/// POSTs `body` to a REST path as the signed-in person (the login cookie goes with a
+/// same-origin fetch): a form upload, or JSON when `content_type` says so.
+#[cfg(feature = "hydrate")]
+pub(crate) async fn post(
+    url: &str,
+    body: &wasm_bindgen::JsValue,
+    content_type: Option<&str>,
+) -> Result<String, ErrorBody> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let broken = |_| browser_failed();
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_body(body);
+    if let Some(ct) = content_type {
+        let headers = web_sys::Headers::new().map_err(broken)?;
+        headers.set("Content-Type", ct).map_err(broken)?;
+        init.set_headers(&headers);
+    }
+    let window = web_sys::window().ok_or_else(browser_failed)?;
+    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(|_| {
+            ErrorBody::new(
+                ErrorCode::InternalError,
+                "The server could not be reached. Check your connection and try again.",
+            )
+        })?
+        .dyn_into()
+        .map_err(broken)?;
+    let text = JsFuture::from(response.text().map_err(broken)?)
+        .await
+        .map_err(broken)?
+        .as_string()
+        .unwrap_or_default();
+    if response.ok() {
+        let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        Ok(serde_json::to_string_pretty(&answer).unwrap_or(text))
+    } else {
+        Err(serde_json::from_str(&text).unwrap_or_else(|_| {
+            ErrorBody::new(
+                ErrorCode::InternalError,
+                format!("HTTP {}", response.status()),
+            )
+        }))
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Messages: the recent message log of your sessions (in and out, type, status), newest first,
 //! filterable by session, direction and chat, refreshing by itself while the page is open.
+//! Files show as thumbnails or links, places, cards and polls in a line, contacts' reactions
+//! and edits beside the message, and a sent message's ticks in its status.
 
 use super::common::{ErrorBox, format_ms};
 use crate::api::{list_messages, list_sessions};
@@ -160,6 +162,27 @@ fn details_line(d: Details) -> impl IntoView {
     view! { {place}{(!text.is_empty()).then(|| view! { <span class="details">{text}</span> })} }
 }
 
+/// A message's status in the reader's language, with WhatsApp's ticks for sent messages
+/// (one when sent, two when delivered, two blue once read or played: style/main.css).
+fn status_label(status: &str, sent: bool) -> String {
+    let t = t();
+    let (ticks, name) = match status {
+        "pending" => ("", t.st_pending),
+        "sent" => ("✓ ", t.st_sent),
+        "delivered" => ("✓✓ ", t.st_delivered),
+        "read" => ("✓✓ ", t.st_read),
+        "played" => ("✓✓ ", t.st_played),
+        "received" => ("", t.st_received),
+        "failed" => ("", t.st_failed),
+        other => ("", other),
+    };
+    if sent {
+        format!("{ticks}{name}")
+    } else {
+        name.to_string()
+    }
+}
+
 /// How many messages one page of the log shows.
 const PAGE: i64 = 50;
 
@@ -179,11 +202,14 @@ fn MessageLine(m: MessageRow) -> impl IntoView {
             <td><code>{m.kind}</code></td>
             <td class="message-text">
                 {m.message}{m.media.map(|f| media_link(f, t.open_file))}{details_line(m.details)}
+                {(!m.reactions.is_empty()).then(|| view! {
+                    <span class="reactions" title=t.reactions data-testid="reactions">{m.reactions.join(" ")}</span>
+                })}
                 {m.edited_at.map(|_| view! { <small class="tag">{t.edited}</small> })}
                 {m.revoked_at.map(|_| view! { <small class="tag">{t.deleted}</small> })}
             </td>
             <td>{m.source.unwrap_or_default()}</td>
-            <td><span class=format!("badge {}", m.status)>{m.status.clone()}</span></td>
+            <td><span class=format!("badge {}", m.status)>{status_label(&m.status, m.direction == "out")}</span></td>
         </tr>
     }
 }

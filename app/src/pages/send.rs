@@ -1,11 +1,13 @@
-//! Send: a text, an interactive message, a file or a poll from one of your sessions, with the
-//! request checked live by the same model the API uses (`InteractiveForm::parse`), a preview of
-//! the text fallback, the API's answer, and the equivalent `curl` command. A file goes to
-//! `/send-media` as a multipart upload (the browser streams it; no base64 in between); a poll
-//! goes to `/send-poll` as JSON, with the login cookie. (Places are API-only: the bundle's
-//! budget, docs/messages.md.)
+//! Send: a text, an interactive message, a file, a poll, a place or contact cards from one of
+//! your sessions, with the request checked live by the same model the API uses
+//! (`InteractiveForm::parse`), a preview of the text fallback, the API's answer, and the
+//! equivalent `curl` command. A file goes to `/send-media` as a multipart upload (the browser
+//! streams it; no base64 in between); a poll, a place or cards go to `/send-poll`,
+//! `/send-location` or `/send-contact` as JSON, with the login cookie.
 
-use super::common::{ActionError, ErrorBox};
+use super::common::{ActionError, ErrorBox, coordinate, on_earth};
+#[cfg(feature = "hydrate")]
+use super::common::{browser_failed, post};
 use crate::api::{dash_send_interactive, dash_send_message, list_sessions};
 use crate::i18n::t;
 use crate::model::*;
@@ -23,6 +25,8 @@ enum Request {
     /// A file (chosen in the form, not part of the request value) with `message` as caption.
     File(SendMessage),
     Poll(SendPoll),
+    Place(SendLocation),
+    Contact(SendContact),
 }
 
 impl Request {
@@ -32,6 +36,8 @@ impl Request {
             Request::Interactive(_) => "/send-interactive",
             Request::File(_) => "/send-media",
             Request::Poll(_) => "/send-poll",
+            Request::Place(_) => "/send-location",
+            Request::Contact(_) => "/send-contact",
         }
     }
 
@@ -40,6 +46,8 @@ impl Request {
             Request::Text(r) | Request::File(r) => serde_json::to_string(r),
             Request::Interactive(r) => serde_json::to_string(r),
             Request::Poll(r) => serde_json::to_string(r),
+            Request::Place(r) => serde_json::to_string(r),
+            Request::Contact(r) => serde_json::to_string(r),
         }
         .unwrap_or_default()
     }
@@ -66,68 +74,26 @@ async fn upload(
     post(&format!("/send-media?session={session}"), &form, None).await
 }
 
-#[cfg(feature = "hydrate")]
-fn browser_failed() -> ErrorBody {
-    ErrorBody::new(
-        ErrorCode::InternalError,
-        "The browser could not send the request.",
-    )
-}
-
-/// POSTs `body` to a REST path as the signed-in person (the login cookie goes with a
-/// same-origin fetch): a form upload, or JSON when `content_type` says so.
-#[cfg(feature = "hydrate")]
-async fn post(
-    url: &str,
-    body: &wasm_bindgen::JsValue,
-    content_type: Option<&str>,
-) -> Result<String, ErrorBody> {
-    use wasm_bindgen::JsCast;
-    use wasm_bindgen_futures::JsFuture;
-    let broken = |_| browser_failed();
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(body);
-    if let Some(ct) = content_type {
-        let headers = web_sys::Headers::new().map_err(broken)?;
-        headers.set("Content-Type", ct).map_err(broken)?;
-        init.set_headers(&headers);
-    }
-    let window = web_sys::window().ok_or_else(browser_failed)?;
-    let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .map_err(|_| {
-            ErrorBody::new(
-                ErrorCode::InternalError,
-                "The server could not be reached. Check your connection and try again.",
-            )
-        })?
-        .dyn_into()
-        .map_err(broken)?;
-    let text = JsFuture::from(response.text().map_err(broken)?)
-        .await
-        .map_err(broken)?
-        .as_string()
-        .unwrap_or_default();
-    if response.ok() {
-        let answer: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        Ok(serde_json::to_string_pretty(&answer).unwrap_or(text))
-    } else {
-        Err(serde_json::from_str(&text).unwrap_or_else(|_| {
-            ErrorBody::new(
-                ErrorCode::InternalError,
-                format!("HTTP {}", response.status()),
-            )
-        }))
-    }
-}
-
 /// A poll's options, one per line.
 fn parse_options(text: &str) -> Vec<String> {
     text.lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(str::to_string)
+        .collect()
+}
+
+/// Contact cards typed one per line as `name | number`.
+fn parse_contacts(text: &str) -> Vec<ContactEntry> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (name, number) = l.split_once('|').unwrap_or((l, ""));
+            ContactEntry {
+                name: name.trim().to_string(),
+                phone_number: number.trim().to_string(),
+            }
+        })
         .collect()
 }
 
@@ -169,8 +135,36 @@ pub fn SendPage() -> impl IntoView {
     let file_input = NodeRef::<leptos::html::Input>::new();
     // The chosen file's name: the form is complete only with one.
     let file_name = RwSignal::new(String::new());
+    // A picture's preview: an object URL of the chosen file (browser only).
+    let preview = RwSignal::new(String::new());
+    // The file the input now holds, chosen or dropped: its name, and a preview if a picture.
+    let chosen = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            let file = file_input
+                .get_untracked()
+                .and_then(|input| input.files())
+                .and_then(|files| files.get(0));
+            let old = preview.get_untracked();
+            if !old.is_empty() {
+                let _ = web_sys::Url::revoke_object_url(&old);
+            }
+            let picture = file.as_ref().filter(|f| f.type_().starts_with("image/"));
+            preview.set(
+                picture
+                    .and_then(|f| web_sys::Url::create_object_url_with_blob(f).ok())
+                    .unwrap_or_default(),
+            );
+            file_name.set(file.map(|f| f.name()).unwrap_or_default());
+        }
+    };
     let options = RwSignal::new(String::new());
     let multiple = RwSignal::new(false);
+    let latitude = RwSignal::new(String::new());
+    let longitude = RwSignal::new(String::new());
+    let place_name = RwSignal::new(String::new());
+    let address = RwSignal::new(String::new());
+    let cards = RwSignal::new(String::new());
 
     let request = Memo::new(move |_| {
         let opt = |s: String| (!s.trim().is_empty()).then_some(s);
@@ -192,6 +186,19 @@ pub fn SendPage() -> impl IntoView {
                 question: text.get(),
                 options: parse_options(&options.get()),
                 multiple_answers: multiple.get().then_some(true),
+                reply_to_id: None,
+            }),
+            "place" => Request::Place(SendLocation {
+                to: to.get(),
+                latitude: coordinate(&latitude.get()),
+                longitude: coordinate(&longitude.get()),
+                name: opt(place_name.get()),
+                address: opt(address.get()),
+                reply_to_id: None,
+            }),
+            "contact" => Request::Contact(SendContact {
+                to: to.get(),
+                contacts: parse_contacts(&cards.get()),
                 reply_to_id: None,
             }),
             k => {
@@ -248,6 +255,15 @@ pub fn SendPage() -> impl IntoView {
                 !r.question.trim().is_empty() && (2..=12).contains(&r.options.len()) && distinct;
             fits.then_some(None).ok_or_else(|| t.poll_check.to_string())
         }
+        Request::Place(r) => on_earth(r.latitude, r.longitude)
+            .then_some(None)
+            .ok_or_else(|| t.place_check.to_string()),
+        Request::Contact(r) => ((1..=10).contains(&r.contacts.len())
+            && r.contacts
+                .iter()
+                .all(|c| !c.name.is_empty() && !c.phone_number.is_empty()))
+        .then_some(None)
+        .ok_or_else(|| t.contact_check.to_string()),
     });
 
     let send = Action::new_local(move |(session, req): &(String, Request)| {
@@ -273,13 +289,13 @@ pub fn SendPage() -> impl IntoView {
                     }
                 }
                 #[cfg(feature = "hydrate")]
-                json @ Request::Poll(_) => {
+                json @ (Request::Poll(_) | Request::Place(_) | Request::Contact(_)) => {
                     let url = format!("{}?session={}", json.path(), session.0);
                     let body = wasm_bindgen::JsValue::from_str(&json.json());
                     post(&url, &body, Some("application/json")).await
                 }
                 #[cfg(not(feature = "hydrate"))]
-                Request::File(_) | Request::Poll(_) => {
+                Request::File(_) | Request::Poll(_) | Request::Place(_) | Request::Contact(_) => {
                     Err(ErrorBody::new(ErrorCode::InvalidRequest, t.choose_file))
                 }
             }
@@ -363,20 +379,46 @@ pub fn SendPage() -> impl IntoView {
                 <label class="check"><input type="radio" name="kind" value="list" on:change=move |_| kind.set("list".into())/> {t.kind_list}</label>
                 <label class="check"><input type="radio" name="kind" value="file" on:change=move |_| kind.set("file".into())/> {t.kind_file}</label>
                 <label class="check"><input type="radio" name="kind" value="poll" on:change=move |_| kind.set("poll".into())/> {t.kind_poll}</label>
+                <label class="check"><input type="radio" name="kind" value="place" on:change=move |_| kind.set("place".into())/> {t.kind_place}</label>
+                <label class="check"><input type="radio" name="kind" value="contact" on:change=move |_| kind.set("contact".into())/> {t.kind_contact}</label>
             </fieldset>
-            <div class="builder only-file">
+            <div class="builder only-file dropzone" data-testid="dropzone"
+                on:dragover=move |ev| ev.prevent_default()
+                on:drop=move |ev| {
+                    // A file dropped anywhere on the box goes into the input, as if chosen.
+                    ev.prevent_default();
+                    #[cfg(feature = "hydrate")]
+                    if let (Some(input), Some(files)) = (
+                        file_input.get_untracked(),
+                        ev.data_transfer().and_then(|d| d.files()),
+                    ) {
+                        input.set_files(Some(&files));
+                        chosen();
+                    }
+                }>
                 <label class="wide">{t.file}
-                    <input type="file" name="file" node_ref=file_input
-                        on:change:target=move |ev| {
-                            let name = ev.target().value();
-                            // The browser shows C:\fakepath\name.jpg: the name is the last part.
-                            let name = name.rsplit(['\\', '/']).next().unwrap_or_default().to_string();
-                            file_name.set(name);
-                        }/>
+                    <input type="file" name="file" node_ref=file_input on:change=move |_| chosen()/>
                 </label>
+                <p class="muted">{t.drop_hint}</p>
+                <img class="preview-image" alt="" hidden=move || preview.get().is_empty()
+                    src=move || Some(preview.get()).filter(|p| !p.is_empty())
+                    data-testid="file-preview"/>
                 <p class="muted">{t.file_caption_hint}</p>
             </div>
-            <label class="wide">
+            <div class="builder only-place">
+                <div class="row-form">
+                    <label>{t.latitude} <input name="latitude" inputmode="decimal" placeholder="-6.1825" bind:value=latitude/></label>
+                    <label>{t.longitude} <input name="longitude" inputmode="decimal" placeholder="106.8284" bind:value=longitude/></label>
+                </div>
+                <div class="row-form">
+                    <label>{t.place_name} <input name="placeName" bind:value=place_name/></label>
+                    <label>{t.place_address} <input name="address" bind:value=address/></label>
+                </div>
+            </div>
+            <label class="wide only-contact">{t.contacts_help}
+                <textarea name="contacts" rows="3" bind:value=cards placeholder="Budi | 6281234567890"></textarea>
+            </label>
+            <label class="wide has-text">
                 <span class="not-poll">{t.message}</span><span class="only-poll">{t.question}</span>
                 <textarea name="message" rows="3" bind:value=text></textarea>
             </label>

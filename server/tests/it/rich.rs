@@ -776,3 +776,60 @@ async fn an_idempotent_retry_sends_a_poll_once() {
     assert_eq!(b1, b2);
     assert_eq!(app.sent(&c, &session).await.len(), 1);
 }
+
+/// The dashboard's Messages page shows each message's reactions beside it: every contact's
+/// latest emoji, none once taken back, only on the message they are on and only in its session.
+#[tokio::test]
+async fn the_dashboard_log_shows_each_persons_latest_reaction_on_its_message() {
+    use app::api::ListMessages;
+    use server_fn::ServerFn;
+    let app = TestApp::start().await;
+    let (c, session, _receiver) = setup(&app, "rina", "628100000309").await;
+    let other = app.connected_session(&c, "628100000310").await;
+    let (s, b) = post(
+        &app,
+        &c,
+        &format!("/send-message?session={session}"),
+        json!({"to": "6281234567890", "message": "Kopi sudah dikirim"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let ours = b["messageId"].as_str().expect("id").to_string();
+    let plain = app
+        .incoming(&c, &session, "6281234567890", "Terima kasih")
+        .await;
+    let react = |session: String, from: &'static str, emoji: &'static str| {
+        let (app, c, ours) = (&app, &c, ours.clone());
+        async move {
+            let path = format!("/simulator/sessions/{session}/reaction");
+            let body = json!({"from": from, "messageId": ours, "emoji": emoji});
+            let (s, b) = post(app, c, &path, body).await;
+            assert_eq!(s, 200, "{b}");
+        }
+    };
+    react(session.clone(), "6281234567890", "👍").await;
+    react(session.clone(), "6281234567891", "😂").await;
+    react(session.clone(), "6281234567892", "🙏").await;
+    react(session.clone(), "6281234567891", "❤️").await; // changed
+    react(session.clone(), "6281234567892", "").await; // taken back
+    // The same id in another session is another message.
+    react(other, "6281234567893", "😮").await;
+
+    let (s, rows) = call(
+        c.post(app.url(ListMessages::PATH))
+            .header("accept", "application/json")
+            .json(&json!({"filter": {"session": session}})),
+    )
+    .await;
+    assert_eq!(s, 200, "{rows}");
+    let row = |id: &str| {
+        rows.as_array()
+            .expect("rows")
+            .iter()
+            .find(|m| m["id"] == id && m["kind"] != "reaction")
+            .cloned()
+            .unwrap_or_else(|| panic!("{id}: {rows}"))
+    };
+    assert_eq!(row(&ours)["reactions"], json!(["👍", "❤️"]));
+    assert!(row(&plain).get("reactions").is_none(), "{rows}");
+}
