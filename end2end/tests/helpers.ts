@@ -16,15 +16,19 @@ export async function shot(page: Page, name: string) {
   await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
 }
 
-export async function register(page: Page, username: string) {
-  await page.goto('/register');
+/** Registers `username` (`/register`, button "Create account") or signs it in (`/login`). */
+export async function register(page: Page, username: string, at = '/register', button = 'Create account') {
+  await page.goto(at);
   await hydrated(page);
   await page.getByLabel('Username').fill(username);
   await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.getByRole('button', { name: button }).click();
   await expect(page).toHaveURL(/\/sessions$/);
   await hydrated(page);
 }
+
+/** Signs in an account made earlier (the admin: 00-foundation). */
+export const signIn = (page: Page, username: string) => register(page, username, '/login', 'Sign in');
 
 /** A session of the signed-in person, linked on the simulator as `phone`; answers its id. */
 export async function linkedSession(page: Page, name: string, phone: string): Promise<string> {

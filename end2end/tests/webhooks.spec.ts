@@ -50,10 +50,18 @@ test('a delivery and its retried failure show in the log', async ({ page }) => {
   await expect(attempts).toContainText('not yet');
   await shot(page, '09-webhooks');
 
-  // Removing the endpoint: the form is empty again and the API has none.
+  // Removing the endpoint asks first; "no" keeps it. Then "yes": the form is empty again and
+  // the API has none.
+  const sid = (await created.json()).id;
+  let question = '';
+  page.once('dialog', (d) => { question = d.message(); void d.dismiss(); });
+  await form.getByRole('button', { name: 'Remove' }).click();
+  await expect.poll(() => question).toContain('Events stop being sent');
+  expect((await page.request.get(`/api/sessions/${sid}/webhook`)).status()).toBe(200);
+  await expect(page.getByText(/Active\. Secret/)).toHaveCount(1);
+  page.once('dialog', (d) => void d.accept());
   await form.getByRole('button', { name: 'Remove' }).click();
   await expect(page.getByText(/Active\. Secret/)).toHaveCount(0);
-  const sid = (await created.json()).id;
   expect((await page.request.get(`/api/sessions/${sid}/webhook`)).status()).toBe(404);
 
   expect(received.length).toBe(2);

@@ -1,7 +1,7 @@
 //! Admin pages: API keys, users and global settings. The server refuses these calls to
 //! non-admins whatever the UI shows; the navigation merely hides them.
 
-use super::common::{ActionError, ErrorBox, Pager, format_ms, page_at, split_page};
+use super::common::{ActionError, ErrorBox, Pager, confirmed, format_ms, page_at, split_page};
 use crate::api::*;
 use crate::i18n::t;
 use crate::model::*;
@@ -24,6 +24,13 @@ pub fn KeysPage() -> impl IntoView {
     let owner = RwSignal::new(String::new());
     let session = RwSignal::new(String::new());
     let t = t();
+    // A key made: the form empties (the new key shows once below it).
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            name.set(String::new());
+            session.set(String::new());
+        }
+    });
 
     view! {
         <Title text=t.nav_keys/>
@@ -83,7 +90,9 @@ pub fn KeysPage() -> impl IntoView {
                                             <td>{format_ms(k.created_at)}</td>
                                             <td>{k.last_used_at.map(format_ms).unwrap_or_else(|| t.never.into())}</td>
                                             <td><button class="danger small" on:click=move |_| {
-                                                revoke.dispatch(id.clone());
+                                                if confirmed(t.confirm_revoke) {
+                                                    revoke.dispatch(id.clone());
+                                                }
                                             }>{t.revoke}</button></td>
                                         </tr>
                                     }
@@ -142,6 +151,13 @@ pub fn UsersPage() -> impl IntoView {
     let role = RwSignal::new(Role::User);
     let confirm = RwSignal::new(None::<UserId>);
     let t = t();
+    // A user made: the form empties, so a second click does not try the same name again.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            username.set(String::new());
+            password.set(String::new());
+        }
+    });
 
     view! {
         <Title text=t.nav_users/>

@@ -5,7 +5,7 @@
 //! with the reply as its caption (chosen on the computer and sent as base64 to the REST route,
 //! whose body limit is the media limit; or a link the server fetches once), or be a place.
 
-use super::common::{ActionError, ErrorBox, coordinate, on_earth};
+use super::common::{ActionError, ErrorBox, confirmed, coordinate, on_earth};
 #[cfg(feature = "hydrate")]
 use super::common::{browser_failed, post};
 use crate::api::*;
@@ -70,6 +70,20 @@ pub fn AutoReplyPage() -> impl IntoView {
     let probe = RwSignal::new(String::new());
     // The rule being edited inline, if any.
     let editing = RwSignal::new(None::<String>);
+    // A rule added: the form empties, so the same rule is not added twice by a second click.
+    Effect::new(move |_| {
+        if matches!(create.value().get(), Some(Ok(_))) {
+            for field in [
+                keyword, reply, menu, file_url, latitude, longitude, place_name, address,
+            ] {
+                field.set(String::new());
+            }
+            #[cfg(feature = "hydrate")]
+            if let Some(input) = rule_file.get_untracked() {
+                input.set_value("");
+            }
+        }
+    });
 
     view! {
         <Title text=t.nav_auto_reply/>
@@ -269,7 +283,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                                             <button class="small" aria-label=t.move_down disabled={pos + 1 >= count}
                                                 on:click=move |_| { update.dispatch((id3.clone(), move_to(pos + 1))); }>"↓"</button>
                                             <button class="small" on:click=move |_| editing.set(Some(id5.clone()))>{t.edit}</button>
-                                            <button class="small danger" on:click=move |_| { remove.dispatch(id4.clone()); }>{t.delete}</button>
+                                            <button class="small danger" on:click=move |_| if confirmed(t.confirm_delete_rule) { remove.dispatch(id4.clone()); }>{t.delete}</button>
                                         </td>
                                     </tr>
                                     {edit_row}

@@ -177,6 +177,22 @@ pub fn Pager(at: RwSignal<Option<String>>, next: Option<String>) -> impl IntoVie
     })
 }
 
+/// Asks the person to confirm an action that cannot be taken back; `question` names what it
+/// undoes. Only clicks call it, so it runs in the browser; the server's build answers no.
+pub(crate) fn confirmed(question: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        web_sys::window()
+            .and_then(|w| w.confirm_with_message(question).ok())
+            .unwrap_or(false)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = question;
+        false
+    }
+}
+
 /// A coordinate as typed (`-6.1825`), read by serde_json's number parser (already in the
 /// bundle, unlike core's float parser); anything else is NaN, which no range holds.
 pub(crate) fn coordinate(text: &str) -> f64 {

@@ -1,7 +1,7 @@
 //! Sessions: the list with live status badges, creation, and a session's page whose QR follows
 //! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
 
-use super::common::{ActionError, ErrorBox, Pager, page_at, split_page};
+use super::common::{ActionError, ErrorBox, Pager, confirmed, page_at, split_page};
 use crate::api::{
     create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
     update_session,
@@ -217,7 +217,7 @@ pub fn SessionPage() -> impl IntoView {
                         <p class="muted">{t.session_id_is} <code>{s.id.0.clone()}</code>
                             {t.session_id_pass} <code>"?session="</code> {t.session_id_or} <code>"X-Session-Id"</code> {t.session_id_several}</p>
                         <div class="actions">
-                            <button on:click=move |_| { logout.dispatch(id1.clone()); }
+                            <button on:click=move |_| if confirmed(t.confirm_unlink) { logout.dispatch(id1.clone()); }
                                 disabled=move || snap.get().status != SessionStatus::Connected>{t.log_out}</button>
                             {move || if confirm.get() {
                                 let id = id2.clone();

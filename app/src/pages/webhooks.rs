@@ -1,7 +1,7 @@
 //! Webhooks: the global endpoint (admins), each session's endpoint, a test event button, and
 //! the delivery log with filters, attempts and a retry button.
 
-use super::common::{ActionError, ErrorBox, LIST_PAGE, Pager, format_ms, split_page};
+use super::common::{ActionError, ErrorBox, LIST_PAGE, Pager, confirmed, format_ms, split_page};
 use crate::api::*;
 use crate::i18n::t;
 use crate::model::*;
@@ -95,7 +95,7 @@ fn EndpointForm(
             <label>{t.events_all} <input name="events" placeholder="message.in, message.out" bind:value=events/></label>
             <button type="submit" class="primary">{t.save}</button>
             <button type="button" on:click=move |_| on_test.run(())>{t.send_test_event}</button>
-            <button type="button" class="danger" hidden=!exists on:click=move |_| on_remove.run(())>{t.remove}</button>
+            <button type="button" class="danger" hidden=!exists on:click=move |_| if confirmed(t.confirm_remove_webhook) { on_remove.run(()) }>{t.remove}</button>
         </form>
         <p class="muted">{status.unwrap_or_default()}</p>
     }
