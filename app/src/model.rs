@@ -252,6 +252,7 @@ pub struct ServerInfo {
     pub version: String,
     /// `whatsapp` or `simulator`; the dashboard shows a banner for the simulator.
     pub engine: String,
+    /// Whether `/register` takes a new account now: the setting, or no account exists yet.
     pub allow_registration: bool,
 }
 

@@ -216,7 +216,9 @@ impl Backend for DashboardBackend {
         Ok(ServerInfo {
             version: env!("CARGO_PKG_VERSION").to_string(),
             engine: self.0.config.engine.as_str().to_string(),
-            allow_registration: settings::allow_registration(&self.0).await?,
+            // Open when the setting says so, and always before the first account (the admin's).
+            allow_registration: settings::allow_registration(&self.0).await?
+                || !crate::users::any_exist(&self.0).await?,
         })
     }
 

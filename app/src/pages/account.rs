@@ -33,14 +33,27 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn RegisterPage() -> impl IntoView {
     let action = Action::new(|(u, p): &(String, String)| register(u.clone(), p.clone()));
+    let info = Resource::new(|| (), |_| get_server_info());
     let t = t();
     view! {
         <Title text=t.create_account_title/>
         <main class="page narrow">
             <LangSwitch/>
             <h1>{t.create_account_title}</h1>
-            <p class="muted">{t.first_account_admin}</p>
-            <CredentialsForm action submit=t.create_account autocomplete="new-password"/>
+            // Closed: say so rather than offer a form the server refuses. The page is rendered
+            // whole on the server (SsrMode::Async), so this works without the script too.
+            <Suspense>
+                {move || Suspend::new(async move {
+                    if info.await.is_ok_and(|i| !i.allow_registration) {
+                        view! { <p class="card" role="status" data-testid="registration-closed">{t.registration_closed}</p> }.into_any()
+                    } else {
+                        view! {
+                            <p class="muted">{t.first_account_admin}</p>
+                            <CredentialsForm action submit=t.create_account autocomplete="new-password"/>
+                        }.into_any()
+                    }
+                })}
+            </Suspense>
             <p class="muted">{t.have_account} <a href="/login">{t.sign_in}</a></p>
         </main>
     }

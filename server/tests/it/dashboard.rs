@@ -415,3 +415,47 @@ async fn forms_work_as_plain_posts_before_the_script_arrives() {
     assert_error(s, &b, 405, "METHOD_NOT_ALLOWED");
     assert_eq!(app.sent(&admin, &id).await.len(), 1);
 }
+
+/// The dashboard's `/register` shows its form only while the server takes an account: with the
+/// setting on, or before the first account whatever the setting says (that one becomes admin).
+#[tokio::test]
+async fn server_info_says_whether_register_takes_an_account_now() {
+    use app::api::GetServerInfo;
+    use server_fn::ServerFn;
+    let app = TestApp::start().await;
+    let open = |c: reqwest::Client| {
+        let url = app.url(GetServerInfo::PATH);
+        async move {
+            let (s, b) = call(
+                c.post(url)
+                    .header("accept", "application/json")
+                    .json(&json!({})),
+            )
+            .await;
+            assert_eq!(s, 200, "{b}");
+            b["allowRegistration"].as_bool().expect("allowRegistration")
+        }
+    };
+    // Closed by the setting, yet no account exists: the first one may still register.
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('allow_registration', 'false')
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .execute(&app.db().await)
+    .await
+    .expect("close registration");
+    assert!(open(app.browser()).await);
+    let (admin, _) = app.register("first").await;
+    assert!(!open(app.browser()).await);
+    let (s, b) = call(
+        app.browser()
+            .post(app.url("/api/auth/register"))
+            .json(&json!({"username": "second", "password": PASSWORD})),
+    )
+    .await;
+    assert_error(s, &b, 403, "REGISTRATION_CLOSED");
+    let body = json!({"allowRegistration": true});
+    let (s, b) = call(admin.put(app.url("/api/settings")).json(&body)).await;
+    assert_eq!(s, 200, "{b}");
+    assert!(open(app.browser()).await);
+}
