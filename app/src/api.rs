@@ -224,6 +224,14 @@ pub async fn list_messages(filter: MessageFilter) -> Result<Vec<MessageRow>, Err
     crate::backend::respond(b.messages(&req, filter).await)
 }
 
+/// The Chats page's sessions and the chats of `session` (else of the first), newest first, as
+/// `GET /api/sessions/{id}/chats` lists them.
+#[server(prefix = "/fn", endpoint = "chats", input = crate::codec::Json, output = crate::codec::Json)]
+pub async fn chats_overview(session: Option<SessionId>) -> Result<SessionChats, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.chats(&req, session).await)
+}
+
 #[server(prefix = "/fn", endpoint = "deliveries", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn list_deliveries(filter: DeliveryFilter) -> Result<Vec<DeliveryView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;

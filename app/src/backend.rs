@@ -105,6 +105,11 @@ pub trait Backend: Send + Sync + 'static {
         req: &Parts,
         filter: MessageFilter,
     ) -> Result<Vec<MessageRow>, ErrorBody>;
+    async fn chats(
+        &self,
+        req: &Parts,
+        session: Option<SessionId>,
+    ) -> Result<SessionChats, ErrorBody>;
 
     async fn webhooks_overview(&self, req: &Parts) -> Result<WebhooksOverview, ErrorBody>;
     async fn session_webhook(

@@ -1099,6 +1099,9 @@ pub struct MessageView {
     pub chat: String,
     /// The author's number for messages in; `null` for the session's own.
     pub sender: Option<String>,
+    /// The name the author's WhatsApp shows (`message.in`'s `pushName`), for messages in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_name: Option<String>,
     /// `text`, `interactive`, `image`, … (as in `message.in`).
     #[serde(rename = "type")]
     pub kind: String,
@@ -1148,6 +1151,9 @@ pub struct MessageRow {
     /// The chat as the page shows it: in a group, the group's JID and the member who wrote
     /// (`"<group> · <digits>"`).
     pub chat: String,
+    /// The author's push name, for messages in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_name: Option<String>,
     pub kind: String,
     pub message: String,
     pub source: Option<String>,
@@ -1172,6 +1178,7 @@ impl From<MessageView> for MessageRow {
                 Some(author) => format!("{} · {author}", m.chat),
                 None => m.chat,
             },
+            push_name: m.push_name,
             kind: m.kind,
             message: m.message,
             source: m.source,
@@ -1207,6 +1214,64 @@ pub struct MessageFilter {
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
     /// 1–500, default 100.
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub before: Option<i64>,
+}
+
+/// One conversation of a session (`GET /api/sessions/{id}/chats`, the dashboard's Chats): who
+/// it is with and its newest message. Reactions count as messages here, as on a phone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChatView {
+    /// A person's digits or a group's JID: what the send endpoints' `to` and the log's `chat`
+    /// filter take.
+    pub chat: String,
+    pub is_group: bool,
+    /// The name the contact's WhatsApp showed with their newest message that carried one;
+    /// `null` for groups and for people who have not written yet.
+    pub push_name: Option<String>,
+    pub last_message: ChatLastMessage,
+}
+
+/// The newest message of a chat, as the chat list shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ChatLastMessage {
+    pub id: String,
+    /// `in` or `out`.
+    pub direction: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The text or caption (empty for a file without one).
+    pub message: String,
+    pub status: String,
+    pub created_at: i64,
+    /// Set when it was deleted for everyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<i64>,
+}
+
+/// Everything the Chats page shows on its left, in one call (two calls in one resource would
+/// lose the server's request context after the first): the caller's sessions, the one shown
+/// (the one asked for, else the first) and its chats.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionChats {
+    pub sessions: Vec<SessionView>,
+    pub shown: Option<SessionId>,
+    pub chats: Vec<ChatView>,
+}
+
+/// Which chats of a session: the newest first, `limit` of them (1–200, default 50), those
+/// whose newest message is older than `before` (a millisecond timestamp: the last chat's
+/// `lastMessage.createdAt`, to page back).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "ssr", into_params(parameter_in = Query))]
+pub struct ChatFilter {
     #[serde(default)]
     pub limit: Option<i64>,
     #[serde(default)]

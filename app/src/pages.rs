@@ -3,6 +3,7 @@
 mod account;
 mod admin;
 mod autoreply;
+mod chats;
 mod common;
 mod messages;
 mod send;
@@ -12,6 +13,7 @@ mod webhooks;
 pub use account::{LoginPage, RegisterPage};
 pub use admin::{KeysPage, SettingsPage, UsersPage};
 pub use autoreply::AutoReplyPage;
+pub use chats::ChatsPage;
 pub use common::{ErrorBox, NotFound, form_error};
 pub use messages::MessagesPage;
 pub use send::SendPage;

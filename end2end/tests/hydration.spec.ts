@@ -14,7 +14,7 @@ test('every dashboard page hydrates cleanly', async ({ page }) => {
   const created = await page.request.post('/api/sessions', { data: { name: 'Hydrate' } });
   const { id } = await created.json();
   await page.request.post('/api/keys', { data: { name: 'k' } }); // 403 for non-admins; fine
-  for (const path of ['/sessions', `/sessions/${id}`, '/auto-reply', '/webhooks', '/keys', '/users', '/settings', '/login', '/register']) {
+  for (const path of ['/sessions', `/sessions/${id}`, '/send', '/chats', `/chats?session=${id}&chat=6281234567890`, '/messages', '/auto-reply', '/webhooks', '/keys', '/users', '/settings', '/login', '/register']) {
     await page.goto(path);
     await hydrated(page);
     await page.waitForTimeout(300);

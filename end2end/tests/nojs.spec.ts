@@ -6,7 +6,7 @@ import { PASSWORD } from './helpers';
 
 test.use({ javaScriptEnabled: false });
 
-test('without JavaScript: register, sign in, add a session and send a text', async ({ page }) => {
+test('without JavaScript: register, sign in, add a session, send a text and answer in its chat', async ({ page }) => {
   const urls: string[] = [];
   page.on('request', (r) => urls.push(r.url()));
 
@@ -51,6 +51,15 @@ test('without JavaScript: register, sign in, add a session and send a text', asy
   await expect(page.getByText('Halo tanpa JavaScript')).toBeVisible();
   const sent = await (await page.request.get(`/simulator/sessions/${id}/sent`)).json();
   expect(sent.map((m: { message: string }) => m.message)).toEqual(['Halo tanpa JavaScript']);
+
+  // The chat it went to, and an answer from the Chats page.
+  await page.goto('/chats');
+  await page.getByTestId('chats').getByRole('link', { name: /6282222222229/ }).click();
+  await expect(page).toHaveURL(new RegExp(`/chats\\?session=${id}&chat=6282222222229$`));
+  await page.getByPlaceholder('Write a message').fill('Jawaban tanpa JavaScript');
+  await page.getByTestId('reply').getByRole('button', { name: 'Send' }).click();
+  await expect(page).toHaveURL(new RegExp(`/chats\\?session=${id}&chat=6282222222229$`));
+  await expect(page.getByTestId('thread')).toContainText('Jawaban tanpa JavaScript');
 
   // A form that needs the script says so instead of failing silently.
   await page.goto('/webhooks');

@@ -486,6 +486,25 @@ impl Backend for DashboardBackend {
             .collect())
     }
 
+    async fn chats(
+        &self,
+        req: &Parts,
+        session: Option<SessionId>,
+    ) -> Result<SessionChats, ErrorBody> {
+        let caller = self.caller(req).await?;
+        let sessions = sessions::store::list(&self.0, &caller).await?;
+        let shown = session.or_else(|| sessions.first().map(|s| s.id.clone()));
+        let chats = match &shown {
+            Some(id) => crate::messages::chats(&self.0, &caller, id, ChatFilter::default()).await?,
+            None => Vec::new(),
+        };
+        Ok(SessionChats {
+            sessions,
+            shown,
+            chats,
+        })
+    }
+
     async fn deliveries(
         &self,
         req: &Parts,

@@ -3,7 +3,7 @@
 //! (a password least of all) ever lands in a URL, the browser history or a proxy's log. The
 //! forms a person needs first post here as plain `application/x-www-form-urlencoded` and run
 //! the very service their server function runs ([`DashboardBackend`]): sign in, register, add
-//! a session, send a text. Each answers `303 See Other`: on success to where the person goes
+//! a session, send a text, answer in a chat. Each answers `303 See Other`: on success to where the person goes
 //! next, on failure back to the form's page with `?error=CODE&message=…`, which the page shows
 //! (`app::pages::common::form_error`). Any other form posted before the script arrived goes
 //! back to its page with a note to wait for it ([`needs_script`]).
@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/register", post(register))
         .route("/sessions", post(add_session))
         .route("/send", post(send))
+        .route("/chats", post(reply))
 }
 
 #[derive(Deserialize)]
@@ -137,6 +138,29 @@ async fn send(State(state): State<AppState>, parts: Parts, body: Bytes) -> Respo
     }
 }
 
+/// An answer from the Chats page, then the chat again, which shows it.
+async fn reply(State(state): State<AppState>, parts: Parts, body: Bytes) -> Response {
+    let form: SendForm = match parse(&parts, &body) {
+        Ok(f) => f,
+        Err(e) => return back(&parts, e),
+    };
+    let chat = serde_urlencoded::to_string([("session", &form.session), ("chat", &form.to)])
+        .unwrap_or_default();
+    let body = SendMessage {
+        to: form.to,
+        message: form.message,
+        reply_to_id: None,
+        mentions: Vec::new(),
+    };
+    match DashboardBackend(state)
+        .send_message(&parts, SessionId(form.session), body)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/chats?{chat}")).into_response(),
+        Err(e) => back(&parts, e),
+    }
+}
+
 /// The form's fields; a body that is not a form of this shape is the caller's error.
 fn parse<T: serde::de::DeserializeOwned>(parts: &Parts, body: &[u8]) -> Result<T, ErrorBody> {
     if !content_type_is(parts, "application/x-www-form-urlencoded") {
@@ -181,9 +205,18 @@ pub fn needs_script(parts: &Parts) -> Response {
 }
 
 /// `303` (a reload does not post again) to the form's page with `?error=&message=`.
+/// The page's own query (`/chats?session=&chat=`: which chat was open) is kept, an earlier
+/// error in it replaced.
 fn back_with(parts: &Parts, code: &str, message: &str) -> Response {
-    let query =
-        serde_urlencoded::to_string([("error", code), ("message", message)]).unwrap_or_default();
+    let mut pairs: Vec<(String, String)> = parts
+        .uri
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    pairs.retain(|(k, _)| k != "error" && k != "message");
+    pairs.push(("error".into(), code.into()));
+    pairs.push(("message".into(), message.into()));
+    let query = serde_urlencoded::to_string(pairs).unwrap_or_default();
     Redirect::to(&format!("{}?{query}", parts.uri.path())).into_response()
 }
 

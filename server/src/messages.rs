@@ -12,12 +12,21 @@ use crate::{
     sessions::store,
     state::AppState,
 };
-use app::model::{Details, MediaInfo, MessageFilter, MessageView, SessionId};
-use axum::{Router, extract::State, routing::get};
+use app::model::{
+    ChatFilter, ChatLastMessage, ChatView, Details, MediaInfo, MessageFilter, MessageView,
+    SessionId,
+};
+use axum::{
+    Router,
+    extract::{Path, State},
+    routing::get,
+};
 use std::collections::HashMap;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/api/messages", get(list_handler))
+    Router::new()
+        .route("/api/messages", get(list_handler))
+        .route("/api/sessions/{id}/chats", get(chats_handler))
 }
 
 /// The message log, newest first: every message your sessions sent or received (an admin's:
@@ -82,7 +91,7 @@ pub async fn list(
         "SELECT m.id, m.session_id, m.direction, m.chat, m.sender, m.type, m.body, m.source,
                 m.quoted_id, m.status, m.created_at, m.updated_at, m.media_mimetype,
                 m.media_size, m.media_filename, m.media_sha256, m.details, m.edited_at,
-                m.revoked_at
+                m.revoked_at, m.push_name
          FROM messages m JOIN sessions s ON s.id = m.session_id
          WHERE (? = 1 OR s.owner_id = ?) AND (? IS NULL OR m.session_id = ?)
            AND (? IS NULL OR m.session_id = ?)
@@ -108,6 +117,106 @@ pub async fn list(
     .fetch_all(&state.db)
     .await?;
     Ok(rows.into_iter().map(MessageRow::view).collect())
+}
+
+/// A session's chats, the one written in most recently first: each with the contact's push
+/// name and its newest message. Open one with `GET /api/messages?session=…&chat=…`.
+#[utoipa::path(
+    get, path = "/api/sessions/{id}/chats", operation_id = "listChats", tag = "messages",
+    params(("id" = String, Path, description = "The session."), ChatFilter),
+    responses(
+        (status = 200, description = "The chats, newest first.", body = Vec<ChatView>, example = json!([
+            {"chat": "6281234567890", "isGroup": false, "pushName": "Siti", "lastMessage": {"id": "3EB0C767D71D", "direction": "in", "type": "text", "message": "Masih ada stok?", "status": "received", "createdAt": 1735460000000_i64}},
+            {"chat": "120363025246125486@g.us", "isGroup": true, "pushName": null, "lastMessage": {"id": "ABC123XYZ", "direction": "out", "type": "image", "message": "Katalog baru", "status": "read", "createdAt": 1735459000000_i64}}
+        ])),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn chats_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(f): Query<ChatFilter>,
+) -> ApiResult<Json<Vec<ChatView>>> {
+    Ok(Json(chats(&s, &caller, &SessionId(id), f).await?))
+}
+
+/// The chats of `session` the caller may see, newest first (see [`chats_handler`]).
+pub async fn chats(
+    state: &AppState,
+    caller: &Caller,
+    session: &SessionId,
+    f: ChatFilter,
+) -> ApiResult<Vec<ChatView>> {
+    store::owned(state, caller, session).await?;
+    let limit = match f.limit {
+        None => 50,
+        Some(n @ 1..=200) => n,
+        Some(_) => return Err(ApiError::invalid("`limit` must be between 1 and 200.")),
+    };
+    // Each chat's newest time from the (session, chat, time) index alone, then one probe per
+    // chat shown for that message and for the newest push name.
+    let rows = sqlx::query_as::<_, ChatRow>(
+        "WITH latest AS (
+             SELECT chat, MAX(created_at) AS at FROM messages WHERE session_id = ?
+             GROUP BY chat HAVING ? IS NULL OR MAX(created_at) < ?
+             ORDER BY at DESC LIMIT ?)
+         SELECT l.chat, m.id, m.direction, m.type, m.body, m.status, m.created_at, m.revoked_at,
+                (SELECT p.push_name FROM messages p
+                  WHERE p.session_id = m.session_id AND p.chat = l.chat AND p.push_name IS NOT NULL
+                  ORDER BY p.created_at DESC LIMIT 1) AS push_name
+         FROM latest l JOIN messages m ON m.rowid = (
+             SELECT x.rowid FROM messages x WHERE x.session_id = ? AND x.chat = l.chat
+             ORDER BY x.created_at DESC, x.rowid DESC LIMIT 1)
+         ORDER BY l.at DESC, l.chat",
+    )
+    .bind(session.as_str())
+    .bind(f.before)
+    .bind(f.before)
+    .bind(limit)
+    .bind(session.as_str())
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows.into_iter().map(ChatRow::view).collect())
+}
+
+#[derive(sqlx::FromRow)]
+struct ChatRow {
+    chat: String,
+    id: String,
+    direction: String,
+    #[sqlx(rename = "type")]
+    kind: String,
+    body: String,
+    status: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+    push_name: Option<String>,
+}
+
+impl ChatRow {
+    fn view(self) -> ChatView {
+        let is_group = matches!(Chat::from_display(&self.chat), Chat::Group(_));
+        ChatView {
+            // A group's push names are its members'.
+            push_name: self.push_name.filter(|_| !is_group),
+            is_group,
+            chat: self.chat,
+            last_message: ChatLastMessage {
+                id: self.id,
+                direction: self.direction,
+                kind: self.kind,
+                message: self.body,
+                status: self.status,
+                created_at: self.created_at,
+                revoked_at: self.revoked_at,
+            },
+        }
+    }
 }
 
 /// The reactions on each of `messages` (session id, message id) as their chats show them now:
@@ -177,6 +286,7 @@ struct MessageRow {
     details: Option<String>,
     edited_at: Option<i64>,
     revoked_at: Option<i64>,
+    push_name: Option<String>,
 }
 
 impl MessageRow {
@@ -206,6 +316,7 @@ impl MessageRow {
             direction: self.direction,
             chat: self.chat,
             sender: self.sender,
+            push_name: self.push_name,
             kind: self.kind,
             message: self.body.clone(),
             source: self.source,
@@ -282,6 +393,8 @@ pub struct NewMessage<'a> {
     pub media: Option<&'a MediaMeta>,
     /// A location's, contact card's or poll's content.
     pub details: Option<&'a Details>,
+    /// The contact's push name, for messages in.
+    pub push_name: Option<&'a str>,
 }
 
 /// The stored `details` column back as the shape webhooks show; a value this version cannot
@@ -364,8 +477,8 @@ async fn insert(
     let done = sqlx::query(
         "INSERT INTO messages (id, session_id, direction, chat, sender, type, body, source,
                                quoted_id, status, created_at, updated_at, media_mimetype,
-                               media_size, media_filename, media_sha256, details)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                               media_size, media_filename, media_sha256, details, push_name)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (session_id, id) DO NOTHING",
     )
     .bind(m.id)
@@ -389,6 +502,7 @@ async fn insert(
             .filter(|d| !d.is_empty())
             .and_then(|d| serde_json::to_string(d).ok()),
     )
+    .bind(m.push_name)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

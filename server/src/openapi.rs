@@ -100,6 +100,7 @@ use utoipa::{
         webhooks::api::retry_delivery,
         webhooks::api::test_event,
         messages::list_handler,
+        messages::chats_handler,
         autoreply::get_switch_handler,
         autoreply::put_switch_handler,
         autoreply::list_handler,

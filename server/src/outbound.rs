@@ -550,6 +550,7 @@ impl Pending {
                 timestamp_ms: crate::db::now_ms(),
                 media: self.media.as_ref(),
                 details: self.details.as_ref(),
+                push_name: None,
             },
         )
         .await

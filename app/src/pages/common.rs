@@ -260,6 +260,23 @@ pub(crate) async fn post(
     }
 }
 
+/// A counter that goes up every 3 s while the page is open (in the browser): resources that
+/// read it ask the server again, so the Messages and Chats pages show new messages by themselves.
+pub fn refresh_tick() -> RwSignal<u32> {
+    let tick = RwSignal::new(0u32);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let every = std::time::Duration::from_secs(3);
+        let handle = set_interval_with_handle(move || tick.update(|n| *n += 1), every).ok();
+        on_cleanup(move || {
+            if let Some(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    tick
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

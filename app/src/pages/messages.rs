@@ -3,16 +3,12 @@
 //! Files show as thumbnails or links, places, cards and polls in a line, contacts' reactions
 //! and edits beside the message, and a sent message's ticks in its status.
 
-use super::common::{ErrorBox, format_ms};
+use super::common::{ErrorBox, format_ms, refresh_tick};
 use crate::api::{list_messages, list_sessions};
 use crate::i18n::t;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_meta::Title;
-
-/// How often the open page asks for new messages.
-#[cfg(feature = "hydrate")]
-const REFRESH: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[component]
 pub fn MessagesPage() -> impl IntoView {
@@ -23,16 +19,7 @@ pub fn MessagesPage() -> impl IntoView {
     let chat = RwSignal::new(String::new());
     // `None`: the newest page; `Some(t)`: messages before t (the "Older" button).
     let before = RwSignal::new(None::<i64>);
-    let tick = RwSignal::new(0u32);
-    #[cfg(feature = "hydrate")]
-    Effect::new(move |_| {
-        let handle = set_interval_with_handle(move || tick.update(|n| *n += 1), REFRESH).ok();
-        on_cleanup(move || {
-            if let Some(h) = handle {
-                h.clear();
-            }
-        });
-    });
+    let tick = refresh_tick();
     let log = Resource::new(
         move || {
             (
@@ -125,7 +112,7 @@ pub fn MessagesPage() -> impl IntoView {
 }
 
 /// A message's file: pictures as a small preview, anything else as a link, both to the file.
-fn media_link(f: MediaInfo, open: &'static str) -> impl IntoView {
+pub(super) fn media_link(f: MediaInfo, open: &'static str) -> impl IntoView {
     let label = f.filename.clone().unwrap_or_else(|| open.to_string());
     let picture = f.mimetype.starts_with("image/");
     view! {
@@ -137,7 +124,7 @@ fn media_link(f: MediaInfo, open: &'static str) -> impl IntoView {
 }
 
 /// What a place, contact cards or a poll carry, in a line: a place links to the map.
-fn details_line(d: Details) -> impl IntoView {
+pub(super) fn details_line(d: Details) -> impl IntoView {
     let place = d.location.map(|l| {
         // Written by serde_json (already in the bundle), not core's float formatting.
         let deg = |x: f64| serde_json::to_string(&x).unwrap_or_default();
@@ -164,7 +151,7 @@ fn details_line(d: Details) -> impl IntoView {
 
 /// A message's status in the reader's language, with WhatsApp's ticks for sent messages
 /// (one when sent, two when delivered, two blue once read or played: style/main.css).
-fn status_label(status: &str, sent: bool) -> String {
+pub(super) fn status_label(status: &str, sent: bool) -> String {
     let t = t();
     let (ticks, name) = match status {
         "pending" => ("", t.st_pending),
@@ -198,7 +185,7 @@ fn MessageLine(m: MessageRow) -> impl IntoView {
         <tr data-direction=m.direction.clone() data-id=m.id.clone() class:revoked=m.revoked_at.is_some()>
             <td title=m.created_at.to_string()>{format_ms(m.created_at)}</td>
             <td><span class=format!("badge {}", m.direction)>{arrow}</span></td>
-            <td>{m.chat}</td>
+            <td>{m.chat}{m.push_name.map(|name| view! { <small class="push-name">{name}</small> })}</td>
             <td><code>{m.kind}</code></td>
             <td class="message-text">
                 {m.message}{m.media.map(|f| media_link(f, t.open_file))}{details_line(m.details)}

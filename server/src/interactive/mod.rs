@@ -318,6 +318,7 @@ pub async fn record_answer(
                     timestamp_ms: m.timestamp_ms,
                     media: None,
                     details: None,
+                    push_name: None,
                 },
             )
             .await?;

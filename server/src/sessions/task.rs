@@ -340,6 +340,7 @@ fn as_record<'a>(session: &'a app::model::SessionId, m: &'a Inbound) -> NewMessa
         timestamp_ms: m.timestamp_ms,
         media: m.media.as_deref(),
         details: m.details.as_deref(),
+        push_name: m.push_name.as_deref().filter(|_| !m.from_me),
     }
 }
 

@@ -82,6 +82,7 @@ const REST: &[(&str, Access, bool)] = &[
     ("POST /api/sessions/{id}/logout", Session, true),
     ("POST /api/sessions/{id}/pair-code", Session, false),
     ("GET /api/sessions/{id}/events", Session, false),
+    ("GET /api/sessions/{id}/chats", Session, false),
     ("GET /api/sessions/{id}/groups", Session, false),
     ("POST /api/sessions/{id}/groups", Session, false),
     ("POST /api/sessions/{id}/groups/join", Session, false),
@@ -199,6 +200,7 @@ const FNS: &[(&str, Access, bool, &str)] = &[
         r#"{"input":{"keyword":"fn","match":"exact","reply":"r"}}"#,
     ),
     ("session", Session, false, r#"{"id":"{S}"}"#),
+    ("chats", Session, false, r#"{"session":"{S}"}"#),
     (
         "send_message",
         Session,

@@ -194,9 +194,14 @@ async fn a_page_preloads_the_files_of_its_group_once() {
         |html: &str, file: &str| html.matches(&format!(r#"href="/pkg/{file}.wasm""#)).count();
 
     for (path, name, others) in [
-        ("/sessions", "daily", ["rules", "admin", "account"]),
-        ("/auto-reply", "rules", ["daily", "admin", "account"]),
-        ("/users", "admin", ["daily", "rules", "account"]),
+        ("/sessions", "daily", ["rules", "setup", "account", "chats"]),
+        (
+            "/auto-reply",
+            "rules",
+            ["daily", "setup", "account", "chats"],
+        ),
+        ("/users", "setup", ["daily", "rules", "account", "chats"]),
+        ("/chats", "chats", ["daily", "rules", "setup", "account"]),
     ] {
         let html = page(&admin, app.url(path)).await;
         for file in group(name) {

@@ -91,3 +91,93 @@ async fn lists_filters_pages_and_isolates_messages() {
     let (s, b) = call(reqwest::Client::new().get(app.url("/api/messages"))).await;
     assert_error(s, &b, 401, "UNAUTHORIZED");
 }
+
+/// A session's chats (`GET /api/sessions/{id}/chats`, the dashboard's Chats page): one row a
+/// chat, the newest first, with its newest message and the contact's latest push name; only
+/// the session's owner (or an admin) sees them; `before` pages back; bad input answers 400.
+#[tokio::test]
+async fn chats_list_each_conversation_once_with_its_newest_message() {
+    let app = TestApp::start().await;
+    let (admin, user, _) = app.admin_and_user().await;
+    let mine = app.connected_session(&user, "628100000011").await;
+    let theirs = app.connected_session(&admin, "628100000012").await;
+    let chats = |c: &reqwest::Client, session: &str, query: &str| {
+        c.get(app.url(&format!("/api/sessions/{session}/chats{query}")))
+    };
+    let incoming = |from: &str, text: &str, push_name: Option<&str>| {
+        let mut body = json!({"from": from, "message": text});
+        if let Some(name) = push_name {
+            body["pushName"] = json!(name);
+        }
+        user.post(app.url(&format!("/simulator/sessions/{mine}/incoming")))
+            .json(&body)
+    };
+
+    let (s, b) = call(incoming("6281111111", "halo", Some("Budi"))).await;
+    assert_eq!(s, 200, "{b}");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (s, b) = call(incoming("6282222222", "ada stok?", Some("Siti"))).await;
+    assert_eq!(s, 200, "{b}");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // Budi renames himself, then the shop answers him: his chat moves to the top with the
+    // answer as its newest message and his new name.
+    let (s, b) = call(incoming("6281111111", "jadi pesan", Some("Budi Santoso"))).await;
+    assert_eq!(s, 200, "{b}");
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    let (s, b) = call(
+        user.post(app.url(&format!("/send-message?session={mine}")))
+            .json(&json!({"to": "6281111111", "message": "Siap, kak"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let answer = b["messageId"].as_str().expect("id").to_string();
+    app.incoming(&admin, &theirs, "6283333333", "not the user's")
+        .await;
+
+    let (s, b) = call(chats(&user, &mine, "")).await;
+    assert_eq!(s, 200, "{b}");
+    let list = b.as_array().expect("array");
+    assert_eq!(list.len(), 2, "one row a chat, only this session's: {b}");
+    assert_eq!(list[0]["chat"], "6281111111");
+    assert_eq!(list[0]["isGroup"], false);
+    assert_eq!(list[0]["pushName"], "Budi Santoso");
+    assert_eq!(list[0]["lastMessage"]["id"], answer.as_str());
+    assert_eq!(list[0]["lastMessage"]["direction"], "out");
+    assert_eq!(list[0]["lastMessage"]["message"], "Siap, kak");
+    assert_eq!(list[0]["lastMessage"]["status"], "sent");
+    assert_eq!(list[1]["chat"], "6282222222");
+    assert_eq!(list[1]["pushName"], "Siti");
+    assert_eq!(list[1]["lastMessage"]["type"], "text");
+    assert_eq!(list[1]["lastMessage"]["message"], "ada stok?");
+
+    // The log shows who wrote, and opens one chat as its thread.
+    let (_, b) = log(&user, &app, &format!("?session={mine}&chat=6281111111")).await;
+    let thread = b.as_array().expect("array");
+    assert_eq!(thread.len(), 3, "{b}");
+    assert_eq!(thread[1]["pushName"], "Budi Santoso");
+    assert_eq!(thread[2]["pushName"], "Budi");
+    assert_eq!(
+        thread[0].get("pushName"),
+        None,
+        "our own message has none: {b}"
+    );
+
+    // Paging back by the last row's time.
+    let (_, first) = call(chats(&user, &mine, "?limit=1")).await;
+    assert_eq!(first.as_array().map(Vec::len), Some(1), "{first}");
+    let before = first[0]["lastMessage"]["createdAt"].as_i64().expect("time");
+    let (_, next) = call(chats(&user, &mine, &format!("?limit=1&before={before}"))).await;
+    assert_eq!(next.as_array().map(Vec::len), Some(1), "{next}");
+    assert_eq!(next[0]["chat"], "6282222222");
+
+    // Another tenant's session is not found; an admin sees any.
+    let (s, b) = call(chats(&user, &theirs, "")).await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+    let (s, b) = call(chats(&admin, &mine, "")).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b.as_array().map(Vec::len), Some(2), "{b}");
+    for query in ["?limit=0", "?limit=201", "?before=soon"] {
+        let (s, b) = call(chats(&user, &mine, query)).await;
+        assert_error(s, &b, 400, "INVALID_REQUEST");
+    }
+}

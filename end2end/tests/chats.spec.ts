@@ -1,0 +1,80 @@
+// The Chats page (issue #20, "Chats"): a session's conversations with push names and their
+// newest message, a chat as bubbles with ticks, and an answer box that sends once however
+// often it is pressed; on a phone one pane at a time.
+import { test, expect } from '@playwright/test';
+import { hydrated, linkedSession, register, shot } from './helpers';
+
+type Sent = { to: string; message: string };
+
+test('chats: list, thread with ticks, one answer per press, phone layout', async ({ page }) => {
+  await register(page, 'chat-owner');
+  const id = await linkedSession(page, 'Toko Obrolan', '6281234500001');
+  const incoming = async (from: string, message: string, pushName: string) => {
+    const r = await page.request.post(`/simulator/sessions/${id}/incoming`, { data: { from, message, pushName } });
+    expect(r.status()).toBe(200);
+  };
+
+  await page.goto('/chats');
+  await hydrated(page);
+  await expect(page.getByText('No chats yet')).toBeVisible();
+  await incoming('6289900000001', 'Kopi gayo masih ada?', 'Budi');
+  await incoming('6289900000002', 'Pesanan saya sudah dikirim?', 'Siti Aminah');
+  // The page refreshes by itself: the newest chat first, named by its push name.
+  const chats = page.getByTestId('chats').locator('a');
+  await expect(chats).toHaveCount(2);
+  await expect(chats.nth(0)).toContainText('Siti Aminah');
+  await expect(chats.nth(0)).toContainText('Pesanan saya sudah dikirim?');
+  await expect(chats.nth(1)).toContainText('Budi');
+
+  await chats.nth(1).click();
+  await expect(page).toHaveURL(new RegExp(`/chats\\?session=${id}&chat=6289900000001$`));
+  await hydrated(page);
+  await expect(page.locator('.thread-head h2')).toHaveText('Budi · +6289900000001');
+  const thread = page.getByTestId('thread');
+  await expect(thread.locator('.bubble')).toHaveCount(1);
+  await expect(thread.locator('.bubble').first()).toContainText('Kopi gayo masih ada?');
+
+  // A double click sends one message; the box empties and the answer shows as our bubble.
+  const box = page.getByPlaceholder('Write a message');
+  await box.fill('Masih, kak. Mau berapa?');
+  await page.getByTestId('reply').getByRole('button', { name: 'Send' }).dblclick();
+  await expect(box).toHaveValue('');
+  await expect(thread.locator('.bubble.out')).toHaveCount(1);
+  await expect(thread.locator('.bubble.out')).toContainText('Masih, kak. Mau berapa?');
+  // Enter sends too.
+  await box.fill('Ada juga arabika');
+  await box.press('Enter');
+  await expect(thread.locator('.bubble.out')).toHaveCount(2);
+  const sent: Sent[] = await (await page.request.get(`/simulator/sessions/${id}/sent`)).json();
+  expect(sent.map((m) => [m.to, m.message])).toEqual([
+    ['6289900000001', 'Masih, kak. Mau berapa?'],
+    ['6289900000001', 'Ada juga arabika'],
+  ]);
+  // The chat list follows: Budi's chat is now the newest, with our answer as its last line.
+  await expect(chats.nth(0)).toContainText('You: Ada juga arabika');
+
+  // Ticks follow receipts: read shows in the bubble without a reload.
+  const log = await (await page.request.get(`/api/messages?session=${id}&chat=6289900000001&direction=out`)).json();
+  const ids = log.map((m: { id: string }) => m.id);
+  expect((await page.request.post(`/simulator/sessions/${id}/receipt`, { data: { messageIds: ids, status: 'read' } })).status()).toBe(200);
+  await expect(thread.locator('.bubble.out .badge.read')).toHaveCount(2);
+  await shot(page, 'chats-1280');
+
+  // The Messages log names who wrote, too.
+  await page.goto('/messages');
+  await hydrated(page);
+  await expect(page.getByTestId('messages').locator('tr', { hasText: 'Kopi gayo' }).locator('.push-name')).toHaveText('Budi');
+  await page.goto(`/chats?session=${id}&chat=6289900000001`);
+  await hydrated(page);
+
+  // On a phone: the open chat fills the screen, with a way back to the list.
+  await page.setViewportSize({ width: 390, height: 844 });
+  await expect(page.locator('.chat-list')).toBeHidden();
+  await expect(thread).toBeVisible();
+  await shot(page, 'chats-390-thread');
+  await page.getByRole('link', { name: 'Chats' }).filter({ hasText: '←' }).click();
+  await hydrated(page);
+  await expect(page.locator('.chat-list')).toBeVisible();
+  await expect(page.locator('section.thread')).toBeHidden();
+  await shot(page, 'chats-390-list');
+});
