@@ -4,8 +4,11 @@
 //! English. The server renders `<html lang>` from it and the browser reads it back when it
 //! hydrates, so both render the same words. Switching reloads the page.
 //!
-//! Error messages come from the server and stay in English: they are the API's own words.
+//! Errors show in words from `Texts::error_text`, by their API code (which shows on hover, for
+//! support); the server's own message, in English, follows as the detail (which field, which
+//! limit).
 
+use crate::model::ErrorCode;
 use leptos::prelude::*;
 
 /// The cookie that keeps the chosen language (a year; not a secret, not HttpOnly).
@@ -148,8 +151,10 @@ pub fn LangSwitch() -> impl IntoView {
     view! {
         <div class="lang-switch" role="group" aria-label=t().language>
             {Lang::ALL.into_iter().map(|lang| view! {
+                // The code (EN, ID) keeps the top bar to one row; the name is what it says aloud.
                 <button type="button" class="link" lang=lang.code() aria-pressed=(lang == current).to_string()
-                    disabled=lang == current on:click=move |_| switch_to(lang)>{lang.name()}</button>
+                    aria-label=lang.name() title=lang.name()
+                    disabled=lang == current on:click=move |_| switch_to(lang)>{lang.code().to_uppercase()}</button>
             }).collect_view()}
         </div>
     }
@@ -162,6 +167,10 @@ pub struct Texts {
     pub loading: &'static str,
     pub simulator_banner: &'static str,
     pub nav_main: &'static str,
+    pub skip_to_content: &'static str,
+    pub nav_menu: &'static str,
+    pub api_docs: &'static str,
+    pub saved: &'static str,
     pub nav_sessions: &'static str,
     pub nav_send: &'static str,
     pub nav_messages: &'static str,
@@ -171,6 +180,8 @@ pub struct Texts {
     pub nav_users: &'static str,
     pub nav_settings: &'static str,
     pub sign_out: &'static str,
+    /// An API error code in words (the API keeps its codes; the dashboard says what they mean).
+    pub error_text: fn(ErrorCode) -> &'static str,
     pub role_admin: &'static str,
     pub role_user: &'static str,
     pub not_found: &'static str,
@@ -326,6 +337,10 @@ pub struct Texts {
     pub st_played: &'static str,
     pub st_received: &'static str,
     pub st_failed: &'static str,
+    /// A message's `type` as the API names it, and its name here (the Messages log, Chats).
+    pub kinds: &'static [(&'static str, &'static str)],
+    /// Who sent a message out (`api`, `auto_reply`, `device`), and its name here.
+    pub sources: &'static [(&'static str, &'static str)],
     pub newest: &'static str,
     pub older: &'static str,
     pub first_page: &'static str,
@@ -437,6 +452,10 @@ pub const EN: Texts = Texts {
     loading: "Loading…",
     simulator_banner: "Simulator engine: no real WhatsApp connection. Messages go nowhere.",
     nav_main: "Main",
+    skip_to_content: "Skip to content",
+    nav_menu: "Menu",
+    api_docs: "API docs",
+    saved: "Saved",
     nav_sessions: "Sessions",
     nav_send: "Send",
     nav_messages: "Messages",
@@ -446,6 +465,7 @@ pub const EN: Texts = Texts {
     nav_users: "Users",
     nav_settings: "Settings",
     sign_out: "Sign out",
+    error_text: error_text_en,
     role_admin: "admin",
     role_user: "user",
     not_found: "Page not found",
@@ -596,6 +616,28 @@ pub const EN: Texts = Texts {
     st_played: "played",
     st_received: "received",
     st_failed: "failed",
+    kinds: &[
+        ("text", "text"),
+        ("interactive", "menu"),
+        ("image", "image"),
+        ("video", "video"),
+        ("audio", "audio"),
+        ("voice", "voice note"),
+        ("document", "document"),
+        ("sticker", "sticker"),
+        ("location", "location"),
+        ("contact", "contact card"),
+        ("poll", "poll"),
+        ("reaction", "reaction"),
+        ("edit", "edit"),
+        ("revoke", "deleted"),
+        ("unknown", "other"),
+    ],
+    sources: &[
+        ("api", "API"),
+        ("auto_reply", "auto-reply"),
+        ("device", "phone"),
+    ],
     newest: "Newest",
     older: "Older",
     first_page: "First page",
@@ -703,6 +745,10 @@ pub const ID: Texts = Texts {
     loading: "Memuat…",
     simulator_banner: "Mesin simulator: tidak ada koneksi WhatsApp sungguhan. Pesan tidak terkirim ke mana pun.",
     nav_main: "Utama",
+    skip_to_content: "Langsung ke isi",
+    nav_menu: "Menu",
+    api_docs: "Dokumentasi API",
+    saved: "Tersimpan",
     nav_sessions: "Sesi",
     nav_send: "Kirim",
     nav_messages: "Pesan",
@@ -712,6 +758,7 @@ pub const ID: Texts = Texts {
     nav_users: "Pengguna",
     nav_settings: "Pengaturan",
     sign_out: "Keluar",
+    error_text: error_text_id,
     role_admin: "admin",
     role_user: "pengguna",
     not_found: "Halaman tidak ditemukan",
@@ -862,6 +909,28 @@ pub const ID: Texts = Texts {
     st_played: "diputar",
     st_received: "masuk",
     st_failed: "gagal",
+    kinds: &[
+        ("text", "teks"),
+        ("interactive", "menu"),
+        ("image", "gambar"),
+        ("video", "video"),
+        ("audio", "audio"),
+        ("voice", "pesan suara"),
+        ("document", "dokumen"),
+        ("sticker", "stiker"),
+        ("location", "lokasi"),
+        ("contact", "kartu kontak"),
+        ("poll", "polling"),
+        ("reaction", "reaksi"),
+        ("edit", "suntingan"),
+        ("revoke", "dihapus"),
+        ("unknown", "lainnya"),
+    ],
+    sources: &[
+        ("api", "API"),
+        ("auto_reply", "balas otomatis"),
+        ("device", "ponsel"),
+    ],
     newest: "Terbaru",
     older: "Lebih lama",
     first_page: "Halaman pertama",
@@ -964,6 +1033,88 @@ pub const ID: Texts = Texts {
     retention_days: "Simpan pesan dan event webhook selama sekian hari (0: selamanya)",
 };
 
+/// The dashboard's words for an API error code (the code itself shows on hover).
+fn error_text_en(code: ErrorCode) -> &'static str {
+    use ErrorCode::*;
+    match code {
+        InvalidRequest => "Something you entered is not right.",
+        InvalidPhone => {
+            "That is not a phone number: write it with the country code, like 6281234567890."
+        }
+        SessionRequired => "Choose a session.",
+        ButtonLimitExceeded => "WhatsApp shows at most 3 quick-reply buttons.",
+        InvalidButtonParams => "A button's settings are incomplete.",
+        UnsupportedMedia => "WhatsApp does not take this kind of file.",
+        Unauthorized => "Not signed in, or the username or password is wrong.",
+        Forbidden => "You are not allowed to do that.",
+        RegistrationClosed => "Registration is closed. Ask an admin for an account.",
+        QuotaExceeded => "You have reached your limit. An admin can raise it.",
+        NotGroupAdmin => "Only the group's admins can do that.",
+        NotFound => "Not found. It may have been deleted.",
+        SessionNotFound => "This session does not exist, or it is not yours.",
+        ContactNotFound => "This number is not on WhatsApp.",
+        MessageNotFound => "That message was not found.",
+        GroupNotFound => "That group was not found, or the session is not in it.",
+        MethodNotAllowed => "That is not possible here.",
+        UsernameTaken => "That username is taken. Choose another.",
+        LastAdmin => "There must always be an active admin.",
+        SessionNotConnected => {
+            "The session is not connected: link its phone first (the QR code on the session's page)."
+        }
+        IdempotencyConflict => "This request is already being handled.",
+        NotEditable => "This message can no longer be edited.",
+        PayloadTooLarge => "That is too large.",
+        MediaTooLarge => "The file is too large.",
+        UnsupportedMediaType => "The request was not sent as JSON.",
+        RateLimited => "Too many requests. Wait a moment and try again.",
+        InternalError => "Something went wrong on the server. Try again.",
+        MediaFetchFailed => "The file could not be fetched from that address.",
+        ServiceUnavailable => {
+            "Nothing was saved: the server cannot write right now. Try again shortly."
+        }
+    }
+}
+
+/// The same in Bahasa Indonesia.
+fn error_text_id(code: ErrorCode) -> &'static str {
+    use ErrorCode::*;
+    match code {
+        InvalidRequest => "Ada isian yang belum benar.",
+        InvalidPhone => "Itu bukan nomor telepon: tulis dengan kode negara, seperti 6281234567890.",
+        SessionRequired => "Pilih sesi.",
+        ButtonLimitExceeded => "WhatsApp hanya menampilkan paling banyak 3 tombol balasan cepat.",
+        InvalidButtonParams => "Pengaturan tombol belum lengkap.",
+        UnsupportedMedia => "WhatsApp tidak menerima jenis file ini.",
+        Unauthorized => "Belum masuk, atau nama pengguna atau kata sandi salah.",
+        Forbidden => "Anda tidak diizinkan melakukan itu.",
+        RegistrationClosed => "Pendaftaran ditutup. Mintalah akun kepada admin.",
+        QuotaExceeded => "Batas Anda sudah tercapai. Admin dapat menaikkannya.",
+        NotGroupAdmin => "Hanya admin grup yang dapat melakukan itu.",
+        NotFound => "Tidak ditemukan. Mungkin sudah dihapus.",
+        SessionNotFound => "Sesi ini tidak ada, atau bukan milik Anda.",
+        ContactNotFound => "Nomor ini tidak terdaftar di WhatsApp.",
+        MessageNotFound => "Pesan itu tidak ditemukan.",
+        GroupNotFound => "Grup itu tidak ditemukan, atau sesi ini bukan anggotanya.",
+        MethodNotAllowed => "Itu tidak dapat dilakukan di sini.",
+        UsernameTaken => "Nama pengguna itu sudah dipakai. Pilih yang lain.",
+        LastAdmin => "Harus selalu ada admin yang aktif.",
+        SessionNotConnected => {
+            "Sesi belum terhubung: tautkan ponselnya dulu (kode QR di halaman sesi)."
+        }
+        IdempotencyConflict => "Permintaan ini sedang diproses.",
+        NotEditable => "Pesan ini tidak dapat disunting lagi.",
+        PayloadTooLarge => "Itu terlalu besar.",
+        MediaTooLarge => "File terlalu besar.",
+        UnsupportedMediaType => "Permintaan tidak dikirim sebagai JSON.",
+        RateLimited => "Terlalu banyak permintaan. Tunggu sebentar lalu coba lagi.",
+        InternalError => "Terjadi kesalahan di server. Coba lagi.",
+        MediaFetchFailed => "File tidak dapat diambil dari alamat itu.",
+        ServiceUnavailable => {
+            "Tidak ada yang tersimpan: server belum dapat menulis. Coba lagi sebentar lagi."
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1008,5 +1159,83 @@ mod tests {
             assert!((t.webhook_stopped)("410 Gone").contains("410 Gone"));
         }
         assert_ne!(EN.nav_sessions, ID.nav_sessions);
+    }
+
+    /// Words written straight into a page's markup would show in English to everyone: every
+    /// text node and every `aria-label`/`title`/`alt` written as a literal in a view must come
+    /// from `Texts` instead. What may stay literal are the API's own names, which are the same
+    /// in every language: event names (`message.in`), headers (`X-API-KEY`), query parameters
+    /// (`?session=`) and the product's name. (Placeholders are example values, not words.)
+    #[test]
+    fn every_word_on_a_page_comes_from_the_translations() {
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut files = vec![format!("{src}/shell.rs")];
+        for entry in std::fs::read_dir(format!("{src}/pages")).expect("app/src/pages") {
+            files.push(entry.expect("a page file").path().display().to_string());
+        }
+        let api_name = |text: &str| {
+            text == "Kabar"
+                || text.starts_with("X-")
+                || (text.starts_with('?') && text.ends_with('='))
+                || (text.contains('.')
+                    && text
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'))
+        };
+        let mut untranslated = Vec::new();
+        for file in &files {
+            let code = std::fs::read_to_string(file).expect("a page file");
+            for (n, line) in code.lines().enumerate() {
+                for literal in view_literals(line) {
+                    if literal.chars().any(char::is_alphabetic) && !api_name(&literal) {
+                        untranslated.push(format!("{file}:{}: {literal:?}", n + 1));
+                    }
+                }
+            }
+        }
+        assert!(
+            untranslated.is_empty(),
+            "words not in `Texts`:\n{}",
+            untranslated.join("\n")
+        );
+    }
+
+    /// The string literals in a line of `view!` markup that the page shows: a text node between
+    /// tags or braces (`>"Hello"<`, `}"Hello"{`), or a visible attribute's value.
+    fn view_literals(line: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut i = 0;
+        while let Some(start) = line[i..].find('"').map(|p| p + i) {
+            let Some(end) = line[start + 1..].find('"').map(|p| p + start + 1) else {
+                break;
+            };
+            let before = line[..start].trim_end();
+            let after = line[end + 1..].trim_start();
+            let text_node = (before.ends_with('>') || before.ends_with('}'))
+                && (after.starts_with('<') || after.starts_with('{'));
+            let attribute = ["aria-label=", "title=", "alt="]
+                .iter()
+                .any(|a| before.ends_with(a));
+            if text_node || attribute {
+                found.push(line[start + 1..end].to_string());
+            }
+            i = end + 1;
+        }
+        found
+    }
+
+    #[test]
+    fn both_languages_name_the_same_message_types_and_sources() {
+        fn keys(table: &[(&'static str, &'static str)]) -> Vec<&'static str> {
+            table.iter().map(|(k, _)| *k).collect()
+        }
+        assert_eq!(keys(EN.kinds), keys(ID.kinds));
+        assert_eq!(keys(EN.sources), keys(ID.sources));
+        assert!(
+            EN.kinds
+                .iter()
+                .chain(ID.kinds)
+                .all(|(_, name)| !name.is_empty())
+        );
     }
 }

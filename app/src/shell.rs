@@ -232,7 +232,7 @@ fn SignedIn() -> impl IntoView {
                     Ok(Some(me)) => view! {
                         {banner}
                         <Nav me/>
-                        <main class="page">{form_error()}<Outlet/></main>
+                        <main class="page" id="main" tabindex="-1">{form_error()}<Outlet/></main>
                     }.into_any(),
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(e) => view! { <main class="page"><ErrorBox err=e/></main> }.into_any(),
@@ -254,10 +254,51 @@ fn Nav(me: Me) -> impl IntoView {
     });
     let t = t();
     let role = if is_admin { t.role_admin } else { t.role_user };
+    // On a phone the links and the account fold behind "Menu": a checkbox and its label, so
+    // it opens before the WASM has arrived too.
+    // A link followed closes both ("Menu" and the account's <details>: the browser's own
+    // state, which nothing else reads).
+    let close_menus = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let doc = document();
+            if let Some(toggle) = doc
+                .get_element_by_id("menu-toggle")
+                .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                toggle.set_checked(false);
+            }
+            if let Ok(Some(account)) = doc.query_selector("details.account[open]") {
+                _ = account.remove_attribute("open");
+            }
+        }
+    };
+    // The router would take "#main" for a navigation and keep the focus where it was; the
+    // browser's own jump (before the WASM, too) focuses the page, so do what it does.
+    let skip_to_main = move |ev: leptos::ev::MouseEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            if let Some(main) = document()
+                .get_element_by_id("main")
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                ev.prevent_default();
+                _ = main.focus();
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
+        <a class="skip" href="#main" on:click=skip_to_main>{t.skip_to_content}</a>
         <header class="topbar">
             <a class="brand" href="/sessions">"Kabar"</a>
-            <nav aria-label=t.nav_main>
+            <input type="checkbox" id="menu-toggle" class="menu-toggle" aria-controls="menu"/>
+            <label for="menu-toggle" class="menu-button">{t.nav_menu}</label>
+            <div class="menu" id="menu">
+            <nav aria-label=t.nav_main on:click=close_menus>
                 <A href="/sessions">{t.nav_sessions}</A>
                 <A href="/send">{t.nav_send}</A>
                 <A href="/chats">{t.nav_chats}</A>
@@ -272,9 +313,21 @@ fn Nav(me: Me) -> impl IntoView {
             </nav>
             <div class="who">
                 <LangSwitch/>
-                <span class="username" data-testid="username">{me.username.clone()}</span>
-                <span class="role" data-role=me.role.as_str()>{role}</span>
-                <button class="link" on:click=move |_| { do_logout.dispatch(()); }>{t.sign_out}</button>
+                // Who is signed in; what concerns the account opens under the name (a native
+                // <details>: it opens before the WASM has arrived too).
+                <details class="account">
+                    <summary>
+                        <span class="username" data-testid="username">{me.username.clone()}</span>
+                        " "
+                        <span class="role" data-role=me.role.as_str()>{role}</span>
+                    </summary>
+                    <div class="account-menu">
+                        // The API reference (Swagger UI), served by the server beside the dashboard.
+                        <a href="/docs" rel="external">{t.api_docs}</a>
+                        <button class="link" on:click=move |_| { do_logout.dispatch(()); }>{t.sign_out}</button>
+                    </div>
+                </details>
+            </div>
             </div>
         </header>
     }

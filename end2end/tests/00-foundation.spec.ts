@@ -2,7 +2,7 @@
 // The foundation in a browser: the first account is the admin, sees the admin navigation,
 // creates an API key and sees its secret exactly once; a second account sees none of that.
 import { test, expect } from '@playwright/test';
-import { hydrated, register, shot, PASSWORD } from './helpers';
+import { hydrated, register, shot, signOut, PASSWORD } from './helpers';
 
 test('first admin creates an API key and sees it once; a user sees no admin pages', async ({ browser }) => {
   const adminCtx = await browser.newContext();
@@ -72,16 +72,20 @@ test('first admin creates an API key and sees it once; a user sees no admin page
   const userPage = await userCtx.newPage();
   await register(userPage, 'budi');
   const userNav = userPage.getByRole('navigation', { name: 'Main' });
+  // On a phone the links wait behind "Menu".
+  await expect(userNav).toBeHidden();
+  await userPage.locator('label.menu-button').click();
   await expect(userNav.getByRole('link', { name: 'Sessions' })).toBeVisible();
   for (const item of ['API keys', 'Users', 'Settings']) {
     await expect(userNav.getByRole('link', { name: item })).toHaveCount(0);
   }
   await shot(userPage, '06-user-mobile');
   await userPage.goto('/users');
-  await expect(userPage.getByRole('alert')).toContainText('FORBIDDEN');
+  await expect(userPage.getByRole('alert')).toContainText('You are not allowed to do that.');
+  await expect(userPage.getByRole('alert')).toHaveAttribute('title', 'FORBIDDEN');
 
   // Signing out leads back to the sign-in page; signing in again works.
-  await userPage.getByRole('button', { name: 'Sign out' }).click();
+  await signOut(userPage);
   await expect(userPage).toHaveURL(/\/login$/);
   await hydrated(userPage);
   await userPage.getByLabel('Username').fill('budi');

@@ -65,6 +65,10 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   await edit.getByLabel('Reply', { exact: true }).fill('Harga mulai Rp 12.000');
   await edit.getByRole('button', { name: 'Save' }).click();
   await expect(edit).toBeHidden();
+  // A change saved in place says so, then the note goes away by itself.
+  const saved = page.getByTestId('saved').filter({ visible: true });
+  await expect(saved).toHaveText('Saved');
+  await expect(saved).toHaveCount(0, { timeout: 10_000 });
   await expect(rules).toContainText('Harga mulai Rp 12.000');
   const stored = await (await page.request.get('/api/auto-reply/rules')).json();
   expect(stored[0].reply).toBe('Harga mulai Rp 12.000');
@@ -75,7 +79,7 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   const log = page.getByTestId('messages');
   const answer = log.locator('tr[data-direction="out"]').first();
   await expect(answer).toContainText('Harga mulai Rp 10.000');
-  await expect(answer).toContainText('auto_reply');
+  await expect(answer).toContainText('auto-reply');
   await expect(log.locator(`tr[data-id="${messageId}"]`)).toContainText('harga kopi?');
   await page.getByLabel('Direction').selectOption('in');
   await expect(log.locator('tr[data-direction="out"]')).toHaveCount(0);
@@ -122,6 +126,10 @@ test('rules that answer with a place or a file are made and edited in the dashbo
   await edit.getByLabel('Keyword').fill('alamat');
   await edit.getByRole('button', { name: 'Save' }).click();
   await expect(edit).toBeHidden();
+  // A change saved in place says so, then the note goes away by itself.
+  const saved = page.getByTestId('saved').filter({ visible: true });
+  await expect(saved).toHaveText('Saved');
+  await expect(saved).toHaveCount(0, { timeout: 10_000 });
   await expect(rules).toContainText('alamat');
   const [stored] = await (await page.request.get('/api/auto-reply/rules')).json();
   expect(stored.keyword).toBe('alamat');

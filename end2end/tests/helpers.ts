@@ -16,12 +16,22 @@ export async function shot(page: Page, name: string) {
   await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: true });
 }
 
-/** Registers `username` (`/register`, button "Create account") or signs it in (`/login`). */
-export async function register(page: Page, username: string, at = '/register', button = 'Create account') {
+/**
+ * Registers `username` (`/register`, button "Create account") or signs it in (`/login`); the
+ * labels are the form's in the page's language.
+ */
+export async function register(
+  page: Page,
+  username: string,
+  at = '/register',
+  button = 'Create account',
+  usernameLabel = 'Username',
+  passwordLabel = 'Password',
+) {
   await page.goto(at);
   await hydrated(page);
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel(usernameLabel).fill(username);
+  await page.getByLabel(passwordLabel).fill(PASSWORD);
   await page.getByRole('button', { name: button }).click();
   await expect(page).toHaveURL(/\/sessions$/);
   await hydrated(page);
@@ -38,4 +48,15 @@ export async function linkedSession(page: Page, name: string, phone: string): Pr
   expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: phone } })).status()).toBe(200);
   await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('connected');
   return id;
+}
+
+/**
+ * Signs out from the top bar: on a phone the links and the account sit behind "Menu"; the
+ * account's actions open under its name.
+ */
+export async function signOut(page: Page) {
+  const menu = page.locator('label.menu-button');
+  if (await menu.isVisible()) await menu.click();
+  await page.getByTestId('username').click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
 }

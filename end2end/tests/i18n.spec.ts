@@ -1,7 +1,7 @@
 // Two languages: the dashboard follows the browser's language, and the switch in the top bar
 // persists (a cookie) across reloads and new pages, and takes every page with it.
 import { test, expect } from '@playwright/test';
-import { hydrated, register, shot } from './helpers';
+import { PASSWORD, hydrated, register, shot } from './helpers';
 
 test('an Indonesian browser gets Bahasa Indonesia; the switch persists both ways', async ({ browser }) => {
   const idCtx = await browser.newContext({ locale: 'id-ID' });
@@ -42,5 +42,30 @@ test('an Indonesian browser gets Bahasa Indonesia; the switch persists both ways
   await page.getByRole('button', { name: 'English' }).click();
   await expect(nav.getByRole('link', { name: 'Sessions' })).toBeVisible();
   await expect(page.locator('html')).toHaveAttribute('lang', 'en');
+  await ctx.close();
+});
+
+test('errors speak the reader language, keep the API code on hover, and offer a way back', async ({ browser }) => {
+  const ctx = await browser.newContext({ locale: 'id-ID' });
+  const page = await ctx.newPage();
+  // A taken username, from the hydrated form: the words are Indonesian, the code is a tooltip.
+  await page.goto('/register');
+  await hydrated(page);
+  await page.getByLabel('Nama pengguna').fill('admin');
+  await page.getByLabel('Kata sandi').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Buat akun' }).click();
+  const taken = page.getByRole('alert').filter({ hasText: 'Nama pengguna itu sudah dipakai' });
+  await expect(taken).toBeVisible();
+  await expect(taken).toHaveAttribute('title', 'USERNAME_TAKEN');
+
+  // A session address that leads nowhere says so in words, with a link back to the list.
+  await register(page, 'salah-alamat', '/register', 'Buat akun', 'Nama pengguna', 'Kata sandi');
+  await page.goto('/sessions/ses_tidak_ada');
+  await hydrated(page);
+  const lost = page.getByRole('alert');
+  await expect(lost).toContainText('Sesi ini tidak ada, atau bukan milik Anda.');
+  await expect(lost).toHaveAttribute('title', 'SESSION_NOT_FOUND');
+  await lost.getByRole('link', { name: '← Sesi' }).click();
+  await expect(page).toHaveURL(/\/sessions$/);
   await ctx.close();
 });

@@ -1,7 +1,9 @@
 //! Admin pages: API keys, users and global settings. The server refuses these calls to
 //! non-admins whatever the UI shows; the navigation merely hides them.
 
-use super::common::{ActionError, ErrorBox, Pager, confirmed, format_ms, page_at, split_page};
+use super::common::{
+    ActionError, ErrorBox, Pager, Saved, confirmed, format_ms, page_at, split_page,
+};
 use crate::api::*;
 use crate::i18n::t;
 use crate::model::*;
@@ -83,13 +85,13 @@ pub fn KeysPage() -> impl IntoView {
                                     let id = k.id.clone();
                                     view! {
                                         <tr>
-                                            <td>{k.name}</td>
-                                            <td><code>{k.prefix}"…"</code></td>
-                                            <td>{k.owner_username}</td>
-                                            <td>{k.session_id.map(|s| s.0).unwrap_or_else(|| t.any.into())}</td>
-                                            <td>{format_ms(k.created_at)}</td>
-                                            <td>{k.last_used_at.map(format_ms).unwrap_or_else(|| t.never.into())}</td>
-                                            <td><button class="danger small" on:click=move |_| {
+                                            <td data-label=t.name>{k.name}</td>
+                                            <td data-label=t.key><code>{k.prefix}"…"</code></td>
+                                            <td data-label=t.owner>{k.owner_username}</td>
+                                            <td data-label=t.session>{k.session_id.map(|s| s.0).unwrap_or_else(|| t.any.into())}</td>
+                                            <td data-label=t.created>{format_ms(k.created_at)}</td>
+                                            <td data-label=t.last_used>{k.last_used_at.map(format_ms).unwrap_or_else(|| t.never.into())}</td>
+                                            <td class="actions"><button class="danger small" on:click=move |_| {
                                                 if confirmed(t.confirm_revoke) {
                                                     revoke.dispatch(id.clone());
                                                 }
@@ -180,6 +182,7 @@ pub fn UsersPage() -> impl IntoView {
         </form>
         <ActionError action=create/>
         <ActionError action=update/>
+        <Saved action=update/>
         <ActionError action=delete/>
         <Transition fallback=move || view! { <p class="loading">{t.loading_users}</p> }>
             {move || Suspend::new(async move {
@@ -198,10 +201,10 @@ pub fn UsersPage() -> impl IntoView {
                                     let disabled = u.disabled;
                                     view! {
                                         <tr class:disabled=disabled>
-                                            <td>{u.username}</td>
-                                            <td>{if u.role == Role::Admin { t.role_admin } else { t.role_user }}</td>
-                                            <td>{if disabled { t.user_disabled } else { t.user_active }}</td>
-                                            <td>{format_ms(u.created_at)}</td>
+                                            <td data-label=t.username>{u.username}</td>
+                                            <td data-label=t.role>{if u.role == Role::Admin { t.role_admin } else { t.role_user }}</td>
+                                            <td data-label=t.status>{if disabled { t.user_disabled } else { t.user_active }}</td>
+                                            <td data-label=t.created>{format_ms(u.created_at)}</td>
                                             <td class="actions">
                                                 <button class="small" on:click=move |_| {
                                                     update.dispatch((id1.clone(), UserPatch { role: Some(other_role), ..Default::default() }));
@@ -246,6 +249,7 @@ pub fn SettingsPage() -> impl IntoView {
         <Title text=t.nav_settings/>
         <h1>{t.nav_settings}</h1>
         <ActionError action=save/>
+        <Saved action=save/>
         <Transition fallback=move || view! { <p class="loading">{t.loading_settings}</p> }>
             {move || Suspend::new(async move {
                 match settings.await {

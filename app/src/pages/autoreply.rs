@@ -5,7 +5,7 @@
 //! with the reply as its caption (chosen on the computer and sent as base64 to the REST route,
 //! whose body limit is the media limit; or a link the server fetches once), or be a place.
 
-use super::common::{ActionError, ErrorBox, confirmed, coordinate, on_earth};
+use super::common::{ActionError, ErrorBox, Saved, confirmed, coordinate, on_earth};
 #[cfg(feature = "hydrate")]
 use super::common::{browser_failed, post};
 use crate::api::*;
@@ -203,6 +203,7 @@ pub fn AutoReplyPage() -> impl IntoView {
         <p class="error" role="alert" hidden=move || menu_error.get().is_empty()>{move || menu_error.get()}</p>
         <ActionError action=create/>
         <ActionError action=update/>
+        <Saved action=update/>
         <ActionError action=remove/>
         <Transition>
             {move || Suspend::new(async move {
@@ -263,19 +264,19 @@ pub fn AutoReplyPage() -> impl IntoView {
                                 let move_to = |p: i64| RuleInput { position: Some(p), ..Default::default() };
                                 view! {
                                     <tr class:disabled=!enabled>
-                                        <td hidden=!everyone>{r.username}</td>
-                                        <td>{pos + 1}</td>
-                                        <td>{r.keyword}</td>
-                                        <td>{match r.match_mode {
+                                        <td hidden=!everyone data-label=t.user>{r.username}</td>
+                                        <td data-label="#">{pos + 1}</td>
+                                        <td data-label=t.keyword>{r.keyword}</td>
+                                        <td data-label=t.match_mode>{match r.match_mode {
                                             MatchMode::Contains => t.match_contains,
                                             MatchMode::Exact => t.match_exact,
                                             MatchMode::StartsWith => t.match_starts_with,
                                             MatchMode::Word => t.match_word,
                                         }}</td>
-                                        <td>{summary}</td>
-                                        <td>{menu}</td>
-                                        <td>{if r.allow_groups { t.yes } else { t.no }}</td>
-                                        <td><input type="checkbox" aria-label=t.enabled prop:checked=enabled
+                                        <td data-label=t.reply>{summary}</td>
+                                        <td data-label=t.menu>{menu}</td>
+                                        <td data-label=t.groups>{if r.allow_groups { t.yes } else { t.no }}</td>
+                                        <td data-label=t.on><input type="checkbox" aria-label=t.enabled prop:checked=enabled
                                             on:change:target=move |ev| { update.dispatch((id1.clone(), RuleInput { enabled: Some(ev.target().checked()), ..Default::default() })); }/></td>
                                         <td class="actions">
                                             <button class="small" aria-label=t.move_up disabled={pos == 0}

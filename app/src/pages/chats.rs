@@ -6,8 +6,8 @@
 //! posts to the server without it (server::forms). Both lists refresh by themselves while the
 //! page is open; the answer box is outside them, so a refresh never loses what is typed.
 
-use super::common::{ActionError, ErrorBox, format_ms, refresh_tick};
-use super::messages::{details_line, media_link, status_label};
+use super::common::{ActionError, ErrorBox, format_ms, named, refresh_tick, status_label};
+use super::messages::{details_line, media_link};
 use crate::api::{chats_overview, dash_send_message, list_messages};
 use crate::i18n::t;
 use crate::model::*;
@@ -150,7 +150,7 @@ fn ChatList(session: String, chats: Vec<ChatView>, open: String) -> impl IntoVie
                 let mut line = if last.revoked_at.is_some() {
                     t.deleted.to_string()
                 } else if last.message.is_empty() {
-                    last.kind.clone()
+                    named(t.kinds, &last.kind)
                 } else {
                     last.message.clone()
                 };

@@ -1,20 +1,23 @@
 //! Small pieces every page uses.
 
 use crate::i18n::t;
-#[cfg(feature = "hydrate")]
-use crate::model::ErrorCode;
-use crate::model::{ErrorBody, PageAt};
+use crate::model::{ErrorBody, ErrorCode, PageAt};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-/// An error in plain words, as the server phrased it (the same text an API client gets).
+/// An error in the reader's words (by its code, which shows on hover), then the server's own
+/// detail (the same text an API client gets).
 #[component]
 pub fn ErrorBox(err: ErrorBody) -> impl IntoView {
+    let t = t();
+    // A page for something that is not there (a stale link, a mistyped address): a way back.
+    let lost = matches!(err.error, ErrorCode::NotFound | ErrorCode::SessionNotFound);
     view! {
-        <div class="error" role="alert">
-            <strong>{err.error.as_str()}</strong>
+        <div class="error" role="alert" title=err.error.as_str() data-code=err.error.as_str()>
+            <strong>{(t.error_text)(err.error)}</strong>
             " "
-            {err.message}
+            <span class="detail">{err.message}</span>
+            {lost.then(|| view! { " " <a href="/sessions">{t.back_to_sessions}</a> })}
         </div>
     }
 }
@@ -27,10 +30,16 @@ pub fn ErrorBox(err: ErrorBody) -> impl IntoView {
 pub fn form_error() -> impl IntoView {
     let query = page_query();
     let message = query_param(&query, "message");
+    let code = query_param(&query, "error");
+    let words = code
+        .as_deref()
+        .and_then(ErrorCode::from_name)
+        .map(t().error_text);
     let hidden = message.is_none();
     view! {
-        <div class="error" role="alert" hidden=hidden title=query_param(&query, "error")
-            data-testid="form-error">{message}</div>
+        <div class="error" role="alert" hidden=hidden title=code data-testid="form-error">
+            <strong>{words}</strong>" "<span class="detail">{message}</span>
+        </div>
     }
 }
 
@@ -90,6 +99,39 @@ where
     move || match action.value().get() {
         Some(Err(err)) => Some(view! { <ErrorBox err/> }),
         _ => None,
+    }
+}
+
+/// "Saved": a note, for three seconds after each time `action` succeeds, that it went through
+/// (a change saved in place shows no other sign). Fixed in a corner: the page does not move.
+#[component]
+pub fn Saved<I, T>(action: Action<I, Result<T, ErrorBody>>) -> impl IntoView
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    let shown = RwSignal::new(None::<usize>);
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            let version = action.version().get_untracked();
+            shown.set(Some(version));
+            // Only the latest success hides its own note.
+            set_timeout(
+                move || {
+                    shown.update(|s| {
+                        if *s == Some(version) {
+                            *s = None
+                        }
+                    })
+                },
+                std::time::Duration::from_secs(3),
+            );
+        }
+    });
+    view! {
+        <p class="toast" role="status" data-testid="saved" hidden=move || shown.get().is_none()>
+            {t().saved}
+        </p>
     }
 }
 
@@ -275,6 +317,36 @@ pub fn refresh_tick() -> RwSignal<u32> {
         });
     });
     tick
+}
+
+/// A message's (or a webhook delivery's) status in the reader's language, with WhatsApp's ticks for sent messages
+/// (one when sent, two when delivered, two blue once read or played: style/main.css).
+pub(crate) fn status_label(status: &str, sent: bool) -> String {
+    let t = t();
+    let (ticks, name) = match status {
+        "pending" => ("", t.st_pending),
+        "sent" => ("✓ ", t.st_sent),
+        "delivered" => ("✓✓ ", t.st_delivered),
+        "read" => ("✓✓ ", t.st_read),
+        "played" => ("✓✓ ", t.st_played),
+        "received" => ("", t.st_received),
+        "failed" => ("", t.st_failed),
+        other => ("", other),
+    };
+    if sent {
+        format!("{ticks}{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// A name from one of the translation tables (`Texts::kinds`, `Texts::sources`); the API's own
+/// word when the table does not know it (a newer server).
+pub(crate) fn named(table: &'static [(&'static str, &'static str)], key: &str) -> String {
+    table
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or_else(|| key.to_string(), |(_, name)| name.to_string())
 }
 
 #[cfg(test)]

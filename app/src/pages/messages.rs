@@ -3,7 +3,7 @@
 //! Files show as thumbnails or links, places, cards and polls in a line, contacts' reactions
 //! and edits beside the message, and a sent message's ticks in its status.
 
-use super::common::{ErrorBox, format_ms, refresh_tick};
+use super::common::{ErrorBox, format_ms, named, refresh_tick, status_label};
 use crate::api::{list_messages, list_sessions};
 use crate::i18n::t;
 use crate::model::*;
@@ -149,27 +149,6 @@ pub(super) fn details_line(d: Details) -> impl IntoView {
     view! { {place}{(!text.is_empty()).then(|| view! { <span class="details">{text}</span> })} }
 }
 
-/// A message's status in the reader's language, with WhatsApp's ticks for sent messages
-/// (one when sent, two when delivered, two blue once read or played: style/main.css).
-pub(super) fn status_label(status: &str, sent: bool) -> String {
-    let t = t();
-    let (ticks, name) = match status {
-        "pending" => ("", t.st_pending),
-        "sent" => ("✓ ", t.st_sent),
-        "delivered" => ("✓✓ ", t.st_delivered),
-        "read" => ("✓✓ ", t.st_read),
-        "played" => ("✓✓ ", t.st_played),
-        "received" => ("", t.st_received),
-        "failed" => ("", t.st_failed),
-        other => ("", other),
-    };
-    if sent {
-        format!("{ticks}{name}")
-    } else {
-        name.to_string()
-    }
-}
-
 /// How many messages one page of the log shows.
 const PAGE: i64 = 50;
 
@@ -183,11 +162,11 @@ fn MessageLine(m: MessageRow) -> impl IntoView {
     };
     view! {
         <tr data-direction=m.direction.clone() data-id=m.id.clone() class:revoked=m.revoked_at.is_some()>
-            <td title=m.created_at.to_string()>{format_ms(m.created_at)}</td>
+            <td title=m.created_at.to_string() data-label=t.time>{format_ms(m.created_at)}</td>
             <td><span class=format!("badge {}", m.direction)>{arrow}</span></td>
-            <td>{m.chat}{m.push_name.map(|name| view! { <small class="push-name">{name}</small> })}</td>
-            <td><code>{m.kind}</code></td>
-            <td class="message-text">
+            <td data-label=t.chat class="wrap">{m.chat}{m.push_name.map(|name| view! { <small class="push-name">{name}</small> })}</td>
+            <td data-label=t.col_type title=m.kind.clone()>{named(t.kinds, &m.kind)}</td>
+            <td class="message-text" data-label=t.col_text>
                 {m.message}{m.media.map(|f| media_link(f, t.open_file))}{details_line(m.details)}
                 {(!m.reactions.is_empty()).then(|| view! {
                     <span class="reactions" title=t.reactions data-testid="reactions">{m.reactions.join(" ")}</span>
@@ -195,8 +174,8 @@ fn MessageLine(m: MessageRow) -> impl IntoView {
                 {m.edited_at.map(|_| view! { <small class="tag">{t.edited}</small> })}
                 {m.revoked_at.map(|_| view! { <small class="tag">{t.deleted}</small> })}
             </td>
-            <td>{m.source.unwrap_or_default()}</td>
-            <td><span class=format!("badge {}", m.status)>{status_label(&m.status, m.direction == "out")}</span></td>
+            <td data-label=t.col_source>{m.source.map(|s| named(t.sources, &s))}</td>
+            <td data-label=t.status><span class=format!("badge {}", m.status)>{status_label(&m.status, m.direction == "out")}</span></td>
         </tr>
     }
 }

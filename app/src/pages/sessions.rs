@@ -70,10 +70,10 @@ pub fn SessionsPage() -> impl IntoView {
                             <tbody>
                                 {list.into_iter().map(|s| view! {
                                     <tr>
-                                        <td><a href=format!("/sessions/{}", s.id)>{s.name}</a></td>
-                                        <td><StatusBadge status=s.status/></td>
-                                        <td>{s.phone_number.unwrap_or_default()}</td>
-                                        <td><code>{s.id.0}</code></td>
+                                        <td data-label=t.name><a href=format!("/sessions/{}", s.id)>{s.name}</a></td>
+                                        <td data-label=t.status><StatusBadge status=s.status/></td>
+                                        <td data-label=t.number>{s.phone_number.unwrap_or_default()}</td>
+                                        <td data-label=t.id><code>{s.id.0}</code></td>
                                     </tr>
                                 }).collect_view()}
                             </tbody>

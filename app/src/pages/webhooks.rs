@@ -1,7 +1,9 @@
 //! Webhooks: the global endpoint (admins), each session's endpoint, a test event button, and
 //! the delivery log with filters, attempts and a retry button.
 
-use super::common::{ActionError, ErrorBox, LIST_PAGE, Pager, confirmed, format_ms, split_page};
+use super::common::{
+    ActionError, ErrorBox, LIST_PAGE, Pager, confirmed, format_ms, split_page, status_label,
+};
 use crate::api::*;
 use crate::i18n::t;
 use crate::model::*;
@@ -232,9 +234,9 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 <label>{t.status}
                     <select on:change:target=move |ev| { at.set(None); status.set(ev.target().value()) }>
                         <option value="">{t.any}</option>
-                        <option value="pending">"pending"</option>
-                        <option value="delivered">"delivered"</option>
-                        <option value="failed">"failed"</option>
+                        <option value="pending">{t.st_pending}</option>
+                        <option value="delivered">{t.st_delivered}</option>
+                        <option value="failed">{t.st_failed}</option>
                     </select>
                 </label>
                 <label>{t.session_id}
@@ -259,12 +261,12 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                                         let answer = d.last_status.map(|s| format!("HTTP {s}")).or(d.last_error.clone()).unwrap_or_default();
                                         view! {
                                             <tr data-status=d.status.clone()>
-                                                <td>{format_ms(d.created_at)}</td>
-                                                <td><code>{d.event.clone()}</code></td>
-                                                <td>{d.endpoint.clone()}</td>
-                                                <td><span class=format!("badge {}", d.status)>{d.status.clone()}</span></td>
-                                                <td>{d.attempts}</td>
-                                                <td>{answer}</td>
+                                                <td data-label=t.time>{format_ms(d.created_at)}</td>
+                                                <td data-label=t.event><code>{d.event.clone()}</code></td>
+                                                <td data-label=t.col_to class="wrap">{d.endpoint.clone()}</td>
+                                                <td data-label=t.status><span class=format!("badge {}", d.status)>{status_label(&d.status, false)}</span></td>
+                                                <td data-label=t.attempts>{d.attempts}</td>
+                                                <td data-label=t.last_answer class="wrap">{answer}</td>
                                                 <td class="actions">
                                                     <button class="small" on:click=move |_| open.set(Some(id1.clone()))>{t.attempts}</button>
                                                     <button class="small" on:click=move |_| { retry.dispatch(id2.clone()); }>{t.retry}</button>
@@ -303,11 +305,11 @@ fn Attempts(id: String, on_close: impl Fn() + Send + Sync + 'static) -> impl Int
                                 <tbody>
                                     {d.attempts_log.into_iter().map(|a| view! {
                                         <tr>
-                                            <td>{format_ms(a.at)}</td>
-                                            <td>{a.trigger}</td>
-                                            <td>{a.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
-                                            <td>{format!("{} ms", a.latency_ms)}</td>
-                                            <td><code>{a.error.or(a.response_excerpt).unwrap_or_default()}</code></td>
+                                            <td data-label=t.time>{format_ms(a.at)}</td>
+                                            <td data-label=t.trigger>{a.trigger}</td>
+                                            <td data-label=t.answer>{a.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
+                                            <td data-label=t.latency>{format!("{} ms", a.latency_ms)}</td>
+                                            <td data-label=t.response_or_error class="wrap"><code>{a.error.or(a.response_excerpt).unwrap_or_default()}</code></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
