@@ -1,7 +1,7 @@
 // A session in the browser: create it, watch the QR rotate without reloading, scan it through
 // the simulator's control API, and see the page switch to connected by itself.
 import { test, expect } from '@playwright/test';
-import { hydrated, register, shot } from './helpers';
+import { hydrated, linkedSession, register, shot } from './helpers';
 
 test('the QR refreshes by itself and disappears once scanned', async ({ page }) => {
   await register(page, 'qr-owner');
@@ -45,4 +45,17 @@ test('the QR refreshes by itself and disappears once scanned', async ({ page }) 
   await page.getByRole('link', { name: '← Sessions' }).click();
   await expect(page.getByTestId('sessions')).toContainText('Toko Budi');
   await expect(page.getByTestId('sessions').locator('[data-status="connected"]')).toBeVisible();
+});
+
+test('the Sessions list follows by itself: a new session and a phone that drops show without a reload', async ({ page }) => {
+  await register(page, 'live-owner');
+  const list = page.getByTestId('sessions');
+  // Made elsewhere (the API) after the page was shown; linked through the simulator.
+  const id = await linkedSession(page, 'Toko Langsung', '6281200000555');
+  const row = list.locator('tr', { hasText: 'Toko Langsung' });
+  await expect(row.locator('[data-status="connected"]')).toBeVisible();
+  // The phone unlinks Kabar: the badge changes on its own (to a new QR code waiting for a scan).
+  expect((await page.request.post(`/simulator/sessions/${id}/logout`)).status()).toBe(200);
+  await expect(row.locator('[data-status="connected"]')).toHaveCount(0);
+  await expect(row.locator('[data-status="qr_ready"]')).toBeVisible();
 });

@@ -1,5 +1,6 @@
-// Webhooks in the browser: point a session's webhook at a local receiver that fails once,
-// send a test event, and watch the log show the failed attempt and the successful retry.
+// Webhooks in the browser: point a session's webhook at a local receiver that fails three
+// times, send a test event, and watch the live log say when it tries next, show the attempts
+// under the row, and end delivered, all without a click on Refresh.
 import { test, expect } from '@playwright/test';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -14,7 +15,8 @@ test('a delivery and its retried failure show in the log', async ({ page }) => {
     req.on('end', () => {
       calls += 1;
       received.push(body);
-      res.writeHead(calls === 1 ? 500 : 200).end(calls === 1 ? 'not yet' : 'ok');
+      // Three failures (retried after 1, 2 and 4 s here), then success.
+      res.writeHead(calls <= 3 ? 500 : 200).end(calls <= 3 ? 'not yet' : 'ok');
     });
   });
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
@@ -35,19 +37,19 @@ test('a delivery and its retried failure show in the log', async ({ page }) => {
 
   const log = page.getByTestId('deliveries');
   await expect(log.locator('tr[data-status]').first()).toContainText('webhook.test');
-  // The first attempt failed (HTTP 500); the retry a second later succeeds.
-  await expect
-    .poll(async () => {
-      await page.getByRole('button', { name: 'Refresh' }).click();
-      return log.locator('tr[data-status="delivered"]').count();
-    }, { timeout: 20_000 })
-    .toBe(1);
-  await expect(log.locator('tr[data-status="delivered"]')).toContainText('2');
-  await log.getByRole('button', { name: 'Attempts' }).first().click();
+  // The first attempts fail (HTTP 500): while it waits, the row says when it is tried next,
+  // to the second. Its attempts open under the row and follow by themselves.
+  const pending = log.locator('tr[data-status="pending"]');
+  await expect(pending).toContainText(/next try at \d\d:\d\d:\d\d UTC/);
+  await pending.getByRole('button', { name: 'Attempts' }).click();
   const attempts = page.getByTestId('attempts');
+  await expect(attempts).toContainText('not yet');
+  expect(await page.locator('tr.attempts-row').evaluate((row) => row.previousElementSibling?.getAttribute('data-status'))).toBe('pending');
+  // The fourth attempt succeeds; the log and the open attempts show it without a click.
+  await expect(log.locator('tr[data-status="delivered"]')).toHaveCount(1, { timeout: 20_000 });
+  await expect(log.locator('tr[data-status="delivered"]')).toContainText('4');
   await expect(attempts).toContainText('500');
   await expect(attempts).toContainText('200');
-  await expect(attempts).toContainText('not yet');
   await shot(page, '09-webhooks');
 
   // Removing the endpoint asks first; "no" keeps it. Then "yes": the form is empty again and
@@ -64,7 +66,7 @@ test('a delivery and its retried failure show in the log', async ({ page }) => {
   await expect(page.getByText(/Active\. Secret/)).toHaveCount(0);
   expect((await page.request.get(`/api/sessions/${sid}/webhook`)).status()).toBe(404);
 
-  expect(received.length).toBe(2);
+  expect(received.length).toBe(4);
   expect(received[0]).toBe(received[1]); // the same bytes on every attempt
   expect(JSON.parse(received[1]).event).toBe('webhook.test');
   receiver.close();

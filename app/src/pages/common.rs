@@ -164,6 +164,18 @@ pub fn format_ms(ms: i64) -> String {
     )
 }
 
+/// The time of day of a Unix time in ms, to the second (`14:05:37 UTC`): for what happens
+/// seconds apart, like a webhook's retries.
+pub fn format_clock(ms: i64) -> String {
+    let rem = ms.div_euclid(1000).rem_euclid(86_400);
+    format!(
+        "{:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
 /// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;

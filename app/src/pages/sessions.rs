@@ -1,7 +1,7 @@
 //! Sessions: the list with live status badges, creation, and a session's page whose QR follows
 //! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
 
-use super::common::{ActionError, ErrorBox, Pager, confirmed, page_at, split_page};
+use super::common::{ActionError, ErrorBox, Pager, confirmed, page_at, refresh_tick, split_page};
 use crate::api::{
     create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
     update_session,
@@ -30,9 +30,11 @@ pub fn SessionsPage() -> impl IntoView {
     let create = Action::new(|name: &String| create_session(name.clone()));
     // Where the shown page starts (`None`: the first).
     let at = RwSignal::new(None::<String>);
+    // Live: fetched again every few seconds, so a phone that drops shows without a reload.
+    let tick = refresh_tick();
     let sessions = Resource::new(
-        move || (create.version().get(), at.get()),
-        |(_, at)| list_sessions(page_at(at)),
+        move || (create.version().get(), at.get(), tick.get()),
+        |(_, at, _)| list_sessions(page_at(at)),
     );
     let name = RwSignal::new(String::new());
     let navigate = use_navigate();

@@ -1,8 +1,9 @@
 //! Webhooks: the global endpoint (admins), each session's endpoint, a test event button, and
-//! the delivery log with filters, attempts and a retry button.
+//! the delivery log (live) with filters, attempts under their row and a retry button.
 
 use super::common::{
-    ActionError, ErrorBox, LIST_PAGE, Pager, confirmed, format_ms, split_page, status_label,
+    ActionError, ErrorBox, LIST_PAGE, Pager, confirmed, format_clock, format_ms, refresh_tick,
+    split_page, status_label,
 };
 use crate::api::*;
 use crate::i18n::t;
@@ -181,32 +182,44 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
     let session = RwSignal::new(String::new());
     let retry = Action::new(|id: &String| retry_delivery(id.clone()));
     let refresh = RwSignal::new(0u32);
+    // Live: the log (and the attempts shown) are fetched again every few seconds, so a retry's
+    // outcome shows up without a click.
+    let tick = refresh_tick();
     // Where the shown page starts (`None`: the newest); a new filter starts over.
     let at = RwSignal::new(None::<String>);
+    // The delivery whose attempts show under its row. Fetched with the log, so a refresh
+    // redraws both at once instead of reloading the panel.
+    let open = RwSignal::new(None::<String>);
     let log = Resource::new(
         move || {
             (
-                event.get(),
-                status.get(),
-                changed.get(),
-                retry.version().get(),
-                refresh.get(),
-                session.get(),
-                at.get(),
+                (event.get(), status.get(), session.get(), at.get()),
+                (
+                    changed.get(),
+                    retry.version().get(),
+                    refresh.get(),
+                    tick.get(),
+                ),
+                open.get(),
             )
         },
-        |(event, status, _, _, _, session, cursor)| {
+        |((event, status, session, cursor), _, open)| async move {
             let some = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
-            list_deliveries(DeliveryFilter {
+            let list = list_deliveries(DeliveryFilter {
                 session: some(session),
                 event: some(event),
                 status: some(status),
                 limit: Some(LIST_PAGE as i64 + 1),
                 cursor,
             })
+            .await?;
+            let detail = match open {
+                Some(id) => Some(get_delivery(id).await?),
+                None => None,
+            };
+            Ok::<_, ErrorBody>((list, detail))
         },
     );
-    let open = RwSignal::new(None::<String>);
     let t = t();
     view! {
         <section>
@@ -249,8 +262,8 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match log.await {
                         Err(err) => view! { <ErrorBox err/> }.into_any(),
-                        Ok(list) if list.is_empty() => view! { <p class="card empty">{t.no_deliveries}</p><Pager at next=None/> }.into_any(),
-                        Ok(list) => {
+                        Ok((list, _)) if list.is_empty() => view! { <p class="card empty">{t.no_deliveries}</p><Pager at next=None/> }.into_any(),
+                        Ok((list, detail)) => {
                             let (list, next) = split_page(list, |d| format!("{}.{}", d.created_at, d.id));
                             view! {
                             <div class="table-wrap"><table class="list" data-testid="deliveries">
@@ -259,19 +272,32 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                                     {list.into_iter().map(|d| {
                                         let (id1, id2) = (d.id.clone(), d.id.clone());
                                         let answer = d.last_status.map(|s| format!("HTTP {s}")).or(d.last_error.clone()).unwrap_or_default();
+                                        let shown = detail.clone().filter(|x| x.delivery.id == d.id);
+                                        let is_open = shown.is_some();
+                                        // A delivery still to be tried says when, to the second.
+                                        let next = d.next_attempt_at.filter(|_| d.status == "pending").map(|at| view! {
+                                            <small class="next-attempt">{t.next_attempt}" "{format_clock(at)}</small>
+                                        });
                                         view! {
                                             <tr data-status=d.status.clone()>
-                                                <td data-label=t.time>{format_ms(d.created_at)}</td>
+                                                <td data-label=t.time title=format_clock(d.created_at)>{format_ms(d.created_at)}</td>
                                                 <td data-label=t.event><code>{d.event.clone()}</code></td>
                                                 <td data-label=t.col_to class="wrap">{d.endpoint.clone()}</td>
-                                                <td data-label=t.status><span class=format!("badge {}", d.status)>{status_label(&d.status, false)}</span></td>
+                                                <td data-label=t.status><span class=format!("badge {}", d.status)>{status_label(&d.status, false)}</span>{next}</td>
                                                 <td data-label=t.attempts>{d.attempts}</td>
                                                 <td data-label=t.last_answer class="wrap">{answer}</td>
                                                 <td class="actions">
-                                                    <button class="small" on:click=move |_| open.set(Some(id1.clone()))>{t.attempts}</button>
+                                                    <button class="small" aria-expanded=is_open.to_string() on:click=move |_| {
+                                                        open.update(|o| *o = if o.as_deref() == Some(id1.as_str()) { None } else { Some(id1.clone()) });
+                                                    }>{t.attempts}</button>
                                                     <button class="small" on:click=move |_| { retry.dispatch(id2.clone()); }>{t.retry}</button>
                                                 </td>
                                             </tr>
+                                            {shown.map(|d| view! {
+                                                <tr class="attempts-row"><td colspan="7">
+                                                    <Attempts d on_close=move || open.set(None)/>
+                                                </td></tr>
+                                            })}
                                         }
                                     }).collect_view()}
                                 </tbody>
@@ -282,43 +308,33 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                     }
                 })}
             </Transition>
-            {move || open.get().map(|id| view! { <Attempts id on_close=move || open.set(None)/> })}
         </section>
     }
 }
 
+/// One delivery's attempts, its event id and the body every attempt sent.
 #[component]
-fn Attempts(id: String, on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
-    let detail = Resource::new(move || id.clone(), get_delivery);
+fn Attempts(d: DeliveryDetail, on_close: impl Fn() + Send + Sync + 'static) -> impl IntoView {
     let t = t();
     view! {
-        <div class="card" data-testid="attempts">
+        <div class="attempts" data-testid="attempts">
             <button class="link" on:click=move |_| on_close()>{t.close}</button>
-            <Suspense fallback=move || view! { <p class="loading">{t.loading_attempts}</p> }>
-                {move || Suspend::new(async move {
-                    match detail.await {
-                        Err(err) => view! { <ErrorBox err/> }.into_any(),
-                        Ok(d) => view! {
-                            <p>{t.event_id} <code>{d.delivery.event_id.clone()}</code></p>
-                            <div class="table-wrap"><table class="list">
-                                <thead><tr><th>{t.time}</th><th>{t.trigger}</th><th>{t.answer}</th><th>{t.latency}</th><th>{t.response_or_error}</th></tr></thead>
-                                <tbody>
-                                    {d.attempts_log.into_iter().map(|a| view! {
-                                        <tr>
-                                            <td data-label=t.time>{format_ms(a.at)}</td>
-                                            <td data-label=t.trigger>{a.trigger}</td>
-                                            <td data-label=t.answer>{a.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
-                                            <td data-label=t.latency>{format!("{} ms", a.latency_ms)}</td>
-                                            <td data-label=t.response_or_error class="wrap"><code>{a.error.or(a.response_excerpt).unwrap_or_default()}</code></td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table></div>
-                            <pre class="body">{d.body}</pre>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
+            <p>{t.event_id} <code>{d.delivery.event_id.clone()}</code></p>
+            <div class="table-wrap"><table class="list">
+                <thead><tr><th>{t.time}</th><th>{t.trigger}</th><th>{t.answer}</th><th>{t.latency}</th><th>{t.response_or_error}</th></tr></thead>
+                <tbody>
+                    {d.attempts_log.into_iter().map(|a| view! {
+                        <tr>
+                            <td data-label=t.time title=format_ms(a.at)>{format_clock(a.at)}</td>
+                            <td data-label=t.trigger>{a.trigger}</td>
+                            <td data-label=t.answer>{a.status_code.map(|s| s.to_string()).unwrap_or_else(|| "—".into())}</td>
+                            <td data-label=t.latency>{format!("{} ms", a.latency_ms)}</td>
+                            <td data-label=t.response_or_error class="wrap"><code>{a.error.or(a.response_excerpt).unwrap_or_default()}</code></td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table></div>
+            <pre class="body">{d.body}</pre>
         </div>
     }
 }
