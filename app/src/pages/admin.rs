@@ -2,7 +2,8 @@
 //! non-admins whatever the UI shows; the navigation merely hides them.
 
 use super::common::{
-    ActionError, ErrorBox, Pager, Saved, confirmed, format_ms, page_at, split_page,
+    ActionError, ErrorBox, Pager, Saved, confirmed, fetched_in_browser, format_ms, options_html,
+    page_at, session_label, split_page,
 };
 use crate::api::*;
 use crate::i18n::t;
@@ -21,7 +22,11 @@ pub fn KeysPage() -> impl IntoView {
         move || (create.version().get(), revoke.version().get(), at.get()),
         |(_, _, at)| list_keys(page_at(at)),
     );
-    let users = Resource::new(|| (), |_| list_users(None));
+    // The choices of the form's selects, fetched by the browser. The key's session is chosen
+    // among its owner's sessions, not typed.
+    let users = fetched_in_browser(|| list_users(None));
+    let sessions = fetched_in_browser(|| list_sessions(None));
+    let me = fetched_in_browser(get_me);
     let name = RwSignal::new(String::new());
     let owner = RwSignal::new(String::new());
     let session = RwSignal::new(String::new());
@@ -49,11 +54,29 @@ pub fn KeysPage() -> impl IntoView {
             <label>{t.owner}
                 // The options go in as HTML: markers for a dynamic list inside <select> are
                 // dropped or moved by Chromium's parser, which breaks hydration.
-                <select name="owner" on:change:target=move |ev| owner.set(ev.target().value())
-                    inner_html=move || owner_options(users.get().and_then(Result::ok).unwrap_or_default())>
+                <select name="owner" on:change:target=move |ev| {
+                    owner.set(ev.target().value());
+                    session.set(String::new());
+                } inner_html=move || {
+                    let users = users.get().unwrap_or_default();
+                    options_html(t.me, users.into_iter().map(|u| (u.id.0, u.username)))
+                }>
                 </select>
             </label>
-            <label>{t.session_optional} <input name="session" placeholder=t.any_session bind:value=session/></label>
+            <label>{t.session_optional}
+                <select name="session" prop:value=move || session.get()
+                    on:change:target=move |ev| session.set(ev.target().value())
+                    inner_html=move || {
+                        // "Me" is the signed-in admin.
+                        let whose = Some(owner.get()).filter(|o| !o.is_empty())
+                            .or_else(|| me.get().flatten().map(|m| m.id.0));
+                        let list = sessions.get().unwrap_or_default();
+                        options_html(t.any_session, list.into_iter()
+                            .filter(|s| Some(&s.owner_id.0) == whose.as_ref())
+                            .map(|s| (s.id.0, session_label(&s.name, s.phone_number.as_deref()))))
+                    }>
+                </select>
+            </label>
             <button type="submit" class="primary" disabled=move || create.pending().get()>{t.create_key}</button>
         </form>
         <ActionError action=create/>
@@ -88,7 +111,7 @@ pub fn KeysPage() -> impl IntoView {
                                             <td data-label=t.name>{k.name}</td>
                                             <td data-label=t.key><code>{k.prefix}"…"</code></td>
                                             <td data-label=t.owner>{k.owner_username}</td>
-                                            <td data-label=t.session>{k.session_id.map(|s| s.0).unwrap_or_else(|| t.any.into())}</td>
+                                            <td data-label=t.session class="wrap">{k.session_id.map(|s| s.0).unwrap_or_else(|| t.any.into())}</td>
                                             <td data-label=t.created>{format_ms(k.created_at)}</td>
                                             <td data-label=t.last_used>{k.last_used_at.map(format_ms).unwrap_or_else(|| t.never.into())}</td>
                                             <td class="actions"><button class="danger small" on:click=move |_| {
@@ -108,25 +131,6 @@ pub fn KeysPage() -> impl IntoView {
             })}
         </Transition>
     }
-}
-
-/// `<option>`s for the owner picker: "Me" first, then every user, HTML-escaped.
-fn owner_options(users: Vec<UserView>) -> String {
-    let escape = |s: &str| {
-        s.replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;")
-            .replace('"', "&quot;")
-    };
-    let mut html = format!(r#"<option value="">{}</option>"#, escape(t().me));
-    for u in users {
-        html.push_str(&format!(
-            r#"<option value="{}">{}</option>"#,
-            escape(&u.id.0),
-            escape(&u.username)
-        ));
-    }
-    html
 }
 
 #[component]
@@ -307,7 +311,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn owner_options_are_escaped() {
+    fn options_are_escaped() {
         let u = UserView {
             id: UserId("a\"b".into()),
             username: "<script>&".into(),
@@ -316,7 +320,7 @@ mod tests {
             allow_private_webhooks: false,
             created_at: 0,
         };
-        let html = owner_options(vec![u]);
+        let html = options_html("Me", [(u.id.0, u.username)]);
         assert_eq!(
             html,
             r#"<option value="">Me</option><option value="a&quot;b">&lt;script&gt;&amp;</option>"#

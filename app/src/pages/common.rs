@@ -361,6 +361,59 @@ pub(crate) fn named(table: &'static [(&'static str, &'static str)], key: &str) -
         .map_or_else(|| key.to_string(), |(_, name)| name.to_string())
 }
 
+/// A value the browser fetches once the page is live, for the options of a `<select>` (filled
+/// as HTML: see the Keys page). Not a resource: one read there would hold the page's
+/// `<Suspense>` on the server (a `LocalResource` is never awaited there, so a page without
+/// JavaScript stayed "Loading…"; a `Resource` read outside `<Suspense>` is never sent along).
+pub(crate) fn fetched_in_browser<T, F, Fut>(fetch: F) -> RwSignal<Option<T>>
+where
+    T: Send + Sync + 'static,
+    F: Fn() -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<T, ErrorBody>> + 'static,
+{
+    let value = RwSignal::new(None);
+    Effect::new(move |_| {
+        let fetching = fetch();
+        leptos::task::spawn_local(async move {
+            if let Ok(v) = fetching.await {
+                value.set(Some(v));
+            }
+        });
+    });
+    value
+}
+
+/// `<option>`s for a <select> filled as HTML (see the owner select): the first, empty-valued
+/// one says what choosing nothing means; then each (value, label), escaped.
+pub(crate) fn options_html(
+    none: &str,
+    items: impl IntoIterator<Item = (String, String)>,
+) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    };
+    let mut html = format!(r#"<option value="">{}</option>"#, escape(none));
+    for (value, label) in items {
+        html.push_str(&format!(
+            r#"<option value="{}">{}</option>"#,
+            escape(&value),
+            escape(&label)
+        ));
+    }
+    html
+}
+
+/// A session as a choice: its name, and its number once linked.
+pub(crate) fn session_label(name: &str, phone: Option<&str>) -> String {
+    match phone {
+        Some(phone) => format!("{name} (+{phone})"),
+        None => name.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,8 @@
 //! the delivery log (live) with filters, attempts under their row and a retry button.
 
 use super::common::{
-    ActionError, ErrorBox, LIST_PAGE, Pager, confirmed, format_clock, format_ms, refresh_tick,
-    split_page, status_label,
+    ActionError, ErrorBox, LIST_PAGE, Pager, confirmed, fetched_in_browser, format_clock,
+    format_ms, options_html, refresh_tick, session_label, split_page, status_label,
 };
 use crate::api::*;
 use crate::i18n::t;
@@ -190,6 +190,8 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
     // The delivery whose attempts show under its row. Fetched with the log, so a refresh
     // redraws both at once instead of reloading the panel.
     let open = RwSignal::new(None::<String>);
+    // The session filter is a choice among the sessions this person sees.
+    let sessions = fetched_in_browser(|| list_sessions(None));
     let log = Resource::new(
         move || {
             (
@@ -252,8 +254,13 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                         <option value="failed">{t.st_failed}</option>
                     </select>
                 </label>
-                <label>{t.session_id}
-                    <input name="session" placeholder=t.any on:change:target=move |ev| { at.set(None); session.set(ev.target().value()) }/>
+                <label>{t.session}
+                    <select name="session" on:change:target=move |ev| { at.set(None); session.set(ev.target().value()) }
+                        inner_html=move || {
+                            let list = sessions.get().unwrap_or_default();
+                            options_html(t.any, list.into_iter().map(|s| (s.id.0, session_label(&s.name, s.phone_number.as_deref()))))
+                        }>
+                    </select>
                 </label>
                 <button type="button" on:click=move |_| refresh.update(|n| *n += 1)>{t.refresh}</button>
             </div>
