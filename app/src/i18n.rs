@@ -303,6 +303,7 @@ pub struct Texts {
     pub send: &'static str,
     pub answer: &'static str,
     pub same_with_curl: &'static str,
+    pub your_api_key_hint: &'static str,
     // Messages
     pub messages_intro: &'static str,
     pub session: &'static str,
@@ -582,6 +583,7 @@ pub const EN: Texts = Texts {
     send: "Send",
     answer: "Answer",
     same_with_curl: "The same with curl",
+    your_api_key_hint: "one of your API keys, made on the page",
     messages_intro: "Every message your sessions sent or received, newest first. The list refreshes by itself.",
     session: "Session",
     all: "All",
@@ -874,6 +876,7 @@ pub const ID: Texts = Texts {
     send: "Kirim",
     answer: "Jawaban",
     same_with_curl: "Sama dengan curl",
+    your_api_key_hint: "salah satu kunci API Anda, dibuat di halaman",
     messages_intro: "Semua pesan yang dikirim atau diterima sesi Anda, terbaru di atas. Daftar ini diperbarui sendiri.",
     session: "Sesi",
     all: "Semua",

@@ -229,11 +229,17 @@ fn SignedIn() -> impl IntoView {
                     </div>
                 };
                 match me.await {
-                    Ok(Some(me)) => view! {
+                    Ok(Some(me)) => {
+                        // Who is signed in, for the pages (an admin sees owners, picks them): from
+                        // this one resource, so no page asks again (a page's second server call in
+                        // one resource made the server render it twice, and hydration fail).
+                        provide_context(me.clone());
+                        view! {
                         {banner}
                         <Nav me/>
                         <main class="page" id="main" tabindex="-1">{form_error()}<Outlet/></main>
-                    }.into_any(),
+                    }.into_any()
+                    }
                     Ok(None) => view! { <Redirect path="/login"/> }.into_any(),
                     Err(e) => view! { <main class="page"><ErrorBox err=e/></main> }.into_any(),
                 }
@@ -305,8 +311,8 @@ fn Nav(me: Me) -> impl IntoView {
                 <A href="/messages">{t.nav_messages}</A>
                 <A href="/auto-reply">{t.nav_auto_reply}</A>
                 <A href="/webhooks">{t.nav_webhooks}</A>
+                <A href="/keys">{t.nav_keys}</A>
                 <Show when=move || is_admin>
-                    <A href="/keys">{t.nav_keys}</A>
                     <A href="/users">{t.nav_users}</A>
                     <A href="/settings">{t.nav_settings}</A>
                 </Show>
@@ -324,7 +330,13 @@ fn Nav(me: Me) -> impl IntoView {
                     <div class="account-menu">
                         // The API reference (Swagger UI), served by the server beside the dashboard.
                         <a href="/docs" rel="external">{t.api_docs}</a>
-                        <button class="link" on:click=move |_| { do_logout.dispatch(()); }>{t.sign_out}</button>
+                        // A form, so it signs out before the WASM has arrived too (server's forms.rs).
+                        <form method="post" action="/logout" on:submit=move |ev| {
+                            ev.prevent_default();
+                            do_logout.dispatch(());
+                        }>
+                            <button type="submit" class="link">{t.sign_out}</button>
+                        </form>
                     </div>
                 </details>
             </div>

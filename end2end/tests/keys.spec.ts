@@ -1,7 +1,68 @@
 // API keys for a session are chosen from the owner's sessions (no ids typed), and the webhook
-// log is filtered by choosing a session too.
+// log is filtered by choosing a session too. Everyone makes their own keys; an admin sees whose
+// sessions are whose, and the Send page offers only sessions that can send.
 import { test, expect } from '@playwright/test';
-import { hydrated, linkedSession, signIn } from './helpers';
+import { hydrated, linkedSession, register, signIn, signOut } from './helpers';
+
+test('a user makes, uses and revokes a key of their own; nobody else\'s is shown', async ({ page }) => {
+  await register(page, 'key-maker');
+  const id = await linkedSession(page, 'Kios Sendiri', '6281200000778');
+  // A user's own sessions need no owner column.
+  await page.goto('/sessions');
+  await hydrated(page);
+  await expect(page.getByTestId('sessions').locator('tbody tr')).toHaveCount(1);
+  await expect(page.getByTestId('sessions').getByRole('columnheader', { name: 'Owner' })).toHaveCount(0);
+  await page.getByRole('navigation').getByRole('link', { name: 'API keys' }).click();
+  await expect(page).toHaveURL(/\/keys$/);
+  await hydrated(page);
+  const form = page.locator('form').filter({ has: page.getByRole('button', { name: 'Create key' }) });
+  // No owner to pick: a user's keys are their own.
+  await expect(form.getByLabel('Owner')).toBeHidden();
+  await form.getByLabel('Name').fill('kasir kios');
+  await form.getByLabel('Session (optional)').selectOption({ label: 'Kios Sendiri (+6281200000778)' });
+  await form.getByRole('button', { name: 'Create key' }).click();
+  const key = (await page.getByTestId('new-key').textContent())!.trim();
+  const rows = page.getByTestId('keys').locator('tbody tr');
+  // Only their own key is listed (the admin's keys from earlier tests are not).
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('kasir kios');
+
+  // The key works for its session.
+  const status = await page.request.get(`/status?session=${id}`, { headers: { 'X-API-KEY': key } });
+  expect(status.status()).toBe(200);
+
+  page.once('dialog', (d) => d.accept());
+  await rows.first().getByRole('button', { name: 'Revoke' }).click();
+  await expect(page.getByTestId('keys')).toHaveCount(0);
+  const after = await page.request.get(`/status?session=${id}`, { headers: { 'X-API-KEY': key } });
+  expect(after.status()).toBe(401);
+
+  // The Send page points at the Keys page for the key its curl needs.
+  await page.goto('/send');
+  await hydrated(page);
+  await page.locator('section').filter({ has: page.getByTestId('send-curl') }).getByRole('link', { name: 'API keys' }).click();
+  await expect(page).toHaveURL(/\/keys$/);
+});
+
+test('the admin sees each session\'s owner; Send offers linked sessions, never others\' unlinked ones', async ({ page }) => {
+  await register(page, 'unlinked-owner');
+  const theirs = (await (await page.request.post('/api/sessions', { data: { name: 'Belum Ditautkan' } })).json()).id;
+  await signOut(page);
+  await signIn(page, 'admin');
+  const row = page.getByTestId('sessions').locator('tr', { has: page.locator(`a[href="/sessions/${theirs}"]`) });
+  await expect(row.getByTestId('owner')).toHaveText('unlinked-owner');
+  await expect(page.getByTestId('sessions').getByRole('columnheader', { name: 'Owner' })).toBeVisible();
+
+  const mine = await linkedSession(page, 'Toko Admin Kirim', '6281200000779');
+  await page.goto('/send');
+  await hydrated(page);
+  const picker = page.getByRole('group', { name: 'From session' });
+  await expect(picker.getByText('Belum Ditautkan')).toHaveCount(0);
+  await expect(picker.getByText('Toko Admin Kirim (+6281200000779)')).toBeVisible();
+  await expect(picker.locator(`input[value="${mine}"]`).locator('..')).toContainText('(connected)');
+  // No raw status codes in the labels.
+  await expect(picker).not.toContainText('qr_ready');
+});
 
 test('a key for one session: the session is picked among its owner\'s sessions', async ({ page }) => {
   await signIn(page, 'admin');

@@ -67,6 +67,12 @@ test('without JavaScript: register, sign in, add a session, send a text and answ
   await page.getByRole('button', { name: /^Save/ }).first().click();
   await expect(page.getByTestId('form-error')).toContainText('JavaScript');
 
+  // Signing out: the account's menu opens natively, and Sign out posts.
+  await page.getByTestId('username').click();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page).toHaveURL(/\/login$/);
+  expect((await page.request.get('/api/me')).status()).toBe(401);
+
   for (const url of urls) {
     expect(url, 'a password in a URL').not.toContain(PASSWORD);
     expect(url).not.toContain('wrong-password-1');

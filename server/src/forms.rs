@@ -3,7 +3,7 @@
 //! (a password least of all) ever lands in a URL, the browser history or a proxy's log. The
 //! forms a person needs first post here as plain `application/x-www-form-urlencoded` and run
 //! the very service their server function runs ([`DashboardBackend`]): sign in, register, add
-//! a session, send a text, answer in a chat. Each answers `303 See Other`: on success to where the person goes
+//! a session, send a text, answer in a chat, sign out. Each answers `303 See Other`: on success to where the person goes
 //! next, on failure back to the form's page with `?error=CODE&message=…`, which the page shows
 //! (`app::pages::common::form_error`). Any other form posted before the script arrived goes
 //! back to its page with a note to wait for it ([`needs_script`]).
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/sessions", post(add_session))
         .route("/send", post(send))
         .route("/chats", post(reply))
+        .route("/logout", post(sign_out))
 }
 
 #[derive(Deserialize)]
@@ -158,6 +159,18 @@ async fn reply(State(state): State<AppState>, parts: Parts, body: Bytes) -> Resp
     {
         Ok(_) => Redirect::to(&format!("/chats?{chat}")).into_response(),
         Err(e) => back(&parts, e),
+    }
+}
+
+/// The top bar's Sign out: ends the login (as `POST /api/auth/logout` does), then the sign-in
+/// page. Signing out twice, or with an expired login, still lands there.
+async fn sign_out(State(state): State<AppState>, parts: Parts) -> Response {
+    match DashboardBackend(state).logout(&parts).await {
+        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e.message, "signing out from the form");
+            Redirect::to("/login").into_response()
+        }
     }
 }
 

@@ -1,4 +1,8 @@
-//! API keys: minted, listed and revoked by admins (`/api/keys`), and checked as credentials.
+//! API keys: minted, listed and revoked (`/api/keys`), and checked as credentials.
+//!
+//! Every account manages its own keys (scoped to its own sessions, or to none); an admin sees
+//! and revokes everyone's and may mint a key for another user. A key scoped to one session
+//! manages none: it could otherwise mint itself an unscoped one.
 //!
 //! A key is `kbr_` + 43 URL-safe characters (256 random bits). Only its SHA-256 is stored, so
 //! a leaked database reveals no usable key; lookups go through the unique hash index and the
@@ -48,7 +52,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/keys/{id}", delete(revoke_handler))
 }
 
-/// Every API key (admins only): names, prefixes, owners and scopes, never the secrets.
+/// The caller's API keys (an admin: everyone's): names, prefixes, owners and scopes, never the
+/// secrets. Not for a key scoped to one session.
 #[utoipa::path(
     get, path = "/api/keys", operation_id = "listKeys", tag = "keys",
     params(crate::paging::PageQuery),
@@ -68,8 +73,8 @@ pub(crate) async fn list_handler(
     crate::paging::cut(&page, list(&s, &caller).await?, |v| v.id.as_str())
 }
 
-/// Mint an API key (admins only) for `ownerId` (default: the caller), optionally limited to
-/// one of the owner's sessions. The secret `key` is in this answer only.
+/// Mint an API key for `ownerId` (default: the caller; another user: admins only), optionally
+/// limited to one of the owner's sessions. The secret `key` is in this answer only.
 #[utoipa::path(
     post, path = "/api/keys", operation_id = "createKey", tag = "keys",
     request_body(content = NewApiKey, example = json!({"name": "shop"})),
@@ -92,7 +97,8 @@ pub(crate) async fn create_handler(
     Ok(Json(create(&s, &caller, new).await?))
 }
 
-/// Revoke an API key (admins only): it stops working at once.
+/// Revoke one of the caller's API keys (an admin: anyone's): it stops working at once.
+/// Another user's key is a 404.
 #[utoipa::path(
     delete, path = "/api/keys/{id}", operation_id = "revokeKey", tag = "keys",
     params(("id" = String, Path, description = "The key's id (not its secret).")),
@@ -156,19 +162,23 @@ impl From<KeyRow> for ApiKeyView {
 }
 
 pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<ApiKeyView>> {
-    caller.require_admin()?;
+    caller.require_account()?;
     let rows = sqlx::query_as::<_, KeyRow>(
         "SELECT k.id, k.name, k.prefix, k.owner_id, u.username AS owner_username, k.session_id,
                 k.created_at, k.last_used_at
-         FROM api_keys k JOIN users u ON u.id = k.owner_id ORDER BY k.created_at DESC, k.id",
+         FROM api_keys k JOIN users u ON u.id = k.owner_id
+         WHERE ? OR k.owner_id = ?
+         ORDER BY k.created_at DESC, k.id",
     )
+    .bind(caller.is_admin())
+    .bind(caller.id.as_str())
     .fetch_all(&state.db)
     .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
 
 pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> ApiResult<CreatedApiKey> {
-    caller.require_admin()?;
+    caller.require_account()?;
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 64 {
         return Err(ApiError::invalid(
@@ -176,6 +186,11 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> ApiRes
         ));
     }
     let owner = new.owner_id.unwrap_or_else(|| caller.id.clone());
+    if owner != caller.id && !caller.is_admin() {
+        return Err(ApiError::forbidden(
+            "ownerId: only an administrator can make a key for another user.",
+        ));
+    }
     let owner_exists: Option<(String,)> = sqlx::query_as("SELECT id FROM users WHERE id = ?")
         .bind(owner.as_str())
         .fetch_optional(&state.db)
@@ -226,9 +241,11 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> ApiRes
 }
 
 pub async fn revoke(state: &AppState, caller: &Caller, id: &ApiKeyId) -> ApiResult<()> {
-    caller.require_admin()?;
-    let n = sqlx::query("DELETE FROM api_keys WHERE id = ?")
+    caller.require_account()?;
+    let n = sqlx::query("DELETE FROM api_keys WHERE id = ? AND (? OR owner_id = ?)")
         .bind(id.as_str())
+        .bind(caller.is_admin())
+        .bind(caller.id.as_str())
         .execute(&state.db)
         .await?
         .rows_affected();

@@ -164,7 +164,7 @@ use utoipa::{
         (name = "messages", description = "The original's REST API: status and sending, and the message log."),
         (name = "accounts", description = "Register, sign in and out, the caller's account."),
         (name = "users", description = "Accounts (admins only)."),
-        (name = "keys", description = "API keys (admins only). The secret is shown once."),
+        (name = "keys", description = "API keys: every account mints and revokes its own (admins: anyone's). The secret is shown once."),
         (name = "settings", description = "Global settings (admins only)."),
         (name = "sessions", description = "Linked WhatsApp accounts."),
         (name = "groups", description = "The groups a session's number is in: list, read, create, members, subject and description, invite links, join, leave (contract §12). Send to a group with any send endpoint, `to` its JID."),
@@ -186,7 +186,7 @@ impl Modify for SecuritySchemes {
             "api_key",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-API-KEY",
-                "An API key (`kbr_…`), made by an admin: dashboard → API keys, or `POST /api/keys`.",
+                "An API key (`kbr_…`), made by its owner or an admin: dashboard → API keys, or `POST /api/keys`.",
             ))),
         );
         c.add_security_scheme(

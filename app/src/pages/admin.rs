@@ -1,5 +1,6 @@
-//! Admin pages: API keys, users and global settings. The server refuses these calls to
-//! non-admins whatever the UI shows; the navigation merely hides them.
+//! Setup pages: API keys (everyone's own; an admin's shows everyone's and picks owners), and
+//! for admins users and global settings. The server decides who may do what whatever the UI
+//! shows; the navigation merely hides what a user cannot use.
 
 use super::common::{
     ActionError, ErrorBox, Pager, Saved, confirmed, fetched_in_browser, format_ms, options_html,
@@ -24,9 +25,18 @@ pub fn KeysPage() -> impl IntoView {
     );
     // The choices of the form's selects, fetched by the browser. The key's session is chosen
     // among its owner's sessions, not typed.
-    let users = fetched_in_browser(|| list_users(None));
+    // Only an admin may list the users (anyone else would get a 403 in the console).
+    let me = use_context::<Me>();
+    let admin = me.as_ref().is_some_and(|m| m.role == Role::Admin);
+    let users = fetched_in_browser(move || async move {
+        if admin {
+            list_users(None).await
+        } else {
+            Ok(Vec::new())
+        }
+    });
     let sessions = fetched_in_browser(|| list_sessions(None));
-    let me = fetched_in_browser(get_me);
+    let my_id = me.map(|m| m.id.0);
     let name = RwSignal::new(String::new());
     let owner = RwSignal::new(String::new());
     let session = RwSignal::new(String::new());
@@ -51,7 +61,7 @@ pub fn KeysPage() -> impl IntoView {
             create.dispatch((name.get(), owner.get(), session.get()));
         }>
             <label>{t.name} <input name="name" required placeholder=t.key_name_placeholder bind:value=name/></label>
-            <label>{t.owner}
+            <label hidden=!admin>{t.owner}
                 // The options go in as HTML: markers for a dynamic list inside <select> are
                 // dropped or moved by Chromium's parser, which breaks hydration.
                 <select name="owner" on:change:target=move |ev| {
@@ -69,7 +79,7 @@ pub fn KeysPage() -> impl IntoView {
                     inner_html=move || {
                         // "Me" is the signed-in admin.
                         let whose = Some(owner.get()).filter(|o| !o.is_empty())
-                            .or_else(|| me.get().flatten().map(|m| m.id.0));
+                            .or_else(|| my_id.clone());
                         let list = sessions.get().unwrap_or_default();
                         options_html(t.any_session, list.into_iter()
                             .filter(|s| Some(&s.owner_id.0) == whose.as_ref())
@@ -111,9 +121,15 @@ pub fn KeysPage() -> impl IntoView {
                                             <td data-label=t.name>{k.name}</td>
                                             <td data-label=t.key><code>{k.prefix}"…"</code></td>
                                             <td data-label=t.owner>{k.owner_username}</td>
-                                            <td data-label=t.session class="wrap">{k.session_id.map(|s| s.0).unwrap_or_else(|| t.any.into())}</td>
-                                            <td data-label=t.created>{format_ms(k.created_at)}</td>
-                                            <td data-label=t.last_used>{k.last_used_at.map(format_ms).unwrap_or_else(|| t.never.into())}</td>
+                                            // The session by name once the browser has the list (its id until then).
+                                            <td data-label=t.session class="wrap">{move || match &k.session_id {
+                                                None => t.any.to_string(),
+                                                Some(id) => sessions.get().unwrap_or_default().into_iter()
+                                                    .find(|s| &s.id == id)
+                                                    .map_or_else(|| id.0.clone(), |s| session_label(&s.name, s.phone_number.as_deref())),
+                                            }}</td>
+                                            <td data-label=t.created class="wrap">{format_ms(k.created_at)}</td>
+                                            <td data-label=t.last_used class="wrap">{k.last_used_at.map(format_ms).unwrap_or_else(|| t.never.into())}</td>
                                             <td class="actions"><button class="danger small" on:click=move |_| {
                                                 if confirmed(t.confirm_revoke) {
                                                     revoke.dispatch(id.clone());
@@ -303,27 +319,5 @@ pub fn SettingsPage() -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn options_are_escaped() {
-        let u = UserView {
-            id: UserId("a\"b".into()),
-            username: "<script>&".into(),
-            role: Role::User,
-            disabled: false,
-            allow_private_webhooks: false,
-            created_at: 0,
-        };
-        let html = options_html("Me", [(u.id.0, u.username)]);
-        assert_eq!(
-            html,
-            r#"<option value="">Me</option><option value="a&quot;b">&lt;script&gt;&amp;</option>"#
-        );
     }
 }

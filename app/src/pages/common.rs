@@ -1,7 +1,7 @@
 //! Small pieces every page uses.
 
 use crate::i18n::t;
-use crate::model::{ErrorBody, ErrorCode, PageAt};
+use crate::model::{ErrorBody, ErrorCode, PageAt, SessionStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -153,26 +153,24 @@ pub fn NotFound() -> impl IntoView {
 
 /// Formats a millisecond timestamp for tables; the exact instant is in the title attribute.
 pub fn format_ms(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    let ((y, m, d), (h, min, _)) = split_instant(ms);
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{min:02} UTC")
 }
 
 /// The time of day of a Unix time in ms, to the second (`14:05:37 UTC`): for what happens
 /// seconds apart, like a webhook's retries.
 pub fn format_clock(ms: i64) -> String {
-    let rem = ms.div_euclid(1000).rem_euclid(86_400);
-    format!(
-        "{:02}:{:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
+    let (_, (h, min, s)) = split_instant(ms);
+    format!("{h:02}:{min:02}:{s:02} UTC")
+}
+
+/// A Unix time in ms as its UTC date and time of day (to the second; before 1970 too).
+fn split_instant(ms: i64) -> ((i64, u32, u32), (i64, i64, i64)) {
+    let secs = ms.div_euclid(1000);
+    let rem = secs.rem_euclid(86_400);
+    (
+        civil_from_days(secs.div_euclid(86_400)),
+        (rem / 3600, (rem % 3600) / 60, rem % 60),
     )
 }
 
@@ -407,6 +405,18 @@ pub(crate) fn options_html(
 }
 
 /// A session as a choice: its name, and its number once linked.
+/// A session's status in words, in the page's language.
+pub(crate) fn session_status_text(status: SessionStatus) -> &'static str {
+    let t = t();
+    match status {
+        SessionStatus::QrReady => t.st_qr_ready,
+        SessionStatus::Connecting => t.st_connecting,
+        SessionStatus::Connected => t.st_connected,
+        SessionStatus::Disconnected => t.st_disconnected,
+        SessionStatus::LoggedOut => t.st_logged_out,
+    }
+}
+
 pub(crate) fn session_label(name: &str, phone: Option<&str>) -> String {
     match phone {
         Some(phone) => format!("{name} (+{phone})"),
@@ -423,6 +433,23 @@ mod tests {
         assert_eq!(format_ms(0), "1970-01-01 00:00 UTC");
         assert_eq!(format_ms(1_735_460_000_000), "2024-12-29 08:13 UTC");
         assert_eq!(format_ms(951_782_400_000), "2000-02-29 00:00 UTC");
+        assert_eq!(format_ms(-1), "1969-12-31 23:59 UTC");
+    }
+
+    #[test]
+    fn clock_times_are_to_the_second() {
+        assert_eq!(format_clock(0), "00:00:00 UTC");
+        assert_eq!(format_clock(1_735_460_037_999), "08:13:57 UTC");
+        assert_eq!(format_clock(-1), "23:59:59 UTC");
+    }
+
+    #[test]
+    fn options_are_escaped() {
+        let html = options_html("Me", [("a\"b".to_string(), "<script>&".to_string())]);
+        assert_eq!(
+            html,
+            r#"<option value="">Me</option><option value="a&quot;b">&lt;script&gt;&amp;</option>"#
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! streams it; no base64 in between); a poll, a place or cards go to `/send-poll`,
 //! `/send-location` or `/send-contact` as JSON, with the login cookie.
 
-use super::common::{ActionError, ErrorBox, coordinate, on_earth};
+use super::common::{
+    ActionError, ErrorBox, coordinate, on_earth, session_label, session_status_text,
+};
 #[cfg(feature = "hydrate")]
 use super::common::{browser_failed, post};
 use crate::api::{dash_send_interactive, dash_send_message, list_sessions};
@@ -113,9 +115,15 @@ fn parse_rows(text: &str) -> Vec<interactive::Row> {
         .collect()
 }
 
+/// Where the curl command puts the caller's API key (the page links to where keys are made).
+const KEY_PLACEHOLDER: &str = "YOUR_API_KEY";
+
 #[component]
 pub fn SendPage() -> impl IntoView {
     let t = t();
+    // The sessions to send from: the caller's own (linked or not, so a dropped one shows) and,
+    // for an admin, other users' linked ones; an unlinked session of someone else is no choice.
+    let me = StoredValue::new(use_context::<Me>().map(|m| m.id));
     let sessions = Resource::new(|| (), |_| list_sessions(None));
     // `?session=…&to=…` (a session's Groups list links here) fills both in.
     let query = leptos_router::hooks::use_query_map();
@@ -316,14 +324,14 @@ pub fn SendPage() -> impl IntoView {
                 name
             };
             return format!(
-                "curl -X POST \"$KABAR_URL/send-media?session={}\" \\\n  -H 'X-API-KEY: YOUR_API_KEY' -F 'to={}'{caption} -F 'file=@{}'",
+                "curl -X POST \"$KABAR_URL/send-media?session={}\" \\\n  -H 'X-API-KEY: {KEY_PLACEHOLDER}' -F 'to={}'{caption} -F 'file=@{}'",
                 session.get(),
                 r.to.replace('\'', "'\\''"),
                 name.replace('\'', "'\\''")
             );
         }
         format!(
-            "curl -X POST \"$KABAR_URL{}?session={}\" \\\n  -H 'X-API-KEY: YOUR_API_KEY' -H 'Content-Type: application/json' \\\n  -d '{}'",
+            "curl -X POST \"$KABAR_URL{}?session={}\" \\\n  -H 'X-API-KEY: {KEY_PLACEHOLDER}' -H 'Content-Type: application/json' \\\n  -d '{}'",
             req.path(),
             session.get(),
             req.json().replace('\'', "'\\''")
@@ -341,8 +349,16 @@ pub fn SendPage() -> impl IntoView {
                         <p class="card empty">{t.send_no_sessions}</p>
                     }.into_any(),
                     Ok(list) => {
+                        let list: Vec<_> = list.into_iter()
+                            .filter(|s| me.with_value(|me| me.as_ref().is_none_or(|me| &s.owner_id == me))
+                                || s.status == SessionStatus::Connected)
+                            .collect();
                         if session.get_untracked().is_empty() {
-                            session.set(list[0].id.0.clone());
+                            // A linked one first: the others cannot send yet.
+                            let first = list.iter()
+                                .find(|s| s.status == SessionStatus::Connected)
+                                .unwrap_or(&list[0]);
+                            session.set(first.id.0.clone());
                         }
                         view! {
                             <fieldset class="card">
@@ -354,7 +370,8 @@ pub fn SendPage() -> impl IntoView {
                                         <label class="check">
                                             <input type="radio" name="session" form="send-form" value=id.clone() checked=checked
                                                 on:change=move |_| session.set(id.clone())/>
-                                            {s.name} " (" {s.status.as_str()} ")"
+                                            {session_label(&s.name, s.phone_number.as_deref())}
+                                            " " <span class="muted">"(" {session_status_text(s.status)} ")"</span>
                                         </label>
                                     }
                                 }).collect_view()}
@@ -489,6 +506,8 @@ pub fn SendPage() -> impl IntoView {
         <section class="card">
             <h2>{t.same_with_curl}</h2>
             <pre class="curl" data-testid="send-curl">{curl}</pre>
+            <p class="muted"><code>{KEY_PLACEHOLDER}</code> ": " {t.your_api_key_hint} " "
+                <a href="/keys">{t.nav_keys}</a></p>
         </section>
     }
 }

@@ -1,10 +1,12 @@
 //! Sessions: the list with live status badges, creation, and a session's page whose QR follows
 //! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
 
-use super::common::{ActionError, ErrorBox, Pager, confirmed, page_at, refresh_tick, split_page};
+use super::common::{
+    ActionError, ErrorBox, Pager, confirmed, page_at, refresh_tick, session_status_text, split_page,
+};
 use crate::api::{
-    create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
-    update_session,
+    create_session, delete_session, get_pair_code, get_session, list_sessions, list_users,
+    logout_session, update_session,
 };
 use crate::i18n::t;
 use crate::model::*;
@@ -14,14 +16,7 @@ use leptos_router::{hooks::use_navigate, hooks::use_params_map};
 
 #[component]
 pub fn StatusBadge(status: SessionStatus) -> impl IntoView {
-    let t = t();
-    let label = match status {
-        SessionStatus::QrReady => t.st_qr_ready,
-        SessionStatus::Connecting => t.st_connecting,
-        SessionStatus::Connected => t.st_connected,
-        SessionStatus::Disconnected => t.st_disconnected,
-        SessionStatus::LoggedOut => t.st_logged_out,
-    };
+    let label = session_status_text(status);
     view! { <span class=format!("badge {}", status.as_str()) data-status=status.as_str()>{label}</span> }
 }
 
@@ -35,6 +30,24 @@ pub fn SessionsPage() -> impl IntoView {
     let sessions = Resource::new(
         move || (create.version().get(), at.get(), tick.get()),
         |(_, at, _)| list_sessions(page_at(at)),
+    );
+    // An admin sees everyone's sessions, so the list names each one's owner: user id →
+    // username, fetched once (not with every refresh). `None` for anyone else.
+    let admin = use_context::<Me>().is_some_and(|m| m.role == Role::Admin);
+    let owners = Resource::new(
+        || (),
+        move |_| async move {
+            if !admin {
+                return Ok(None);
+            }
+            let users = list_users(None).await?;
+            Ok::<_, ErrorBody>(Some(
+                users
+                    .into_iter()
+                    .map(|u| (u.id.0, u.username))
+                    .collect::<std::collections::HashMap<_, _>>(),
+            ))
+        },
     );
     let name = RwSignal::new(String::new());
     let navigate = use_navigate();
@@ -66,15 +79,25 @@ pub fn SessionsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => {
                         let (list, next) = split_page(list, |s| s.id.0.clone());
+                        // Always the cell, hidden when not an admin: the same markup both sides.
+                        let owners = owners.await.ok().flatten();
+                        let not_admin = owners.is_none();
+                        let owner_of = move |id: &UserId| owners.as_ref()
+                            .and_then(|o| o.get(&id.0).cloned())
+                            .unwrap_or_default();
                         view! {
                         <div class="table-wrap"><table class="list" data-testid="sessions">
-                            <thead><tr><th>{t.name}</th><th>{t.status}</th><th>{t.number}</th><th>{t.id}</th></tr></thead>
+                            <thead><tr>
+                                <th>{t.name}</th><th>{t.status}</th><th>{t.number}</th>
+                                <th hidden=not_admin>{t.owner}</th><th>{t.id}</th>
+                            </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|s| view! {
                                     <tr>
                                         <td data-label=t.name><a href=format!("/sessions/{}", s.id)>{s.name}</a></td>
                                         <td data-label=t.status><StatusBadge status=s.status/></td>
                                         <td data-label=t.number>{s.phone_number.unwrap_or_default()}</td>
+                                        <td data-label=t.owner data-testid="owner" hidden=not_admin>{owner_of(&s.owner_id)}</td>
                                         <td data-label=t.id><code>{s.id.0}</code></td>
                                     </tr>
                                 }).collect_view()}

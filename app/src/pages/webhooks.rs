@@ -215,8 +215,9 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
                 cursor,
             })
             .await?;
+            // A delivery that went away meanwhile (retention) closes its panel; the log stays.
             let detail = match open {
-                Some(id) => Some(get_delivery(id).await?),
+                Some(id) => get_delivery(id).await.ok(),
                 None => None,
             };
             Ok::<_, ErrorBody>((list, detail))

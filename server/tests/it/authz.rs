@@ -31,8 +31,8 @@ enum Access {
     AdminOn(Kind),
     /// The session `{S}` of the owner: its owner (a key scoped to it or unscoped), or an admin.
     Session,
-    /// The owner's rule `{R}`: the owner's account (no scoped key), or an admin.
-    Rule,
+    /// The owner's rule or key `{R}`: the owner's account (no scoped key), or an admin.
+    Owned(Kind),
     /// A delivery `{R}` to the owner's session endpoint: like `Session`.
     Delivery,
     /// A media message `{R}` of the owner's session: like `Session`.
@@ -43,6 +43,7 @@ enum Access {
 enum Kind {
     User,
     Key,
+    Rule,
 }
 
 use Access::*;
@@ -65,15 +66,15 @@ const REST: &[(&str, Access, bool)] = &[
     ("PUT /api/auto-reply", Account, false),
     ("GET /api/auto-reply/rules", Account, false),
     ("POST /api/auto-reply/rules", Account, false),
-    ("GET /api/keys", Admin, false),
-    ("POST /api/keys", Admin, false),
+    ("GET /api/keys", Account, false),
+    ("POST /api/keys", Account, false),
     ("GET /api/users", Admin, false),
     ("POST /api/users", Admin, false),
     ("GET /api/settings", Admin, false),
     ("PUT /api/settings", Admin, false),
     ("GET /metrics", Admin, false),
     ("POST /simulator/unregistered", Admin, false),
-    ("DELETE /api/keys/{id}", AdminOn(Kind::Key), true),
+    ("DELETE /api/keys/{id}", Owned(Kind::Key), true),
     ("PATCH /api/users/{id}", AdminOn(Kind::User), true),
     ("DELETE /api/users/{id}", AdminOn(Kind::User), true),
     ("GET /api/sessions/{id}", Session, false),
@@ -132,8 +133,8 @@ const REST: &[(&str, Access, bool)] = &[
     ),
     ("POST /simulator/sessions/{id}/disconnect", Session, true),
     ("POST /simulator/sessions/{id}/logout", Session, true),
-    ("PUT /api/auto-reply/rules/{id}", Rule, false),
-    ("DELETE /api/auto-reply/rules/{id}", Rule, true),
+    ("PUT /api/auto-reply/rules/{id}", Owned(Kind::Rule), false),
+    ("DELETE /api/auto-reply/rules/{id}", Owned(Kind::Rule), true),
     ("GET /api/webhooks/deliveries/{id}", Delivery, false),
     ("POST /api/webhooks/deliveries/{id}/retry", Delivery, false),
 ];
@@ -170,14 +171,14 @@ const FNS: &[(&str, Access, bool, &str)] = &[
         r#"{"id":"{R}","patch":{"disabled":true}}"#,
     ),
     ("delete_user", AdminOn(Kind::User), true, r#"{"id":"{R}"}"#),
-    ("list_keys", Admin, false, "{}"),
+    ("list_keys", Account, false, "{}"),
     (
         "create_key",
-        Admin,
+        Account,
         false,
         r#"{"name":"k","owner_id":"","session_id":""}"#,
     ),
-    ("revoke_key", AdminOn(Kind::Key), true, r#"{"id":"{R}"}"#),
+    ("revoke_key", Owned(Kind::Key), true, r#"{"id":"{R}"}"#),
     ("settings", Admin, false, "{}"),
     (
         "update_settings",
@@ -238,11 +239,11 @@ const FNS: &[(&str, Access, bool, &str)] = &[
     ("test_webhook", Session, false, r#"{"session":"{S}"}"#),
     (
         "update_rule",
-        Rule,
+        Owned(Kind::Rule),
         false,
         r#"{"id":"{R}","input":{"enabled":true}}"#,
     ),
-    ("delete_rule", Rule, true, r#"{"id":"{R}"}"#),
+    ("delete_rule", Owned(Kind::Rule), true, r#"{"id":"{R}"}"#),
     ("delivery", Delivery, false, r#"{"id":"{R}"}"#),
     ("retry_delivery", Delivery, false, r#"{"id":"{R}"}"#),
 ];
@@ -331,7 +332,7 @@ fn expect(access: Access, actor: &Actor, owner: Option<Owner>, session: Option<&
         Session | Delivery | Message => {
             (actor.admin && actor.scope.is_none()) || (mine && in_scope)
         }
-        Rule => actor.scope.is_none() && (actor.admin || mine),
+        Owned(_) => actor.scope.is_none() && (actor.admin || mine),
     };
     if ok { Expect::Allowed } else { Expect::Denied }
 }
@@ -573,11 +574,11 @@ impl World {
                     actor,
                 )
             }
-            AdminOn(Kind::Key) => {
+            Owned(Kind::Key) => {
                 let (_, id) = self.key_of(&t.user_id, None).await;
                 (t.session.clone(), id, actor)
             }
-            Rule => (t.session.clone(), self.rule_of(&t.cookie).await, actor),
+            Owned(_) => (t.session.clone(), self.rule_of(&t.cookie).await, actor),
             _ => {
                 let (s, b) = call(
                     self.http
@@ -704,8 +705,8 @@ async fn run(w: &World, ops: &[Case]) -> Vec<String> {
                         let t = &w.things[&o];
                         let resource = match op.access {
                             AdminOn(Kind::User) => t.user_id.clone(),
-                            AdminOn(Kind::Key) => t.key.clone(),
-                            Rule => t.rule.clone(),
+                            Owned(Kind::Key) => t.key.clone(),
+                            Owned(_) => t.rule.clone(),
                             Delivery => t.delivery.clone(),
                             Message => t.media.clone(),
                             _ => String::new(),
@@ -753,7 +754,7 @@ async fn run(w: &World, ops: &[Case]) -> Vec<String> {
                             || (status == 404 && code == "MESSAGE_NOT_FOUND")
                             || (status == 404
                                 && code == "NOT_FOUND"
-                                && matches!(op.access, Rule | Delivery | AdminOn(_)))
+                                && matches!(op.access, Owned(_) | Delivery | AdminOn(_)))
                     }
                 };
                 if op.access == Static {

@@ -419,6 +419,22 @@ async fn forms_work_as_plain_posts_before_the_script_arrives() {
     .await;
     assert_error(s, &b, 405, "METHOD_NOT_ALLOWED");
     assert_eq!(app.sent(&admin, &id).await.len(), 1);
+
+    // Signing out: the cookie goes, the login ends, and the sign-in page follows; again
+    // (already signed out) lands there too.
+    let r = post(&user, "/logout", &[]).await.expect("post");
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .starts_with("auth-token=;"),
+        "{r:?}"
+    );
+    assert_eq!(location(&r), "/login");
+    let (s, b) = call(user.get(app.url("/api/me"))).await;
+    assert_error(s, &b, 401, "UNAUTHORIZED");
+    let r = post(&user, "/logout", &[]).await.expect("post");
+    assert_eq!(location(&r), "/login");
 }
 
 /// The dashboard's `/register` shows its form only while the server takes an account: with the

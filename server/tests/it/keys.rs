@@ -1,4 +1,5 @@
-//! API keys: minted by admins, shown once, hashed, usable by header or query, revocable.
+//! API keys: minted by their owners or admins, shown once, hashed, usable by header or query,
+//! revocable.
 
 use super::*;
 
@@ -54,7 +55,7 @@ async fn a_key_is_shown_once_and_acts_with_its_owners_rights() {
     let (s, b) = call(
         anon.post(app.url("/api/keys"))
             .header("X-API-KEY", &key)
-            .json(&json!({"name": "mine"})),
+            .json(&json!({"name": "for the admin", "ownerId": admin_id(&app, &admin).await})),
     )
     .await;
     assert_error(s, &b, 403, "FORBIDDEN");
@@ -81,6 +82,115 @@ async fn a_key_is_shown_once_and_acts_with_its_owners_rights() {
     assert_error(s, &b, 401, "UNAUTHORIZED");
     let (s, b) = call(admin.delete(app.url(&format!("/api/keys/{id}")))).await;
     assert_error(s, &b, 404, "NOT_FOUND");
+}
+
+async fn admin_id(app: &TestApp, admin: &reqwest::Client) -> String {
+    let (_, me) = call(admin.get(app.url("/api/me"))).await;
+    me["id"].as_str().expect("id").to_string()
+}
+
+/// A user mints, lists and revokes their own keys (scoped to their own sessions only); they see
+/// and touch nobody else's; an admin sees everyone's. A key scoped to a session manages none.
+#[tokio::test]
+async fn every_account_manages_its_own_keys() {
+    let app = TestApp::start().await;
+    let (admin, budi, budi_me) = app.admin_and_user().await;
+    let budi_id = budi_me["id"].as_str().expect("id");
+    let (citra, _) = app.register("citra").await;
+    let shop = app.create_session(&budi, "Toko").await;
+    let citras = app.create_session(&citra, "Warung").await;
+
+    let (s, own) = call(
+        budi.post(app.url("/api/keys"))
+            .json(&json!({"name": "shop", "sessionId": shop})),
+    )
+    .await;
+    assert_eq!(s, 200, "{own}");
+    assert_eq!(
+        (own["ownerId"].as_str(), own["sessionId"].as_str()),
+        (Some(budi_id), Some(shop.as_str()))
+    );
+    let scoped = own["key"].as_str().expect("key").to_string();
+    // Naming himself as owner is the same as naming nobody.
+    let (s, b) = call(
+        budi.post(app.url("/api/keys"))
+            .json(&json!({"name": "all", "ownerId": budi_id})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    // Not for someone else, not scoped to someone else's session (not even revealing it).
+    let (s, b) = call(
+        budi.post(app.url("/api/keys"))
+            .json(&json!({"name": "x", "ownerId": admin_id(&app, &admin).await})),
+    )
+    .await;
+    assert_error(s, &b, 403, "FORBIDDEN");
+    let (s, b) = call(
+        budi.post(app.url("/api/keys"))
+            .json(&json!({"name": "x", "sessionId": citras})),
+    )
+    .await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+    let citra_key = {
+        let (s, b) = call(citra.post(app.url("/api/keys")).json(&json!({"name": "c"}))).await;
+        assert_eq!(s, 200, "{b}");
+        b["id"].as_str().expect("id").to_string()
+    };
+
+    // Each sees their own; the admin sees all three.
+    let (s, list) = call(budi.get(app.url("/api/keys"))).await;
+    assert_eq!(s, 200);
+    let names: Vec<_> = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|k| k["name"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(names.len(), 2, "{list}");
+    assert!(
+        list.as_array()
+            .expect("list")
+            .iter()
+            .all(|k| k["ownerId"] == budi_id),
+        "{list}"
+    );
+    assert!(!list.to_string().contains(&citras), "{list}");
+    let (_, all) = call(admin.get(app.url("/api/keys"))).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(3), "{all}");
+
+    // Someone else's key is not there for him; his own goes.
+    let (s, b) = call(budi.delete(app.url(&format!("/api/keys/{citra_key}")))).await;
+    assert_error(s, &b, 404, "NOT_FOUND");
+    let (_, still) = call(citra.get(app.url("/api/keys"))).await;
+    assert_eq!(still.as_array().map(Vec::len), Some(1), "{still}");
+
+    // The scoped key sends for its session but manages no keys (it could mint itself more).
+    let anon = reqwest::Client::new();
+    let (s, _) = call(
+        anon.get(app.url(&format!("/status?session={shop}")))
+            .header("X-API-KEY", &scoped),
+    )
+    .await;
+    assert_eq!(s, 200);
+    for req in [
+        anon.get(app.url("/api/keys")),
+        anon.post(app.url("/api/keys"))
+            .json(&json!({"name": "more"})),
+        anon.delete(app.url(&format!("/api/keys/{}", own["id"].as_str().expect("id")))),
+    ] {
+        let (s, b) = call(req.header("X-API-KEY", &scoped)).await;
+        assert_error(s, &b, 403, "FORBIDDEN");
+    }
+
+    let id = own["id"].as_str().expect("id");
+    let (s, _) = call(budi.delete(app.url(&format!("/api/keys/{id}")))).await;
+    assert_eq!(s, 200);
+    let (s, b) = call(
+        anon.get(app.url(&format!("/status?session={shop}")))
+            .header("X-API-KEY", &scoped),
+    )
+    .await;
+    assert_error(s, &b, 401, "UNAUTHORIZED");
 }
 
 #[tokio::test]
