@@ -324,6 +324,28 @@ pub struct SessionView {
     pub created_at: i64,
 }
 
+/// `GET /api/sessions/activity`: what one session has been doing (the Sessions overview).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct SessionActivity {
+    pub session_id: SessionId,
+    /// The owner's username (an admin's overview names whose each session is).
+    pub owner_username: String,
+    /// Messages received in the last 24 hours, as the message log counts them (a reaction is one).
+    #[serde(rename = "messagesIn24h")]
+    pub messages_in_24h: i64,
+    /// Messages sent in the last 24 hours, by the API, the dashboard and auto-reply.
+    #[serde(rename = "messagesOut24h")]
+    pub messages_out_24h: i64,
+    /// When the session's latest message (either way) was recorded, Unix ms; none yet: null.
+    pub last_activity_at: Option<i64>,
+    /// Deliveries to the session's own webhook still waiting to go out (retries included).
+    pub webhooks_pending: i64,
+    /// Deliveries to the session's own webhook that gave up (kept until the retention ends).
+    pub webhooks_failed: i64,
+}
+
 /// `POST /api/sessions`. Only an admin may name another owner.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

@@ -26,6 +26,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // Here, not as leptos_meta's <Stylesheet> in App: that one fails to hydrate
                 // with erased components (leptos#3946), and the shell is never hydrated.
                 <link rel="stylesheet" id="kabar" href="/pkg/kabar.css"/>
+                // The Copy buttons' few lines (common::CopyButton): apart from the WASM.
+                <script src="/copy.js" defer></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -230,9 +232,8 @@ fn SignedIn() -> impl IntoView {
                 };
                 match me.await {
                     Ok(Some(me)) => {
-                        // Who is signed in, for the pages (an admin sees owners, picks them): from
-                        // this one resource, so no page asks again (a page's second server call in
-                        // one resource made the server render it twice, and hydration fail).
+                        // Who is signed in, for the pages (an admin sees owners and picks them):
+                        // from this one resource, so no page has to ask the server again.
                         provide_context(me.clone());
                         view! {
                         {banner}

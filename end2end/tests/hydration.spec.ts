@@ -22,11 +22,12 @@ test('every dashboard page hydrates cleanly', async ({ page }) => {
   }
 });
 
-// The server may render a page's view more than once while it waits for data; each render
-// makes its resources anew. A page whose one resource made two server calls one after the other
-// (the Send page asking who is signed in, then for the sessions) was rendered twice on some
-// loads, and those loads failed to hydrate (a dead page). The admin's busiest pages, loaded
-// several times over, must hydrate every time.
+// On some loads the server renders a page's view two or three times while it waits for data
+// (Leptos' <Suspense> walks its children again, and each walk makes the page and its resources
+// anew: `__PENDING_RESOURCES` differs between loads of the same page). A page must hydrate
+// whichever render the HTML came from: a Send page with a WASM-side Copy button failed to on
+// about one load in twelve (a dead page). The admin's busiest pages, loaded several times
+// over, must hydrate every time.
 test('pages hydrate on every load, not just most', async ({ page }) => {
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));

@@ -47,13 +47,26 @@ test('the QR refreshes by itself and disappears once scanned', async ({ page }) 
   await expect(page.getByTestId('sessions').locator('[data-status="connected"]')).toBeVisible();
 });
 
-test('the Sessions list follows by itself: a new session and a phone that drops show without a reload', async ({ page }) => {
+test('the Sessions list follows by itself: a new session, its day\'s messages and webhook backlog, and a phone that drops show without a reload', async ({ page }) => {
   await register(page, 'live-owner');
   const list = page.getByTestId('sessions');
   // Made elsewhere (the API) after the page was shown; linked through the simulator.
   const id = await linkedSession(page, 'Toko Langsung', '6281200000555');
   const row = list.locator('tr', { hasText: 'Toko Langsung' });
   await expect(row.locator('[data-status="connected"]')).toBeVisible();
+  await expect(row.getByTestId('last-24h')).toHaveText('0 in · 0 out');
+  await expect(row.getByTestId('webhook-health')).toHaveText('OK');
+  // A customer writes, the shop answers, and the webhook nobody answers holds a delivery: the
+  // figures follow without a reload.
+  expect((await page.request.post(`/simulator/sessions/${id}/incoming`, { data: { from: '6289900000555', message: 'Halo' } })).status()).toBe(200);
+  expect((await page.request.post(`/send-message?session=${id}`, { data: { to: '6289900000555', message: 'Halo juga' } })).status()).toBe(200);
+  expect((await page.request.put(`/api/sessions/${id}/webhook`, { data: { url: 'http://127.0.0.1:9/langsung', secret: 'rahasia' } })).status()).toBe(200);
+  expect((await page.request.post('/api/webhooks/test', { data: { sessionId: id } })).status()).toBe(200);
+  await expect(row.getByTestId('last-24h')).toHaveText('1 in · 1 out');
+  // Waiting for its next try (1 s, 2 s, 4 s here), then given up: either way not "OK".
+  await expect(row.getByTestId('webhook-health')).toHaveText(/waiting|failed/);
+  await expect(row.getByTestId('webhook-health')).toHaveClass(/warn|bad/);
+  await expect(row).not.toContainText('never');
   // The phone unlinks Kabar: the badge changes on its own (to a new QR code waiting for a scan).
   expect((await page.request.post(`/simulator/sessions/${id}/logout`)).status()).toBe(200);
   await expect(row.locator('[data-status="connected"]')).toHaveCount(0);

@@ -302,6 +302,10 @@ impl Backend for DashboardBackend {
         Ok(cut(page, all, |s| &s.id.0)?)
     }
 
+    async fn sessions_activity(&self, req: &Parts) -> Result<Vec<SessionActivity>, ErrorBody> {
+        Ok(sessions::activity::activity(&self.0, &self.caller(req).await?).await?)
+    }
+
     async fn session_page(&self, req: &Parts, id: SessionId) -> Result<SessionPage, ErrorBody> {
         let session = sessions::store::view(&self.0, &self.caller(req).await?, &id).await?;
         let mut groups = Vec::new();

@@ -77,6 +77,7 @@ use utoipa::{
         settings::get_handler,
         settings::put_handler,
         sessions::store::list_handler,
+        sessions::activity::activity_handler,
         sessions::store::create_handler,
         sessions::store::get_handler,
         sessions::store::update_handler,

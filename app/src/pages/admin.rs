@@ -3,8 +3,8 @@
 //! shows; the navigation merely hides what a user cannot use.
 
 use super::common::{
-    ActionError, ErrorBox, Pager, Saved, confirmed, fetched_in_browser, format_ms, options_html,
-    page_at, session_label, split_page,
+    ActionError, CopyButton, ErrorBox, Pager, Saved, confirmed, fetched_in_browser, format_ms,
+    options_html, page_at, session_label, split_page,
 };
 use crate::api::*;
 use crate::i18n::t;
@@ -93,7 +93,8 @@ pub fn KeysPage() -> impl IntoView {
         {move || create.value().get().and_then(Result::ok).map(|k| view! {
             <div class="card secret" role="status">
                 <p><strong>{t.copy_key_now}</strong></p>
-                <code class="key" data-testid="new-key">{k.key}</code>
+                <code class="key" data-testid="new-key">{k.key.clone()}</code>
+                " " <CopyButton text=k.key/>
             </div>
         })}
         <ActionError action=revoke/>

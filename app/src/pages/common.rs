@@ -104,6 +104,27 @@ where
 
 /// "Saved": a note, for three seconds after each time `action` succeeds, that it went through
 /// (a change saved in place shows no other sign). Fixed in a corner: the page does not move.
+/// A "Copy" button for `text`, or for the text of the element `from` (a CSS selector) at the
+/// moment of the click. The copying is public/copy.js's (plain script: it works before the
+/// WebAssembly arrives and costs the bundle nothing); this only writes the three labels, in the
+/// page's language, of which CSS shows the one `data-copied` asks for.
+#[component]
+pub fn CopyButton(
+    #[prop(optional, into)] text: Option<String>,
+    #[prop(optional)] from: Option<&'static str>,
+) -> impl IntoView {
+    let t = t();
+    view! {
+        <button type="button" class="copy small" data-copy=text data-copy-from=from>
+            <span aria-live="polite">
+                <span class="idle">{t.copy}</span>
+                <span class="done">{t.copied}</span>
+                <span class="by-hand">{t.copy_by_hand}</span>
+            </span>
+        </button>
+    }
+}
+
 #[component]
 pub fn Saved<I, T>(action: Action<I, Result<T, ErrorBody>>) -> impl IntoView
 where

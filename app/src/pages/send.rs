@@ -6,7 +6,7 @@
 //! `/send-location` or `/send-contact` as JSON, with the login cookie.
 
 use super::common::{
-    ActionError, ErrorBox, coordinate, on_earth, session_label, session_status_text,
+    ActionError, CopyButton, ErrorBox, coordinate, on_earth, session_label, session_status_text,
 };
 #[cfg(feature = "hydrate")]
 use super::common::{browser_failed, post};
@@ -506,6 +506,7 @@ pub fn SendPage() -> impl IntoView {
         <section class="card">
             <h2>{t.same_with_curl}</h2>
             <pre class="curl" data-testid="send-curl">{curl}</pre>
+            <CopyButton from="[data-testid=send-curl]"/>
             <p class="muted"><code>{KEY_PLACEHOLDER}</code> ": " {t.your_api_key_hint} " "
                 <a href="/keys">{t.nav_keys}</a></p>
         </section>

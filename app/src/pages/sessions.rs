@@ -2,11 +2,12 @@
 //! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
 
 use super::common::{
-    ActionError, ErrorBox, Pager, confirmed, page_at, refresh_tick, session_status_text, split_page,
+    ActionError, CopyButton, ErrorBox, Pager, confirmed, format_ms, page_at, refresh_tick,
+    session_status_text, split_page,
 };
 use crate::api::{
-    create_session, delete_session, get_pair_code, get_session, list_sessions, list_users,
-    logout_session, update_session,
+    create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
+    sessions_activity, update_session,
 };
 use crate::i18n::t;
 use crate::model::*;
@@ -31,24 +32,12 @@ pub fn SessionsPage() -> impl IntoView {
         move || (create.version().get(), at.get(), tick.get()),
         |(_, at, _)| list_sessions(page_at(at)),
     );
-    // An admin sees everyone's sessions, so the list names each one's owner: user id →
-    // username, fetched once (not with every refresh). `None` for anyone else.
-    let admin = use_context::<Me>().is_some_and(|m| m.role == Role::Admin);
-    let owners = Resource::new(
-        || (),
-        move |_| async move {
-            if !admin {
-                return Ok(None);
-            }
-            let users = list_users(None).await?;
-            Ok::<_, ErrorBody>(Some(
-                users
-                    .into_iter()
-                    .map(|u| (u.id.0, u.username))
-                    .collect::<std::collections::HashMap<_, _>>(),
-            ))
-        },
-    );
+    // What each session has been doing (24-h counts, last message, webhook backlog), with
+    // the same refresh.
+    let activity = Resource::new(move || tick.get(), |_| sessions_activity());
+    // An admin sees everyone's sessions, so the list names each one's owner (from the
+    // activity figures).
+    let not_admin = !use_context::<Me>().is_some_and(|m| m.role == Role::Admin);
     let name = RwSignal::new(String::new());
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -79,27 +68,41 @@ pub fn SessionsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => {
                         let (list, next) = split_page(list, |s| s.id.0.clone());
-                        // Always the cell, hidden when not an admin: the same markup both sides.
-                        let owners = owners.await.ok().flatten();
-                        let not_admin = owners.is_none();
-                        let owner_of = move |id: &UserId| owners.as_ref()
-                            .and_then(|o| o.get(&id.0).cloned())
-                            .unwrap_or_default();
+                        // Lists, not maps: a page of sessions is short, and a HashMap's code
+                        // costs the bundle kilobytes.
+                        let activity = activity.await.unwrap_or_default();
                         view! {
                         <div class="table-wrap"><table class="list" data-testid="sessions">
                             <thead><tr>
-                                <th>{t.name}</th><th>{t.status}</th><th>{t.number}</th>
-                                <th hidden=not_admin>{t.owner}</th><th>{t.id}</th>
+                                // The number under the name, the id broken over two lines: the
+                                // figures fit a laptop's width beside them.
+                                <th>{t.name}</th><th>{t.status}</th>
+                                <th hidden=not_admin>{t.owner}</th>
+                                <th>{t.last_24h}</th><th>{t.last_activity}</th><th>{t.webhook_col}</th>
+                                <th>{t.id}</th>
                             </tr></thead>
                             <tbody>
-                                {list.into_iter().map(|s| view! {
+                                {list.into_iter().map(|s| {
+                                    let a = activity.iter().find(|a| a.session_id == s.id).cloned();
+                                    let figures = a.as_ref().map(|a| (t.in_out)(a.messages_in_24h, a.messages_out_24h));
+                                    let last = a.as_ref().and_then(|a| a.last_activity_at).map(format_ms);
+                                    let backlog = a.as_ref().map(|a| (a.webhooks_pending, a.webhooks_failed));
+                                    view! {
                                     <tr>
-                                        <td data-label=t.name><a href=format!("/sessions/{}", s.id)>{s.name}</a></td>
+                                        <td data-label=t.name><a href=format!("/sessions/{}", s.id)>{s.name}</a>
+                                            <div class="muted small" data-testid="number">{s.phone_number.map(|p| format!("+{p}")).unwrap_or_default()}</div></td>
                                         <td data-label=t.status><StatusBadge status=s.status/></td>
-                                        <td data-label=t.number>{s.phone_number.unwrap_or_default()}</td>
-                                        <td data-label=t.owner data-testid="owner" hidden=not_admin>{owner_of(&s.owner_id)}</td>
-                                        <td data-label=t.id><code>{s.id.0}</code></td>
+                                        // Always the cell, hidden when not an admin: the same markup both sides.
+                                        <td data-label=t.owner data-testid="owner" hidden=not_admin>{a.as_ref().map(|a| a.owner_username.clone()).unwrap_or_default()}</td>
+                                        <td data-label=t.last_24h data-testid="last-24h">{figures.unwrap_or_default()}</td>
+                                        <td data-label=t.last_activity class="wrap">{last.unwrap_or_else(|| t.never.into())}</td>
+                                        <td data-label=t.webhook_col data-testid="webhook-health"
+                                            class=move || match backlog { Some((_, f)) if f > 0 => "bad", Some((p, _)) if p > 0 => "warn", _ => "" }>
+                                            {backlog.map(|(p, f)| (t.backlog)(p, f)).unwrap_or_default()}
+                                        </td>
+                                        <td data-label=t.id class="id"><code>{s.id.0.clone()}</code> " " <CopyButton text=s.id.0/></td>
                                     </tr>
+                                    }
                                 }).collect_view()}
                             </tbody>
                         </table></div>
@@ -226,6 +229,7 @@ pub fn SessionPage() -> impl IntoView {
                         </form>
                         <div class="pair-code" hidden=move || code().is_none() || snap.get().status != SessionStatus::QrReady>
                             <p class="code" data-testid="pair-code">{move || code().map(|c| c.code).unwrap_or_default()}</p>
+                            <CopyButton from="[data-testid=pair-code]"/>
                             <p class="muted">{t.pair_code_help}</p>
                         </div>
                         // Static options (dynamic lists inside <select> break hydration).
@@ -239,7 +243,7 @@ pub fn SessionPage() -> impl IntoView {
                                 <option value="poll" selected=fallback == Fallback::Poll>{t.fallback_poll}</option>
                             </select>
                         </label>
-                        <p class="muted">{t.session_id_is} <code>{s.id.0.clone()}</code>
+                        <p class="muted">{t.session_id_is} <code>{s.id.0.clone()}</code> " " <CopyButton text=s.id.0.clone()/> " "
                             {t.session_id_pass} <code>"?session="</code> {t.session_id_or} <code>"X-Session-Id"</code> {t.session_id_several}</p>
                         <div class="actions">
                             <button on:click=move |_| if confirmed(t.confirm_unlink) { logout.dispatch(id1.clone()); }

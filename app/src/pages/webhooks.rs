@@ -2,8 +2,8 @@
 //! the delivery log (live) with filters, attempts under their row and a retry button.
 
 use super::common::{
-    ActionError, ErrorBox, LIST_PAGE, Pager, confirmed, fetched_in_browser, format_clock,
-    format_ms, options_html, refresh_tick, session_label, split_page, status_label,
+    ActionError, CopyButton, ErrorBox, LIST_PAGE, Pager, confirmed, fetched_in_browser,
+    format_clock, format_ms, options_html, refresh_tick, session_label, split_page, status_label,
 };
 use crate::api::*;
 use crate::i18n::t;
@@ -327,7 +327,8 @@ fn Attempts(d: DeliveryDetail, on_close: impl Fn() + Send + Sync + 'static) -> i
     view! {
         <div class="attempts" data-testid="attempts">
             <button class="link" on:click=move |_| on_close()>{t.close}</button>
-            <p>{t.event_id} <code>{d.delivery.event_id.clone()}</code></p>
+            <p>{t.event_id} <code>{d.delivery.event_id.clone()}</code> " "
+                <CopyButton text=d.delivery.event_id.clone()/></p>
             <div class="table-wrap"><table class="list">
                 <thead><tr><th>{t.time}</th><th>{t.trigger}</th><th>{t.answer}</th><th>{t.latency}</th><th>{t.response_or_error}</th></tr></thead>
                 <tbody>

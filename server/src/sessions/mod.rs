@@ -6,6 +6,7 @@
 //! - [`resolve`]: which session a REST call acts on (contract §3).
 //! - `crate::rest`: the original's `/status` and `/send-message` on top of these.
 
+pub mod activity;
 pub mod resolve;
 pub mod store;
 pub mod task;

@@ -32,6 +32,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/sessions", get(list_handler).post(create_handler))
         .route(
+            "/api/sessions/activity",
+            get(super::activity::activity_handler),
+        )
+        .route(
             "/api/sessions/{id}",
             get(get_handler)
                 .patch(update_handler)

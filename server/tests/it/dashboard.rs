@@ -57,9 +57,11 @@ async fn admin_pages_render_for_admins_and_navigation_hides_them_from_users() {
     let html = page(&user, app.url("/sessions")).await;
     assert!(html.contains("href=\"/sessions\""), "{html}");
     assert!(
-        !html.contains("href=\"/users\"") && !html.contains("href=\"/keys\""),
+        !html.contains("href=\"/users\"") && !html.contains("href=\"/settings\""),
         "{html}"
     );
+    // Their own API keys are theirs to manage.
+    assert!(html.contains("href=\"/keys\""), "{html}");
     // The delivery log's filter offers every event webhooks carry.
     let html = page(&user, app.url("/webhooks")).await;
     for event in app::model::event::ALL {

@@ -4,7 +4,9 @@ use super::*;
 use std::collections::BTreeSet;
 
 /// Routes that are not part of the REST API: Swagger UI's static files.
-const NOT_API: &[&str] = &["/docs/{file}"];
+/// Routes that are not the REST API: Swagger UI's files, and the dashboard's Sign out form
+/// (server/src/forms.rs; the API's own is `POST /api/auth/logout`).
+const NOT_API: &[&str] = &["/docs/{file}", "/logout"];
 
 /// `(METHOD, path)` of every route the server's router really has, read from axum's `Debug`
 /// rendering of it (axum offers no other way to list routes). The dashboard's pages and server

@@ -363,3 +363,118 @@ async fn linking_by_phone_number_with_a_pairing_code() {
         "{b}"
     );
 }
+
+/// The Sessions overview's figures (`GET /api/sessions/activity`): messages in and out over the
+/// last 24 hours (an older one not), the latest message's time, and the session webhook's
+/// pending and failed deliveries. Each caller sees their own sessions only.
+#[tokio::test]
+async fn activity_counts_the_last_day_of_each_session() {
+    let app = TestApp::start().await;
+    let (admin, budi, _) = app.admin_and_user().await;
+    let id = app.connected_session(&admin, "628100000801").await;
+    let quiet = app.create_session(&admin, "quiet").await;
+    let theirs = app.create_session(&budi, "budi's").await;
+    let day_ago = server::db::now_ms() - 25 * 3600 * 1000;
+    sqlx::query(
+        "INSERT INTO messages (id, session_id, direction, chat, type, body, status, created_at,
+                               updated_at)
+         VALUES ('3EB0OLD', ?, 'in', '6282222222203', 'text', 'lama', 'received', ?, ?)",
+    )
+    .bind(&id)
+    .bind(day_ago)
+    .bind(day_ago)
+    .execute(&app.db().await)
+    .await
+    .expect("an old message");
+    app.incoming(&admin, &id, "6282222222201", "halo").await;
+    app.incoming(&admin, &id, "6282222222202", "pagi").await;
+    let (s, b) = call(
+        admin
+            .post(app.url(&format!("/send-message?session={id}")))
+            .json(&json!({"to": "6282222222201", "message": "siap"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    // A webhook nobody answers: the test event waits; an earlier delivery gave up.
+    app.set_webhook(&admin, &id, "http://127.0.0.1:9/hook", "s")
+        .await;
+    let (s, b) = call(
+        admin
+            .post(app.url("/api/webhooks/test"))
+            .json(&json!({"sessionId": id})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let db = app.db().await;
+    let now = server::db::now_ms();
+    sqlx::query(
+        "INSERT INTO webhook_events (id, session_id, event, body, created_at)
+         VALUES ('evt_gave_up', ?, 'webhook.test', '{}', ?)",
+    )
+    .bind(&id)
+    .bind(now)
+    .execute(&db)
+    .await
+    .expect("an event");
+    sqlx::query(
+        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, owner_session, status,
+                                         attempts, created_at, updated_at)
+         SELECT 'dl_gave_up', 'evt_gave_up', e.id, ?, 'failed', 8, ?, ?
+         FROM webhook_endpoints e WHERE e.session_id = ?",
+    )
+    .bind(&id)
+    .bind(now)
+    .bind(now)
+    .bind(&id)
+    .execute(&db)
+    .await
+    .expect("a failed delivery");
+
+    let mine = |list: &Value, session: &str| {
+        list.as_array()
+            .expect("a list")
+            .iter()
+            .find(|a| a["sessionId"] == session)
+            .cloned()
+    };
+    let mut seen = Value::Null;
+    for _ in 0..50 {
+        let (s, list) = call(admin.get(app.url("/api/sessions/activity"))).await;
+        assert_eq!(s, 200, "{list}");
+        seen = list;
+        let a = mine(&seen, &id).expect("the linked session");
+        if a["messagesIn24h"] == 2 && a["messagesOut24h"] == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let a = mine(&seen, &id).expect("the linked session");
+    assert_eq!(
+        (&a["messagesIn24h"], &a["messagesOut24h"]),
+        (&json!(2), &json!(1)),
+        "{seen}"
+    );
+    assert!(
+        a["lastActivityAt"].as_i64().expect("a time") > day_ago,
+        "{a}"
+    );
+    assert_eq!(
+        (&a["webhooksPending"], &a["webhooksFailed"]),
+        (&json!(1), &json!(1)),
+        "{a}"
+    );
+    let q = mine(&seen, &quiet).expect("the quiet session");
+    assert_eq!(q["messagesIn24h"], 0);
+    assert!(q["lastActivityAt"].is_null(), "{q}");
+    // The admin sees Budi's session too; Budi sees only his.
+    assert_eq!(
+        mine(&seen, &theirs).expect("Budi's session")["ownerUsername"],
+        "budi",
+        "{seen}"
+    );
+    assert_eq!(a["ownerUsername"], "admin");
+    let (s, list) = call(budi.get(app.url("/api/sessions/activity"))).await;
+    assert_eq!(s, 200);
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["sessionId"], theirs.as_str());
+}
