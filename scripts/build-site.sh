@@ -50,6 +50,8 @@ fi
 
 cp style/main.css "$site/pkg/kabar.css"
 cp -r public/. "$site/"
+# Every page loads copy.js: it travels with the bundle, under the bundle's hashed directory.
+mv "$site/copy.js" "$site/pkg/copy.js"
 
 # /docs: Swagger UI from npm (pinned in end2end/package.json), with its licence and notice.
 swagger=end2end/node_modules/swagger-ui-dist
@@ -87,3 +89,16 @@ if [ "$status" = 2 ]; then
 elif [ "$status" != 0 ]; then
   exit "$status"
 fi
+
+# Content-hashed names: the whole bundle moves into pkg/<hash of all its files>/, and
+# pkg/build-id names that directory for the server (server/src/dashboard.rs), which points the
+# pages there and serves it `immutable` — a browser keeps it for a year and never asks again,
+# and a new build is a new directory. One hash for the directory rather than one per file:
+# kabar.js and __wasm_split.js import each other by relative name, so per-file hashes would
+# depend on each other.
+id=$(cd "$site/pkg" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+mv "$site/pkg" "$site/pkg.$id"
+mkdir "$site/pkg"
+mv "$site/pkg.$id" "$site/pkg/$id"
+echo "$id" > "$site/pkg/build-id"
+echo "==> bundle in $site/pkg/$id/"

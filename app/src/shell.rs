@@ -25,9 +25,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 // Here, not as leptos_meta's <Stylesheet> in App: that one fails to hydrate
                 // with erased components (leptos#3946), and the shell is never hydrated.
-                <link rel="stylesheet" id="kabar" href="/pkg/kabar.css"/>
+                // `site_pkg_dir` is this build's directory, named by its contents' hash.
+                <link rel="stylesheet" id="kabar" href=format!("/{}/kabar.css", options.site_pkg_dir)/>
                 // The Copy buttons' few lines (common::CopyButton): apart from the WASM.
-                <script src="/copy.js" defer></script>
+                <script src=format!("/{}/copy.js", options.site_pkg_dir) defer></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -153,26 +154,29 @@ page_groups! {
     }
 }
 
-/// Group key → the WebAssembly files of that group (`pkg/split-manifest.json`, without `.wasm`).
+/// Group key → the WebAssembly files of that group (`split-manifest.json` in the bundle's directory, without `.wasm`).
 #[cfg(feature = "ssr")]
 pub type GroupFiles = std::sync::Arc<std::collections::HashMap<String, Vec<String>>>;
 
 /// Which WebAssembly files each page group needs beyond the main module, by group key: the
 /// group's name and a hash of where `#[lazy]` expanded. The server reads the groups once from
-/// `pkg/split-manifest.json` (written by scripts/split-manifest.mjs) and gives each request
+/// `pkg/<hash>/split-manifest.json` (written by scripts/split-manifest.mjs) and gives each request
 /// its own `SplitManifest`, which remembers the groups already named in that page.
 #[cfg(feature = "ssr")]
 #[derive(Clone, Debug)]
 pub struct SplitManifest {
     groups: GroupFiles,
+    /// The bundle's directory (`pkg/<hash>`), as in `LeptosOptions::site_pkg_dir`.
+    dir: std::sync::Arc<str>,
     named: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 #[cfg(feature = "ssr")]
 impl SplitManifest {
-    pub fn for_request(groups: GroupFiles) -> Self {
+    pub fn for_request(groups: GroupFiles, dir: std::sync::Arc<str>) -> Self {
         Self {
             groups,
+            dir,
             named: Default::default(),
         }
     }
@@ -205,10 +209,12 @@ fn preload_group(group: &str) {
     };
     // `to_html` on a leptos_meta tag registers it for <head>. `crossorigin=""` is the
     // anonymous CORS mode of the loader's fetch(), so the browser uses the preloaded file.
-    _ = view! { <Link rel="modulepreload" href="/pkg/__wasm_split.js" crossorigin=""/> }.to_html();
+    let dir = &manifest.dir;
+    _ = view! { <Link rel="modulepreload" href=format!("/{dir}/__wasm_split.js") crossorigin=""/> }
+        .to_html();
     for file in files {
         _ = view! {
-            <Link rel="preload" href=format!("/pkg/{file}.wasm") as_="fetch" type_="application/wasm" crossorigin=""/>
+            <Link rel="preload" href=format!("/{dir}/{file}.wasm") as_="fetch" type_="application/wasm" crossorigin=""/>
         }
         .to_html();
     }

@@ -67,5 +67,12 @@ test('errors speak the reader language, keep the API code on hover, and offer a 
   await expect(lost).toHaveAttribute('title', 'SESSION_NOT_FOUND');
   await lost.getByRole('link', { name: '← Sesi' }).click();
   await expect(page).toHaveURL(/\/sessions$/);
+  // Lost inside another section, the way back is to that section's start.
+  await page.goto('/chats?session=ses_tidak_ada&chat=6281200000000');
+  await hydrated(page);
+  // (The chat list and the thread both say so.)
+  const lostChat = page.getByRole('alert').filter({ hasText: 'Sesi ini tidak ada' }).first();
+  await lostChat.getByRole('link', { name: '← Obrolan' }).click();
+  await expect(page).toHaveURL(/\/chats$/);
   await ctx.close();
 });

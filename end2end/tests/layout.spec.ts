@@ -1,7 +1,8 @@
 // Every page at a phone's width (390×844) and a laptop's (1280×800): a screenshot of each as a
-// test artifact (test-results/screens/page-<name>-<width>.png), no sideways scrolling, a top
-// bar that takes one row (the links fold behind "Menu" on a phone), and axe-core finding no
-// serious or critical accessibility violation. The pages hold real rows first: a linked
+// test artifact (test-results/screens/page-<name>-<width>.png, and -1280-dark in the dark
+// scheme), no sideways scrolling, a top bar that takes one row (the links fold behind "Menu" on
+// a phone), and axe-core finding no serious or critical accessibility violation, in the light
+// and the dark scheme. The pages hold real rows first: a linked
 // session, a long message, a rule, a webhook delivery, a key.
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
@@ -51,6 +52,12 @@ async function check(page: Page, path: string, name: string) {
     expect(await layoutProblems(page), `${path} at ${size.width} px`).toEqual([]);
     expect(await accessibilityProblems(page), `${path} at ${size.width} px`).toEqual([]);
   }
+  // The dark scheme (the browser's own setting; main.css follows prefers-color-scheme) has
+  // colours of its own, so contrast is checked in it too, at the laptop's width.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot(page, `page-${name}-1280-dark`);
+  expect(await accessibilityProblems(page), `${path} in the dark scheme`).toEqual([]);
+  await page.emulateMedia({ colorScheme: 'light' });
 }
 
 test('every page fits a phone and a laptop and passes axe-core', async ({ page }) => {
@@ -65,6 +72,8 @@ test('every page fits a phone and a laptop and passes axe-core', async ({ page }
   await page.request.post(`/simulator/sessions/${id}/incoming`, {
     data: { from: '6289900000390', message: long, pushName: 'Ibu Sari' },
   });
+  // Our answer: the chat shows both kinds of bubble (ours keeps light colours in the dark scheme).
+  expect((await page.request.post(`/send-message?session=${id}`, { data: { to: '6289900000390', message: 'Siap, Bu' } })).status()).toBe(200);
   expect((await page.request.post('/api/auto-reply/rules', { data: { keyword: 'harga', match: 'contains', reply: 'Mulai Rp 10.000' } })).status()).toBe(200);
   expect((await page.request.post('/api/keys', { data: { name: 'kasir' } })).status()).toBe(200);
   // A webhook no one answers: its delivery waits in the log with a failed attempt.

@@ -38,7 +38,10 @@ pub fn router(state: &AppState) -> Router<AppState> {
     let context = move || {
         provide_context(backend.clone());
         if let Some(groups) = page_groups() {
-            provide_context(app::shell::SplitManifest::for_request(groups));
+            provide_context(app::shell::SplitManifest::for_request(
+                groups,
+                pkg_dir().into(),
+            ));
         }
     };
     let options = state.leptos.clone();
@@ -57,16 +60,33 @@ pub fn router(state: &AppState) -> Router<AppState> {
         })
 }
 
-/// The page groups' files (`pkg/split-manifest.json`), read once; `None` without the file
-/// (pages still load, only without preloads). See `app::shell::SplitManifest`.
+/// Where this build's bundle is, relative to the site root: `pkg/<hash>` as named by
+/// `pkg/build-id` (scripts/build-site.sh puts the WebAssembly, JS and CSS in a directory named
+/// by the hash of their contents, so they can be cached for good), or `pkg` without that file.
+/// Read once: a rebuilt bundle is picked up by the next start.
+pub fn pkg_dir() -> &'static str {
+    static DIR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        Site::get("pkg/build-id")
+            .and_then(|f| {
+                let id = String::from_utf8_lossy(&f.data).trim().to_string();
+                let plain = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric());
+                plain.then(|| format!("pkg/{id}"))
+            })
+            .unwrap_or_else(|| "pkg".to_string())
+    })
+}
+
+/// The page groups' files (`split-manifest.json` in [`pkg_dir`]), read once; `None` without
+/// the file (pages still load, only without preloads). See `app::shell::SplitManifest`.
 fn page_groups() -> Option<GroupFiles> {
     static GROUPS: std::sync::OnceLock<Option<GroupFiles>> = std::sync::OnceLock::new();
     GROUPS
         .get_or_init(|| {
-            let file = Site::get("pkg/split-manifest.json")?;
+            let file = Site::get(&format!("{}/split-manifest.json", pkg_dir()))?;
             serde_json::from_slice(&file.data)
                 .map(Arc::new)
-                .map_err(|e| tracing::warn!(error = %e, "pkg/split-manifest.json unreadable"))
+                .map_err(|e| tracing::warn!(error = %e, "split-manifest.json unreadable"))
                 .ok()
         })
         .clone()
@@ -155,9 +175,24 @@ pub fn asset(path: &str, headers: &axum::http::HeaderMap) -> Option<Response> {
     if !compressed_copies(path).is_empty() {
         h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     }
-    // File names are stable across releases: let browsers revalidate by ETag.
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::CACHE_CONTROL, cache_control(path));
     Some(resp)
+}
+
+/// The bundle's directory is named by the hash of its contents ([`pkg_dir`]): what is in it
+/// never changes, so browsers keep it for a year without asking again. Everything else
+/// (favicon, `/docs`' Swagger UI, `build-id`) keeps its name across releases and is
+/// revalidated by ETag on each use.
+fn cache_control(path: &str) -> HeaderValue {
+    let hashed = pkg_dir() != "pkg"
+        && path
+            .strip_prefix(pkg_dir())
+            .is_some_and(|rest| rest.starts_with('/'));
+    HeaderValue::from_static(if hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    })
 }
 
 /// The compressed copies `path` may have, best first (none for what is compressed already).

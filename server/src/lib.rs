@@ -83,7 +83,7 @@ pub async fn build_state(config: Config, shutdown: CancellationToken) -> anyhow:
     }
     let leptos = LeptosOptions::builder()
         .output_name("kabar")
-        .site_pkg_dir("pkg")
+        .site_pkg_dir(dashboard::pkg_dir())
         .site_root("target/site")
         .site_addr(config.addr)
         .build();

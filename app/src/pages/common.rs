@@ -1,6 +1,6 @@
 //! Small pieces every page uses.
 
-use crate::i18n::t;
+use crate::i18n::{Texts, t};
 use crate::model::{ErrorBody, ErrorCode, PageAt, SessionStatus};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,15 +10,45 @@ use leptos_meta::Title;
 #[component]
 pub fn ErrorBox(err: ErrorBody) -> impl IntoView {
     let t = t();
-    // A page for something that is not there (a stale link, a mistyped address): a way back.
+    // A page for something that is not there (a stale link, a mistyped address): a way back,
+    // to the start of the section the address was in (a lost session in a chat's address goes
+    // back to Chats, not to Sessions).
     let lost = matches!(err.error, ErrorCode::NotFound | ErrorCode::SessionNotFound);
+    let back = lost.then(|| {
+        let path = leptos_router::hooks::use_location()
+            .pathname
+            .get_untracked();
+        let (href, section) = section_start(&path, t);
+        view! { " " <a href=href data-testid="way-back">"← "{section}</a> }
+    });
     view! {
         <div class="error" role="alert" title=err.error.as_str() data-code=err.error.as_str()>
             <strong>{(t.error_text)(err.error)}</strong>
             " "
             <span class="detail">{err.message}</span>
-            {lost.then(|| view! { " " <a href="/sessions">{t.back_to_sessions}</a> })}
+            {back}
         </div>
+    }
+}
+
+/// The first page of the navigation section `path` belongs to, and its name (Sessions for
+/// anything else).
+fn section_start(path: &str, t: &'static Texts) -> (&'static str, &'static str) {
+    match path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or_default()
+    {
+        "send" => ("/send", t.nav_send),
+        "chats" => ("/chats", t.nav_chats),
+        "messages" => ("/messages", t.nav_messages),
+        "auto-reply" => ("/auto-reply", t.nav_auto_reply),
+        "webhooks" => ("/webhooks", t.nav_webhooks),
+        "keys" => ("/keys", t.nav_keys),
+        "users" => ("/users", t.nav_users),
+        "settings" => ("/settings", t.nav_settings),
+        _ => ("/sessions", t.nav_sessions),
     }
 }
 
@@ -102,8 +132,6 @@ where
     }
 }
 
-/// "Saved": a note, for three seconds after each time `action` succeeds, that it went through
-/// (a change saved in place shows no other sign). Fixed in a corner: the page does not move.
 /// A "Copy" button for `text`, or for the text of the element `from` (a CSS selector) at the
 /// moment of the click. The copying is public/copy.js's (plain script: it works before the
 /// WebAssembly arrives and costs the bundle nothing); this only writes the three labels, in the
@@ -125,6 +153,8 @@ pub fn CopyButton(
     }
 }
 
+/// "Saved": a note, for three seconds after each time `action` succeeds, that it went through
+/// (a change saved in place shows no other sign). Fixed in a corner: the page does not move.
 #[component]
 pub fn Saved<I, T>(action: Action<I, Result<T, ErrorBody>>) -> impl IntoView
 where
@@ -448,6 +478,19 @@ pub(crate) fn session_label(name: &str, phone: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_way_back_is_to_the_start_of_the_section() {
+        let t = crate::i18n::Lang::En.texts();
+        assert_eq!(section_start("/chats", t), ("/chats", t.nav_chats));
+        assert_eq!(
+            section_start("/sessions/ses_x", t),
+            ("/sessions", t.nav_sessions)
+        );
+        assert_eq!(section_start("/auto-reply", t).0, "/auto-reply");
+        assert_eq!(section_start("/nowhere/at/all", t).0, "/sessions");
+        assert_eq!(section_start("/", t).0, "/sessions");
+    }
 
     #[test]
     fn formats_known_instants() {

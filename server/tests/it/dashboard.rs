@@ -24,7 +24,11 @@ async fn pages_render_and_protected_ones_send_visitors_to_login() {
     assert_eq!(r.status(), 200);
     let html = r.text().await.expect("html");
     assert!(html.contains("Sign in to Kabar"), "{html}");
-    assert!(html.contains("/pkg/kabar.js"), "hydration script: {html}");
+    let dir = bundle_dir(&app).await;
+    assert!(
+        html.contains(&format!("/{dir}/kabar.js")),
+        "hydration script: {html}"
+    );
 
     // A browser (Accept: text/html) gets a real 302.
     let r = anon
@@ -104,11 +108,72 @@ async fn server_functions_check_auth_like_the_rest_api() {
     assert_eq!(settings["allowRegistration"], true, "unchanged");
 }
 
+/// The bundle's directory, `pkg/<hash of its files>`, as `pkg/build-id` names it.
+async fn bundle_dir(app: &TestApp) -> String {
+    let r = reqwest::get(app.url("/pkg/build-id"))
+        .await
+        .expect("build-id");
+    assert_eq!(r.status(), 200, "run scripts/build-site.sh first");
+    let id = r.text().await.expect("id").trim().to_string();
+    assert!(
+        id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "a content hash: {id:?}"
+    );
+    format!("pkg/{id}")
+}
+
+/// The WebAssembly, JS and CSS sit in a directory named by their hash: the pages link there,
+/// and browsers may keep those files for good; files whose names stay (favicon, /docs' Swagger
+/// UI, the build id) are revalidated on each use.
+#[tokio::test]
+async fn the_bundle_has_hashed_names_and_is_cached_for_good() {
+    let app = TestApp::start().await;
+    let dir = bundle_dir(&app).await;
+    let html = reqwest::get(app.url("/login"))
+        .await
+        .expect("login")
+        .text()
+        .await
+        .expect("html");
+    for file in ["kabar.css", "copy.js", "kabar.js", "kabar.wasm"] {
+        let url = format!("/{dir}/{file}");
+        assert!(html.contains(&url), "{file} linked from the page: {html}");
+        let r = reqwest::get(app.url(&url)).await.expect("asset");
+        assert_eq!(r.status(), 200, "{url}");
+        assert_eq!(
+            r.headers()["cache-control"],
+            "public, max-age=31536000, immutable",
+            "{url}"
+        );
+    }
+    assert!(
+        !html.contains(r#""/pkg/kabar"#),
+        "no unhashed bundle path: {html}"
+    );
+    for (url, status) in [
+        ("/favicon.svg", 200),
+        ("/pkg/build-id", 200),
+        ("/pkg/kabar.wasm", 404),
+        ("/copy.js", 404),
+    ] {
+        let r = reqwest::get(app.url(url)).await.expect("asset");
+        assert_eq!(r.status(), status, "{url}");
+        if status == 200 {
+            assert_eq!(r.headers()["cache-control"], "no-cache", "{url}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn embedded_assets_are_served() {
     let app = TestApp::start().await;
+    let dir = bundle_dir(&app).await;
+    let (css, wasm) = (
+        app.url(&format!("/{dir}/kabar.css")),
+        app.url(&format!("/{dir}/kabar.wasm")),
+    );
     let c = reqwest::Client::new();
-    let r = c.get(app.url("/pkg/kabar.css")).send().await.expect("css");
+    let r = c.get(&css).send().await.expect("css");
     assert_eq!(r.status(), 200, "run scripts/build-site.sh first");
     assert!(
         r.headers()["content-type"]
@@ -118,17 +183,13 @@ async fn embedded_assets_are_served() {
     );
     let etag = r.headers()["etag"].clone();
     let r = c
-        .get(app.url("/pkg/kabar.css"))
+        .get(&css)
         .header("if-none-match", etag)
         .send()
         .await
         .expect("css");
     assert_eq!(r.status(), 304);
-    let r = c
-        .get(app.url("/pkg/kabar.wasm"))
-        .send()
-        .await
-        .expect("wasm");
+    let r = c.get(&wasm).send().await.expect("wasm");
     assert_eq!(r.status(), 200);
     assert_eq!(r.headers()["content-type"], "application/wasm");
     assert!(r.headers().get("content-encoding").is_none());
@@ -136,7 +197,7 @@ async fn embedded_assets_are_served() {
 
     // Compressed at build time, chosen by Accept-Encoding; the type stays the file's.
     let r = c
-        .get(app.url("/pkg/kabar.wasm"))
+        .get(&wasm)
         .header("accept-encoding", "gzip, deflate, br")
         .send()
         .await
@@ -147,7 +208,7 @@ async fn embedded_assets_are_served() {
     let etag = r.headers()["etag"].clone();
     assert!(r.bytes().await.expect("br").len() < plain.len() / 2);
     let r = c
-        .get(app.url("/pkg/kabar.wasm"))
+        .get(&wasm)
         .header("accept-encoding", "br")
         .header("if-none-match", etag)
         .send()
@@ -155,7 +216,7 @@ async fn embedded_assets_are_served() {
         .expect("wasm");
     assert_eq!(r.status(), 304);
     let r = c
-        .get(app.url("/pkg/kabar.wasm"))
+        .get(&wasm)
         .header("accept-encoding", "gzip")
         .send()
         .await
@@ -174,7 +235,8 @@ async fn embedded_assets_are_served() {
 async fn a_page_preloads_the_files_of_its_group_once() {
     let app = TestApp::start().await;
     let (admin, _) = app.register("admin").await;
-    let (s, groups) = call(admin.get(app.url("/pkg/split-manifest.json"))).await;
+    let dir = bundle_dir(&app).await;
+    let (s, groups) = call(admin.get(app.url(&format!("/{dir}/split-manifest.json")))).await;
     assert_eq!(s, 200, "run scripts/build-site.sh first");
     let group = |name: &str| -> Vec<String> {
         let (_, files) = groups
@@ -192,8 +254,10 @@ async fn a_page_preloads_the_files_of_its_group_once() {
             .expect("the group's own file")
             .clone()
     };
-    let preloads =
-        |html: &str, file: &str| html.matches(&format!(r#"href="/pkg/{file}.wasm""#)).count();
+    let preloads = |html: &str, file: &str| {
+        html.matches(&format!(r#"href="/{dir}/{file}.wasm""#))
+            .count()
+    };
 
     for (path, name, others) in [
         ("/sessions", "daily", ["rules", "setup", "account", "chats"]),
@@ -213,7 +277,7 @@ async fn a_page_preloads_the_files_of_its_group_once() {
                 "{path} names {file} once: {html}"
             );
             let r = admin
-                .get(app.url(&format!("/pkg/{file}.wasm")))
+                .get(app.url(&format!("/{dir}/{file}.wasm")))
                 .send()
                 .await
                 .expect("wasm");
@@ -225,7 +289,7 @@ async fn a_page_preloads_the_files_of_its_group_once() {
             assert_eq!(preloads(&html, &file), 0, "{path} does not fetch {other}");
         }
         assert!(
-            html.contains(r#"href="/pkg/__wasm_split.js""#),
+            html.contains(&format!(r#"href="/{dir}/__wasm_split.js""#)),
             "the loader"
         );
     }
