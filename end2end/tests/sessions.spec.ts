@@ -71,4 +71,33 @@ test('the Sessions list follows by itself: a new session, its day\'s messages an
   expect((await page.request.post(`/simulator/sessions/${id}/logout`)).status()).toBe(200);
   await expect(row.locator('[data-status="connected"]')).toHaveCount(0);
   await expect(row.locator('[data-status="qr_ready"]')).toBeVisible();
+  // The webhook gives up after its last try (1 s, 2 s, 4 s here): "failed", in red.
+  await expect(row.getByTestId('webhook-health')).toHaveText(/failed/, { timeout: 20_000 });
+  await expect(row.getByTestId('webhook-health')).toHaveClass(/bad/);
+});
+
+test('the Sessions list asks the server nothing while nothing it shows changes', async ({ page }) => {
+  await register(page, 'quiet-owner');
+  // Waiting for a scan: its QR code turns every 1.5 s here, which the list does not show.
+  const made = await page.request.post('/api/sessions', { data: { name: 'Toko Sepi' } });
+  expect(made.status()).toBe(200);
+  await page.goto('/sessions');
+  await hydrated(page);
+  const row = page.getByTestId('sessions').locator('tr', { hasText: 'Toko Sepi' });
+  await expect(row.locator('[data-status="qr_ready"]')).toBeVisible();
+  await page.waitForTimeout(1_000);
+  // It waits for the server's word (GET /api/sessions/events) instead of asking every few
+  // seconds.
+  const asked: string[] = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/fn/') || path.startsWith('/api/')) asked.push(path);
+  });
+  await page.waitForTimeout(4_000);
+  expect(asked).toEqual([]);
+  // And when something does change, it follows: the phone scans the code.
+  const id = (await made.json()).id;
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281200000777', pushName: 'Sepi' } })).status()).toBe(200);
+  await expect(row.locator('[data-status="connected"]')).toBeVisible();
+  expect(asked).toContain('/fn/list_sessions');
 });

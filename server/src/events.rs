@@ -67,6 +67,9 @@ session_events! {
 pub struct Write {
     conn: Conn,
     deliveries: usize,
+    /// The sessions the current job wrote about, announced once its commit is durable
+    /// (`Sessions::changed`: the Sessions list's live figures).
+    touched: Vec<SessionId>,
     /// The writer's endpoint cache, lent to the batch.
     targets: webhooks::Targets,
 }
@@ -79,6 +82,9 @@ impl Write {
 
     /// Queues `data` for every endpoint that wants it (the global one and its session's).
     pub async fn emit<E: Event>(&mut self, data: &E) -> Result<(), sqlx::Error> {
+        if let Some(session) = data.session() {
+            self.touch(session);
+        }
         self.deliveries += webhooks::enqueue(
             &mut self.conn,
             &mut self.targets,
@@ -97,11 +103,23 @@ impl Write {
         data: &E,
     ) -> Result<String, sqlx::Error> {
         let session = data.session();
+        if let Some(s) = session {
+            self.touch(s);
+        }
         let endpoint = [(endpoint_id, session.map(SessionId::as_str))];
         let event_id =
             webhooks::insert_event(&mut self.conn, session, E::NAME, data, &endpoint).await?;
         self.deliveries += 1;
         Ok(event_id)
+    }
+
+    /// Says that this job changed what session `id` shows (its messages, its webhook's
+    /// deliveries); told to the session's followers once the job is committed. Every
+    /// [`emit`](Self::emit) of a session's event does it already.
+    pub fn touch(&mut self, id: &SessionId) {
+        if !self.touched.contains(id) {
+            self.touched.push(id.clone());
+        }
     }
 
     /// Says that this job changed a webhook endpoint (the writer's endpoint cache is read
@@ -211,9 +229,12 @@ impl<T> Submitted<T> {
     /// The job's result once its batch's commit settled; wakes the dispatcher when the job
     /// queued deliveries. An error means nothing of the job was stored.
     pub async fn committed(self) -> Result<T, sqlx::Error> {
-        let (value, queued) = self.answer.await.map_err(|_| not_written())??;
+        let (value, queued, touched) = self.answer.await.map_err(|_| not_written())??;
         if queued > 0 {
             self.state.webhooks.wake.notify_one();
+        }
+        for id in &touched {
+            self.state.sessions.changed(id);
         }
         Ok(value)
     }
@@ -226,7 +247,8 @@ fn not_written() -> sqlx::Error {
     ))
 }
 
-type Answer<T> = oneshot::Receiver<Result<(T, usize), sqlx::Error>>;
+/// The job's value, the deliveries it queued and the sessions it touched.
+type Answer<T> = oneshot::Receiver<Result<(T, usize, Vec<SessionId>), sqlx::Error>>;
 
 /// Wraps `job` for the writer task; its answer (the value and the deliveries it queued)
 /// arrives once the batch's commit has settled.
@@ -241,12 +263,13 @@ where
             let before = w.deliveries;
             let result = job(w).await;
             let queued = w.deliveries - before;
+            let touched = std::mem::take(&mut w.touched);
             let ok = result.is_ok();
             let finish: Finish = Box::new(move |committed| {
                 let outcome = match (result, committed) {
                     (Err(e), _) => Err(e),
                     (Ok(_), Err(e)) => Err(sqlx::Error::Io(std::io::Error::other(e))),
-                    (Ok(v), Ok(())) => Ok((v, queued)),
+                    (Ok(v), Ok(())) => Ok((v, queued, touched)),
                 };
                 let _ = answer.send(outcome);
             });
@@ -384,6 +407,7 @@ async fn run_batch(db: &crate::db::Db, jobs: Vec<Job>, kept: &mut Kept) {
     let mut w = Write {
         conn,
         deliveries: 0,
+        touched: Vec::new(),
         targets: std::mem::take(&mut kept.targets),
     };
     let total = jobs.len();
@@ -394,7 +418,10 @@ async fn run_batch(db: &crate::db::Db, jobs: Vec<Job>, kept: &mut Kept) {
         // A panicking job is a failed job, not a dead writer.
         let (ok, finish) = match AssertUnwindSafe(job(&mut w)).catch_unwind().await {
             Ok((ok, finish)) => (ok, Some(finish)),
-            Err(_) => (false, None),
+            Err(_) => {
+                w.touched.clear();
+                (false, None)
+            }
         };
         finished.extend(finish);
         if !ok {

@@ -78,6 +78,7 @@ use utoipa::{
         settings::put_handler,
         sessions::store::list_handler,
         sessions::activity::activity_handler,
+        sessions::activity::changes_handler,
         sessions::store::create_handler,
         sessions::store::get_handler,
         sessions::store::update_handler,
@@ -236,27 +237,7 @@ pub struct SessionEvent;
 
 impl utoipa::PartialSchema for SessionEvent {
     fn schema() -> RefOr<openapi::schema::Schema> {
-        use openapi::{ObjectBuilder, Type};
-        ObjectBuilder::new()
-            .description(Some(
-                "A server-sent event: `event: status`, `data` a `SessionSnapshot` as JSON.",
-            ))
-            .property(
-                "event",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .enum_values(Some(["status"])),
-            )
-            .required("event")
-            .property(
-                "data",
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .content_media_type("application/json")
-                    .description(Some("A `SessionSnapshot`.")),
-            )
-            .required("data")
-            .into()
+        sse_event("status", "SessionSnapshot")
     }
 }
 
@@ -268,6 +249,51 @@ impl utoipa::ToSchema for SessionEvent {
             app::model::SessionSnapshot::schema(),
         ));
     }
+}
+
+/// One event of `GET /api/sessions/events`: `event: changed`, and a
+/// [`crate::sessions::activity::SessionsChanged`] as JSON in `data`.
+pub struct SessionsChangedEvent;
+
+impl utoipa::PartialSchema for SessionsChangedEvent {
+    fn schema() -> RefOr<openapi::schema::Schema> {
+        sse_event("changed", "SessionsChanged")
+    }
+}
+
+impl utoipa::ToSchema for SessionsChangedEvent {
+    fn schemas(schemas: &mut Vec<(String, RefOr<openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push((
+            "SessionsChanged".into(),
+            crate::sessions::activity::SessionsChanged::schema(),
+        ));
+    }
+}
+
+/// A server-sent event named `event` whose `data` is a `data_type` as JSON.
+fn sse_event(event: &str, data_type: &str) -> RefOr<openapi::schema::Schema> {
+    use openapi::{ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .description(Some(format!(
+            "A server-sent event: `event: {event}`, `data` a `{data_type}` as JSON."
+        )))
+        .property(
+            "event",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([event])),
+        )
+        .required("event")
+        .property(
+            "data",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .content_media_type("application/json")
+                .description(Some(format!("A `{data_type}`."))),
+        )
+        .required("data")
+        .into()
 }
 
 /// Every status's body is the one error shape; the examples show the codes it can carry.

@@ -2,8 +2,8 @@
 //! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
 
 use super::common::{
-    ActionError, CopyButton, ErrorBox, Pager, confirmed, format_ms, page_at, refresh_tick,
-    session_status_text, split_page,
+    ActionError, CopyButton, ErrorBox, Pager, confirmed, format_ms, page_at, session_status_text,
+    split_page,
 };
 use crate::api::{
     create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
@@ -26,8 +26,15 @@ pub fn SessionsPage() -> impl IntoView {
     let create = Action::new(|name: &String| create_session(name.clone()));
     // Where the shown page starts (`None`: the first).
     let at = RwSignal::new(None::<String>);
-    // Live: fetched again every few seconds, so a phone that drops shows without a reload.
-    let tick = refresh_tick();
+    // Live: read again whenever the server says one of these sessions changed (its state,
+    // messages or webhook backlog: `GET /api/sessions/events`), so a phone that drops shows
+    // without a reload, and nothing is asked while nothing happens.
+    let tick = RwSignal::new(0u32);
+    listen(
+        || "/api/sessions/events".to_string(),
+        "changed",
+        move |_| tick.update(|n| *n += 1),
+    );
     let sessions = Resource::new(
         move || (create.version().get(), at.get(), tick.get()),
         |(_, at, _)| list_sessions(page_at(at)),
@@ -304,26 +311,41 @@ fn follow_events(
     id: impl Fn() -> SessionId + Send + Sync + 'static,
     live: RwSignal<Option<SessionSnapshot>>,
 ) {
+    listen(
+        move || format!("/api/sessions/{}/events", id()),
+        "status",
+        move |text| {
+            if let Ok(snap) = serde_json::from_str::<SessionSnapshot>(&text) {
+                live.set(Some(snap));
+            }
+        },
+    );
+}
+
+/// Opens an `EventSource` on `url()` in the browser (again when what `url` reads changes) and
+/// hands the data of each `name` event to `on`; closed with the page.
+fn listen(
+    url: impl Fn() -> String + Send + Sync + 'static,
+    name: &'static str,
+    on: impl Fn(String) + Clone + 'static,
+) {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         use wasm_bindgen::{JsCast, closure::Closure};
-        let url = format!("/api/sessions/{}/events", id());
-        let Ok(source) = web_sys::EventSource::new(&url) else {
+        let Ok(source) = web_sys::EventSource::new(&url()) else {
             return;
         };
-        let on_status =
+        let on = on.clone();
+        let on_event =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-                if let Some(text) = ev.data().as_string()
-                    && let Ok(snap) = serde_json::from_str::<SessionSnapshot>(&text)
-                {
-                    live.set(Some(snap));
+                if let Some(text) = ev.data().as_string() {
+                    on(text);
                 }
             });
-        let _ =
-            source.add_event_listener_with_callback("status", on_status.as_ref().unchecked_ref());
-        let source = send_wrapper::SendWrapper::new((source, on_status));
+        let _ = source.add_event_listener_with_callback(name, on_event.as_ref().unchecked_ref());
+        let source = send_wrapper::SendWrapper::new((source, on_event));
         on_cleanup(move || source.0.close());
     });
     #[cfg(not(feature = "hydrate"))]
-    let _ = (id, live);
+    let _ = (url, name, on);
 }

@@ -2,11 +2,23 @@
 //! and out over the last 24 hours, the last message's time, and its webhook's backlog
 //! (deliveries pending and failed). One query for all the caller's sessions, each figure an index range
 //! (`messages_session_time`, `webhook_deliveries_endpoint_due`), so the list can ask every few
-//! seconds.
+//! seconds; and `GET /api/sessions/events`, which says when to.
 
-use crate::{auth::extract::Caller, db::now_ms, error::ApiResult, state::AppState};
+use crate::{
+    auth::{extract::Caller, policy::Visible},
+    db::now_ms,
+    error::ApiResult,
+    state::AppState,
+};
 use app::model::{SessionActivity, SessionId};
-use axum::extract::State;
+use axum::{
+    extract::State,
+    http::request::Parts,
+    response::sse::{Event, Sse},
+};
+use futures_util::Stream;
+use std::{convert::Infallible, time::Duration};
+use tokio::sync::broadcast;
 
 /// The window of the message counts.
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -80,4 +92,107 @@ pub async fn activity(state: &AppState, caller: &Caller) -> ApiResult<Vec<Sessio
             webhooks_failed: r.failed,
         })
         .collect())
+}
+
+/// `data` of a `changed` event of `GET /api/sessions/events`.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionsChanged {
+    /// The sessions whose state, messages or webhook backlog changed. Empty: anything may
+    /// have changed (the first event of every connection, after the stream fell behind, and
+    /// once a minute), so read the whole list again.
+    pub session_ids: Vec<SessionId>,
+}
+
+/// Changes that close together go out as one event.
+const GATHER: Duration = Duration::from_millis(250);
+/// An empty `changed` this often, so figures that move without an event (the 24-hour window
+/// sliding on) are read again now and then.
+const EVERY: Duration = Duration::from_secs(60);
+
+/// `text/event-stream` of `changed` events: which of your sessions (an admin's: anyone's)
+/// changed — state, messages, webhook backlog — so a list can read them again instead of
+/// asking every few seconds. An empty list first, then changes as they are committed.
+#[utoipa::path(
+    get, path = "/api/sessions/events", operation_id = "sessionsEvents", tag = "sessions",
+    responses(
+        (status = 200, description = "Server-sent events, each `event: changed` with a `SessionsChanged` as `data`: \
+            an empty list at once (read the list now), then the sessions whose state, messages or webhook backlog changed, \
+            changes less than 250 ms apart in one event; an empty list again after falling behind and once a minute.",
+            content_type = "text/event-stream", body = crate::openapi::SessionsChangedEvent,
+            example = json!({"event": "changed", "data": "{\"sessionIds\":[\"9f8e7d6c5b4a3921\"]}"})),
+        (status = 401, response = crate::openapi::Unauthorized),
+        (status = 429, response = crate::openapi::RateLimited),
+        (status = 500, response = crate::openapi::InternalError),
+    )
+)]
+pub(crate) async fn changes_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    parts: Parts,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
+    let visible = caller.visible();
+    let changes = s.sessions.follow_changes();
+    let state = s.clone();
+    let events = futures_util::stream::unfold(
+        (changes, true, tokio::time::Instant::now() + EVERY),
+        move |(mut changes, first, mut refresh)| {
+            let (state, visible) = (state.clone(), visible.clone());
+            async move {
+                if first {
+                    return Some((changed(Vec::new()), (changes, false, refresh)));
+                }
+                let ids = next_changes(&state, &visible, &mut changes, &mut refresh).await?;
+                Some((changed(ids), (changes, false, refresh)))
+            }
+        },
+    );
+    super::store::event_stream(&s, &caller, parts, caller.scope().cloned(), events)
+}
+
+fn changed(session_ids: Vec<SessionId>) -> Result<Event, Infallible> {
+    Ok(Event::default()
+        .event("changed")
+        .json_data(SessionsChanged { session_ids })
+        .unwrap_or_default())
+}
+
+/// Waits for the next changes the caller may see and gathers those that follow within
+/// [`GATHER`]; empty when the minute is up or the stream fell behind; `None` at shutdown.
+async fn next_changes(
+    state: &AppState,
+    visible: &Visible,
+    changes: &mut broadcast::Receiver<SessionId>,
+    refresh: &mut tokio::time::Instant,
+) -> Option<Vec<SessionId>> {
+    let sees = |id: &SessionId| match visible {
+        Visible::All => true,
+        Visible::Owner(user) => state.sessions.owner_of(id).as_ref() == Some(user),
+        Visible::Session(_, session) => id == session,
+    };
+    let mut ids: Vec<SessionId> = Vec::new();
+    let mut gather_until = None;
+    loop {
+        let deadline = gather_until.unwrap_or(*refresh);
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => {
+                if gather_until.is_none() {
+                    *refresh = tokio::time::Instant::now() + EVERY;
+                    return Some(Vec::new());
+                }
+                return Some(ids);
+            }
+            got = changes.recv() => match got {
+                Ok(id) if sees(&id) => {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                    gather_until.get_or_insert_with(|| tokio::time::Instant::now() + GATHER);
+                }
+                Ok(_) => {}
+                Err(broadcast::error::RecvError::Lagged(_)) => return Some(Vec::new()),
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
 }

@@ -21,7 +21,7 @@ use std::{
     collections::HashMap,
     sync::{Arc, RwLock},
 };
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 use tokio_util::{sync::CancellationToken, task::TaskTracker};
 
 /// A running session, as handlers see it.
@@ -50,7 +50,13 @@ pub struct Sessions {
     pub engine: Arc<dyn Engine>,
     handles: RwLock<HashMap<SessionId, SessionHandle>>,
     tasks: TaskTracker,
+    /// "Something about this session changed": its state, or (once committed) a message or a
+    /// webhook outcome of it. `GET /api/sessions/events` follows it; nothing is stored.
+    changes: broadcast::Sender<SessionId>,
 }
+
+/// How many changes a slow listener may fall behind before it is told "everything changed".
+const CHANGES: usize = 1024;
 
 impl Sessions {
     pub fn new(engine: Arc<dyn Engine>) -> Self {
@@ -58,7 +64,24 @@ impl Sessions {
             engine,
             handles: Default::default(),
             tasks: TaskTracker::new(),
+            changes: broadcast::channel(CHANGES).0,
         }
+    }
+
+    /// Says that something about session `id` changed (see [`Sessions::follow_changes`]).
+    pub fn changed(&self, id: &SessionId) {
+        // No listener is not an error.
+        let _ = self.changes.send(id.clone());
+    }
+
+    /// Every change from now on, by session id (the caller filters what it may see).
+    pub fn follow_changes(&self) -> broadcast::Receiver<SessionId> {
+        self.changes.subscribe()
+    }
+
+    /// Who owns running session `id`, if it runs.
+    pub fn owner_of(&self, id: &SessionId) -> Option<UserId> {
+        self.get(id).map(|h| h.owner)
     }
 
     pub fn get(&self, id: &SessionId) -> Option<SessionHandle> {
@@ -104,6 +127,23 @@ impl Sessions {
         if let Ok(mut map) = self.handles.write() {
             map.insert(id.clone(), handle.clone());
         }
+        // A new status, number or push name is a change of the session (a rotated QR code is
+        // not: lists do not show it, and it turns every 20 s while a session waits); the
+        // forwarder ends with the session's task, which holds the sender.
+        let (mut states, changes, sid) = (handle.state.clone(), self.changes.clone(), id.clone());
+        let _ = changes.send(sid.clone());
+        tokio::spawn(async move {
+            let shown =
+                |s: &SessionSnapshot| (s.status, s.phone_number.clone(), s.push_name.clone());
+            let mut last = shown(&states.borrow_and_update());
+            while states.changed().await.is_ok() {
+                let now = shown(&states.borrow_and_update());
+                if now != last {
+                    last = now;
+                    let _ = changes.send(sid.clone());
+                }
+            }
+        });
         self.tasks.spawn(task::session_loop(
             state.clone(),
             handle,

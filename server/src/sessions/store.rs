@@ -36,6 +36,10 @@ pub fn router() -> Router<AppState> {
             get(super::activity::activity_handler),
         )
         .route(
+            "/api/sessions/events",
+            get(super::activity::changes_handler),
+        )
+        .route(
             "/api/sessions/{id}",
             get(get_handler)
                 .patch(update_handler)
@@ -273,15 +277,31 @@ pub(crate) async fn events_handler(
     let id = SessionId(id);
     owned(&s, &caller, &id).await?;
     let handle = s.sessions.require(&id)?;
+    let events = tokio_stream::wrappers::WatchStream::new(handle.state.clone()).map(|snap| {
+        Ok(Event::default()
+            .event("status")
+            .json_data(snap)
+            .unwrap_or_default())
+    });
+    event_stream(&s, &caller, parts, Some(id), events)
+}
+
+/// `events` as a server-sent event stream that counts against the caller's open streams, ends
+/// at shutdown and once the credential that opened it no longer reaches `session` (or no longer
+/// works, without one), and keeps proxies from closing it while quiet.
+pub(crate) fn event_stream<S>(
+    s: &AppState,
+    caller: &Caller,
+    parts: Parts,
+    session: Option<SessionId>,
+    events: S,
+) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<S>>>
+where
+    S: Stream<Item = Result<Event, Infallible>> + Send + 'static,
+{
     let open = s.quotas.open_stream(&caller.id)?;
-    let revoked = credential_ends(s.clone(), parts, id.clone());
-    let stream = tokio_stream::wrappers::WatchStream::new(handle.state.clone())
-        .map(|snap| {
-            Ok(Event::default()
-                .event("status")
-                .json_data(snap)
-                .unwrap_or_default())
-        })
+    let revoked = credential_ends(s.clone(), parts, session);
+    let stream = events
         .take_until(s.shutdown.clone().cancelled_owned())
         .take_until(revoked)
         // The stream's place in the quota is freed when it ends.
@@ -295,15 +315,18 @@ pub(crate) async fn events_handler(
 /// How often an open stream re-checks the credential that opened it.
 const RECHECK: Duration = Duration::from_secs(3);
 
-/// Resolves once the request's credential no longer reaches session `id` (a revoked key, a
-/// signed-out cookie, a disabled account, a deleted session), so a stream that carries QR
-/// codes does not outlive the right to see them.
-async fn credential_ends(state: AppState, parts: Parts, id: SessionId) {
+/// Resolves once the request's credential no longer works or no longer reaches session `id`
+/// (a revoked key, a signed-out cookie, a disabled account, a deleted session), so a stream
+/// does not outlive the right to see what it carries.
+async fn credential_ends(state: AppState, parts: Parts, id: Option<SessionId>) {
     loop {
         tokio::time::sleep(RECHECK).await;
         let check = async {
             let caller = crate::auth::extract::authenticate(&state, &parts).await?;
-            owned(&state, &caller, &id).await.map(|_| ())
+            match &id {
+                Some(id) => owned(&state, &caller, id).await.map(|_| ()),
+                None => Ok(()),
+            }
         };
         match check.await {
             // A database hiccup is not a revocation.

@@ -5,6 +5,7 @@
 
 use super::retry::{self, Outcome};
 use crate::{db::now_ms, state::AppState};
+use app::model::SessionId;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
@@ -27,7 +28,7 @@ macro_rules! due_sql {
     () => {
         concat!(
             "SELECT d.id, d.attempts, d.manual, e.id AS event_id, e.event, e.body, d.endpoint_id,
-                    p.url, p.secret, p.enabled, p.disabled_reason, ",
+                    p.url, p.secret, p.enabled, p.disabled_reason, p.session_id, ",
             crate::settings::allow_private_sql!("p.session_id"),
             " AS allow_private
          FROM webhook_deliveries d
@@ -289,6 +290,8 @@ struct Due {
     secret: Option<String>,
     enabled: Option<bool>,
     disabled_reason: Option<String>,
+    /// The session whose webhook this is (`None`: the global one), told of the outcome.
+    session_id: Option<String>,
     /// Whether the endpoint may use internal addresses (`settings::allow_private_for`'s rule
     /// without the flag, decided in the same query).
     allow_private: bool,
@@ -322,8 +325,14 @@ async fn attempt(state: &AppState, d: Due, answered: impl FnOnce()) -> anyhow::R
             last_status: None,
             error: Some(why),
         };
+        let session = d.session_id.clone().map(SessionId);
         crate::events::write(state, move |w| {
-            Box::pin(async move { settle.write(w.conn()).await })
+            Box::pin(async move {
+                if let Some(s) = &session {
+                    w.touch(s);
+                }
+                settle.write(w.conn()).await
+            })
         })
         .await?;
         return Ok(());
@@ -380,8 +389,13 @@ async fn attempt(state: &AppState, d: Due, answered: impl FnOnce()) -> anyhow::R
     let (excerpt, error) = (answer.excerpt.clone(), answer.error.clone());
     let disabled = disable.is_some();
     let delivered = matches!(outcome, Outcome::Delivered);
+    // The session's figures (its webhook's backlog) change with the outcome.
+    let session = d.session_id.clone().map(SessionId);
     crate::events::write(state, move |w| {
         Box::pin(async move {
+            if let Some(s) = &session {
+                w.touch(s);
+            }
             if let Some(endpoint) = &disable {
                 sqlx::query(
                     "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",

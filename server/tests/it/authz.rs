@@ -60,6 +60,7 @@ const REST: &[(&str, Access, bool)] = &[
     ("GET /api/me", Caller, false),
     ("GET /api/sessions", Caller, false),
     ("GET /api/sessions/activity", Caller, false),
+    ("GET /api/sessions/events", Caller, false),
     ("GET /api/messages", Caller, false),
     ("GET /api/webhooks/deliveries", Caller, false),
     ("POST /api/sessions", Account, false),

@@ -10,33 +10,63 @@ async fn sse_until(
     url: String,
     mut done: impl FnMut(&Value) -> bool,
 ) -> Vec<Value> {
-    let resp = client.get(url).send().await.expect("sse");
-    assert_eq!(resp.status(), 200);
-    assert_eq!(resp.headers()["content-type"], "text/event-stream");
-    let mut stream = resp.bytes_stream();
-    let mut buf = String::new();
+    let mut sse = Sse::open(client, url).await;
     let mut events = vec![];
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while let Ok(Some(chunk)) = tokio::time::timeout_at(deadline, stream.next()).await {
-        buf.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
-        while let Some(end) = buf.find("\n\n") {
-            let frame: String = buf.drain(..end + 2).collect();
-            if !frame.contains("event: status") {
-                continue;
+    loop {
+        let v = sse.next("status").await;
+        let stop = done(&v);
+        events.push(v);
+        if stop {
+            return events;
+        }
+    }
+}
+
+/// An open server-sent event stream, read one event at a time.
+struct Sse {
+    stream: futures_util::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buf: String,
+}
+
+impl Sse {
+    async fn open(client: &reqwest::Client, url: String) -> Sse {
+        let resp = client.get(url).send().await.expect("sse");
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "text/event-stream");
+        Sse {
+            stream: resp.bytes_stream().boxed(),
+            buf: String::new(),
+        }
+    }
+
+    /// The `data` of the next event called `name` (others are skipped); fails after 10 s.
+    async fn next(&mut self, name: &str) -> Value {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            while let Some(end) = self.buf.find("\n\n") {
+                let frame: String = self.buf.drain(..end + 2).collect();
+                if !frame.contains(&format!("event: {name}")) {
+                    continue;
+                }
+                let data = frame
+                    .lines()
+                    .find_map(|l| l.strip_prefix("data: "))
+                    .expect("data line");
+                return serde_json::from_str(data).expect("json");
             }
-            let data = frame
-                .lines()
-                .find_map(|l| l.strip_prefix("data: "))
-                .expect("data line");
-            let v: Value = serde_json::from_str(data).expect("json");
-            let stop = done(&v);
-            events.push(v);
-            if stop {
-                return events;
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(chunk)) => self
+                    .buf
+                    .push_str(&String::from_utf8_lossy(&chunk.expect("chunk"))),
+                _ => panic!("no {name} event within 10 s"),
             }
         }
     }
-    panic!("SSE stream ended early: {events:?}");
+
+    /// The session ids of the next `changed` event (`GET /api/sessions/events`).
+    async fn changed(&mut self) -> Vec<String> {
+        serde_json::from_value(self.next("changed").await["sessionIds"].clone()).expect("ids")
+    }
 }
 
 #[tokio::test]
@@ -477,4 +507,53 @@ async fn activity_counts_the_last_day_of_each_session() {
     assert_eq!(s, 200);
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     assert_eq!(list[0]["sessionId"], theirs.as_str());
+}
+
+/// The Sessions list's stream: an empty list at once (read everything), then the sessions
+/// whose messages changed once committed — only those the caller may see.
+#[tokio::test]
+async fn the_list_stream_names_what_changed_and_only_what_you_may_see() {
+    let app = TestApp::start().await;
+    let (admin, budi, _) = app.admin_and_user().await;
+    let mine = app.connected_session(&budi, "628100000901").await;
+    let theirs = app.connected_session(&admin, "628100000902").await;
+    // Let the linking's own state changes pass before listening.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let mut budis = Sse::open(&budi, app.url("/api/sessions/events")).await;
+    let mut admins = Sse::open(&admin, app.url("/api/sessions/events")).await;
+    assert_eq!(
+        budis.changed().await,
+        Vec::<String>::new(),
+        "first: read it all"
+    );
+    assert_eq!(admins.changed().await, Vec::<String>::new());
+
+    app.incoming(&admin, &theirs, "6282222222301", "untuk admin")
+        .await;
+    app.incoming(&budi, &mine, "6282222222302", "untuk budi")
+        .await;
+    // Budi hears of his session only; the admin hears of both.
+    assert_eq!(budis.changed().await, vec![mine.clone()]);
+    let mut heard = admins.changed().await;
+    while heard.len() < 2 {
+        let more = admins.changed().await;
+        assert!(!more.is_empty(), "no empty event in between");
+        heard.extend(more);
+        heard.sort();
+        heard.dedup();
+    }
+    heard.sort();
+    let mut both = vec![mine.clone(), theirs.clone()];
+    both.sort();
+    assert_eq!(heard, both);
+
+    // A message we send is a change too, once recorded.
+    let (s, b) = call(
+        budi.post(app.url(&format!("/send-message?session={mine}")))
+            .json(&json!({"to": "6282222222302", "message": "siap"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(budis.changed().await, vec![mine.clone()]);
 }
