@@ -127,11 +127,12 @@ pub async fn list_sessions(page: Option<PageAt>) -> Result<Vec<SessionView>, Err
     crate::backend::respond(b.list_sessions(&req, page).await)
 }
 
-/// What each of the caller's sessions has been doing (`GET /api/sessions/activity`).
+/// What each of the caller's sessions has been doing (`GET /api/sessions/activity`): those of
+/// one page of `list_sessions`, given the same `page`.
 #[server(prefix = "/fn", endpoint = "sessions_activity", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn sessions_activity() -> Result<Vec<SessionActivity>, ErrorBody> {
+pub async fn sessions_activity(page: Option<PageAt>) -> Result<Vec<SessionActivity>, ErrorBody> {
     let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.sessions_activity(&req).await)
+    crate::backend::respond(b.sessions_activity(&req, page).await)
 }
 
 #[server(prefix = "/fn", endpoint = "session", input = crate::codec::Json, output = crate::codec::Json)]

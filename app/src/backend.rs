@@ -50,7 +50,11 @@ pub trait Backend: Send + Sync + 'static {
         page: Option<PageAt>,
     ) -> Result<Vec<SessionView>, ErrorBody>;
     /// Each visible session's last 24 hours (the Sessions overview).
-    async fn sessions_activity(&self, req: &Parts) -> Result<Vec<SessionActivity>, ErrorBody>;
+    async fn sessions_activity(
+        &self,
+        req: &Parts,
+        page: Option<PageAt>,
+    ) -> Result<Vec<SessionActivity>, ErrorBody>;
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody>;
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
     /// The session and, once it is linked, the groups its number is in.

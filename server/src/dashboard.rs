@@ -337,8 +337,16 @@ impl Backend for DashboardBackend {
         Ok(cut(page, all, |s| &s.id.0)?)
     }
 
-    async fn sessions_activity(&self, req: &Parts) -> Result<Vec<SessionActivity>, ErrorBody> {
-        Ok(sessions::activity::activity(&self.0, &self.caller(req).await?).await?)
+    async fn sessions_activity(
+        &self,
+        req: &Parts,
+        page: Option<PageAt>,
+    ) -> Result<Vec<SessionActivity>, ErrorBody> {
+        let caller = self.caller(req).await?;
+        let page = page.unwrap_or_default();
+        Ok(sessions::activity::activity(&self.0, &caller, &page)
+            .await?
+            .0)
     }
 
     async fn session_page(&self, req: &Parts, id: SessionId) -> Result<SessionPage, ErrorBody> {

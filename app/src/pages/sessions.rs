@@ -29,19 +29,35 @@ pub fn SessionsPage() -> impl IntoView {
     // Live: read again whenever the server says one of these sessions changed (its state,
     // messages or webhook backlog: `GET /api/sessions/events`), so a phone that drops shows
     // without a reload, and nothing is asked while nothing happens.
+    // Read again only for a change to a session on this page, or when the page is the last
+    // one (a new session shows there), or for an empty list ("read everything").
     let tick = RwSignal::new(0u32);
+    let shown = StoredValue::new((Vec::<String>::new(), true));
     listen(
         || "/api/sessions/events".to_string(),
         "changed",
-        move |_| tick.update(|n| *n += 1),
+        move |ids: String| {
+            let concerns = shown.with_value(|(ids_shown, last)| {
+                *last
+                    || ids_shown
+                        .iter()
+                        .any(|id| ids.contains(&format!("\"{id}\"")))
+            });
+            if concerns || !ids.contains("[\"") {
+                tick.update(|n| *n += 1);
+            }
+        },
     );
     let sessions = Resource::new(
         move || (create.version().get(), at.get(), tick.get()),
         |(_, at, _)| list_sessions(page_at(at)),
     );
-    // What each session has been doing (24-h counts, last message, webhook backlog), with
-    // the same refresh.
-    let activity = Resource::new(move || tick.get(), |_| sessions_activity());
+    // What the page's sessions have been doing (24-h counts, last message, webhook backlog),
+    // with the same refresh: one page of counting, however many sessions there are.
+    let activity = Resource::new(
+        move || (create.version().get(), at.get(), tick.get()),
+        |(_, at, _)| sessions_activity(page_at(at)),
+    );
     // An admin sees everyone's sessions, so the list names each one's owner (from the
     // activity figures).
     let not_admin = !use_context::<Me>().is_some_and(|m| m.role == Role::Admin);
@@ -75,6 +91,7 @@ pub fn SessionsPage() -> impl IntoView {
                     }.into_any(),
                     Ok(list) => {
                         let (list, next) = split_page(list, |s| s.id.0.clone());
+                        shown.set_value((list.iter().map(|s| s.id.0.clone()).collect(), next.is_none()));
                         // Lists, not maps: a page of sessions is short, and a HashMap's code
                         // costs the bundle kilobytes.
                         let activity = activity.await.unwrap_or_default();

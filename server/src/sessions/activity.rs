@@ -8,6 +8,7 @@ use crate::{
     auth::{extract::Caller, policy::Visible},
     db::now_ms,
     error::ApiResult,
+    paging::{self, PageQuery, Paged},
     state::AppState,
 };
 use app::model::{SessionActivity, SessionId};
@@ -27,9 +28,14 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 /// last message's time, and its webhook's pending and failed deliveries.
 #[utoipa::path(
     get, path = "/api/sessions/activity", operation_id = "sessionsActivity", tag = "sessions",
+    params(crate::paging::PageQuery),
     responses(
-        (status = 200, description = "One entry per session, in the order of `GET /api/sessions`.", body = Vec<SessionActivity>,
+        (status = 200, description = "One entry per session, in the order of `GET /api/sessions`; with `limit` \
+            (and `cursor`), the sessions of that page of `GET /api/sessions` only, so a list shown a page at a time \
+            costs one page of counting.", body = Vec<SessionActivity>,
+            headers(("X-Next-Cursor" = String, description = "With `limit`: where the next page starts (absent on the last page).")),
             example = json!([{"sessionId": "9f8e7d6c5b4a3921", "ownerUsername": "budi", "messagesIn24h": 42, "messagesOut24h": 17, "lastActivityAt": 1735460000000_i64, "webhooksPending": 0, "webhooksFailed": 1}])),
+        (status = 400, response = crate::openapi::BadRequest),
         (status = 401, response = crate::openapi::Unauthorized),
         (status = 500, response = crate::openapi::InternalError),
     )
@@ -37,8 +43,9 @@ const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 pub(crate) async fn activity_handler(
     State(s): State<AppState>,
     caller: Caller,
-) -> ApiResult<crate::json::Json<Vec<SessionActivity>>> {
-    Ok(crate::json::Json(activity(&s, &caller).await?))
+    crate::json::Query(page): crate::json::Query<PageQuery>,
+) -> ApiResult<Paged<SessionActivity>> {
+    activity(&s, &caller, &page).await
 }
 
 #[derive(sqlx::FromRow)]
@@ -52,8 +59,23 @@ struct ActivityRow {
     failed: i64,
 }
 
-/// The activity of every session the caller sees (a scoped key: its one session).
-pub async fn activity(state: &AppState, caller: &Caller) -> ApiResult<Vec<SessionActivity>> {
+/// The activity of every session the caller sees (a scoped key: its one session), or of the
+/// sessions on one page of that list.
+pub async fn activity(
+    state: &AppState,
+    caller: &Caller,
+    page: &PageQuery,
+) -> ApiResult<Paged<SessionActivity>> {
+    // A page: the same cut as `GET /api/sessions` makes, and only its sessions are counted.
+    let (only, next) = match paging::limit(page)? {
+        None => (None, None),
+        Some(_) => {
+            let list = super::store::list(state, caller).await?;
+            let Paged(shown, next) = paging::cut(page, list, |s| s.id.as_str())?;
+            let ids: Vec<&str> = shown.iter().map(|s| s.id.as_str()).collect();
+            (Some(serde_json::json!(ids).to_string()), next)
+        }
+    };
     let since = now_ms() - DAY_MS;
     let visible = caller.visible();
     let (all, owner, session) = visible.binds();
@@ -70,6 +92,7 @@ pub async fn activity(state: &AppState, caller: &Caller) -> ApiResult<Vec<Sessio
               WHERE e.session_id = s.id AND d.status = 'failed') AS failed
          FROM sessions s JOIN users u ON u.id = s.owner_id
          WHERE (? = 1 OR s.owner_id = ?) AND (? IS NULL OR s.id = ?)
+           AND (? IS NULL OR s.id IN (SELECT value FROM json_each(?)))
          ORDER BY s.created_at, s.id",
     )
     .bind(since)
@@ -78,9 +101,11 @@ pub async fn activity(state: &AppState, caller: &Caller) -> ApiResult<Vec<Sessio
     .bind(owner)
     .bind(session)
     .bind(session)
+    .bind(only.as_deref())
+    .bind(only.as_deref())
     .fetch_all(&state.db)
     .await?;
-    Ok(rows
+    let rows = rows
         .into_iter()
         .map(|r| SessionActivity {
             session_id: SessionId(r.id),
@@ -91,7 +116,8 @@ pub async fn activity(state: &AppState, caller: &Caller) -> ApiResult<Vec<Sessio
             webhooks_pending: r.pending,
             webhooks_failed: r.failed,
         })
-        .collect())
+        .collect();
+    Ok(Paged(rows, next))
 }
 
 /// `data` of a `changed` event of `GET /api/sessions/events`.
@@ -104,8 +130,9 @@ pub struct SessionsChanged {
     pub session_ids: Vec<SessionId>,
 }
 
-/// Changes that close together go out as one event.
-const GATHER: Duration = Duration::from_millis(250);
+/// Changes within a second of the first go out as one event: a listener that reads a list
+/// again for each event does so once a second at most, however busy the sessions are.
+const GATHER: Duration = Duration::from_secs(1);
 /// An empty `changed` this often, so figures that move without an event (the 24-hour window
 /// sliding on) are read again now and then.
 const EVERY: Duration = Duration::from_secs(60);
@@ -118,7 +145,7 @@ const EVERY: Duration = Duration::from_secs(60);
     responses(
         (status = 200, description = "Server-sent events, each `event: changed` with a `SessionsChanged` as `data`: \
             an empty list at once (read the list now), then the sessions whose state, messages or webhook backlog changed, \
-            changes less than 250 ms apart in one event; an empty list again after falling behind and once a minute.",
+            the changes of a second in one event; an empty list again after falling behind and once a minute.",
             content_type = "text/event-stream", body = crate::openapi::SessionsChangedEvent,
             example = json!({"event": "changed", "data": "{\"sessionIds\":[\"9f8e7d6c5b4a3921\"]}"})),
         (status = 401, response = crate::openapi::Unauthorized),

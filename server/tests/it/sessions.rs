@@ -557,3 +557,61 @@ async fn the_list_stream_names_what_changed_and_only_what_you_may_see() {
     assert_eq!(s, 200, "{b}");
     assert_eq!(budis.changed().await, vec![mine.clone()]);
 }
+
+/// A page of the activity figures is the page of `GET /api/sessions` with the same `limit`
+/// and `cursor`: only those sessions are counted, with the same next cursor.
+#[tokio::test]
+async fn activity_pages_like_the_session_list() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let mut made = Vec::new();
+    for name in ["satu", "dua", "tiga"] {
+        made.push(app.create_session(&admin, name).await);
+    }
+    let ids = |list: &Value| -> Vec<String> {
+        list.as_array()
+            .expect("a list")
+            .iter()
+            .map(|a| a["sessionId"].as_str().expect("id").to_string())
+            .collect()
+    };
+    let (s, all) = call(admin.get(app.url("/api/sessions/activity"))).await;
+    assert_eq!(s, 200, "{all}");
+    assert_eq!(ids(&all), made);
+
+    let r = admin
+        .get(app.url("/api/sessions/activity?limit=2"))
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(r.status(), 200);
+    let next = r.headers()["x-next-cursor"]
+        .to_str()
+        .expect("cursor")
+        .to_string();
+    let first: Value = r.json().await.expect("json");
+    assert_eq!(ids(&first), made[..2]);
+    let listed = admin
+        .get(app.url("/api/sessions?limit=2"))
+        .send()
+        .await
+        .expect("list page");
+    assert_eq!(
+        listed.headers()["x-next-cursor"].to_str().ok(),
+        Some(next.as_str())
+    );
+
+    let r = admin
+        .get(app.url(&format!("/api/sessions/activity?limit=2&cursor={next}")))
+        .send()
+        .await
+        .expect("page 2");
+    assert!(r.headers().get("x-next-cursor").is_none(), "the last page");
+    let second: Value = r.json().await.expect("json");
+    assert_eq!(ids(&second), made[2..]);
+
+    let (s, b) = call(admin.get(app.url("/api/sessions/activity?limit=0"))).await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+    let (s, b) = call(admin.get(app.url("/api/sessions/activity?limit=2&cursor=nope"))).await;
+    assert_error(s, &b, 400, "INVALID_REQUEST");
+}
