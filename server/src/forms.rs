@@ -165,13 +165,16 @@ async fn reply(State(state): State<AppState>, parts: Parts, body: Bytes) -> Resp
 /// The top bar's Sign out: ends the login (as `POST /api/auth/logout` does), then the sign-in
 /// page. Signing out twice, or with an expired login, still lands there.
 async fn sign_out(State(state): State<AppState>, parts: Parts) -> Response {
-    match DashboardBackend(state).logout(&parts).await {
-        Ok(cookie) => ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response(),
+    let cookie = match DashboardBackend(state.clone()).logout(&parts).await {
+        Ok(cookie) => cookie,
         Err(e) => {
+            // The login could not be ended in the database; the browser still forgets it, so
+            // the person lands on the sign-in page signed out, as they asked.
             tracing::warn!(error = %e.message, "signing out from the form");
-            Redirect::to("/login").into_response()
+            crate::auth::cleared_cookie(&state)
         }
-    }
+    };
+    ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
 }
 
 /// The form's fields; a body that is not a form of this shape is the caller's error.

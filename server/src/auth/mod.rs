@@ -225,7 +225,12 @@ pub async fn logout(state: &AppState, parts: &Parts) -> ApiResult<String> {
             .execute(&state.db)
             .await?;
     }
-    Ok(session_cookie(state, "", 0))
+    Ok(cleared_cookie(state))
+}
+
+/// A `Set-Cookie` value that removes the login cookie from the browser.
+pub fn cleared_cookie(state: &AppState) -> String {
+    session_cookie(state, "", 0)
 }
 
 fn session_cookie(state: &AppState, value: &str, max_age_secs: i64) -> String {

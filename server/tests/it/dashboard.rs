@@ -501,6 +501,32 @@ async fn forms_work_as_plain_posts_before_the_script_arrives() {
     assert_error(s, &b, 401, "UNAUTHORIZED");
     let r = post(&user, "/logout", &[]).await.expect("post");
     assert_eq!(location(&r), "/login");
+
+    // When the login cannot be ended in the database, the browser forgets the cookie all the
+    // same: the person asked to be signed out.
+    let someone = browser();
+    app.register_with(&someone, "sigit").await;
+    let db = app.db().await;
+    sqlx::query(
+        "CREATE TRIGGER keep_logins BEFORE DELETE ON logins
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .execute(&db)
+    .await
+    .expect("trigger");
+    let r = post(&someone, "/logout", &[]).await.expect("post");
+    sqlx::query("DROP TRIGGER keep_logins")
+        .execute(&db)
+        .await
+        .expect("drop trigger");
+    assert!(
+        r.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .starts_with("auth-token=;"),
+        "{r:?}"
+    );
+    assert_eq!(location(&r), "/login");
 }
 
 /// The dashboard's `/register` shows its form only while the server takes an account: with the
