@@ -308,6 +308,8 @@ pub struct Texts {
     pub webhook_col: &'static str,
     /// "12 in · 3 out"
     pub in_out: fn(i64, i64) -> String,
+    /// How many messages of a chat wait for an answer (the badge's spoken label).
+    pub unanswered: fn(i64) -> String,
     /// "2 waiting · 1 failed"
     pub backlog: fn(i64, i64) -> String,
     pub copy: &'static str,
@@ -597,6 +599,7 @@ pub const EN: Texts = Texts {
     last_activity: "Last message",
     webhook_col: "Webhook",
     in_out: |i, o| format!("{i} in · {o} out"),
+    unanswered: |n| format!("{n} waiting for an answer"),
     backlog: |p, f| match (p, f) {
         (0, 0) => "OK".into(),
         (p, 0) => format!("{p} waiting"),
@@ -903,6 +906,7 @@ pub const ID: Texts = Texts {
     last_activity: "Pesan terakhir",
     webhook_col: "Webhook",
     in_out: |i, o| format!("{i} masuk · {o} keluar"),
+    unanswered: |n| format!("{n} menunggu jawaban"),
     backlog: |p, f| match (p, f) {
         (0, 0) => "OK".into(),
         (p, 0) => format!("{p} menunggu"),

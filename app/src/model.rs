@@ -1255,6 +1255,9 @@ pub struct ChatView {
     /// The name the contact's WhatsApp showed with their newest message that carried one;
     /// `null` for groups and for people who have not written yet.
     pub push_name: Option<String>,
+    /// Messages the contact (in a group: its members) sent since the session last wrote in
+    /// the chat: what is waiting for an answer. Reactions do not count.
+    pub unanswered: i64,
     pub last_message: ChatLastMessage,
 }
 

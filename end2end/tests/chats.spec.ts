@@ -25,6 +25,10 @@ test('chats: list, thread with ticks, one answer per press, phone layout', async
   await expect(chats.nth(0)).toContainText('Siti Aminah');
   await expect(chats.nth(0)).toContainText('Pesanan saya sudah dikirim?');
   await expect(chats.nth(1)).toContainText('Budi');
+  // Each waits for an answer: a count beside the time, spoken in words.
+  await expect(chats.nth(0).getByTestId('unanswered')).toHaveText('1');
+  await expect(chats.nth(0).getByTestId('unanswered')).toHaveAttribute('aria-label', '1 waiting for an answer');
+  await expect(chats.nth(1).getByTestId('unanswered')).toHaveText('1');
 
   await chats.nth(1).click();
   await expect(page).toHaveURL(new RegExp(`/chats\\?session=${id}&chat=6289900000001$`));
@@ -52,6 +56,9 @@ test('chats: list, thread with ticks, one answer per press, phone layout', async
   ]);
   // The chat list follows: Budi's chat is now the newest, with our answer as its last line.
   await expect(chats.nth(0)).toContainText('You: Ada juga arabika');
+  // Answered: Budi's count goes; Siti still waits.
+  await expect(chats.nth(0).getByTestId('unanswered')).toBeHidden();
+  await expect(chats.nth(1).getByTestId('unanswered')).toHaveText('1');
 
   // Ticks follow receipts: read shows in the bubble without a reload.
   const log = await (await page.request.get(`/api/messages?session=${id}&chat=6289900000001&direction=out`)).json();

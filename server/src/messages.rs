@@ -126,8 +126,8 @@ pub async fn list(
     params(("id" = String, Path, description = "The session."), ChatFilter),
     responses(
         (status = 200, description = "The chats, newest first.", body = Vec<ChatView>, example = json!([
-            {"chat": "6281234567890", "isGroup": false, "pushName": "Siti", "lastMessage": {"id": "3EB0C767D71D", "direction": "in", "type": "text", "message": "Masih ada stok?", "status": "received", "createdAt": 1735460000000_i64}},
-            {"chat": "120363025246125486@g.us", "isGroup": true, "pushName": null, "lastMessage": {"id": "ABC123XYZ", "direction": "out", "type": "image", "message": "Katalog baru", "status": "read", "createdAt": 1735459000000_i64}}
+            {"chat": "6281234567890", "isGroup": false, "pushName": "Siti", "unanswered": 2, "lastMessage": {"id": "3EB0C767D71D", "direction": "in", "type": "text", "message": "Masih ada stok?", "status": "received", "createdAt": 1735460000000_i64}},
+            {"chat": "120363025246125486@g.us", "isGroup": true, "pushName": null, "unanswered": 0, "lastMessage": {"id": "ABC123XYZ", "direction": "out", "type": "image", "message": "Katalog baru", "status": "read", "createdAt": 1735459000000_i64}}
         ])),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
@@ -168,7 +168,13 @@ pub async fn chats(
          SELECT l.chat, m.id, m.direction, m.type, m.body, m.status, m.created_at, m.revoked_at,
                 (SELECT p.push_name FROM messages p
                   WHERE p.session_id = m.session_id AND p.chat = l.chat AND p.push_name IS NOT NULL
-                  ORDER BY p.created_at DESC LIMIT 1) AS push_name
+                  ORDER BY p.created_at DESC LIMIT 1) AS push_name,
+                (SELECT COUNT(*) FROM messages u
+                  WHERE u.session_id = m.session_id AND u.chat = l.chat AND u.direction = 'in'
+                    AND u.type <> 'reaction'
+                    AND u.created_at > COALESCE((SELECT MAX(o.created_at) FROM messages o
+                        WHERE o.session_id = m.session_id AND o.chat = l.chat
+                          AND o.direction = 'out'), 0)) AS unanswered
          FROM latest l JOIN messages m ON m.rowid = (
              SELECT x.rowid FROM messages x WHERE x.session_id = ? AND x.chat = l.chat
              ORDER BY x.created_at DESC, x.rowid DESC LIMIT 1)
@@ -196,6 +202,7 @@ struct ChatRow {
     created_at: i64,
     revoked_at: Option<i64>,
     push_name: Option<String>,
+    unanswered: i64,
 }
 
 impl ChatRow {
@@ -205,6 +212,7 @@ impl ChatRow {
             // A group's push names are its members'.
             push_name: self.push_name.filter(|_| !is_group),
             is_group,
+            unanswered: self.unanswered,
             chat: self.chat,
             last_message: ChatLastMessage {
                 id: self.id,

@@ -147,6 +147,7 @@ fn ChatList(session: String, chats: Vec<ChatView>, open: String) -> impl IntoVie
                     (None, false) => format!("+{}", c.chat),
                 };
                 let last = c.last_message;
+                let waiting = c.unanswered;
                 let mut line = if last.revoked_at.is_some() {
                     t.deleted.to_string()
                 } else if last.message.is_empty() {
@@ -161,6 +162,9 @@ fn ChatList(session: String, chats: Vec<ChatView>, open: String) -> impl IntoVie
                     <li>
                         <a href=href aria-current=current.then_some("page") data-chat=c.chat.clone()>
                             <span class="chat-who">{who}</span>
+                            // Always the element (hidden at 0): the same markup both sides.
+                            <span class="count" data-testid="unanswered" hidden=waiting == 0
+                                title=(t.unanswered)(waiting) aria-label=(t.unanswered)(waiting)>{waiting}</span>
                             <time title=last.created_at.to_string()>{format_ms(last.created_at)}</time>
                             <span class="last">{line}</span>
                         </a>

@@ -149,6 +149,9 @@ async fn chats_list_each_conversation_once_with_its_newest_message() {
     assert_eq!(list[1]["pushName"], "Siti");
     assert_eq!(list[1]["lastMessage"]["type"], "text");
     assert_eq!(list[1]["lastMessage"]["message"], "ada stok?");
+    // What waits for an answer: nothing from Budi since the answer; Siti's one question.
+    assert_eq!(list[0]["unanswered"], 0, "{b}");
+    assert_eq!(list[1]["unanswered"], 1, "{b}");
 
     // The log shows who wrote, and opens one chat as its thread.
     let (_, b) = log(&user, &app, &format!("?session={mine}&chat=6281111111")).await;
@@ -180,4 +183,13 @@ async fn chats_list_each_conversation_once_with_its_newest_message() {
         let (s, b) = call(chats(&user, &mine, query)).await;
         assert_error(s, &b, 400, "INVALID_REQUEST");
     }
+
+    // Budi writes twice more: two wait for an answer.
+    let (s, b) = call(incoming("6281111111", "berapa harganya?", None)).await;
+    assert_eq!(s, 200, "{b}");
+    let (s, b) = call(incoming("6281111111", "dan ongkirnya?", None)).await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = call(chats(&user, &mine, "")).await;
+    assert_eq!(b[0]["chat"], "6281111111", "{b}");
+    assert_eq!(b[0]["unanswered"], 2, "two since the answer: {b}");
 }
