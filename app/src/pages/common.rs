@@ -455,7 +455,6 @@ pub(crate) fn options_html(
     html
 }
 
-/// A session as a choice: its name, and its number once linked.
 /// A session's status in words, in the page's language.
 pub(crate) fn session_status_text(status: SessionStatus) -> &'static str {
     let t = t();
@@ -468,6 +467,7 @@ pub(crate) fn session_status_text(status: SessionStatus) -> &'static str {
     }
 }
 
+/// A session as a choice: its name, and its number once linked.
 pub(crate) fn session_label(name: &str, phone: Option<&str>) -> String {
     match phone {
         Some(phone) => format!("{name} (+{phone})"),

@@ -216,8 +216,13 @@ fn DeliveryLog(changed: RwSignal<u32>) -> impl IntoView {
             })
             .await?;
             // A delivery that went away meanwhile (retention) closes its panel; the log stays.
+            // Any other failure (signed out, the server) shows as the log's error.
             let detail = match open {
-                Some(id) => get_delivery(id).await.ok(),
+                Some(id) => match get_delivery(id).await {
+                    Ok(d) => Some(d),
+                    Err(e) if e.error == ErrorCode::NotFound => None,
+                    Err(e) => return Err(e),
+                },
                 None => None,
             };
             Ok::<_, ErrorBody>((list, detail))

@@ -174,7 +174,8 @@ pub(crate) async fn changes_handler(
             }
         },
     );
-    super::store::event_stream(&s, &caller, parts, caller.scope().cloned(), events)
+    let reach = super::store::Reach::Sees(caller.visible());
+    super::store::event_stream(&s, &caller, parts, reach, events)
 }
 
 fn changed(session_ids: Vec<SessionId>) -> Result<Event, Infallible> {

@@ -81,7 +81,7 @@ impl Sessions {
 
     /// Who owns running session `id`, if it runs.
     pub fn owner_of(&self, id: &SessionId) -> Option<UserId> {
-        self.get(id).map(|h| h.owner)
+        self.handles.read().ok()?.get(id).map(|h| h.owner.clone())
     }
 
     pub fn get(&self, id: &SessionId) -> Option<SessionHandle> {

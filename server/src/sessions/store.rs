@@ -283,24 +283,33 @@ pub(crate) async fn events_handler(
             .json_data(snap)
             .unwrap_or_default())
     });
-    event_stream(&s, &caller, parts, Some(id), events)
+    event_stream(&s, &caller, parts, Reach::Session(id), events)
+}
+
+/// What an open stream carries, re-checked against its credential every few seconds.
+pub(crate) enum Reach {
+    /// One session's state: the credential must still reach it.
+    Session(SessionId),
+    /// Which sessions changed: the credential must still see exactly these (a demoted admin's
+    /// stream ends rather than keep naming other users' sessions).
+    Sees(crate::auth::policy::Visible),
 }
 
 /// `events` as a server-sent event stream that counts against the caller's open streams, ends
-/// at shutdown and once the credential that opened it no longer reaches `session` (or no longer
-/// works, without one), and keeps proxies from closing it while quiet.
+/// at shutdown and once the credential that opened it no longer has its [`Reach`], and keeps
+/// proxies from closing it while quiet.
 pub(crate) fn event_stream<S>(
     s: &AppState,
     caller: &Caller,
     parts: Parts,
-    session: Option<SessionId>,
+    reach: Reach,
     events: S,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>> + use<S>>>
 where
     S: Stream<Item = Result<Event, Infallible>> + Send + 'static,
 {
     let open = s.quotas.open_stream(&caller.id)?;
-    let revoked = credential_ends(s.clone(), parts, session);
+    let revoked = credential_ends(s.clone(), parts, reach);
     let stream = events
         .take_until(s.shutdown.clone().cancelled_owned())
         .take_until(revoked)
@@ -315,17 +324,18 @@ where
 /// How often an open stream re-checks the credential that opened it.
 const RECHECK: Duration = Duration::from_secs(3);
 
-/// Resolves once the request's credential no longer works or no longer reaches session `id`
-/// (a revoked key, a signed-out cookie, a disabled account, a deleted session), so a stream
-/// does not outlive the right to see what it carries.
-async fn credential_ends(state: AppState, parts: Parts, id: Option<SessionId>) {
+/// Resolves once the request's credential no longer works or no longer has its `reach` (a
+/// revoked key, a signed-out cookie, a disabled account, a deleted session, a changed role),
+/// so a stream does not outlive the right to see what it carries.
+async fn credential_ends(state: AppState, parts: Parts, reach: Reach) {
     loop {
         tokio::time::sleep(RECHECK).await;
         let check = async {
             let caller = crate::auth::extract::authenticate(&state, &parts).await?;
-            match &id {
-                Some(id) => owned(&state, &caller, id).await.map(|_| ()),
-                None => Ok(()),
+            match &reach {
+                Reach::Session(id) => owned(&state, &caller, id).await.map(|_| ()),
+                Reach::Sees(visible) if *visible == caller.visible() => Ok(()),
+                Reach::Sees(_) => Err(ApiError::forbidden("what this stream may show changed")),
             }
         };
         match check.await {

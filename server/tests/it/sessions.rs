@@ -615,3 +615,31 @@ async fn activity_pages_like_the_session_list() {
     let (s, b) = call(admin.get(app.url("/api/sessions/activity?limit=2&cursor=nope"))).await;
     assert_error(s, &b, 400, "INVALID_REQUEST");
 }
+
+/// The list stream of an admin names anyone's sessions; demoted, that admin's stream ends
+/// (within the few seconds of the credential re-check) instead of going on naming them.
+#[tokio::test]
+async fn the_list_stream_ends_when_what_it_may_show_changes() {
+    let app = TestApp::start().await;
+    let (admin, budi, u) = app.admin_and_user().await;
+    let budi_id = u["id"].as_str().expect("id").to_string();
+    let role = |r: &str| {
+        admin
+            .patch(app.url(&format!("/api/users/{budi_id}")))
+            .json(&json!({"role": r}))
+    };
+    let (s, b) = call(role("admin")).await;
+    assert_eq!(s, 200, "{b}");
+    let mut sse = Sse::open(&budi, app.url("/api/sessions/events")).await;
+    assert_eq!(sse.changed().await, Vec::<String>::new());
+    let (s, b) = call(role("user")).await;
+    assert_eq!(s, 200, "{b}");
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout_at(deadline, sse.stream.next()).await {
+            Ok(None) | Ok(Some(Err(_))) => break,
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => panic!("the stream still runs 10 s after the demotion"),
+        }
+    }
+}
