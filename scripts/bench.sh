@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/tools.sh
+ensure_cxx
 
 if ! command -v wrk >/dev/null; then
   echo "==> installing wrk (Debian's package)"

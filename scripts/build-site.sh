@@ -12,6 +12,7 @@ source scripts/tools.sh
 release=false
 [ "${1:-}" = "--release" ] && release=true
 
+ensure_cxx
 ensure_wasm_target
 ensure_wasm_bindgen
 ensure_wasm_split

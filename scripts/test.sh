@@ -13,6 +13,7 @@ step() { echo; echo "==> $*"; }
 [ -n "${CI:-}" ] && export CARGO_INCREMENTAL=0
 
 step "tools"
+ensure_cxx
 ensure_wasm_target
 ensure_wasm_bindgen
 ensure_npm_packages

@@ -15,6 +15,15 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@"
 }
 
+# The server builds Cisco's OpenH264 decoder from source (video thumbnails): it needs a C++
+# compiler, which Debian installs with gcc as g++ (usually already there with Rust's linker).
+ensure_cxx() {
+  if ! command -v c++ >/dev/null; then
+    echo "==> apt-get install g++ (the video thumbnail decoder is C++)"
+    apt_install g++
+  fi
+}
+
 ensure_wasm_target() {
   if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
     echo "==> rustup target add wasm32-unknown-unknown"

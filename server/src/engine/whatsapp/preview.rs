@@ -1,13 +1,15 @@
 //! What WhatsApp shows of a file before it is downloaded, read from the file before it is
 //! uploaded: a picture's size and a small JPEG thumbnail (the blurred preview in the chat), a
-//! sticker's size, and how long a voice note, a song or a video plays (Ogg Opus/Vorbis and MP4
-//! containers, read from their headers; video size from the track header).
+//! video's size, duration and thumbnail of its first picture ([`video`]), a sticker's size, how
+//! long a voice note, a song or a video plays (Ogg Opus/Vorbis and MP4 from their headers, MP3
+//! from its frames) and a voice note's waveform ([`audio`]).
 //!
-//! What it does not do, on purpose: thumbnails of videos and waveforms of voice notes need the
-//! media decoded (a video or Opus decoder, which no well-kept pure-Rust crate offers); MP3
-//! durations need every frame read. Those messages go without, and phones show a plain
-//! placeholder or a flat waveform. Every field is optional on the wire: a file this module cannot
-//! read sends exactly as before.
+//! Every field is optional on the wire: a file this module cannot read sends exactly as before,
+//! and phones show a plain placeholder or a flat waveform. The decoders run guarded: one that
+//! panics on a strange file costs that field, never the send.
+
+mod audio;
+mod video;
 
 use crate::media::MediaKind;
 use std::io::Cursor;
@@ -28,21 +30,52 @@ pub struct Preview {
     pub height: Option<u32>,
     pub jpeg_thumbnail: Option<Vec<u8>>,
     pub seconds: Option<u32>,
+    /// A voice note's 64 bars, 0 to 100.
+    pub waveform: Option<Vec<u8>>,
 }
 
-/// Reads the preview of a file about to be sent as `kind`. CPU-bound for pictures: call it off
-/// the async threads.
+/// Reads the preview of a file about to be sent as `kind`. CPU-bound (pictures, the first
+/// picture of a video and voice notes are decoded): call it off the async threads.
 pub fn of(kind: MediaKind, bytes: &[u8]) -> Preview {
     match kind {
         MediaKind::Image => picture(bytes, true),
         MediaKind::Sticker => picture(bytes, false),
-        MediaKind::Audio | MediaKind::Voice => Preview {
-            seconds: ogg_seconds(bytes).or_else(|| mp4(bytes).seconds),
+        MediaKind::Audio => Preview {
+            seconds: audio_seconds(bytes),
             ..Preview::default()
         },
-        MediaKind::Video => mp4(bytes),
+        MediaKind::Voice => Preview {
+            seconds: audio_seconds(bytes),
+            waveform: guarded(|| audio::waveform(bytes)),
+            ..Preview::default()
+        },
+        MediaKind::Video => {
+            let mut p = mp4(bytes);
+            p.jpeg_thumbnail = guarded(|| video::first_frame(bytes)).and_then(|frame| {
+                let (w, h) = frame.dimensions();
+                // The size shown is the upright picture's (a phone's portrait video is stored
+                // on its side, turned by the track header).
+                (p.width, p.height) = (Some(w), Some(h));
+                jpeg_thumbnail(&image::DynamicImage::ImageRgb8(frame))
+            });
+            p
+        }
         MediaKind::Document => Preview::default(),
     }
+}
+
+fn audio_seconds(bytes: &[u8]) -> Option<u32> {
+    ogg_seconds(bytes)
+        .or_else(|| mp4(bytes).seconds)
+        .or_else(|| guarded(|| audio::mp3_seconds(bytes)))
+}
+
+/// Runs a decoder so that a panic inside it (a bug met on a strange file) costs only what it
+/// was reading.
+fn guarded<T>(read: impl FnOnce() -> Option<T>) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read))
+        .ok()
+        .flatten()
 }
 
 fn picture(bytes: &[u8], thumbnail: bool) -> Preview {
@@ -65,22 +98,27 @@ fn picture(bytes: &[u8], thumbnail: bool) -> Preview {
             let mut limits = image::Limits::default();
             limits.max_alloc = Some(DECODE_LIMIT);
             r.limits(limits);
-            let full = r.decode().ok()?;
-            let h = (u64::from(THUMB_WIDTH) * u64::from(height) / u64::from(width.max(1))).max(1);
-            let small = full.thumbnail(THUMB_WIDTH, u32::try_from(h).unwrap_or(THUMB_WIDTH));
-            let mut out = Vec::new();
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, THUMB_QUALITY)
-                .encode_image(&small.to_rgb8())
-                .ok()?;
-            Some(out)
+            jpeg_thumbnail(&r.decode().ok()?)
         })
         .flatten();
     Preview {
         width: Some(width),
         height: Some(height),
         jpeg_thumbnail,
-        seconds: None,
+        ..Preview::default()
     }
+}
+
+/// The small JPEG WhatsApp shows until the download: `THUMB_WIDTH` wide, the picture's shape.
+fn jpeg_thumbnail(full: &image::DynamicImage) -> Option<Vec<u8>> {
+    let (width, height) = (full.width(), full.height());
+    let h = (u64::from(THUMB_WIDTH) * u64::from(height) / u64::from(width.max(1))).max(1);
+    let small = full.thumbnail(THUMB_WIDTH, u32::try_from(h).unwrap_or(THUMB_WIDTH));
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, THUMB_QUALITY)
+        .encode_image(&small.to_rgb8())
+        .ok()?;
+    Some(out)
 }
 
 /// How long an Ogg stream plays: the last page's granule position (samples) less the Opus
@@ -113,17 +151,14 @@ fn ogg_seconds(bytes: &[u8]) -> Option<u32> {
 /// one).
 fn mp4(bytes: &[u8]) -> Preview {
     let mut p = Preview::default();
-    let Some(moov) = boxes(bytes).find(|(t, _)| t == b"moov").map(|(_, b)| b) else {
+    let Some(moov) = child(bytes, b"moov") else {
         return p;
     };
     for (kind, body) in boxes(moov) {
         match &kind {
             b"mvhd" => p.seconds = mvhd_seconds(body),
             b"trak" if p.width.is_none() => {
-                if let Some((w, h)) = boxes(body)
-                    .find(|(t, _)| t == b"tkhd")
-                    .and_then(|(_, b)| tkhd_size(b))
-                {
+                if let Some((w, h)) = child(body, b"tkhd").and_then(tkhd_size) {
                     (p.width, p.height) = (Some(w), Some(h));
                 }
             }
@@ -173,6 +208,11 @@ fn boxes(mut bytes: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
         bytes = &bytes[len..];
         Some((kind, body))
     })
+}
+
+/// The body of the first box of type `kind` on one level.
+fn child<'a>(level: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    boxes(level).find(|(t, _)| t == kind).map(|(_, b)| b)
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -327,7 +367,202 @@ mod tests {
             (p.width, p.height, p.seconds),
             (Some(640), Some(360), Some(13))
         );
-        assert_eq!(p.jpeg_thumbnail, None, "no video decoder: no thumbnail");
+        assert_eq!(p.jpeg_thumbnail, None, "no H.264 track: no thumbnail");
         assert_eq!(of(MediaKind::Audio, &file).seconds, Some(13), "an .m4a too");
+    }
+
+    /// A picture `w` × `h`, red on the left half and blue on the right, as one H.264 key frame:
+    /// its NAL units without start codes.
+    fn h264_picture(w: usize, h: usize) -> Vec<Vec<u8>> {
+        use openh264::formats::{RgbSliceU8, YUVBuffer};
+        let rgb: Vec<u8> = (0..h)
+            .flat_map(|_| {
+                (0..w).flat_map(|x| {
+                    if x < w / 2 {
+                        [220, 20, 20]
+                    } else {
+                        [20, 20, 220]
+                    }
+                })
+            })
+            .collect();
+        let yuv = YUVBuffer::from_rgb_source(RgbSliceU8::new(&rgb, (w, h)));
+        let mut encoder = openh264::encoder::Encoder::new().expect("encoder");
+        let stream = encoder.encode(&yuv).expect("encodes").to_vec();
+        openh264::nal_units(&stream)
+            .map(|nal| {
+                let skip = if nal.starts_with(&[0, 0, 0, 1]) { 4 } else { 3 };
+                nal[skip..].to_vec()
+            })
+            .collect()
+    }
+
+    /// An MP4 file as a phone writes it (media first, header last) with one H.264 video track
+    /// of one sample; `turn` is the track header's matrix (a, b, c, d).
+    fn mp4_video(w: usize, h: usize, turn: [i32; 4]) -> Vec<u8> {
+        let nals = h264_picture(w, h);
+        let of_type = |t: u8| {
+            nals.iter()
+                .find(|n| n[0] & 0x1F == t)
+                .expect("parameter set")
+        };
+        let (sps, pps) = (of_type(7), of_type(8));
+        let sample: Vec<u8> = nals
+            .iter()
+            .filter(|n| !matches!(n[0] & 0x1F, 7 | 8))
+            .flat_map(|n| [&(n.len() as u32).to_be_bytes()[..], n].concat())
+            .collect();
+        let mut avcc = vec![1, sps[1], sps[2], sps[3], 0xFF, 0xE1];
+        avcc.extend((sps.len() as u16).to_be_bytes());
+        avcc.extend(sps);
+        avcc.push(1);
+        avcc.extend((pps.len() as u16).to_be_bytes());
+        avcc.extend(pps);
+        let avc1 = [vec![0u8; 78], mp4_box(b"avcC", &avcc)].concat();
+        let stsd = [vec![0, 0, 0, 0, 0, 0, 0, 1], mp4_box(b"avc1", &avc1)].concat();
+        let mut stsz = vec![0u8; 8];
+        stsz.extend(1u32.to_be_bytes());
+        stsz.extend((sample.len() as u32).to_be_bytes());
+        let ftyp = mp4_box(b"ftyp", b"isom\0\0\0\0");
+        let mut stco = vec![0, 0, 0, 0, 0, 0, 0, 1];
+        stco.extend((ftyp.len() as u32 + 8).to_be_bytes());
+        let stbl = [
+            mp4_box(b"stsd", &stsd),
+            mp4_box(b"stsz", &stsz),
+            mp4_box(b"stco", &stco),
+        ]
+        .concat();
+        let hdlr = [&[0u8; 8][..], b"vide", &[0; 12]].concat();
+        let mdia = [
+            mp4_box(b"hdlr", &hdlr),
+            mp4_box(b"minf", &mp4_box(b"stbl", &stbl)),
+        ]
+        .concat();
+        let mut tkhd = vec![0u8; 84];
+        for (i, at) in [40, 44, 52, 56].into_iter().enumerate() {
+            tkhd[at..at + 4].copy_from_slice(&(turn[i] << 16).to_be_bytes());
+        }
+        tkhd[64..68].copy_from_slice(&(1u32 << 30).to_be_bytes());
+        tkhd[76..80].copy_from_slice(&((w as u32) << 16).to_be_bytes());
+        tkhd[80..84].copy_from_slice(&((h as u32) << 16).to_be_bytes());
+        let trak = [mp4_box(b"tkhd", &tkhd), mp4_box(b"mdia", &mdia)].concat();
+        let mut mvhd = vec![0u8; 100];
+        mvhd[12..16].copy_from_slice(&1000u32.to_be_bytes());
+        mvhd[16..20].copy_from_slice(&2_000u32.to_be_bytes());
+        let moov = [mp4_box(b"mvhd", &mvhd), mp4_box(b"trak", &trak)].concat();
+        [ftyp, mp4_box(b"mdat", &sample), mp4_box(b"moov", &moov)].concat()
+    }
+
+    fn rgb_at(jpeg: &[u8], x: u32, y: u32) -> [u8; 3] {
+        let picture = image::load_from_memory(jpeg).expect("a JPEG").to_rgb8();
+        picture.get_pixel(x, y).0
+    }
+
+    #[test]
+    fn a_video_gets_a_thumbnail_of_its_first_picture_turned_upright() {
+        let p = of(MediaKind::Video, &mp4_video(64, 48, [1, 0, 0, 1]));
+        assert_eq!(
+            (p.width, p.height, p.seconds),
+            (Some(64), Some(48), Some(2))
+        );
+        let thumb = p.jpeg_thumbnail.expect("a thumbnail");
+        let small = image::load_from_memory(&thumb).expect("a JPEG");
+        assert_eq!((small.width(), small.height()), (32, 24));
+        let [r, _, b] = rgb_at(&thumb, 3, 12);
+        assert!(r > b + 100, "red on the left: {r} {b}");
+        let [r, _, b] = rgb_at(&thumb, 28, 12);
+        assert!(b > r + 100, "blue on the right: {r} {b}");
+
+        // Recorded in portrait: stored on its side, turned a quarter clockwise by the header.
+        let p = of(MediaKind::Video, &mp4_video(64, 48, [0, 1, -1, 0]));
+        assert_eq!((p.width, p.height), (Some(48), Some(64)));
+        let thumb = p.jpeg_thumbnail.expect("a thumbnail");
+        let small = image::load_from_memory(&thumb).expect("a JPEG");
+        assert_eq!((small.width(), small.height()), (32, 42));
+        let [r, _, b] = rgb_at(&thumb, 16, 3);
+        assert!(r > b + 100, "the left side is on top now: {r} {b}");
+        let [r, _, b] = rgb_at(&thumb, 16, 38);
+        assert!(b > r + 100, "the right side at the bottom: {r} {b}");
+
+        // A damaged sample keeps the size and the duration, without a thumbnail.
+        let mut broken = mp4_video(64, 48, [1, 0, 0, 1]);
+        let mdat = find(&broken, b"mdat").expect("mdat") + 4;
+        broken[mdat + 8..mdat + 40].fill(0xFF);
+        let p = of(MediaKind::Video, &broken);
+        assert_eq!(
+            (p.width, p.seconds, p.jpeg_thumbnail),
+            (Some(64), Some(2), None)
+        );
+    }
+
+    /// An Ogg Opus voice note of `seconds`, 16 kHz mono, whose samples `signal` gives.
+    fn voice_note(seconds: usize, signal: impl Fn(usize) -> f32) -> Vec<u8> {
+        use ogg::PacketWriteEndInfo::{EndPage, EndStream, NormalPacket};
+        let mut encoder =
+            opus_rs::OpusEncoder::new(16_000, 1, opus_rs::Application::Voip).expect("encoder");
+        let mut out = ogg::PacketWriter::new(Vec::new());
+        let mut head = b"OpusHead\x01\x01".to_vec();
+        head.extend(0u16.to_le_bytes());
+        head.extend(16_000u32.to_le_bytes());
+        head.extend([0, 0, 0]);
+        out.write_packet(head, 7, EndPage, 0).expect("head");
+        out.write_packet(b"OpusTags\0\0\0\0\0\0\0\0".to_vec(), 7, EndPage, 0)
+            .expect("tags");
+        let frames = seconds * 50;
+        for i in 0..frames {
+            let pcm: Vec<f32> = (0..320).map(|j| signal(i * 320 + j)).collect();
+            let mut packet = [0u8; 1500];
+            let n = encoder.encode(&pcm, 320, &mut packet).expect("encodes");
+            let end = if i + 1 == frames {
+                EndStream
+            } else {
+                NormalPacket
+            };
+            out.write_packet(packet[..n].to_vec(), 7, end, ((i + 1) * 960) as u64)
+                .expect("packet");
+        }
+        out.into_inner()
+    }
+
+    #[test]
+    fn a_voice_note_gets_the_waveform_of_what_it_says() {
+        // Two seconds: a loud tone, then silence.
+        let note = voice_note(2, |i| {
+            if i < 16_000 {
+                0.6 * (i as f32 * 440.0 * std::f32::consts::TAU / 16_000.0).sin()
+            } else {
+                0.0
+            }
+        });
+        let p = of(MediaKind::Voice, &note);
+        assert_eq!(p.seconds, Some(2));
+        let bars = p.waveform.expect("a waveform");
+        assert_eq!(bars.len(), 64);
+        assert_eq!(bars.iter().max(), Some(&100));
+        assert!(bars[2..30].iter().all(|&b| b > 60), "loud first: {bars:?}");
+        assert!(bars[36..].iter().all(|&b| b < 10), "then quiet: {bars:?}");
+        // A song sent as audio has no waveform; a voice note that is not Opus has none either.
+        assert_eq!(of(MediaKind::Audio, &note).waveform, None);
+        assert_eq!(of(MediaKind::Voice, b"OggS but cut").waveform, None);
+    }
+
+    /// `frames` MPEG-1 Layer III frames of silence (128 kbit/s, 44.1 kHz, 1,152 samples each)
+    /// after an ID3v2 tag.
+    fn mp3(frames: usize) -> Vec<u8> {
+        let mut file = b"ID3\x04\0\0\0\0\0\x0a".to_vec();
+        file.extend([0u8; 10]);
+        for _ in 0..frames {
+            file.extend([0xFF, 0xFB, 0x90, 0x64]);
+            file.extend([0u8; 413]);
+        }
+        file
+    }
+
+    #[test]
+    fn a_song_in_mp3_says_how_long_it_plays() {
+        // 200 × 1,152 samples at 44.1 kHz: 5.2 s, rounded up.
+        assert_eq!(of(MediaKind::Audio, &mp3(200)).seconds, Some(6));
+        assert_eq!(of(MediaKind::Audio, &mp3(38)).seconds, Some(1));
+        assert_eq!(of(MediaKind::Audio, b"#!AMR\n not mp3").seconds, None);
     }
 }

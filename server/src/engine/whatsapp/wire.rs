@@ -189,6 +189,7 @@ pub fn media(up: Uploaded, m: &Media, preview: Preview, quoted: Option<&Quoted>)
         height,
         jpeg_thumbnail,
         seconds,
+        waveform,
     } = preview;
     let mut msg = wa::Message::default();
     match m.file.kind {
@@ -203,14 +204,14 @@ pub fn media(up: Uploaded, m: &Media, preview: Preview, quoted: Option<&Quoted>)
             msg.video_message = uploaded!(wm::VideoMessage, up, {
                 streaming_sidecar: streaming_sidecar, mimetype: mimetype, caption: caption,
                 view_once: view_once, width: width, height: height, seconds: seconds,
-                context_info: context_info,
+                jpeg_thumbnail: jpeg_thumbnail, context_info: context_info,
             })
         }
         MediaKind::Audio | MediaKind::Voice => {
             msg.audio_message = uploaded!(wm::AudioMessage, up, {
                 streaming_sidecar: streaming_sidecar, mimetype: mimetype,
                 ptt: Some(m.file.kind == MediaKind::Voice), view_once: view_once,
-                seconds: seconds, context_info: context_info,
+                seconds: seconds, waveform: waveform, context_info: context_info,
             })
         }
         MediaKind::Document => {
@@ -1158,7 +1159,7 @@ mod tests {
             width: Some(800),
             height: Some(600),
             jpeg_thumbnail: Some(vec![0xFF, 0xD8, 0xFF]),
-            seconds: None,
+            ..Preview::default()
         };
         let m = media(uploaded(), &photo, seen, Some(&q));
         let image = m.image_message.as_option().expect("imageMessage");
@@ -1198,18 +1199,23 @@ mod tests {
         assert_eq!(d.mimetype.as_deref(), Some("application/pdf"));
         assert!(d.context_info.as_option().is_none());
 
-        let played = |seconds| Preview {
-            seconds: Some(seconds),
+        let spoken = Preview {
+            seconds: Some(7),
+            waveform: Some((0..64).collect()),
             ..Preview::default()
         };
         let voice = media(
             uploaded(),
             &file(MediaKind::Voice, "audio/ogg; codecs=opus", None),
-            played(7),
+            spoken,
             None,
         );
         let a = voice.audio_message.as_option().expect("audioMessage");
         assert_eq!((a.ptt, a.seconds), (Some(true), Some(7)));
+        assert_eq!(
+            a.waveform.as_deref(),
+            Some(&(0..64).collect::<Vec<u8>>()[..])
+        );
         assert_eq!(a.streaming_sidecar.as_deref(), Some(&[9u8; 10][..]));
         let song = media(
             uploaded(),
@@ -1252,8 +1258,9 @@ mod tests {
         let clip = Preview {
             width: Some(640),
             height: Some(360),
-            jpeg_thumbnail: None,
+            jpeg_thumbnail: Some(vec![0xFF, 0xD8, 0xFF, 0xE0]),
             seconds: Some(13),
+            waveform: None,
         };
         let video = media(
             uploaded(),
@@ -1265,6 +1272,10 @@ mod tests {
         assert_eq!(
             (v.width, v.height, v.seconds),
             (Some(640), Some(360), Some(13))
+        );
+        assert_eq!(
+            v.jpeg_thumbnail.as_deref(),
+            Some(&[0xFF, 0xD8, 0xFF, 0xE0][..])
         );
         assert!(video.image_message.as_option().is_none());
     }
