@@ -473,8 +473,9 @@ pub struct MediaInfo {
 #[serde(rename_all = "camelCase")]
 pub struct SendMedia {
     pub to: String,
-    /// `image`, `video`, `audio`, `voice` (a voice note: Opus in OGG), `document` or `sticker`
-    /// (WebP); inferred from the content when absent.
+    /// `image`, `video`, `audio`, `voice` (a voice note: Opus in OGG, or MP3, WAV, M4A/AAC or
+    /// Ogg Vorbis, which Kabar converts), `document` or `sticker` (WebP); inferred from the
+    /// content when absent.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
     /// An `http(s)` address the server fetches the file from (through the webhook SSRF guard).

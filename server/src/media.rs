@@ -28,6 +28,10 @@ use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
+mod voice;
+
+/// What a voice note is, whatever it was made from.
+const VOICE_MIMETYPE: &str = "audio/ogg; codecs=opus";
 /// How many bytes the type sniffing looks at.
 const HEAD: usize = 8192;
 /// How long fetching a `url` may take, from connecting to the last byte.
@@ -41,7 +45,7 @@ pub enum MediaKind {
     Image,
     Video,
     Audio,
-    /// A voice note (push to talk): Opus in OGG.
+    /// A voice note (push to talk): Opus in OGG, made from other audio when it is not.
     Voice,
     Document,
     /// WebP.
@@ -100,8 +104,8 @@ impl MediaKind {
                 "audio as OGG/Opus, MP3, M4A/AAC or AMR",
             ),
             MediaKind::Voice => (
-                matches!(mimetype, "audio/ogg" | "audio/opus"),
-                "Opus in an OGG file (Kabar does not convert audio)",
+                mimetype == "audio/opus" || voice::CONVERTS.contains(&mimetype),
+                "Opus in an OGG file, or MP3, WAV, M4A/AAC or Ogg Vorbis, which Kabar converts",
             ),
             MediaKind::Sticker => (mimetype == "image/webp", "a WebP image"),
             MediaKind::Document => (true, ""),
@@ -161,7 +165,8 @@ pub struct SendMediaUpload {
     /// The file.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
-    /// `image`, `video`, `audio`, `voice`, `document` or `sticker`; inferred when absent.
+    /// `image`, `video`, `audio`, `voice`, `document` or `sticker`; inferred when absent. A
+    /// voice note is Opus in OGG, or MP3, WAV, M4A/AAC or Ogg Vorbis, which Kabar converts.
     #[schema(rename = "type")]
     kind: Option<String>,
     /// Default: the `file` part's `Content-Type`.
@@ -441,6 +446,9 @@ impl Intake {
             .await
             .map_err(|e| ApiError::Internal(anyhow::anyhow!("writing a media file: {e}")))?;
         drop(self.file);
+        if kind == MediaKind::Voice && !voice::is_ogg_opus(&self.head) {
+            (self.tmp, self.size, self.hasher) = as_voice_note(self.tmp, &self.data_dir).await?;
+        }
         let sha256 = hex::encode(self.hasher.finalize());
         let path = path_of(&self.data_dir, &sha256);
         // Before the file is in place: from then on it stays on disk for this send.
@@ -463,6 +471,49 @@ impl Intake {
             path,
             hold: Some(hold),
         })
+    }
+}
+
+/// The voice note made of the audio file at `source` (which goes): a new temporary file, its
+/// size and its hash so far.
+async fn as_voice_note(
+    source: tempfile::TempPath,
+    data_dir: &Path,
+) -> ApiResult<(tempfile::TempPath, u64, Sha256)> {
+    let dir = dir(data_dir);
+    let made = tokio::task::spawn_blocking(move || {
+        let note = voice::to_ogg_opus(&source)?;
+        let mut file = tempfile::Builder::new()
+            .prefix(".incoming-")
+            .tempfile_in(&dir)
+            .map_err(|e| Made::Io(format!("a temporary media file: {e}")))?;
+        std::io::Write::write_all(&mut file, &note)
+            .map_err(|e| Made::Io(format!("writing a media file: {e}")))?;
+        Ok::<_, Made>((file.into_temp_path(), note))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("converting a voice note: {e}")))?;
+    match made {
+        Ok((path, note)) => Ok((path, note.len() as u64, Sha256::new_with_prefix(&note))),
+        Err(Made::Io(e)) => Err(ApiError::Internal(anyhow::anyhow!(e))),
+        Err(Made::Refused(e)) => Err(ApiError::new(
+            ErrorCode::UnsupportedMedia,
+            format!(
+                "type voice: {e}. Send Opus in OGG, or send it with \"type\":\"audio\" as a song."
+            ),
+        )),
+    }
+}
+
+/// How making a voice note failed: the file (the client's to fix) or the disk (ours).
+enum Made {
+    Refused(voice::ConvertError),
+    Io(String),
+}
+
+impl From<voice::ConvertError> for Made {
+    fn from(e: voice::ConvertError) -> Self {
+        Made::Refused(e)
     }
 }
 
@@ -523,7 +574,7 @@ pub fn classify(head: &[u8], declared: &Declared) -> ApiResult<(MediaKind, Strin
     kind.accepts(&mimetype)
         .map_err(|m| ApiError::new(ErrorCode::UnsupportedMedia, m))?;
     let mimetype = if kind == MediaKind::Voice {
-        "audio/ogg; codecs=opus".to_string()
+        VOICE_MIMETYPE.to_string()
     } else {
         mimetype
     };
@@ -912,7 +963,7 @@ mod tests {
     fn voice_notes_are_opus_in_ogg() {
         let (kind, mime) = classify(OGG, &declared(Some("voice"), None, None)).expect("classified");
         assert_eq!(kind, MediaKind::Voice);
-        assert_eq!(mime, "audio/ogg; codecs=opus");
+        assert_eq!(mime, VOICE_MIMETYPE);
         let (kind, _) = classify(OGG, &declared(None, None, None)).expect("classified");
         assert_eq!(kind, MediaKind::Audio);
     }

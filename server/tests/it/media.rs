@@ -221,6 +221,70 @@ async fn a_url_is_fetched_through_the_guard_and_its_failures_are_told_apart() {
     );
 }
 
+/// Half a second of a 400-Hz tone as a 16-bit mono WAV at 8 kHz.
+pub fn wav_tone() -> Vec<u8> {
+    let samples: Vec<i16> = (0..4_000)
+        .map(|i| ((i as f32 * 400.0 * std::f32::consts::TAU / 8_000.0).sin() * 20_000.0) as i16)
+        .collect();
+    let data_len = (samples.len() * 2) as u32;
+    let mut f = b"RIFF".to_vec();
+    f.extend((36 + data_len).to_le_bytes());
+    f.extend(b"WAVEfmt \x10\0\0\0\x01\0\x01\0");
+    f.extend(8_000u32.to_le_bytes());
+    f.extend(16_000u32.to_le_bytes());
+    f.extend(b"\x02\0\x10\0data");
+    f.extend(data_len.to_le_bytes());
+    f.extend(samples.iter().flat_map(|s| s.to_le_bytes()));
+    f
+}
+
+#[tokio::test]
+async fn audio_sent_as_a_voice_note_becomes_opus_and_what_cannot_is_refused() {
+    let app = TestApp::start().await;
+    let (budi, _) = app.register("budi").await;
+    let session = app.connected_session(&budi, "628100000207").await;
+    let wav = wav_tone();
+    let form = Form::new()
+        .text("to", "6281234567890")
+        .text("type", "voice")
+        .part("file", Part::bytes(wav.clone()).file_name("pesan.wav"));
+    let (s, b) = call(budi.post(app.url("/send-media")).multipart(form)).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["type"], "voice", "{b}");
+    let id = b["messageId"].as_str().expect("id");
+    let sent = app.sent(&budi, &session).await;
+    assert_eq!(
+        sent[0]["media"]["mimetype"], "audio/ogg; codecs=opus",
+        "{sent:?}"
+    );
+    let r = download(&budi, app.url(&format!("/api/messages/{id}/media"))).await;
+    assert_eq!(r.status(), 200);
+    let note = r.bytes().await.expect("bytes");
+    assert!(note.starts_with(b"OggS"), "an Ogg file");
+    assert!(note.windows(8).any(|w| w == b"OpusHead"), "of Opus");
+    // Only the voice note is kept, not the WAV it was made from.
+    assert_eq!(stored_files(&app), vec![sha256_hex(&note)]);
+
+    // Audio Kabar cannot decode (AMR), and a "song" that is only an MP3 tag: refused, nothing
+    // kept, nothing sent.
+    for (what, bytes) in [
+        ("AMR", b"#!AMR\n\x3c\x55\x00\x88".to_vec()),
+        ("an empty MP3", b"ID3\x04\0\0\0\0\0\0".to_vec()),
+    ] {
+        let (s, b) = call(budi.post(app.url("/send-media")).json(&json!({
+            "to": "6281234567890", "type": "voice", "base64": b64(&bytes)
+        })))
+        .await;
+        assert_error(s, &b, 400, "UNSUPPORTED_MEDIA");
+        assert!(
+            b["message"].as_str().unwrap_or("").contains("type voice"),
+            "{what}: {b}"
+        );
+    }
+    assert_eq!(app.sent(&budi, &session).await.len(), 1);
+    assert_eq!(stored_files(&app).len(), 1);
+}
+
 #[tokio::test]
 async fn bad_files_are_refused_and_leave_nothing_behind() {
     let app = TestApp::start_with(|c| c.max_media_bytes = 64 * 1024).await;

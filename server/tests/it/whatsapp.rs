@@ -816,7 +816,8 @@ async fn sends_into_a_group_reads_a_members_message_and_sees_a_member_added() {
 /// sent with `/send-media` is encrypted and uploaded by whatsapp-rust with the auth of the
 /// `media_conn` answer, and the contact's phone fetches it by the message's `direct_path`,
 /// checks its MAC and reads the same bytes (and SHA-256), with the picture's size and a
-/// thumbnail; a PDF goes out as a named document the same way; a PDF a contact sends is fetched
+/// thumbnail; a PDF goes out as a named document the same way, and a WAV as a voice note made
+/// Opus, with its waveform; a PDF a contact sends is fetched
 /// and decrypted by the client before the message is recorded, so its webhook names the file
 /// and `GET /api/messages/{id}/media` answers the same bytes.
 #[tokio::test]
@@ -903,6 +904,37 @@ async fn sends_a_picture_the_phone_opens_and_keeps_a_file_a_contact_sent() {
         MediaType::Document,
     );
     assert_eq!(opened, pdf);
+
+    // A WAV sent as a voice note: converted to Opus, it reaches the phone as push-to-talk audio
+    // with its length and the waveform phones draw, and the phone reads an Ogg Opus file.
+    let (s, b) = call(admin.post(app.url("/send-media")).json(&json!({
+        "to": "6289876543210", "type": "voice",
+        "base64": base64::engine::general_purpose::STANDARD.encode(super::media::wav_tone()),
+    })))
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let seen = fake
+        .wait_for("the voice note at the contact's phone", |s| {
+            s.delivered.iter().any(|(_, m)| m.audio_message.is_set())
+        })
+        .await;
+    let voice = seen
+        .delivered
+        .iter()
+        .find_map(|(_, m)| m.audio_message.as_option())
+        .expect("an audio message");
+    assert_eq!(
+        (voice.ptt, voice.seconds, voice.mimetype.as_deref()),
+        (Some(true), Some(1), Some("audio/ogg; codecs=opus"))
+    );
+    let bars = voice.waveform.as_deref().expect("a waveform");
+    assert_eq!((bars.len(), bars.iter().max()), (64, Some(&100)));
+    let heard = fake.download(
+        voice.direct_path.as_deref().expect("direct_path"),
+        voice.media_key.as_deref().expect("media key"),
+        MediaType::Audio,
+    );
+    assert!(heard.starts_with(b"OggS") && heard.windows(8).any(|w| w == b"OpusHead"));
 
     // A contact sends the PDF back: uploaded by their phone, fetched and decrypted by the client.
     let up = fake.upload(&pdf, MediaType::Document);
