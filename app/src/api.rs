@@ -235,9 +235,21 @@ pub async fn list_messages(filter: MessageFilter) -> Result<Vec<MessageRow>, Err
 /// The Chats page's sessions and the chats of `session` (else of the first), newest first, as
 /// `GET /api/sessions/{id}/chats` lists them.
 #[server(prefix = "/fn", endpoint = "chats", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn chats_overview(session: Option<SessionId>) -> Result<SessionChats, ErrorBody> {
+pub async fn chats_overview(
+    session: Option<SessionId>,
+    before: Option<i64>,
+) -> Result<SessionChats, ErrorBody> {
     let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.chats(&req, session).await)
+    crate::backend::respond(b.chats(&req, session, before).await)
+}
+
+#[server(prefix = "/fn", endpoint = "message_events", input = crate::codec::Json, output = crate::codec::Json)]
+pub async fn message_events(
+    id: String,
+    session: Option<SessionId>,
+) -> Result<Vec<MessageEvent>, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.message_events(&req, id, session).await)
 }
 
 #[server(prefix = "/fn", endpoint = "deliveries", input = crate::codec::Json, output = crate::codec::Json)]

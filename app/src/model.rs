@@ -1256,6 +1256,10 @@ pub struct ChatView {
     /// The name the contact's WhatsApp showed with their newest message that carried one;
     /// `null` for groups and for people who have not written yet.
     pub push_name: Option<String>,
+    /// A group's name (subject), as the session's number knows it (asked of WhatsApp at most
+    /// once a minute); `null` for people, and for a group WhatsApp did not name.
+    #[serde(default)]
+    pub subject: Option<String>,
     /// Messages the contact (in a group: its members) sent since the session last wrote in
     /// the chat: what is waiting for an answer. Reactions do not count.
     pub unanswered: i64,
@@ -1289,6 +1293,21 @@ pub struct SessionChats {
     pub sessions: Vec<SessionView>,
     pub shown: Option<SessionId>,
     pub chats: Vec<ChatView>,
+}
+
+/// A webhook event about a message (`GET /api/messages/{id}/events`): its `message.in` or
+/// `message.out`, and what followed (`message.status`, edits, deletes), as they were sent to
+/// the webhooks that wanted them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MessageEvent {
+    /// The event's id: each delivery's `webhook-id` header.
+    pub id: String,
+    pub event: String,
+    pub created_at: i64,
+    /// The body exactly as it was signed and sent (the bytes a receiver verifies).
+    pub body: String,
 }
 
 /// Which chats of a session: the newest first, `limit` of them (1–200, default 50), those

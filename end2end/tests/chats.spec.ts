@@ -85,3 +85,53 @@ test('chats: list, thread with ticks, one answer per press, phone layout', async
   await expect(page.locator('section.thread')).toBeHidden();
   await shot(page, 'chats-390-list');
 });
+
+test('chats: older chats are a page of their own, by link', async ({ page }) => {
+  await register(page, 'chat-pager');
+  const id = await linkedSession(page, 'Toko Ramai', '6281234500051');
+  // 51 customers, the first one the longest ago.
+  for (let i = 0; i < 51; i++) {
+    const from = `62899100${String(i).padStart(5, '0')}`;
+    const r = await page.request.post(`/simulator/sessions/${id}/incoming`, { data: { from, message: `Pesan ${i}` } });
+    expect(r.status()).toBe(200);
+  }
+  await page.goto(`/chats?session=${id}`);
+  await hydrated(page);
+  const chats = page.getByTestId('chats').locator('a');
+  await expect(chats).toHaveCount(50);
+  await expect(chats.first()).toContainText('Pesan 50');
+  await expect(page.getByRole('link', { name: 'First page' })).toBeHidden();
+  await page.getByTestId('older-chats').click();
+  await expect(page).toHaveURL(new RegExp(`before=\\d+`));
+  await expect(chats).toHaveCount(1);
+  await expect(chats.first()).toContainText('Pesan 0');
+  await expect(page.getByTestId('older-chats')).toBeHidden();
+  // Opening it keeps the page; the first page is one link away.
+  await chats.first().click();
+  await expect(page).toHaveURL(/chat=6289910000000&before=\d+$/);
+  await expect(page.getByTestId('thread')).toContainText('Pesan 0');
+  await expect(chats).toHaveCount(1);
+  await page.getByRole('link', { name: 'First page' }).click();
+  await expect(chats).toHaveCount(50);
+  // A group chat goes by the group's name.
+  const made = await page.request.post(`/simulator/sessions/${id}/groups`, { data: { subject: 'Reseller Gayo', participants: ['6289910000001'] } });
+  expect(made.status()).toBe(200);
+  const group = (await made.json()).id;
+  expect((await page.request.post(`/simulator/sessions/${id}/incoming`, { data: { from: '6289910000001', chat: group, message: 'Stok minggu ini?' } })).status()).toBe(200);
+  await expect(chats.first()).toContainText('Reseller Gayo');
+  await expect(chats.first()).toContainText('Stok minggu ini?');
+});
+
+test('chats: a message\'s details show what its webhook was sent, as signed', async ({ page }) => {
+  await register(page, 'chat-hook');
+  const id = await linkedSession(page, 'Toko Kait', '6281234500061');
+  expect((await page.request.put(`/api/sessions/${id}/webhook`, { data: { url: 'http://127.0.0.1:9/kait', secret: 'rahasia' } })).status()).toBe(200);
+  expect((await page.request.post(`/simulator/sessions/${id}/incoming`, { data: { from: '6289920000001', message: 'Ada promo?' } })).status()).toBe(200);
+  await page.goto(`/chats?session=${id}&chat=6289920000001`);
+  await hydrated(page);
+  await page.getByTestId('thread').locator('.bubble summary').first().click();
+  const body = page.getByTestId('webhook-body');
+  await expect(body).toHaveCount(1);
+  await expect(body).toContainText('message.in');
+  await expect(body).toContainText('"message":"Ada promo?"');
+});

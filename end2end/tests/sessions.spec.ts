@@ -101,3 +101,42 @@ test('the Sessions list asks the server nothing while nothing it shows changes',
   await expect(row.locator('[data-status="connected"]')).toBeVisible();
   expect(asked).toContain('/fn/list_sessions');
 });
+
+test('a phone links and unlinks from the Sessions list itself', async ({ page }) => {
+  await register(page, 'list-linker');
+  const made = await page.request.post('/api/sessions', { data: { name: 'Toko Daftar' } });
+  expect(made.status()).toBe(200);
+  const id = (await made.json()).id;
+  await page.goto('/sessions');
+  await hydrated(page);
+  const list = page.getByTestId('sessions');
+  const row = list.locator('tr', { hasText: 'Toko Daftar' });
+  await expect(row.locator('[data-status="qr_ready"]')).toBeVisible();
+  // The QR code opens under the row, follows the session's own stream, and pairing by
+  // number works there too.
+  await row.getByRole('button', { name: 'Link phone' }).click();
+  const qr = list.locator('img.qr');
+  await expect(qr).toBeVisible();
+  const first = await qr.getAttribute('src');
+  await expect.poll(async () => qr.getAttribute('src'), { timeout: 10_000 }).not.toBe(first);
+  await list.getByLabel('Or link with a phone number').fill('6281234567891');
+  await list.getByRole('button', { name: 'Get a code' }).click();
+  await expect(list.getByTestId('pair-code')).toHaveText(/^[1-9A-Z]{4}-[1-9A-Z]{4}$/);
+  await shot(page, 'sessions-list-linking');
+  // Scanned: the row says who it is, and the QR code goes.
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281234567891', pushName: 'HP Kasir' } })).status()).toBe(200);
+  await expect(row.locator('[data-status="connected"]')).toBeVisible();
+  await expect(row.getByTestId('number')).toHaveText('HP Kasir · +6281234567891');
+  await expect(qr).toHaveCount(0);
+  // Unlinking asks first; dismissed, nothing happens.
+  page.once('dialog', (d) => d.dismiss());
+  await row.getByRole('button', { name: 'Unlink phone' }).click();
+  await page.waitForTimeout(500);
+  await expect(row.locator('[data-status="connected"]')).toBeVisible();
+  let asked = '';
+  page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+  await row.getByRole('button', { name: 'Unlink phone' }).click();
+  await expect(row.locator('[data-status="connected"]')).toHaveCount(0);
+  expect(asked).toContain('new QR scan');
+  await expect(row.getByRole('button', { name: 'Link phone' })).toBeVisible();
+});

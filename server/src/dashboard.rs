@@ -533,16 +533,32 @@ impl Backend for DashboardBackend {
             .collect())
     }
 
+    async fn message_events(
+        &self,
+        req: &Parts,
+        id: String,
+        session: Option<SessionId>,
+    ) -> Result<Vec<MessageEvent>, ErrorBody> {
+        let caller = self.caller(req).await?;
+        let session = session.map(|s| s.0);
+        Ok(crate::messages::events(&self.0, &caller, &id, session.as_deref()).await?)
+    }
+
     async fn chats(
         &self,
         req: &Parts,
         session: Option<SessionId>,
+        before: Option<i64>,
     ) -> Result<SessionChats, ErrorBody> {
         let caller = self.caller(req).await?;
         let sessions = sessions::store::list(&self.0, &caller).await?;
         let shown = session.or_else(|| sessions.first().map(|s| s.id.clone()));
+        let page = ChatFilter {
+            before,
+            ..ChatFilter::default()
+        };
         let chats = match &shown {
-            Some(id) => crate::messages::chats(&self.0, &caller, id, ChatFilter::default()).await?,
+            Some(id) => crate::messages::chats(&self.0, &caller, id, page).await?,
             None => Vec::new(),
         };
         Ok(SessionChats {

@@ -13,8 +13,8 @@ use crate::{
     state::AppState,
 };
 use app::model::{
-    ChatFilter, ChatLastMessage, ChatView, Details, MediaInfo, MessageFilter, MessageView,
-    SessionId,
+    ChatFilter, ChatLastMessage, ChatView, Details, ErrorCode, MediaInfo, MessageEvent,
+    MessageFilter, MessageView, SessionId,
 };
 use axum::{
     Router,
@@ -27,6 +27,102 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/messages", get(list_handler))
         .route("/api/sessions/{id}/chats", get(chats_handler))
+        .route("/api/messages/{id}/events", get(events_handler))
+}
+
+/// The webhook events about a message of your sessions (an admin's: any), oldest first: its
+/// `message.in` or `message.out` and what followed (`message.status`, `message.edited`,
+/// `message.revoked`), each body exactly as it was signed and sent to the webhooks that wanted
+/// it (none when no webhook was set). For checking what an integration got; the deliveries and
+/// their attempts are in `GET /api/webhooks/deliveries`.
+#[utoipa::path(
+    get, path = "/api/messages/{id}/events", operation_id = "listMessageEvents", tag = "messages",
+    params(("id" = String, Path, description = "The message id (`messageId`)."), crate::media::MediaQuery),
+    responses(
+        (status = 200, description = "The events, oldest first (at most 50).", body = Vec<MessageEvent>, example = json!([
+            {"id": "evt_2b7c9d1e4f", "event": "message.in", "createdAt": 1735460000000_i64,
+             "body": "{\"event\":\"message.in\",\"data\":{\"sessionId\":\"9f8e7d6c5b4a3921\",\"messageId\":\"3EB0C767D71D\",\"from\":\"6281234567890\",\"pushName\":\"Siti\",\"type\":\"text\",\"message\":\"Masih ada stok?\",\"timestamp\":1735459999990},\"timestamp\":1735460000000}"}
+        ])),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn events_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<crate::media::MediaQuery>,
+) -> ApiResult<Json<Vec<MessageEvent>>> {
+    Ok(Json(events(&s, &caller, &id, q.session.as_deref()).await?))
+}
+
+/// The webhook events about message `id` (see [`events_handler`]).
+pub async fn events(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    session: Option<&str>,
+) -> ApiResult<Vec<MessageEvent>> {
+    let session = session.map(str::trim).filter(|s| !s.is_empty());
+    let visible = caller.visible();
+    let (all, owner, scope) = visible.binds();
+    let sessions: Vec<(String,)> = sqlx::query_as(
+        "SELECT m.session_id FROM messages m JOIN sessions s ON s.id = m.session_id
+         WHERE m.id = ? AND (? = 1 OR s.owner_id = ?)
+           AND (? IS NULL OR m.session_id = ?) AND (? IS NULL OR m.session_id = ?)
+         LIMIT 2",
+    )
+    .bind(id)
+    .bind(all)
+    .bind(owner)
+    .bind(scope)
+    .bind(scope)
+    .bind(session)
+    .bind(session)
+    .fetch_all(&state.db)
+    .await?;
+    let session = match sessions.as_slice() {
+        [] => {
+            return Err(ApiError::new(
+                ErrorCode::MessageNotFound,
+                "No such message in your sessions.",
+            ));
+        }
+        [(one,)] => one.clone(),
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::SessionRequired,
+                "Several of your sessions have a message with this id: add ?session=<id>.",
+            ));
+        }
+    };
+    // The events name the message in their body (`"messageId":"…"`); a message's events are
+    // few and the session's are bounded by the retention window.
+    let escaped = id
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
+        "SELECT id, event, created_at, body FROM webhook_events
+         WHERE session_id = ? AND body LIKE ? ESCAPE '\\'
+         ORDER BY created_at, id LIMIT 50",
+    )
+    .bind(&session)
+    .bind(format!("%\"messageId\":\"{escaped}\"%"))
+    .fetch_all(&state.db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, event, created_at, body)| MessageEvent {
+            id,
+            event,
+            created_at,
+            body,
+        })
+        .collect())
 }
 
 /// The message log, newest first: every message your sessions sent or received (an admin's:
@@ -120,14 +216,15 @@ pub async fn list(
 }
 
 /// A session's chats, the one written in most recently first: each with the contact's push
-/// name and its newest message. Open one with `GET /api/messages?session=…&chat=…`.
+/// name or the group's name and its newest message. Open one with
+/// `GET /api/messages?session=…&chat=…`.
 #[utoipa::path(
     get, path = "/api/sessions/{id}/chats", operation_id = "listChats", tag = "messages",
     params(("id" = String, Path, description = "The session."), ChatFilter),
     responses(
         (status = 200, description = "The chats, newest first.", body = Vec<ChatView>, example = json!([
-            {"chat": "6281234567890", "isGroup": false, "pushName": "Siti", "unanswered": 2, "lastMessage": {"id": "3EB0C767D71D", "direction": "in", "type": "text", "message": "Masih ada stok?", "status": "received", "createdAt": 1735460000000_i64}},
-            {"chat": "120363025246125486@g.us", "isGroup": true, "pushName": null, "unanswered": 0, "lastMessage": {"id": "ABC123XYZ", "direction": "out", "type": "image", "message": "Katalog baru", "status": "read", "createdAt": 1735459000000_i64}}
+            {"chat": "6281234567890", "isGroup": false, "pushName": "Siti", "subject": null, "unanswered": 2, "lastMessage": {"id": "3EB0C767D71D", "direction": "in", "type": "text", "message": "Masih ada stok?", "status": "received", "createdAt": 1735460000000_i64}},
+            {"chat": "120363025246125486@g.us", "isGroup": true, "pushName": null, "subject": "Reseller Kopi Gayo", "unanswered": 0, "lastMessage": {"id": "ABC123XYZ", "direction": "out", "type": "image", "message": "Katalog baru", "status": "read", "createdAt": 1735459000000_i64}}
         ])),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
@@ -187,7 +284,21 @@ pub async fn chats(
     .bind(session.as_str())
     .fetch_all(&state.db)
     .await?;
-    Ok(rows.into_iter().map(ChatRow::view).collect())
+    let mut chats: Vec<ChatView> = rows.into_iter().map(ChatRow::view).collect();
+    // Groups by their names, as the session's number knows them (asked of WhatsApp, kept a
+    // minute): only when the page has a group chat.
+    if chats.iter().any(|c| c.is_group)
+        && let Some(handle) = state.sessions.get(session)
+    {
+        let names = handle.group_names().await;
+        for c in chats.iter_mut().filter(|c| c.is_group) {
+            c.subject = names
+                .iter()
+                .find(|(jid, _)| *jid == c.chat)
+                .map(|(_, name)| name.clone());
+        }
+    }
+    Ok(chats)
 }
 
 #[derive(sqlx::FromRow)]
@@ -211,6 +322,7 @@ impl ChatRow {
         ChatView {
             // A group's push names are its members'.
             push_name: self.push_name.filter(|_| !is_group),
+            subject: None,
             is_group,
             unanswered: self.unanswered,
             chat: self.chat,

@@ -103,6 +103,7 @@ use utoipa::{
         webhooks::api::test_event,
         messages::list_handler,
         messages::chats_handler,
+        messages::events_handler,
         autoreply::get_switch_handler,
         autoreply::put_switch_handler,
         autoreply::list_handler,

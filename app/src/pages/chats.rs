@@ -8,7 +8,7 @@
 
 use super::common::{ActionError, ErrorBox, format_ms, named, refresh_tick, status_label};
 use super::messages::{details_line, media_link};
-use crate::api::{chats_overview, dash_send_message, list_messages};
+use crate::api::{chats_overview, dash_send_message, list_messages, message_events};
 use crate::i18n::t;
 use crate::model::*;
 use leptos::prelude::*;
@@ -17,6 +17,8 @@ use leptos_router::hooks::use_query_map;
 
 /// How many messages of a chat the thread shows (the Messages page pages further back).
 const THREAD: i64 = 50;
+/// How many chats a page of the list shows (the server's default).
+const CHATS: usize = 50;
 
 #[component]
 pub fn ChatsPage() -> impl IntoView {
@@ -24,10 +26,19 @@ pub fn ChatsPage() -> impl IntoView {
     let query = use_query_map();
     let asked_session = Memo::new(move |_| query.read().get("session").unwrap_or_default());
     let chat = Memo::new(move |_| query.read().get("chat").unwrap_or_default());
+    // Older chats are a page of their own (`?before=` the last one's time), linked like the rest.
+    let before = Memo::new(move |_| {
+        query
+            .read()
+            .get("before")
+            .and_then(|b| b.parse::<i64>().ok())
+    });
     let tick = refresh_tick();
     let overview = Resource::new(
-        move || (asked_session.get(), tick.get()),
-        |(asked, _)| chats_overview((!asked.is_empty()).then_some(SessionId(asked))),
+        move || (asked_session.get(), before.get(), tick.get()),
+        |(asked, before, _)| {
+            chats_overview((!asked.is_empty()).then_some(SessionId(asked)), before)
+        },
     );
     let thread = Resource::new(
         move || (asked_session.get(), chat.get(), tick.get()),
@@ -61,7 +72,7 @@ pub fn ChatsPage() -> impl IntoView {
                                 let shown = o.shown.map(|s| s.0).unwrap_or_default();
                                 view! {
                                     <SessionTabs sessions=o.sessions shown=shown.clone()/>
-                                    <ChatList session=shown chats=o.chats open=chat.get_untracked()/>
+                                    <ChatList session=shown chats=o.chats open=chat.get_untracked() before=before.get_untracked()/>
                                 }.into_any()
                             }
                         }
@@ -98,7 +109,7 @@ pub fn ChatsPage() -> impl IntoView {
                                             <a class="back" href=back aria-label=t.nav_chats>"←"</a>
                                             <h2>{name}</h2>
                                         </header>
-                                        <Bubbles list/>
+                                        <Bubbles list session=asked_session.get_untracked()/>
                                     }.into_any()
                                 })
                             }}
@@ -131,17 +142,38 @@ fn SessionTabs(sessions: Vec<SessionView>, shown: String) -> impl IntoView {
 
 /// The session's chats: who, when, and the newest message in a line.
 #[component]
-fn ChatList(session: String, chats: Vec<ChatView>, open: String) -> impl IntoView {
+fn ChatList(
+    session: String,
+    chats: Vec<ChatView>,
+    open: String,
+    before: Option<i64>,
+) -> impl IntoView {
     let t = t();
+    let newest = format!("/chats?session={}", encode(&session));
+    // A chat opened from an older page keeps that page beside it.
+    let page = before.map(|b| format!("&before={b}")).unwrap_or_default();
+    let older = (chats.len() >= CHATS)
+        .then(|| {
+            chats
+                .last()
+                .map(|c| format!("{newest}&before={}", c.last_message.created_at))
+        })
+        .flatten();
+    let pager = view! {
+        <p class="row-form pager">
+            <a href=newest.clone() hidden=before.is_none()>{t.first_page}</a>
+            <a href=older.clone().unwrap_or_default() data-testid="older-chats" hidden=older.is_none()>{t.older}</a>
+        </p>
+    };
     if chats.is_empty() {
-        return view! { <p class="empty">{t.no_chats}</p> }.into_any();
+        return view! { <p class="empty">{t.no_chats}</p> {pager} }.into_any();
     }
     view! {
         <ul class="chats-of-session" data-testid="chats">
             {chats.into_iter().map(|c| {
-                let href = format!("/chats?session={}&chat={}", encode(&session), encode(&c.chat));
+                let href = format!("{newest}&chat={}{page}", encode(&c.chat));
                 let current = c.chat == open;
-                let who = match (&c.push_name, c.is_group) {
+                let who = match (c.push_name.as_ref().or(c.subject.as_ref()), c.is_group) {
                     (Some(name), _) => name.clone(),
                     (None, true) => format!("{} {}", t.group_chat, c.chat.trim_end_matches("@g.us")),
                     (None, false) => format!("+{}", c.chat),
@@ -172,6 +204,7 @@ fn ChatList(session: String, chats: Vec<ChatView>, open: String) -> impl IntoVie
                 }
             }).collect_view()}
         </ul>
+        {pager}
     }
     .into_any()
 }
@@ -179,7 +212,7 @@ fn ChatList(session: String, chats: Vec<ChatView>, open: String) -> impl IntoVie
 /// A chat's messages as bubbles, the newest at the bottom (the list is newest first and the
 /// box is laid out bottom-up: style/main.css, so it opens scrolled to the newest).
 #[component]
-fn Bubbles(list: Vec<MessageRow>) -> impl IntoView {
+fn Bubbles(list: Vec<MessageRow>, session: String) -> impl IntoView {
     let t = t();
     view! {
         <ol class="bubbles" data-testid="thread">
@@ -194,6 +227,9 @@ fn Bubbles(list: Vec<MessageRow>) -> impl IntoView {
                     t.id, m.id, t.col_type, m.kind, t.status, m.status, t.time, m.created_at,
                     m.source.as_deref().map(|s| format!("\n{}: {s}", t.col_source)).unwrap_or_default(),
                 );
+                // What the webhook was sent about it, asked for when the details first open.
+                let opened = RwSignal::new(false);
+                let (id, session) = (m.id.clone(), session.clone());
                 view! {
                     <li class="bubble" class:out=out class:revoked=m.revoked_at.is_some() data-id=m.id.clone()>
                         {author.map(|a| view! { <small class="author">{a}</small> })}
@@ -209,9 +245,10 @@ fn Bubbles(list: Vec<MessageRow>) -> impl IntoView {
                             <time title=m.created_at.to_string()>{format_ms(m.created_at)}</time>
                             {out.then(|| view! { <span class=format!("badge {}", m.status)>{status_label(&m.status, true)}</span> })}
                         </span>
-                        <details class="message-detail">
+                        <details class="message-detail" on:toggle=move |_| opened.set(true)>
                             <summary>{t.message_details}</summary>
                             <pre>{detail}</pre>
+                            {move || opened.get().then(|| view! { <SentToWebhook id=id.clone() session=session.clone()/> })}
                         </details>
                     </li>
                 }
@@ -293,4 +330,28 @@ fn encode(value: &str) -> String {
         .replace('+', "%2B")
         .replace('#', "%23")
         .replace(' ', "%20")
+}
+
+/// The webhook events about a message, each body exactly as it was signed and sent.
+#[component]
+fn SentToWebhook(id: String, session: String) -> impl IntoView {
+    let t = t();
+    let load = Action::new(|(id, session): &(String, String)| {
+        message_events(id.clone(), Some(SessionId(session.clone())))
+    });
+    load.dispatch((id, session));
+    move || match load.value().get() {
+        None => ().into_any(),
+        Some(Err(err)) => view! { <ErrorBox err/> }.into_any(),
+        Some(Ok(list)) if list.is_empty() => {
+            view! { <p class="small">{t.no_webhook_events}</p> }.into_any()
+        }
+        Some(Ok(list)) => view! {
+            <p class="small">{t.sent_to_webhook}</p>
+            {list.into_iter().map(|e| view! {
+                <pre data-testid="webhook-body" title=e.id>{e.event} "\n" {e.body}</pre>
+            }).collect_view()}
+        }
+        .into_any(),
+    }
 }

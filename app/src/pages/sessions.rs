@@ -58,6 +58,11 @@ pub fn SessionsPage() -> impl IntoView {
         move || (create.version().get(), at.get(), tick.get()),
         |(_, at, _)| sessions_activity(page_at(at)),
     );
+    // Linking and unlinking from the list: the QR code and the phone-number form open under
+    // the session's row (one at a time: each follows its own event stream); unlinking asks
+    // first. The list's own stream then shows the new status.
+    let logout = Action::new(|id: &SessionId| logout_session(id.clone()));
+    let linking = RwSignal::new(None::<SessionId>);
     // An admin sees everyone's sessions, so the list names each one's owner (from the
     // activity figures).
     let not_admin = !use_context::<Me>().is_some_and(|m| m.role == Role::Admin);
@@ -103,7 +108,7 @@ pub fn SessionsPage() -> impl IntoView {
                                 <th>{t.name}</th><th>{t.status}</th>
                                 <th hidden=not_admin>{t.owner}</th>
                                 <th>{t.last_24h}</th><th>{t.last_activity}</th><th>{t.webhook_col}</th>
-                                <th>{t.id}</th>
+                                <th>{t.id}</th><th>{t.actions}</th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|s| {
@@ -111,10 +116,16 @@ pub fn SessionsPage() -> impl IntoView {
                                     let figures = a.as_ref().map(|a| (t.in_out)(a.messages_in_24h, a.messages_out_24h));
                                     let last = a.as_ref().and_then(|a| a.last_activity_at).map(format_ms);
                                     let backlog = a.as_ref().map(|a| (a.webhooks_pending, a.webhooks_failed));
+                                    let (id1, id2, id3, id4) = (s.id.clone(), s.id.clone(), s.id.clone(), s.id.clone());
+                                    // Open while it waits for a scan: once linked, the row's badge and number say so.
+                                    let can_link = s.status == SessionStatus::QrReady;
+                                    let open = Memo::new(move |_| can_link && linking.with(|l| l.as_ref() == Some(&id3)));
+                                    let who = [s.push_name.clone(), s.phone_number.as_ref().map(|p| format!("+{p}"))]
+                                        .into_iter().flatten().collect::<Vec<_>>().join(" · ");
                                     view! {
                                     <tr>
                                         <td data-label=t.name><a href=format!("/sessions/{}", s.id)>{s.name}</a>
-                                            <div class="muted small" data-testid="number">{s.phone_number.map(|p| format!("+{p}")).unwrap_or_default()}</div></td>
+                                            <div class="muted small" data-testid="number">{who}</div></td>
                                         <td data-label=t.status><StatusBadge status=s.status/></td>
                                         // Always the cell, hidden when not an admin: the same markup both sides.
                                         <td data-label=t.owner data-testid="owner" hidden=not_admin>{a.as_ref().map(|a| a.owner_username.clone()).unwrap_or_default()}</td>
@@ -124,7 +135,16 @@ pub fn SessionsPage() -> impl IntoView {
                                             class=move || match backlog { Some((_, f)) if f > 0 => "bad", Some((p, _)) if p > 0 => "warn", _ => "" }>
                                             {backlog.map(|(p, f)| (t.backlog)(p, f)).unwrap_or_default()}
                                         </td>
-                                        <td data-label=t.id class="id"><code>{s.id.0.clone()}</code> " " <CopyButton text=s.id.0/></td>
+                                        <td data-label=t.id class="id"><code>{s.id.0.clone()}</code> " " <CopyButton text=s.id.0.clone()/></td>
+                                        <td class="actions">
+                                            <button hidden=!can_link aria-expanded=move || open.get().to_string()
+                                                on:click=move |_| linking.set((linking.get().as_ref() != Some(&id1)).then(|| id1.clone()))>{t.link_phone}</button>
+                                            <button hidden=s.status != SessionStatus::Connected disabled=move || logout.pending().get()
+                                                on:click=move |_| if confirmed(t.confirm_unlink) { logout.dispatch(id2.clone()); }>{t.log_out}</button>
+                                        </td>
+                                    </tr>
+                                    <tr class="link-row" hidden=move || !open.get()>
+                                        <td colspan="8">{move || open.get().then(|| view! { <LiveLink id=id4.clone()/> })}</td>
                                     </tr>
                                     }
                                 }).collect_view()}
@@ -136,6 +156,81 @@ pub fn SessionsPage() -> impl IntoView {
                 }
             })}
         </Transition>
+        <ActionError action=logout/>
+    }
+}
+
+/// A session's QR code and phone-number linking, live from its own event stream: opened from
+/// the list.
+#[component]
+fn LiveLink(id: SessionId) -> impl IntoView {
+    let live = RwSignal::new(None::<SessionSnapshot>);
+    let follow = id.clone();
+    follow_events(move || follow.clone(), live);
+    let snap = Signal::derive(move || {
+        live.get().unwrap_or(SessionSnapshot {
+            status: SessionStatus::QrReady,
+            qr: None,
+            phone_number: None,
+            push_name: None,
+            reason: None,
+        })
+    });
+    view! { <LinkBox id snap/> }
+}
+
+/// What linking a phone shows: the QR code while it waits for a scan (the number and name once
+/// linked, why it waits otherwise), and linking with a phone number instead, whose code shows
+/// until the phone is linked.
+#[component]
+fn LinkBox(id: SessionId, snap: Signal<SessionSnapshot>) -> impl IntoView {
+    let pair =
+        Action::new(|(id, phone): &(SessionId, String)| get_pair_code(id.clone(), phone.clone()));
+    let pair_phone = RwSignal::new(String::new());
+    let code = move || pair.value().get().and_then(Result::ok);
+    let t = t();
+    view! {
+        <div class="qr-box">
+            {move || {
+                let s = snap.get();
+                match (s.status, s.qr) {
+                    (SessionStatus::QrReady, Some(qr)) => view! {
+                        <img class="qr" src=qr width="264" height="264"
+                            alt=t.qr_alt/>
+                        <p class="muted">{t.qr_help}</p>
+                    }.into_any(),
+                    (SessionStatus::Connected, _) => view! {
+                        <p class="linked" data-testid="linked">
+                            {t.linked_as} <strong>{s.push_name.unwrap_or_default()}</strong>
+                            " (+" {s.phone_number.unwrap_or_default()} ")"
+                        </p>
+                    }.into_any(),
+                    (status, _) => view! {
+                        <p class="muted">{match status {
+                            SessionStatus::Disconnected => t.reconnecting,
+                            SessionStatus::LoggedOut => t.logged_out_new_qr,
+                            _ => t.waiting_for_whatsapp,
+                        }} " " {s.reason.unwrap_or_default()}</p>
+                    }.into_any(),
+                }
+            }}
+        </div>
+        <form method="post" class="row-form" hidden=move || snap.get().status != SessionStatus::QrReady
+            on:submit=move |ev| {
+                ev.prevent_default();
+                pair.dispatch((id.clone(), pair_phone.get()));
+            }>
+            <label>{t.pair_with_phone}
+                <input name="pairPhone" inputmode="tel" placeholder="6281234567890" bind:value=pair_phone/>
+            </label>
+            <button type="submit" disabled=move || pair.pending().get()>{t.get_code}</button>
+        </form>
+        <div class="pair-code" hidden=move || code().is_none() || snap.get().status != SessionStatus::QrReady>
+            <p class="code" data-testid="pair-code">{move || code().map(|c| c.code).unwrap_or_default()}</p>
+            <CopyButton from="[data-testid=pair-code]"/>
+            <p class="muted">{t.pair_code_help}</p>
+        </div>
+        <ActionError action=pair/>
     }
 }
 
@@ -161,9 +256,6 @@ pub fn SessionPage() -> impl IntoView {
 
     let logout = Action::new(|id: &SessionId| logout_session(id.clone()));
     let delete = Action::new(|id: &SessionId| delete_session(id.clone()));
-    let pair =
-        Action::new(|(id, phone): &(SessionId, String)| get_pair_code(id.clone(), phone.clone()));
-    let pair_phone = RwSignal::new(String::new());
     let set_fallback = Action::new(|(id, f): &(SessionId, Fallback)| {
         update_session(
             id.clone(),
@@ -202,7 +294,6 @@ pub fn SessionPage() -> impl IntoView {
                 let linked = s.status == SessionStatus::Connected;
                 let new_name = RwSignal::new(s.name.clone());
                 let fallback = s.fallback;
-                let code = move || pair.value().get().and_then(Result::ok);
                 view! {
                     <Title text=s.name.clone()/>
                     <p><a href="/sessions">{t.back_to_sessions}</a></p>
@@ -216,46 +307,7 @@ pub fn SessionPage() -> impl IntoView {
                     </form>
                     <div class="card session" data-testid="session">
                         <p>{t.status_label} {move || view! { <StatusBadge status=snap.get().status/> }}</p>
-                        <div class="qr-box">
-                            {move || {
-                                let s = snap.get();
-                                match (s.status, s.qr) {
-                                    (SessionStatus::QrReady, Some(qr)) => view! {
-                                        <img class="qr" src=qr width="264" height="264"
-                                            alt=t.qr_alt/>
-                                        <p class="muted">{t.qr_help}</p>
-                                    }.into_any(),
-                                    (SessionStatus::Connected, _) => view! {
-                                        <p class="linked" data-testid="linked">
-                                            {t.linked_as} <strong>{s.push_name.unwrap_or_default()}</strong>
-                                            " (+" {s.phone_number.unwrap_or_default()} ")"
-                                        </p>
-                                    }.into_any(),
-                                    (status, _) => view! {
-                                        <p class="muted">{match status {
-                                            SessionStatus::Disconnected => t.reconnecting,
-                                            SessionStatus::LoggedOut => t.logged_out_new_qr,
-                                            _ => t.waiting_for_whatsapp,
-                                        }} " " {s.reason.unwrap_or_default()}</p>
-                                    }.into_any(),
-                                }
-                            }}
-                        </div>
-                        <form method="post" class="row-form" hidden=move || snap.get().status != SessionStatus::QrReady
-                            on:submit=move |ev| {
-                                ev.prevent_default();
-                                pair.dispatch((id3.clone(), pair_phone.get()));
-                            }>
-                            <label>{t.pair_with_phone}
-                                <input name="pairPhone" inputmode="tel" placeholder="6281234567890" bind:value=pair_phone/>
-                            </label>
-                            <button type="submit" disabled=move || pair.pending().get()>{t.get_code}</button>
-                        </form>
-                        <div class="pair-code" hidden=move || code().is_none() || snap.get().status != SessionStatus::QrReady>
-                            <p class="code" data-testid="pair-code">{move || code().map(|c| c.code).unwrap_or_default()}</p>
-                            <CopyButton from="[data-testid=pair-code]"/>
-                            <p class="muted">{t.pair_code_help}</p>
-                        </div>
+                        <LinkBox id=id3 snap/>
                         // Static options (dynamic lists inside <select> break hydration).
                         <label>{t.fallback_label}
                             <select name="fallback" on:change:target=move |ev| {
@@ -286,7 +338,6 @@ pub fn SessionPage() -> impl IntoView {
         </Transition>
         <ActionError action=logout/>
         <ActionError action=delete/>
-        <ActionError action=pair/>
         <ActionError action=set_fallback/>
         <ActionError action=rename/>
     }

@@ -32,10 +32,58 @@ pub struct SessionHandle {
     pub conn: Arc<dyn Connection>,
     /// The latest snapshot; SSE streams follow it.
     pub state: watch::Receiver<SessionSnapshot>,
+    /// The names of its number's groups, as last asked of WhatsApp.
+    groups: Arc<GroupNames>,
     stop: CancellationToken,
 }
 
+/// A group chat's JID and its name (subject).
+pub type GroupName = (String, String);
+
+/// The names of the groups a session's number is in, for the Chats list: asked of WhatsApp at
+/// most once a minute (each ask is a round trip to its servers, and the list refreshes every
+/// few seconds), forgotten when a group is renamed.
+#[derive(Default)]
+struct GroupNames(std::sync::Mutex<Option<(std::time::Instant, Arc<Vec<GroupName>>)>>);
+
+/// How long the names of a session's groups are kept before WhatsApp is asked again.
+const GROUP_NAMES_FRESH: std::time::Duration = std::time::Duration::from_secs(60);
+
 impl SessionHandle {
+    /// The names of the session's groups: kept ones while fresh, else asked of WhatsApp (when
+    /// that fails or the session is not linked, the last known ones, or none).
+    pub async fn group_names(&self) -> Arc<Vec<GroupName>> {
+        let kept = self.groups.0.lock().ok().and_then(|g| g.clone());
+        if let Some((at, names)) = &kept
+            && at.elapsed() < GROUP_NAMES_FRESH
+        {
+            return names.clone();
+        }
+        let stale = kept.map(|(_, names)| names).unwrap_or_default();
+        if !self.is_connected() {
+            return stale;
+        }
+        let names = match self.conn.groups().await {
+            Ok(list) => Arc::new(list.into_iter().map(|g| (g.id, g.subject)).collect()),
+            Err(e) => {
+                tracing::debug!(session = %self.id, error = %e, "group names: keeping the last known");
+                stale
+            }
+        };
+        // A failed ask is not repeated for a minute either.
+        if let Ok(mut g) = self.groups.0.lock() {
+            *g = Some((std::time::Instant::now(), names.clone()));
+        }
+        names
+    }
+
+    /// A group was renamed: the next list asks again.
+    pub fn forget_group_names(&self) {
+        if let Ok(mut g) = self.groups.0.lock() {
+            *g = None;
+        }
+    }
+
     pub fn snapshot(&self) -> SessionSnapshot {
         self.state.borrow().clone()
     }
@@ -122,6 +170,7 @@ impl Sessions {
             owner,
             conn,
             state: state_rx,
+            groups: Arc::default(),
             stop: stop.clone(),
         };
         if let Ok(mut map) = self.handles.write() {

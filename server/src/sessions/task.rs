@@ -142,6 +142,15 @@ async fn on_event(
         }
         EngineEvent::Message(m, ack) => on_message(state, handle, m, ack, room).await?,
         EngineEvent::Group(g, ack) => {
+            if matches!(
+                &g,
+                GroupEvent::Update {
+                    subject: Some(_),
+                    ..
+                }
+            ) {
+                handle.forget_group_names();
+            }
             let awaited = ack.awaited();
             let stored = record_group(state, id, g.clone()).await;
             ack.done(stored.is_ok());

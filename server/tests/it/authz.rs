@@ -115,6 +115,7 @@ const REST: &[(&str, Access, bool)] = &[
     ("POST /mark-read", Session, false),
     ("POST /check-numbers", Session, false),
     ("GET /api/messages/{id}/media", Message, false),
+    ("GET /api/messages/{id}/events", Message, false),
     ("POST /api/webhooks/test", Session, false),
     ("POST /simulator/sessions/{id}/scan", Session, false),
     ("POST /simulator/sessions/{id}/enter-code", Session, false),
@@ -205,6 +206,7 @@ const FNS: &[(&str, Access, bool, &str)] = &[
     ),
     ("session", Session, false, r#"{"id":"{S}"}"#),
     ("chats", Session, false, r#"{"session":"{S}"}"#),
+    ("message_events", Message, false, r#"{"id":"{R}"}"#),
     (
         "send_message",
         Session,

@@ -192,4 +192,76 @@ async fn chats_list_each_conversation_once_with_its_newest_message() {
     let (_, b) = call(chats(&user, &mine, "")).await;
     assert_eq!(b[0]["chat"], "6281111111", "{b}");
     assert_eq!(b[0]["unanswered"], 2, "two since the answer: {b}");
+    // A group chat goes by the group's name, as the session's number knows it.
+    let group = app.sim_group(&user, &mine, &["6284444444"]).await;
+    let (s, b) = call(
+        user.post(app.url(&format!("/simulator/sessions/{mine}/incoming")))
+            .json(&json!({"from": "6284444444", "chat": group, "message": "halo semua"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = call(chats(&user, &mine, "?limit=1")).await;
+    assert_eq!(b[0]["chat"], group.as_str(), "{b}");
+    assert_eq!(
+        (&b[0]["isGroup"], &b[0]["subject"], &b[0]["pushName"]),
+        (&json!(true), &json!("Grup"), &Value::Null),
+        "{b}"
+    );
+    assert_eq!(list[0]["subject"], Value::Null, "people have no subject");
+}
+
+/// `GET /api/messages/{id}/events`: the webhook events about one message as they were signed
+/// and sent to the session's webhook (the Chats page's message details), oldest first; another
+/// tenant's message is not found.
+#[tokio::test]
+async fn a_message_shows_the_webhook_events_sent_about_it() {
+    let app = TestApp::start().await;
+    let (admin, user, _) = app.admin_and_user().await;
+    let mine = app.connected_session(&user, "628100000021").await;
+    // Events are kept for the webhooks that want them (here one nobody answers).
+    let sink = "http://127.0.0.1:9/hook";
+    app.set_webhook(&user, &mine, sink, "rahasia").await;
+    let (s, b) = call(
+        user.post(app.url(&format!("/send-message?session={mine}")))
+            .json(&json!({"to": "6281111111", "message": "Pesanan dikirim"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let sent = b["messageId"].as_str().expect("id").to_string();
+    // The phone reads it: a `message.status` about the same message.
+    let (s, b) = call(
+        user.post(app.url(&format!("/simulator/sessions/{mine}/receipt")))
+            .json(&json!({"messageIds": [sent], "status": "read"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let other = app.incoming(&user, &mine, "6282222222", "halo").await;
+    let events =
+        |c: &reqwest::Client, id: &str| c.get(app.url(&format!("/api/messages/{id}/events")));
+    let (s, b) = call(events(&user, &sent)).await;
+    assert_eq!(s, 200, "{b}");
+    let names: Vec<&str> = b
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert_eq!(names, ["message.out", "message.status"], "{b}");
+    let body: Value = serde_json::from_str(b[0]["body"].as_str().expect("body")).expect("JSON");
+    assert_eq!(body["event"], "message.out");
+    assert_eq!(body["data"]["messageId"], sent.as_str());
+    assert_eq!(body["data"]["message"], "Pesanan dikirim");
+    assert!(b[0]["id"].as_str().is_some_and(|id| !id.is_empty()));
+    let (_, b) = call(events(&user, &other)).await;
+    assert_eq!(b[0]["event"], "message.in", "{b}");
+    assert_eq!(b.as_array().map(Vec::len), Some(1), "only its own: {b}");
+    // An id in a pattern's clothes matches nothing else.
+    let (s, b) = call(events(&user, "%")).await;
+    assert_error(s, &b, 404, "MESSAGE_NOT_FOUND");
+    // The admin sees it; another user does not.
+    let (s, _) = call(events(&admin, &sent)).await;
+    assert_eq!(s, 200);
+    let (stranger, _) = app.register("stranger").await;
+    let (s, b) = call(events(&stranger, &sent)).await;
+    assert_error(s, &b, 404, "MESSAGE_NOT_FOUND");
 }
