@@ -215,44 +215,20 @@ pub(crate) async fn media_handler(
     UrlPath(id): UrlPath<String>,
     Query(q): Query<MediaQuery>,
 ) -> ApiResult<Response> {
-    let visible = caller.visible();
-    let (all, owner, scope) = visible.binds();
-    let session = q
-        .session
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    let rows: Vec<(String, String, i64, Option<String>, String)> = sqlx::query_as(
-        "SELECT m.session_id, m.media_mimetype, m.media_size, m.media_filename, m.media_sha256
-         FROM messages m JOIN sessions s ON s.id = m.session_id
-         WHERE m.id = ? AND m.media_sha256 IS NOT NULL AND (? = 1 OR s.owner_id = ?)
-           AND (? IS NULL OR m.session_id = ?) AND (? IS NULL OR m.session_id = ?)
-         LIMIT 2",
+    let session = crate::messages::session_of(&state, &caller, &id, q.session.as_deref()).await?;
+    let row: Option<(String, i64, Option<String>, String)> = sqlx::query_as(
+        "SELECT media_mimetype, media_size, media_filename, media_sha256 FROM messages
+         WHERE session_id = ? AND id = ? AND media_sha256 IS NOT NULL",
     )
+    .bind(&session)
     .bind(&id)
-    .bind(all)
-    .bind(owner)
-    .bind(scope)
-    .bind(scope)
-    .bind(session)
-    .bind(session)
-    .fetch_all(&state.db)
+    .fetch_optional(&state.db)
     .await?;
-    let not_found = || {
-        ApiError::new(
+    let Some((mimetype, size, filename, sha256)) = row else {
+        return Err(ApiError::new(
             ErrorCode::MessageNotFound,
-            "No such message with media in your sessions.",
-        )
-    };
-    let (_, mimetype, size, filename, sha256) = match rows.len() {
-        0 => return Err(not_found()),
-        1 => rows.into_iter().next().ok_or_else(not_found)?,
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::SessionRequired,
-                "Several of your sessions have a message with this id: add ?session=<id>.",
-            ));
-        }
+            "This message has no file.",
+        ));
     };
     let Some(body) = state.media.open(&sha256).await? else {
         return Err(ApiError::new(

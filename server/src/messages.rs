@@ -59,13 +59,14 @@ pub(crate) async fn events_handler(
     Ok(Json(events(&s, &caller, &id, q.session.as_deref()).await?))
 }
 
-/// The webhook events about message `id` (see [`events_handler`]).
-pub async fn events(
+/// The session of message `id` among the caller's (of `session` when given): one, or
+/// `404 MESSAGE_NOT_FOUND`, or `400 SESSION_REQUIRED` when ids collide across them.
+pub async fn session_of(
     state: &AppState,
     caller: &Caller,
     id: &str,
     session: Option<&str>,
-) -> ApiResult<Vec<MessageEvent>> {
+) -> ApiResult<String> {
     let session = session.map(str::trim).filter(|s| !s.is_empty());
     let visible = caller.visible();
     let (all, owner, scope) = visible.binds();
@@ -84,21 +85,27 @@ pub async fn events(
     .bind(session)
     .fetch_all(&state.db)
     .await?;
-    let session = match sessions.as_slice() {
-        [] => {
-            return Err(ApiError::new(
-                ErrorCode::MessageNotFound,
-                "No such message in your sessions.",
-            ));
-        }
-        [(one,)] => one.clone(),
-        _ => {
-            return Err(ApiError::new(
-                ErrorCode::SessionRequired,
-                "Several of your sessions have a message with this id: add ?session=<id>.",
-            ));
-        }
-    };
+    match sessions.as_slice() {
+        [] => Err(ApiError::new(
+            ErrorCode::MessageNotFound,
+            "No such message in your sessions.",
+        )),
+        [(one,)] => Ok(one.clone()),
+        _ => Err(ApiError::new(
+            ErrorCode::SessionRequired,
+            "Several of your sessions have a message with this id: add ?session=<id>.",
+        )),
+    }
+}
+
+/// The webhook events about message `id` (see [`events_handler`]).
+pub async fn events(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    session: Option<&str>,
+) -> ApiResult<Vec<MessageEvent>> {
+    let session = session_of(state, caller, id, session).await?;
     // The events name the message in their body (`"messageId":"…"`); a message's events are
     // few and the session's are bounded by the retention window.
     let escaped = id
