@@ -57,6 +57,10 @@ test('errors speak the reader language, keep the API code on hover, and offer a 
   const taken = page.getByRole('alert').filter({ hasText: 'Nama pengguna itu sudah dipakai' });
   await expect(taken).toBeVisible();
   await expect(taken).toHaveAttribute('title', 'USERNAME_TAKEN');
+  // At the field it is about: under the username, which is marked.
+  await expect(page.locator('label:has(input[name="username"]) [role="alert"]')).toHaveText(/Nama pengguna itu sudah dipakai/);
+  await expect(page.locator('input[name="username"]')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('input[name="password"]')).toHaveAttribute('aria-invalid', 'false');
 
   // A session address that leads nowhere says so in words, with a link back to the list.
   await register(page, 'salah-alamat', '/register', 'Buat akun', 'Nama pengguna', 'Kata sandi');

@@ -166,3 +166,29 @@ test('a poll, a place and a contact card from the Send page; reactions and ticks
   await expect(place).toContainText('✓✓ read');
   await shot(page, '13-messages-rich');
 });
+
+test('an error about one field shows at that field, in the reader\'s words, and goes once fixed', async ({ page }) => {
+  await register(page, 'field-errors');
+  const created = await page.request.post('/api/sessions', { data: { name: 'Toko Teliti' } });
+  const { id } = await created.json();
+  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
+  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281111111171' } })).status()).toBe(200);
+  await page.goto('/send');
+  await hydrated(page);
+  const to = page.locator('input[name="to"]');
+  await to.fill('12');
+  await page.getByLabel('Message').fill('Halo');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  // Under the number, not under the form: the code on hover, the input marked.
+  const error = page.locator('label:has(input[name="to"]) [data-field="to"]');
+  await expect(error).toBeVisible();
+  await expect(error).toHaveAttribute('title', 'INVALID_PHONE');
+  await expect(to).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('#send-form ~ .error')).toHaveCount(0);
+  await shot(page, 'send-field-error');
+  await to.fill('6282222222271');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(page.getByTestId('send-answer')).toContainText('"success": true');
+  await expect(error).toHaveCount(0);
+  await expect(to).toHaveAttribute('aria-invalid', 'false');
+});

@@ -1,6 +1,6 @@
 //! Sign in and register. Both set the `auth-token` cookie and go to the dashboard.
 
-use super::common::{ActionError, form_error};
+use super::common::{ActionError, FieldError, form_error, invalid};
 use crate::api::{get_server_info, login, register};
 use crate::i18n::{LangSwitch, t};
 use crate::model::{ErrorBody, Me};
@@ -79,13 +79,17 @@ fn CredentialsForm(
             action.dispatch((username.get(), password.get()));
         }>
             <label>{t().username}
-                <input name="username" required autocomplete="username" bind:value=username/>
+                <input name="username" required autocomplete="username" bind:value=username
+                    aria-invalid=invalid(action, "username")/>
+                <FieldError action name="username"/>
             </label>
             <label>{t().password}
-                <input name="password" type="password" required autocomplete=autocomplete bind:value=password/>
+                <input name="password" type="password" required autocomplete=autocomplete bind:value=password
+                    aria-invalid=invalid(action, "password")/>
+                <FieldError action name="password"/>
             </label>
             {form_error()}
-            <ActionError action=action/>
+            <ActionError action fields=&["username", "password"]/>
             <button type="submit" class="primary" disabled=move || action.pending().get()>{submit}</button>
         </form>
     }

@@ -3,8 +3,8 @@
 //! shows; the navigation merely hides what a user cannot use.
 
 use super::common::{
-    ActionError, CopyButton, ErrorBox, Pager, Saved, confirmed, fetched_in_browser, format_ms,
-    options_html, page_at, session_label, split_page,
+    ActionError, CopyButton, ErrorBox, FieldError, Pager, Saved, confirmed, fetched_in_browser,
+    format_ms, invalid, options_html, page_at, session_label, split_page,
 };
 use crate::api::*;
 use crate::i18n::t;
@@ -189,8 +189,10 @@ pub fn UsersPage() -> impl IntoView {
             ev.prevent_default();
             create.dispatch((username.get(), password.get(), role.get()));
         }>
-            <label>{t.username} <input name="username" required bind:value=username/></label>
-            <label>{t.password} <input name="password" type="password" required autocomplete="new-password" bind:value=password/></label>
+            <label>{t.username} <input name="username" required bind:value=username aria-invalid=invalid(create, "username")/>
+                <FieldError action=create name="username"/></label>
+            <label>{t.password} <input name="password" type="password" required autocomplete="new-password" bind:value=password
+                aria-invalid=invalid(create, "password")/> <FieldError action=create name="password"/></label>
             <label>{t.role}
                 <select name="role" on:change:target=move |ev| {
                     role.set(Role::parse(&ev.target().value()).unwrap_or(Role::User))
@@ -201,7 +203,7 @@ pub fn UsersPage() -> impl IntoView {
             </label>
             <button type="submit" class="primary" disabled=move || create.pending().get()>{t.add_user}</button>
         </form>
-        <ActionError action=create/>
+        <ActionError action=create fields=&["username", "password"]/>
         <ActionError action=update/>
         <Saved action=update/>
         <ActionError action=delete/>

@@ -349,7 +349,8 @@ fn SentToWebhook(id: String, session: String) -> impl IntoView {
         Some(Ok(list)) => view! {
             <p class="small">{t.sent_to_webhook}</p>
             {list.into_iter().map(|e| view! {
-                <pre data-testid="webhook-body" title=e.id>{e.event} "\n" {e.body}</pre>
+                <p class="small"><code>{e.event}</code></p>
+                <pre data-testid="webhook-body" title=e.id>{e.body}</pre>
             }).collect_view()}
         }
         .into_any(),

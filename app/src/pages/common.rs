@@ -119,17 +119,81 @@ pub fn query_param(query: &str, key: &str) -> Option<String> {
     Some(String::from_utf8_lossy(&out).into_owned())
 }
 
-/// Shows the last result of an action: nothing, or the error.
+/// Shows the last result of an action: nothing, or the error — unless it is about one of the
+/// form's `fields`, which show it beside their input ([`FieldError`]).
 #[component]
-pub fn ActionError<I, T>(action: Action<I, Result<T, ErrorBody>>) -> impl IntoView
+pub fn ActionError<I, T>(
+    action: Action<I, Result<T, ErrorBody>>,
+    #[prop(optional)] fields: &'static [&'static str],
+) -> impl IntoView
 where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
     move || match action.value().get() {
-        Some(Err(err)) => Some(view! { <ErrorBox err/> }),
+        Some(Err(err)) if !field_of(&err).is_some_and(|f| fields.contains(&f.as_str())) => {
+            Some(view! { <ErrorBox err/> })
+        }
         _ => None,
     }
+}
+
+/// The last error of `action` when it is about the input named `name`: put right after that
+/// input (inside its label), in the reader's words with the code on hover.
+#[component]
+pub fn FieldError<I, T>(
+    action: Action<I, Result<T, ErrorBody>>,
+    name: &'static str,
+) -> impl IntoView
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    let t = t();
+    move || match action.value().get() {
+        Some(Err(err)) if field_of(&err).as_deref() == Some(name) => Some(view! {
+            <span class="error field-error" role="alert" title=err.error.as_str() data-field=name>
+                <strong>{(t.error_text)(err.error)}</strong> " " <span class="detail">{err.message}</span>
+            </span>
+        }),
+        _ => None,
+    }
+}
+
+/// The `aria-invalid` of the input named `name`: whether the last error of `action` is about it
+/// (a string: a boolean attribute would be present and empty, which ARIA reads as "false").
+pub fn invalid<I, T>(
+    action: Action<I, Result<T, ErrorBody>>,
+    name: &'static str,
+) -> impl Fn() -> &'static str
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    move || {
+        let bad = action
+            .value()
+            .with(|v| matches!(v, Some(Err(err)) if field_of(err).as_deref() == Some(name)));
+        if bad { "true" } else { "false" }
+    }
+}
+
+/// The form field an error is about, when the dashboard can tell: by its code (a bad number is
+/// `to`'s, a taken name `username`'s) or by the field the server's message starts with, in
+/// either of its two styles (`` `to` is not a phone number``, `password: use at least 8 …`).
+pub fn field_of(err: &ErrorBody) -> Option<String> {
+    match err.error {
+        ErrorCode::InvalidPhone if !err.message.starts_with('`') => return Some("to".into()),
+        ErrorCode::UsernameTaken => return Some("username".into()),
+        _ => {}
+    }
+    let m = err.message.as_str();
+    if let Some(rest) = m.strip_prefix('`') {
+        return rest.split_once('`').map(|(f, _)| f.to_string());
+    }
+    let (head, _) = m.split_once(':')?;
+    let plain = !head.is_empty() && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain.then(|| head.to_string())
 }
 
 /// A "Copy" button for `text`, or for the text of the element `from` (a CSS selector) at the
@@ -478,6 +542,51 @@ pub(crate) fn session_label(name: &str, phone: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_names_its_field_in_either_style_or_by_its_code() {
+        let err = |error, message: &str| ErrorBody {
+            success: false,
+            error,
+            message: message.into(),
+        };
+        let field = |e: ErrorBody| field_of(&e);
+        assert_eq!(
+            field(err(ErrorCode::InvalidPhone, "`to` is not a phone number.")),
+            Some("to".into())
+        );
+        assert_eq!(
+            field(err(ErrorCode::InvalidPhone, "`phoneNumber` is too short.")),
+            Some("phoneNumber".into())
+        );
+        assert_eq!(
+            field(err(
+                ErrorCode::InvalidRequest,
+                "password: use at least 8 characters."
+            )),
+            Some("password".into())
+        );
+        assert_eq!(
+            field(err(ErrorCode::UsernameTaken, "That username is taken.")),
+            Some("username".into())
+        );
+        // Prose with a colon, or a path, names no input.
+        assert_eq!(
+            field(err(
+                ErrorCode::InvalidRequest,
+                "Invalid multipart body: boundary"
+            )),
+            None
+        );
+        assert_eq!(
+            field(err(
+                ErrorCode::InvalidRequest,
+                "sections[0].rows[2].title: too long"
+            )),
+            None
+        );
+        assert_eq!(field(err(ErrorCode::Unauthorized, "Sign in first.")), None);
+    }
 
     #[test]
     fn the_way_back_is_to_the_start_of_the_section() {

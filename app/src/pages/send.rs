@@ -6,7 +6,8 @@
 //! `/send-location` or `/send-contact` as JSON, with the login cookie.
 
 use super::common::{
-    ActionError, CopyButton, ErrorBox, coordinate, on_earth, session_label, session_status_text,
+    ActionError, CopyButton, ErrorBox, FieldError, coordinate, invalid, on_earth, session_label,
+    session_status_text,
 };
 #[cfg(feature = "hydrate")]
 use super::common::{browser_failed, post};
@@ -388,7 +389,8 @@ pub fn SendPage() -> impl IntoView {
                 send.dispatch((session.get_untracked(), request.get_untracked()));
             }
         }>
-            <label>{t.to} <input name="to" required inputmode="tel" placeholder="6281234567890" bind:value=to/></label>
+            <label>{t.to} <input name="to" required inputmode="tel" placeholder="6281234567890" bind:value=to
+                aria-invalid=invalid(send, "to")/> <FieldError action=send name="to"/></label>
             <fieldset class="row-form">
                 <legend>{t.kind}</legend>
                 <label class="check"><input type="radio" name="kind" value="text" checked on:change=move |_| kind.set("text".into())/> {t.kind_text}</label>
@@ -437,7 +439,8 @@ pub fn SendPage() -> impl IntoView {
             </label>
             <label class="wide has-text">
                 <span class="not-poll">{t.message}</span><span class="only-poll">{t.question}</span>
-                <textarea name="message" rows="3" bind:value=text></textarea>
+                <textarea name="message" rows="3" bind:value=text aria-invalid=invalid(send, "message")></textarea>
+                <FieldError action=send name="message"/>
             </label>
             <div class="builder only-poll">
                 <label class="wide">{t.poll_options}
@@ -498,7 +501,7 @@ pub fn SendPage() -> impl IntoView {
                     }
                 }>{t.send}</button>
         </form>
-        <ActionError action=send/>
+        <ActionError action=send fields=&["to", "message"]/>
         <section class="card" hidden=move || !matches!(send.value().get(), Some(Ok(_)))>
             <h2>{t.answer}</h2>
             <pre data-testid="send-answer">{move || send.value().get().and_then(Result::ok).unwrap_or_default()}</pre>
