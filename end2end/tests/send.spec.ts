@@ -1,7 +1,7 @@
 // The Send page: a text and a three-button message from the dashboard, checked live by the
 // same rules as the API, with the answer and the equivalent curl command.
 import { test, expect } from '@playwright/test';
-import { hydrated, register, shot } from './helpers';
+import { hydrated, linkedSession, register, shot } from './helpers';
 
 test('a text and a 3-button message from the Send page', async ({ page }) => {
   await register(page, 'sender');
@@ -169,10 +169,7 @@ test('a poll, a place and a contact card from the Send page; reactions and ticks
 
 test('an error about one field shows at that field, in the reader\'s words, and goes once fixed', async ({ page }) => {
   await register(page, 'field-errors');
-  const created = await page.request.post('/api/sessions', { data: { name: 'Toko Teliti' } });
-  const { id } = await created.json();
-  await expect.poll(async () => (await (await page.request.get(`/api/sessions/${id}`)).json()).status).toBe('qr_ready');
-  expect((await page.request.post(`/simulator/sessions/${id}/scan`, { data: { phoneNumber: '6281111111171' } })).status()).toBe(200);
+  await linkedSession(page, 'Toko Teliti', '6281111111171');
   await page.goto('/send');
   await hydrated(page);
   const to = page.locator('input[name="to"]');
