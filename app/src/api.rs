@@ -193,6 +193,18 @@ pub async fn get_pair_code(
     crate::backend::respond(b.pair_code(&req, id, phone_number).await)
 }
 
+#[server(prefix = "/fn", endpoint = "stop_session", input = crate::codec::Json, output = crate::codec::Json)]
+pub async fn stop_session(id: SessionId) -> Result<SessionView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.stop_session(&req, id).await)
+}
+
+#[server(prefix = "/fn", endpoint = "start_session", input = crate::codec::Json, output = crate::codec::Json)]
+pub async fn start_session(id: SessionId) -> Result<SessionView, ErrorBody> {
+    let (b, req) = crate::backend::context()?;
+    crate::backend::respond(b.start_session(&req, id).await)
+}
+
 #[server(prefix = "/fn", endpoint = "logout_session", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn logout_session(id: SessionId) -> Result<(), ErrorBody> {
     let (b, req) = crate::backend::context()?;

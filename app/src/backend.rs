@@ -57,6 +57,9 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<Vec<SessionActivity>, ErrorBody>;
     async fn create_session(&self, req: &Parts, new: NewSession) -> Result<SessionView, ErrorBody>;
     async fn logout_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody>;
+    /// Stops a session without unlinking it, until it is started again.
+    async fn stop_session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody>;
+    async fn start_session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody>;
     /// The session and, once it is linked, the groups its number is in.
     async fn session_page(&self, req: &Parts, id: SessionId) -> Result<SessionPage, ErrorBody>;
     async fn send_message(

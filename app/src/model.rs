@@ -322,6 +322,10 @@ pub struct SessionView {
     /// a request says otherwise.
     pub fallback: Fallback,
     pub created_at: i64,
+    /// Stopped by its owner (`POST /api/sessions/{id}/stop`): not connected until started;
+    /// only present when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stopped: bool,
 }
 
 /// `GET /api/sessions/activity`: what one session has been doing (the Sessions overview).

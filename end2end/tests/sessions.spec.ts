@@ -102,7 +102,7 @@ test('the Sessions list asks the server nothing while nothing it shows changes',
   expect(asked).toContain('/fn/list_sessions');
 });
 
-test('a phone links and unlinks from the Sessions list itself', async ({ page }) => {
+test('a phone links, stops, starts and unlinks from the Sessions list itself', async ({ page }) => {
   await register(page, 'list-linker');
   const made = await page.request.post('/api/sessions', { data: { name: 'Toko Daftar' } });
   expect(made.status()).toBe(200);
@@ -128,6 +128,15 @@ test('a phone links and unlinks from the Sessions list itself', async ({ page })
   await expect(row.locator('[data-status="connected"]')).toBeVisible();
   await expect(row.getByTestId('number')).toHaveText('HP Kasir · +6281234567891');
   await expect(qr).toHaveCount(0);
+  // Stopped and started again from the list: no scan in between.
+  await row.getByRole('button', { name: 'Stop' }).click();
+  await expect(row.locator('[data-status="stopped"]')).toHaveText('stopped');
+  await expect(row.getByRole('button', { name: 'Unlink phone' })).toBeHidden();
+  const refused = await page.request.post(`/send-message?session=${id}`, { data: { to: '6289900000777', message: 'Halo' } });
+  expect(refused.status()).toBe(409);
+  await row.getByRole('button', { name: 'Start' }).click();
+  await expect(row.locator('[data-status="connected"]')).toBeVisible();
+  await expect(row.getByRole('button', { name: 'Stop' })).toBeVisible();
   // Unlinking asks first; dismissed, nothing happens.
   page.once('dialog', (d) => d.dismiss());
   await row.getByRole('button', { name: 'Unlink phone' }).click();

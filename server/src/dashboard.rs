@@ -422,6 +422,14 @@ impl Backend for DashboardBackend {
         Ok(sessions::store::logout(&self.0, &self.caller(req).await?, &id).await?)
     }
 
+    async fn stop_session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody> {
+        Ok(sessions::store::stop(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
+    async fn start_session(&self, req: &Parts, id: SessionId) -> Result<SessionView, ErrorBody> {
+        Ok(sessions::store::start(&self.0, &self.caller(req).await?, &id).await?)
+    }
+
     async fn delete_session(&self, req: &Parts, id: SessionId) -> Result<(), ErrorBody> {
         Ok(sessions::store::delete(&self.0, &self.caller(req).await?, &id).await?)
     }

@@ -84,6 +84,8 @@ use utoipa::{
         sessions::store::update_handler,
         sessions::store::delete_handler,
         sessions::store::logout_handler,
+        sessions::store::stop_handler,
+        sessions::store::start_handler,
         sessions::store::pair_code_handler,
         sessions::store::events_handler,
         crate::groups::list_handler,

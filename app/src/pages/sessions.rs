@@ -7,7 +7,7 @@ use super::common::{
 };
 use crate::api::{
     create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
-    sessions_activity, update_session,
+    sessions_activity, start_session, stop_session, update_session,
 };
 use crate::i18n::t;
 use crate::model::*;
@@ -62,6 +62,9 @@ pub fn SessionsPage() -> impl IntoView {
     // the session's row (one at a time: each follows its own event stream); unlinking asks
     // first. The list's own stream then shows the new status.
     let logout = Action::new(|id: &SessionId| logout_session(id.clone()));
+    // Stopping keeps the link (no scan to start again): it asks nothing first.
+    let stop = Action::new(|id: &SessionId| stop_session(id.clone()));
+    let start = Action::new(|id: &SessionId| start_session(id.clone()));
     let linking = RwSignal::new(None::<SessionId>);
     // An admin sees everyone's sessions, so the list names each one's owner (from the
     // activity figures).
@@ -117,6 +120,7 @@ pub fn SessionsPage() -> impl IntoView {
                                     let last = a.as_ref().and_then(|a| a.last_activity_at).map(format_ms);
                                     let backlog = a.as_ref().map(|a| (a.webhooks_pending, a.webhooks_failed));
                                     let (id1, id2, id3, id4) = (s.id.clone(), s.id.clone(), s.id.clone(), s.id.clone());
+                                    let (id5, id6, stopped) = (s.id.clone(), s.id.clone(), s.stopped);
                                     // Open while it waits for a scan: once linked, the row's badge and number say so.
                                     let can_link = s.status == SessionStatus::QrReady;
                                     let open = Memo::new(move |_| can_link && linking.with(|l| l.as_ref() == Some(&id3)));
@@ -126,7 +130,11 @@ pub fn SessionsPage() -> impl IntoView {
                                     <tr>
                                         <td data-label=t.name><a href=format!("/sessions/{}", s.id)>{s.name}</a>
                                             <div class="muted small" data-testid="number">{who}</div></td>
-                                        <td data-label=t.status><StatusBadge status=s.status/></td>
+                                        <td data-label=t.status>{if stopped {
+                                            view! { <span class="badge disconnected" data-status="stopped">{t.st_stopped}</span> }.into_any()
+                                        } else {
+                                            view! { <StatusBadge status=s.status/> }.into_any()
+                                        }}</td>
                                         // Always the cell, hidden when not an admin: the same markup both sides.
                                         <td data-label=t.owner data-testid="owner" hidden=not_admin>{a.as_ref().map(|a| a.owner_username.clone()).unwrap_or_default()}</td>
                                         <td data-label=t.last_24h data-testid="last-24h">{figures.unwrap_or_default()}</td>
@@ -141,6 +149,10 @@ pub fn SessionsPage() -> impl IntoView {
                                                 on:click=move |_| linking.set((linking.get().as_ref() != Some(&id1)).then(|| id1.clone()))>{t.link_phone}</button>
                                             <button hidden=s.status != SessionStatus::Connected disabled=move || logout.pending().get()
                                                 on:click=move |_| if confirmed(t.confirm_unlink) { logout.dispatch(id2.clone()); }>{t.log_out}</button>
+                                            <button hidden=stopped disabled=move || stop.pending().get()
+                                                on:click=move |_| { stop.dispatch(id5.clone()); }>{t.stop_session}</button>
+                                            <button hidden=!stopped class="primary" disabled=move || start.pending().get()
+                                                on:click=move |_| { start.dispatch(id6.clone()); }>{t.start_session}</button>
                                         </td>
                                     </tr>
                                     <tr class="link-row" hidden=move || !open.get()>
@@ -157,6 +169,8 @@ pub fn SessionsPage() -> impl IntoView {
             })}
         </Transition>
         <ActionError action=logout/>
+        <ActionError action=stop/>
+        <ActionError action=start/>
     }
 }
 

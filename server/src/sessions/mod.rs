@@ -203,6 +203,32 @@ impl Sessions {
         Ok(())
     }
 
+    /// Registers a session that is not to run (its owner stopped it): nothing connects, every
+    /// call on it answers "not connected", and its snapshot says `disconnected` with `reason`,
+    /// with the number and name it had, until [`pause`](Self::pause) takes it away again.
+    pub fn hold(&self, id: SessionId, owner: UserId, last: SessionSnapshot) {
+        let (state_tx, state_rx) = watch::channel(last);
+        let stop = CancellationToken::new();
+        let handle = SessionHandle {
+            id: id.clone(),
+            owner,
+            conn: Arc::new(task::Offline("stopped by its owner".into())),
+            state: state_rx,
+            groups: Arc::default(),
+            stop: stop.clone(),
+        };
+        if let Ok(mut map) = self.handles.write() {
+            map.insert(id.clone(), handle);
+        }
+        // Status streams follow the snapshot until the hold ends (a dropped sender would end
+        // them at once, and browsers would reconnect in a loop).
+        tokio::spawn(async move {
+            stop.cancelled().await;
+            drop(state_tx);
+        });
+        let _ = self.changes.send(id);
+    }
+
     /// Stops a session's task and forgets its device store (the session is being deleted).
     pub async fn remove(&self, id: &SessionId) -> ApiResult<()> {
         let handle = self.handles.write().ok().and_then(|mut m| m.remove(id));

@@ -46,6 +46,8 @@ pub fn router() -> Router<AppState> {
                 .delete(delete_handler),
         )
         .route("/api/sessions/{id}/logout", post(logout_handler))
+        .route("/api/sessions/{id}/stop", post(stop_handler))
+        .route("/api/sessions/{id}/start", post(start_handler))
         .route("/api/sessions/{id}/pair-code", post(pair_code_handler))
         .route("/api/sessions/{id}/events", get(events_handler))
 }
@@ -179,6 +181,50 @@ pub(crate) async fn logout_handler(
 ) -> ApiResult<Json<Done>> {
     logout(&s, &caller, &SessionId(id)).await?;
     Ok(Json(Done::OK))
+}
+
+/// Stop a session without unlinking it: it disconnects from WhatsApp and stays disconnected
+/// (across restarts too) until started; sends answer `409 SESSION_NOT_CONNECTED` meanwhile.
+/// Its device store is kept: starting needs no scan. WhatsApp holds what arrives meanwhile
+/// for the linked device (for about two weeks) and delivers it on start.
+#[utoipa::path(
+    post, path = "/api/sessions/{id}/stop", operation_id = "stopSession", tag = "sessions",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "Stopped.", body = SessionView, example = json!({"id": "9f8e7d6c5b4a3921", "name": "Toko Budi", "status": "disconnected", "phoneNumber": "6281234567890", "pushName": "Toko Budi", "ownerId": "3b2a1f0e9d8c7b6a", "fallback": "none", "createdAt": 1735460000000_i64, "stopped": true})),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn stop_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionView>> {
+    Ok(Json(stop(&s, &caller, &SessionId(id)).await?))
+}
+
+/// Start a stopped session: it reconnects from its device store (no scan when it was linked).
+/// Starting a session that runs changes nothing.
+#[utoipa::path(
+    post, path = "/api/sessions/{id}/start", operation_id = "startSession", tag = "sessions",
+    params(("id" = String, Path, description = "The session's id.")),
+    responses(
+        (status = 200, description = "Started (it connects in the background: follow its status).", body = SessionView, example = json!({"id": "9f8e7d6c5b4a3921", "name": "Toko Budi", "status": "connecting", "phoneNumber": "6281234567890", "pushName": "Toko Budi", "ownerId": "3b2a1f0e9d8c7b6a", "fallback": "none", "createdAt": 1735460000000_i64})),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 500, response = InternalError),
+    )
+)]
+pub(crate) async fn start_handler(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<SessionView>> {
+    Ok(Json(start(&s, &caller, &SessionId(id)).await?))
 }
 
 /// Link by phone number instead of a scan: an 8-character code to type on that phone
@@ -357,10 +403,11 @@ pub struct SessionRow {
     pub push_name: Option<String>,
     pub fallback: String,
     pub created_at: i64,
+    pub stopped: bool,
 }
 
 const SELECT: &str = "SELECT id, name, owner_id, status, phone_number, push_name, \
-                      interactive_fallback AS fallback, created_at FROM sessions";
+                      interactive_fallback AS fallback, created_at, stopped FROM sessions";
 
 pub async fn row(state: &AppState, id: &SessionId) -> ApiResult<SessionRow> {
     sqlx::query_as::<_, SessionRow>(sqlx::AssertSqlSafe(format!("{SELECT} WHERE id = ?")))
@@ -395,6 +442,7 @@ fn to_view(state: &AppState, r: SessionRow) -> SessionView {
         owner_id: UserId(r.owner_id),
         fallback: Fallback::parse(&r.fallback).unwrap_or_default(),
         created_at: r.created_at,
+        stopped: r.stopped,
     }
 }
 
@@ -532,24 +580,80 @@ pub async fn logout(state: &AppState, caller: &Caller, id: &SessionId) -> ApiRes
 }
 
 /// Starts every stored session (server start): paired ones reconnect from their device
-/// store without a new scan; the others show a fresh QR.
-/// A disabled owner's sessions stay stopped until the owner is enabled again.
+/// store without a new scan; the others show a fresh QR. Sessions their owner stopped stay
+/// stopped, and a disabled owner's stay off until the owner is enabled again.
 pub async fn restore_all(state: &AppState) -> anyhow::Result<usize> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT s.id, s.owner_id FROM sessions s JOIN users u ON u.id = s.owner_id
-         WHERE u.disabled = 0 ORDER BY s.created_at",
-    )
+    let rows: Vec<SessionRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE owner_id IN (SELECT id FROM users WHERE disabled = 0) ORDER BY created_at"
+    )))
     .fetch_all(&state.db)
     .await?;
     let n = rows.len();
-    for (id, owner) in rows {
-        state
-            .sessions
-            .start(state, SessionId(id), UserId(owner))
+    for row in rows {
+        run_or_hold(state, row)
             .await
             .map_err(|e| anyhow::anyhow!("starting a session: {e}"))?;
     }
     Ok(n)
+}
+
+/// Starts a session, or holds it stopped when its owner stopped it.
+async fn run_or_hold(state: &AppState, row: SessionRow) -> ApiResult<()> {
+    let (id, owner) = (SessionId(row.id.clone()), UserId(row.owner_id.clone()));
+    if row.stopped {
+        state.sessions.hold(id, owner, stopped_snapshot(&row));
+        Ok(())
+    } else {
+        state.sessions.start(state, id, owner).await
+    }
+}
+
+/// What a stopped session shows: disconnected, with the number and name it had.
+fn stopped_snapshot(row: &SessionRow) -> SessionSnapshot {
+    SessionSnapshot {
+        status: SessionStatus::Disconnected,
+        qr: None,
+        phone_number: row.phone_number.clone(),
+        push_name: row.push_name.clone(),
+        reason: Some("stopped".into()),
+    }
+}
+
+/// Stops a session without unlinking it: it disconnects from WhatsApp and stays so, across
+/// restarts too, until [`start`]ed; its device store is kept. WhatsApp keeps what arrives
+/// meanwhile for the linked device for a while (about two weeks) and delivers it on start.
+pub async fn stop(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionView> {
+    owned(state, caller, id).await?;
+    sqlx::query("UPDATE sessions SET stopped = 1, status = 'disconnected' WHERE id = ?")
+        .bind(id.as_str())
+        .execute(&state.db)
+        .await?;
+    let row = owned(state, caller, id).await?;
+    state.sessions.pause(id).await;
+    state.sessions.hold(
+        id.clone(),
+        UserId(row.owner_id.clone()),
+        stopped_snapshot(&row),
+    );
+    Ok(to_view(state, row))
+}
+
+/// Starts a stopped session again: it reconnects from its device store (no scan when it was
+/// linked). Starting a running session changes nothing.
+pub async fn start(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionView> {
+    let row = owned(state, caller, id).await?;
+    if row.stopped {
+        sqlx::query("UPDATE sessions SET stopped = 0 WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&state.db)
+            .await?;
+        state.sessions.pause(id).await;
+        state
+            .sessions
+            .start(state, id.clone(), UserId(row.owner_id.clone()))
+            .await?;
+    }
+    view(state, caller, id).await
 }
 
 /// The ids of every session `owner` has.
@@ -571,11 +675,17 @@ pub async fn pause_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
     Ok(())
 }
 
-/// An account was enabled again: its sessions reconnect from their device stores.
+/// An account was enabled again: its sessions reconnect from their device stores (those it
+/// stopped stay stopped).
 pub async fn resume_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
-    for id in of_owner(state, owner).await? {
-        if state.sessions.get(&id).is_none() {
-            state.sessions.start(state, id, owner.clone()).await?;
+    let rows: Vec<SessionRow> =
+        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE owner_id = ?")))
+            .bind(owner.as_str())
+            .fetch_all(&state.db)
+            .await?;
+    for row in rows {
+        if state.sessions.get(&SessionId(row.id.clone())).is_none() {
+            run_or_hold(state, row).await?;
         }
     }
     Ok(())

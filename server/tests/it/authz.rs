@@ -83,6 +83,8 @@ const REST: &[(&str, Access, bool)] = &[
     ("PATCH /api/sessions/{id}", Session, false),
     ("DELETE /api/sessions/{id}", Session, true),
     ("POST /api/sessions/{id}/logout", Session, true),
+    ("POST /api/sessions/{id}/stop", Session, true),
+    ("POST /api/sessions/{id}/start", Session, false),
     ("POST /api/sessions/{id}/pair-code", Session, false),
     ("GET /api/sessions/{id}/events", Session, false),
     ("GET /api/sessions/{id}/chats", Session, false),
@@ -206,6 +208,8 @@ const FNS: &[(&str, Access, bool, &str)] = &[
     ),
     ("session", Session, false, r#"{"id":"{S}"}"#),
     ("chats", Session, false, r#"{"session":"{S}"}"#),
+    ("stop_session", Session, true, r#"{"id":"{S}"}"#),
+    ("start_session", Session, false, r#"{"id":"{S}"}"#),
     ("message_events", Message, false, r#"{"id":"{R}"}"#),
     (
         "send_message",

@@ -202,6 +202,67 @@ async fn sessions_survive_a_restart() {
     assert_eq!(s, 200);
 }
 
+/// `POST /api/sessions/{id}/stop` and `/start`: a stopped session is disconnected, refuses
+/// sends with 409, stays stopped across a restart, and starts again without a scan; another
+/// user cannot stop it.
+#[tokio::test]
+async fn a_stopped_session_stays_stopped_until_started_and_needs_no_scan() {
+    let app = TestApp::start().await;
+    let (admin, user, _) = app.admin_and_user().await;
+    let id = app.connected_session(&user, "6281234567801").await;
+    let act =
+        |c: &reqwest::Client, what: &str| c.post(app.url(&format!("/api/sessions/{id}/{what}")));
+    let (stranger, _) = app.register("stranger").await;
+    let (s, b) = call(act(&stranger, "stop")).await;
+    assert_error(s, &b, 404, "SESSION_NOT_FOUND");
+
+    let (s, v) = call(act(&user, "stop")).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (&v["status"], &v["stopped"]),
+        (&json!("disconnected"), &json!(true)),
+        "{v}"
+    );
+    assert_eq!(
+        v["phoneNumber"], "6281234567801",
+        "it keeps its number: {v}"
+    );
+    let send = || {
+        user.post(app.url(&format!("/send-message?session={id}")))
+            .json(&json!({"to": "6285555555555", "message": "saat berhenti"}))
+    };
+    let (s, b) = call(send()).await;
+    assert_error(s, &b, 409, "SESSION_NOT_CONNECTED");
+    let (_, list) = call(user.get(app.url("/api/sessions"))).await;
+    assert_eq!(list[0]["stopped"], true, "{list}");
+
+    // A restart keeps it stopped.
+    let app = app.restart().await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let (_, v) = call(user.get(app.url(&format!("/api/sessions/{id}")))).await;
+    assert_eq!(
+        (&v["status"], &v["stopped"]),
+        (&json!("disconnected"), &json!(true)),
+        "{v}"
+    );
+
+    // Started (by the admin, as any owner may): connected again from its store, no scan.
+    let (s, v) = call(admin.post(app.url(&format!("/api/sessions/{id}/start")))).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v.get("stopped"), None, "shown only when stopped: {v}");
+    let v = app.wait_status(&user, &id, "connected").await;
+    assert_eq!(v["phoneNumber"], "6281234567801");
+    let (s, b) = call(
+        user.post(app.url(&format!("/send-message?session={id}")))
+            .json(&json!({"to": "6285555555555", "message": "jalan lagi"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    // Starting what runs changes nothing.
+    let (s, v) = call(user.post(app.url(&format!("/api/sessions/{id}/start")))).await;
+    assert_eq!((s, &v["status"]), (200, &json!("connected")), "{v}");
+}
+
 #[tokio::test]
 async fn logout_disconnect_rename_and_delete() {
     let app = TestApp::start().await;
