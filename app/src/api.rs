@@ -255,15 +255,6 @@ pub async fn chats_overview(
     crate::backend::respond(b.chats(&req, session, before).await)
 }
 
-#[server(prefix = "/fn", endpoint = "message_events", input = crate::codec::Json, output = crate::codec::Json)]
-pub async fn message_events(
-    id: String,
-    session: Option<SessionId>,
-) -> Result<Vec<MessageEvent>, ErrorBody> {
-    let (b, req) = crate::backend::context()?;
-    crate::backend::respond(b.message_events(&req, id, session).await)
-}
-
 #[server(prefix = "/fn", endpoint = "deliveries", input = crate::codec::Json, output = crate::codec::Json)]
 pub async fn list_deliveries(filter: DeliveryFilter) -> Result<Vec<DeliveryView>, ErrorBody> {
     let (b, req) = crate::backend::context()?;

@@ -114,14 +114,6 @@ pub trait Backend: Send + Sync + 'static {
         req: &Parts,
         filter: MessageFilter,
     ) -> Result<Vec<MessageRow>, ErrorBody>;
-    /// The webhook events about message `id` of the caller's sessions (of `session` when ids
-    /// collide).
-    async fn message_events(
-        &self,
-        req: &Parts,
-        id: String,
-        session: Option<SessionId>,
-    ) -> Result<Vec<MessageEvent>, ErrorBody>;
     /// The caller's sessions and one page of the shown session's chats: those whose newest
     /// message is older than `before` (ms), or the newest.
     async fn chats(

@@ -541,17 +541,6 @@ impl Backend for DashboardBackend {
             .collect())
     }
 
-    async fn message_events(
-        &self,
-        req: &Parts,
-        id: String,
-        session: Option<SessionId>,
-    ) -> Result<Vec<MessageEvent>, ErrorBody> {
-        let caller = self.caller(req).await?;
-        let session = session.map(|s| s.0);
-        Ok(crate::messages::events(&self.0, &caller, &id, session.as_deref()).await?)
-    }
-
     async fn chats(
         &self,
         req: &Parts,

@@ -130,12 +130,7 @@ where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    move || match action.value().get() {
-        Some(Err(err)) if !field_of(&err).is_some_and(|f| fields.contains(&f.as_str())) => {
-            Some(view! { <ErrorBox err/> })
-        }
-        _ => None,
-    }
+    move || form_wide(last_error(action), fields)
 }
 
 /// The last error of `action` when it is about the input named `name`: put right after that
@@ -149,15 +144,7 @@ where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    let t = t();
-    move || match action.value().get() {
-        Some(Err(err)) if field_of(&err).as_deref() == Some(name) => Some(view! {
-            <span class="error field-error" role="alert" title=err.error.as_str() data-field=name>
-                <strong>{(t.error_text)(err.error)}</strong> " " <span class="detail">{err.message}</span>
-            </span>
-        }),
-        _ => None,
-    }
+    move || at_field(last_error(action), name)
 }
 
 /// The `aria-invalid` of the input named `name`: whether the last error of `action` is about it
@@ -171,11 +158,42 @@ where
     T: Clone + Send + Sync + 'static,
 {
     move || {
-        let bad = action
-            .value()
-            .with(|v| matches!(v, Some(Err(err)) if field_of(err).as_deref() == Some(name)));
-        if bad { "true" } else { "false" }
+        if last_error(action).is_some_and(|e| field_of(&e).as_deref() == Some(name)) {
+            "true"
+        } else {
+            "false"
+        }
     }
+}
+
+/// The error `action` last ended with. The one step that depends on the action's types: what
+/// is shown of it is shared code, not copied into every form (bundle bytes).
+fn last_error<I, T>(action: Action<I, Result<T, ErrorBody>>) -> Option<ErrorBody>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    action.value().with(|v| match v {
+        Some(Err(e)) => Some(e.clone()),
+        _ => None,
+    })
+}
+
+/// An error under the form, when it is not about one of its `fields`.
+fn form_wide(err: Option<ErrorBody>, fields: &'static [&'static str]) -> Option<impl IntoView> {
+    let err = err.filter(|e| !field_of(e).is_some_and(|f| fields.contains(&f.as_str())))?;
+    Some(view! { <ErrorBox err/> })
+}
+
+/// An error beside the input `name`, when it is about that input.
+fn at_field(err: Option<ErrorBody>, name: &'static str) -> Option<impl IntoView> {
+    let err = err.filter(|e| field_of(e).as_deref() == Some(name))?;
+    let t = t();
+    Some(view! {
+        <span class="error field-error" role="alert" title=err.error.as_str() data-field=name>
+            <strong>{(t.error_text)(err.error)}</strong> " " <span class="detail">{err.message}</span>
+        </span>
+    })
 }
 
 /// The form field an error is about, when the dashboard can tell: by its code (a bad number is

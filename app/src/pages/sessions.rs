@@ -111,7 +111,7 @@ pub fn SessionsPage() -> impl IntoView {
                                 <th>{t.name}</th><th>{t.status}</th>
                                 <th hidden=not_admin>{t.owner}</th>
                                 <th>{t.last_24h}</th><th>{t.last_activity}</th><th>{t.webhook_col}</th>
-                                <th>{t.id}</th><th>{t.actions}</th>
+                                <th>{t.id}</th>
                             </tr></thead>
                             <tbody>
                                 {list.into_iter().map(|s| {
@@ -124,17 +124,36 @@ pub fn SessionsPage() -> impl IntoView {
                                     // Open while it waits for a scan: once linked, the row's badge and number say so.
                                     let can_link = s.status == SessionStatus::QrReady;
                                     let open = Memo::new(move |_| can_link && linking.with(|l| l.as_ref() == Some(&id3)));
-                                    let who = [s.push_name.clone(), s.phone_number.as_ref().map(|p| format!("+{p}"))]
+                                    // The push name when it says more than the number.
+                                    let name = s.push_name.clone().filter(|n| Some(n) != s.phone_number.as_ref());
+                                    let who = [name, s.phone_number.as_ref().map(|p| format!("+{p}"))]
                                         .into_iter().flatten().collect::<Vec<_>>().join(" · ");
                                     view! {
                                     <tr>
                                         <td data-label=t.name><a href=format!("/sessions/{}", s.id)>{s.name}</a>
-                                            <div class="muted small" data-testid="number">{who}</div></td>
-                                        <td data-label=t.status>{if stopped {
+                                            <div class="muted small wrap" data-testid="number">{who}</div></td>
+                                        // The status, what can be done about it (small buttons under the
+                                        // badge: a column of their own made the table too wide for a
+                                        // laptop), and the QR code while linking.
+                                        <td data-label=t.status class="status-cell">{if stopped {
                                             view! { <span class="badge disconnected" data-status="stopped">{t.st_stopped}</span> }.into_any()
                                         } else {
                                             view! { <StatusBadge status=s.status/> }.into_any()
-                                        }}</td>
+                                        }}
+                                            <div class="row-actions">
+                                                <button class="small" hidden=!can_link aria-expanded=move || open.get().to_string()
+                                                    on:click=move |_| linking.set((linking.get().as_ref() != Some(&id1)).then(|| id1.clone()))>{t.link_phone}</button>
+                                                <button class="small" hidden=s.status != SessionStatus::Connected disabled=move || logout.pending().get()
+                                                    on:click=move |_| if confirmed(t.confirm_unlink) { logout.dispatch(id2.clone()); }>{t.log_out}</button>
+                                                <button class="small" hidden=stopped disabled=move || stop.pending().get()
+                                                    on:click=move |_| { stop.dispatch(id5.clone()); }>{t.stop_session}</button>
+                                                <button class="small primary" hidden=!stopped disabled=move || start.pending().get()
+                                                    on:click=move |_| { start.dispatch(id6.clone()); }>{t.start_session}</button>
+                                            </div>
+                                            <div class="link-box" hidden=move || !open.get()>
+                                                {move || open.get().then(|| view! { <LiveLink id=id4.clone()/> })}
+                                            </div>
+                                        </td>
                                         // Always the cell, hidden when not an admin: the same markup both sides.
                                         <td data-label=t.owner data-testid="owner" hidden=not_admin>{a.as_ref().map(|a| a.owner_username.clone()).unwrap_or_default()}</td>
                                         <td data-label=t.last_24h data-testid="last-24h">{figures.unwrap_or_default()}</td>
@@ -144,19 +163,6 @@ pub fn SessionsPage() -> impl IntoView {
                                             {backlog.map(|(p, f)| (t.backlog)(p, f)).unwrap_or_default()}
                                         </td>
                                         <td data-label=t.id class="id"><code>{s.id.0.clone()}</code> " " <CopyButton text=s.id.0.clone()/></td>
-                                        <td class="actions">
-                                            <button hidden=!can_link aria-expanded=move || open.get().to_string()
-                                                on:click=move |_| linking.set((linking.get().as_ref() != Some(&id1)).then(|| id1.clone()))>{t.link_phone}</button>
-                                            <button hidden=s.status != SessionStatus::Connected disabled=move || logout.pending().get()
-                                                on:click=move |_| if confirmed(t.confirm_unlink) { logout.dispatch(id2.clone()); }>{t.log_out}</button>
-                                            <button hidden=stopped disabled=move || stop.pending().get()
-                                                on:click=move |_| { stop.dispatch(id5.clone()); }>{t.stop_session}</button>
-                                            <button hidden=!stopped class="primary" disabled=move || start.pending().get()
-                                                on:click=move |_| { start.dispatch(id6.clone()); }>{t.start_session}</button>
-                                        </td>
-                                    </tr>
-                                    <tr class="link-row" hidden=move || !open.get()>
-                                        <td colspan="8">{move || open.get().then(|| view! { <LiveLink id=id4.clone()/> })}</td>
                                     </tr>
                                     }
                                 }).collect_view()}

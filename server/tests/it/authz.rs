@@ -210,7 +210,6 @@ const FNS: &[(&str, Access, bool, &str)] = &[
     ("chats", Session, false, r#"{"session":"{S}"}"#),
     ("stop_session", Session, true, r#"{"id":"{S}"}"#),
     ("start_session", Session, false, r#"{"id":"{S}"}"#),
-    ("message_events", Message, false, r#"{"id":"{R}"}"#),
     (
         "send_message",
         Session,
