@@ -48,7 +48,7 @@ trap cleanup EXIT
 # Set-up over HTTP: the first admin, two connected sessions, an API key limited to the first,
 # a webhook endpoint on it and one delivery (a test event), and a second user with a key.
 # `main` serves the REST calls (the key names it); `spare`, the second user and their key are
-# what the destructive operations (delete, log out, disable, revoke) get to act on, so the
+# what the destructive operations (delete, log out, stop, disable, revoke) get to act on, so the
 # run's own key, admin and session keep working to the end.
 python3 - "$base" >"$work/env" <<'EOF'
 import json, sys, time, urllib.request, urllib.error
@@ -139,7 +139,7 @@ values = ["$VICTIM_KEY"]
 # would turn the rest of the run into 401s, 404s and 409s). They get made-up ids, or the ones
 # made for them above.
 [[operations]]
-include-operation-id = ["deleteSession", "logoutSession", "simulatorLogout"]
+include-operation-id = ["deleteSession", "logoutSession", "stopSession", "simulatorLogout"]
 parameters = { "path.id" = { dictionary = "spare", probability = 0.5 } }
 phases.examples.extra-data-sources.responses = false
 phases.coverage.extra-data-sources.responses = false

@@ -162,6 +162,8 @@ pub(crate) async fn delete_handler(
 }
 
 /// Log a session out of WhatsApp (the linked device is removed); it then offers a new QR.
+/// Unlinking needs the link: a stopped session answers `409 SESSION_NOT_CONNECTED` (start it
+/// first, or delete it).
 #[utoipa::path(
     post, path = "/api/sessions/{id}/logout", operation_id = "logoutSession", tag = "sessions",
     params(("id" = String, Path, description = "The session's id.")),
@@ -184,7 +186,8 @@ pub(crate) async fn logout_handler(
 }
 
 /// Stop a session without unlinking it: it disconnects from WhatsApp and stays disconnected
-/// (across restarts too) until started; sends answer `409 SESSION_NOT_CONNECTED` meanwhile.
+/// (across restarts too) until started; sends and logout answer `409 SESSION_NOT_CONNECTED`
+/// meanwhile.
 /// Its device store is kept: starting needs no scan. WhatsApp holds what arrives meanwhile
 /// for the linked device (for about two weeks) and delivers it on start.
 #[utoipa::path(

@@ -142,15 +142,8 @@ async fn on_event(
         }
         EngineEvent::Message(m, ack) => on_message(state, handle, m, ack, room).await?,
         EngineEvent::Group(g, ack) => {
-            if matches!(
-                &g,
-                GroupEvent::Update {
-                    subject: Some(_),
-                    ..
-                }
-            ) {
-                handle.forget_group_names();
-            }
+            // A rename, or the number joining or leaving a group: the Chats list asks again.
+            handle.forget_group_names();
             let awaited = ack.awaited();
             let stored = record_group(state, id, g.clone()).await;
             ack.done(stored.is_ok());
@@ -563,7 +556,8 @@ async fn connection_update(
     Ok(())
 }
 
-/// The connection of a session whose engine could not start: every call says why.
+/// The connection of a session that does not run (its engine could not start, or its owner
+/// stopped it): every call answers "not connected"; the reason is kept for the log.
 pub struct Offline(pub String);
 
 #[async_trait::async_trait]
@@ -588,11 +582,11 @@ impl Connection for Offline {
         Err(EngineError::NotConnected)
     }
 
+    /// Unlinking needs a link to WhatsApp, which an offline session does not have: the
+    /// caller gets the contract's 409 (start it first), and the stored link stays as it was.
     async fn logout(&self) -> Result<(), EngineError> {
-        Err(EngineError::Other(anyhow::anyhow!(
-            "the session is offline: {}",
-            self.0
-        )))
+        tracing::info!(offline = %self.0, "logout refused: the session has no link to WhatsApp");
+        Err(EngineError::NotConnected)
     }
 
     async fn stop(&self) {}

@@ -235,6 +235,9 @@ async fn a_stopped_session_stays_stopped_until_started_and_needs_no_scan() {
     assert_error(s, &b, 409, "SESSION_NOT_CONNECTED");
     let (_, list) = call(user.get(app.url("/api/sessions"))).await;
     assert_eq!(list[0]["stopped"], true, "{list}");
+    // Unlinking needs the link: a stopped session says so (a 409, not a 500) and keeps it.
+    let (s, b) = call(act(&user, "logout")).await;
+    assert_error(s, &b, 409, "SESSION_NOT_CONNECTED");
 
     // A restart keeps it stopped.
     let app = app.restart().await;
