@@ -202,6 +202,7 @@ pub(crate) async fn create_handler(
         .create_group(&subject, &participants)
         .await
         .map_err(engine_error)?;
+    s.forget_group_names();
     Ok(Json(group))
 }
 
@@ -311,6 +312,7 @@ pub(crate) async fn update_handler(
         .update_group(&gid, &patch)
         .await
         .map_err(engine_error)?;
+    s.forget_group_names();
     Ok(Json(s.conn.group(&gid).await.map_err(engine_error)?))
 }
 
@@ -394,7 +396,9 @@ pub(crate) async fn join_handler(
 ) -> ApiResult<Json<Joined>> {
     let s = session(&state, &caller, id).await?;
     let code = invite_code(&body.link)?;
-    Ok(Json(s.conn.join_group(&code).await.map_err(engine_error)?))
+    let joined = s.conn.join_group(&code).await.map_err(engine_error)?;
+    s.forget_group_names();
+    Ok(Json(joined))
 }
 
 /// Leave the group.
@@ -422,6 +426,7 @@ pub(crate) async fn leave_handler(
     let s = session(&state, &caller, id).await?;
     let gid = group_id(&gid)?;
     s.conn.leave_group(&gid).await.map_err(engine_error)?;
+    s.forget_group_names();
     Ok(Json(Done::OK))
 }
 

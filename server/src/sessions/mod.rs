@@ -42,7 +42,7 @@ pub type GroupName = (String, String);
 
 /// The names of the groups a session's number is in, for the Chats list: asked of WhatsApp at
 /// most once a minute (each ask is a round trip to its servers, and the list refreshes every
-/// few seconds), forgotten when a group is renamed.
+/// few seconds), forgotten on any group event or group call that may change them.
 #[derive(Default)]
 struct GroupNames(std::sync::Mutex<Option<(std::time::Instant, Arc<Vec<GroupName>>)>>);
 
@@ -77,7 +77,7 @@ impl SessionHandle {
         names
     }
 
-    /// A group was renamed: the next list asks again.
+    /// A group was renamed, joined, left or made: the next list asks again.
     pub fn forget_group_names(&self) {
         if let Ok(mut g) = self.groups.0.lock() {
             *g = None;

@@ -208,6 +208,27 @@ async fn chats_list_each_conversation_once_with_its_newest_message() {
         "{b}"
     );
     assert_eq!(list[0]["subject"], Value::Null, "people have no subject");
+
+    // A group made a moment later goes by its name at once (the kept names are forgotten).
+    let (s, made) = call(
+        user.post(app.url(&format!("/api/sessions/{mine}/groups")))
+            .json(&json!({"subject": "Grup Kedua", "participants": ["6284444444"]})),
+    )
+    .await;
+    assert_eq!(s, 200, "{made}");
+    let second = made["id"].as_str().expect("group id");
+    let (s, b) = call(
+        user.post(app.url(&format!("/simulator/sessions/{mine}/incoming")))
+            .json(&json!({"from": "6284444444", "chat": second, "message": "yang kedua"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{b}");
+    let (_, b) = call(chats(&user, &mine, "?limit=1")).await;
+    assert_eq!(
+        (&b[0]["chat"], &b[0]["subject"]),
+        (&json!(second), &json!("Grup Kedua")),
+        "{b}"
+    );
 }
 
 /// `GET /api/messages/{id}/events`: the webhook events about one message as they were signed
