@@ -450,6 +450,11 @@ impl Intake {
     }
 }
 
+/// Turns to convert audio to a voice note: as many as the machine has cores.
+static CONVERTING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+});
+
 /// The voice note made of the audio file at `source` (which goes): a new temporary file, its
 /// size and its hash so far.
 async fn as_voice_note(
@@ -457,6 +462,13 @@ async fn as_voice_note(
     data_dir: &Path,
 ) -> ApiResult<(tempfile::TempPath, u64, Sha256)> {
     let dir = dir(data_dir);
+    // One conversion per core at a time: each is seconds of CPU and holds the decoded audio
+    // (up to 15 minutes of it, ~170 MB at 48 kHz), so a burst of voice notes queues here
+    // instead of filling the blocking pool and the memory at once.
+    let _turn = CONVERTING
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("converting a voice note: {e}")))?;
     let made = tokio::task::spawn_blocking(move || {
         let note = voice::to_ogg_opus(&source)?;
         let mut file = tempfile::Builder::new()

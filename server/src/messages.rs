@@ -40,7 +40,7 @@ pub fn router() -> Router<AppState> {
     params(("id" = String, Path, description = "The message id (`messageId`)."), crate::media::MediaQuery),
     responses(
         (status = 200, description = "The events, oldest first (at most 50).", body = Vec<MessageEvent>, example = json!([
-            {"id": "evt_2b7c9d1e4f", "event": "message.in", "createdAt": 1735460000000_i64,
+            {"id": "msg_K2b7c9d1e4fQ8xYzA1bC3w", "event": "message.in", "createdAt": 1735460000000_i64,
              "body": "{\"event\":\"message.in\",\"data\":{\"sessionId\":\"9f8e7d6c5b4a3921\",\"messageId\":\"3EB0C767D71D\",\"from\":\"6281234567890\",\"pushName\":\"Siti\",\"type\":\"text\",\"message\":\"Masih ada stok?\",\"timestamp\":1735459999990},\"timestamp\":1735460000000}"}
         ])),
         (status = 400, response = BadRequest),

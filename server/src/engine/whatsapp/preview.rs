@@ -67,7 +67,7 @@ pub fn of(kind: MediaKind, bytes: &[u8]) -> Preview {
 fn audio_seconds(bytes: &[u8]) -> Option<u32> {
     ogg_seconds(bytes)
         .or_else(|| mp4(bytes).seconds)
-        .or_else(|| guarded(|| audio::mp3_seconds(bytes)))
+        .or_else(|| guarded(|| audio::symphonia_seconds(bytes)))
 }
 
 /// Runs a decoder so that a panic inside it (a bug met on a strange file) costs only what it

@@ -65,9 +65,11 @@ pub fn waveform(file: &[u8]) -> Option<Vec<u8>> {
     )
 }
 
-/// How long an MP3 plays, in whole seconds rounded up: every frame's samples counted (an
-/// ID3 tag before them is skipped), so a variable bit rate without a Xing header is right too.
-pub fn mp3_seconds(file: &[u8]) -> Option<u32> {
+/// How long a file in any format symphonia reads here (MP3, WAV, AAC, Ogg Vorbis…) plays, in
+/// whole seconds rounded up: every packet's samples counted (an ID3 tag before an MP3's
+/// frames is skipped), so a variable bit rate without a Xing header is right too. The hint
+/// only orders the probe: MP3, the common case, is tried first.
+pub fn symphonia_seconds(file: &[u8]) -> Option<u32> {
     use symphonia::core::{
         formats::probe::Hint,
         formats::{FormatOptions, TrackType},
