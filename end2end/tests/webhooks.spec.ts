@@ -1,5 +1,5 @@
-// Webhooks in the browser: point a session's webhook at a local receiver that fails three
-// times, send a test event, and watch the live log say when it tries next, show the attempts
+// Webhooks in the browser: a refused URL says why at the URL; point a session's webhook at a
+// local receiver that fails three times, send a test event, and watch the live log say when it tries next, show the attempts
 // under the row, and end delivered, all without a click on Refresh.
 import { test, expect } from '@playwright/test';
 import * as http from 'http';
@@ -29,10 +29,22 @@ test('a delivery and its retried failure show in the log', async ({ page }) => {
   await page.goto('/webhooks');
   await hydrated(page);
   const form = page.locator('form[data-testid^="webhook-"]');
-  await form.getByLabel('URL').fill(url);
+  // A URL the server refuses (the browser takes any scheme): the reason shows at the URL,
+  // not under the card, and goes once a good one is saved.
+  const urlInput = form.locator('input[name="url"]');
+  await urlInput.fill('ftp://127.0.0.1/hook');
+  await form.getByRole('button', { name: 'Save' }).click();
+  const urlError = form.locator('label:has(input[name="url"]) [data-field="url"]');
+  await expect(urlError).toContainText('http:// or https://');
+  await expect(urlError).toHaveAttribute('title', 'INVALID_REQUEST');
+  await expect(urlInput).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.locator('form[data-testid^="webhook-"] ~ .error')).toHaveCount(0);
+  await urlInput.fill(url);
   await form.getByLabel('Secret').fill('rahasia');
   await form.getByRole('button', { name: 'Save' }).click();
   await expect(page.getByText(/Active\. Secret: ••••••••/)).toBeVisible();
+  await expect(urlError).toHaveCount(0);
+  await expect(urlInput).toHaveAttribute('aria-invalid', 'false');
   await form.getByRole('button', { name: 'Send test event' }).click();
 
   const log = page.getByTestId('deliveries');

@@ -157,12 +157,37 @@ where
     I: Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    move || {
-        if last_error(action).is_some_and(|e| field_of(&e).as_deref() == Some(name)) {
-            "true"
-        } else {
-            "false"
-        }
+    move || is_about(last_error(action), name)
+}
+
+/// The last error of `action` as a signal, for a form shared by several actions (a webhook's
+/// form saves the global one or a session's): it shows that error with [`FieldErrorIn`] and
+/// [`invalid_in`] without being generic over each action's types.
+pub fn error_of<I, T>(action: Action<I, Result<T, ErrorBody>>) -> Signal<Option<ErrorBody>>
+where
+    I: Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Signal::derive(move || last_error(action))
+}
+
+/// [`FieldError`] for an error given as a signal ([`error_of`]).
+#[component]
+pub fn FieldErrorIn(err: Signal<Option<ErrorBody>>, name: &'static str) -> impl IntoView {
+    move || at_field(err.get(), name)
+}
+
+/// [`invalid`] for an error given as a signal ([`error_of`]).
+pub fn invalid_in(err: Signal<Option<ErrorBody>>, name: &'static str) -> impl Fn() -> &'static str {
+    move || is_about(err.get(), name)
+}
+
+/// `aria-invalid`'s value: whether `err` is about the input named `name`.
+fn is_about(err: Option<ErrorBody>, name: &str) -> &'static str {
+    if err.is_some_and(|e| field_of(&e).as_deref() == Some(name)) {
+        "true"
+    } else {
+        "false"
     }
 }
 

@@ -2,8 +2,9 @@
 //! the delivery log (live) with filters, attempts under their row and a retry button.
 
 use super::common::{
-    ActionError, CopyButton, ErrorBox, LIST_PAGE, Pager, confirmed, fetched_in_browser,
-    format_clock, format_ms, options_html, refresh_tick, session_label, split_page, status_label,
+    ActionError, CopyButton, ErrorBox, FieldErrorIn, LIST_PAGE, Pager, confirmed, error_of,
+    fetched_in_browser, format_clock, format_ms, invalid_in, options_html, refresh_tick,
+    session_label, split_page, status_label,
 };
 use crate::api::*;
 use crate::i18n::t;
@@ -53,6 +54,9 @@ pub fn WebhooksPage() -> impl IntoView {
 }
 
 /// A URL/secret/events form shared by the global and the per-session endpoints.
+/// The inputs of [`EndpointForm`] that show their own errors.
+const ENDPOINT_FIELDS: &[&str] = &["url", "secret", "events"];
+
 #[component]
 fn EndpointForm(
     current: Option<WebhookView>,
@@ -60,6 +64,8 @@ fn EndpointForm(
     #[prop(into)] on_test: Callback<()>,
     #[prop(into)] on_remove: Callback<()>,
     testid: String,
+    /// The last save's error: one about the URL, the secret or the events shows at its input.
+    err: Signal<Option<ErrorBody>>,
 ) -> impl IntoView {
     let t = t();
     let url = RwSignal::new(current.as_ref().map(|c| c.url.clone()).unwrap_or_default());
@@ -91,11 +97,14 @@ fn EndpointForm(
             let secret = (!typed.is_empty() || !has_secret).then_some(typed);
             on_save.run(WebhookConfig { url: url.get(), secret, events: list });
         }>
-            <label>{t.url} <input name="url" type="url" required placeholder="https://example.com/kabar" bind:value=url/></label>
+            <label>{t.url} <input name="url" type="url" required placeholder="https://example.com/kabar" bind:value=url
+                aria-invalid=invalid_in(err, "url")/> <FieldErrorIn err name="url"/></label>
             <label>{t.secret}
-                <input name="secret" placeholder=if has_secret { t.secret_unchanged } else { t.secret_placeholder } bind:value=secret/>
+                <input name="secret" placeholder=if has_secret { t.secret_unchanged } else { t.secret_placeholder } bind:value=secret
+                    aria-invalid=invalid_in(err, "secret")/> <FieldErrorIn err name="secret"/>
             </label>
-            <label>{t.events_all} <input name="events" placeholder="message.in, message.out" bind:value=events/></label>
+            <label>{t.events_all} <input name="events" placeholder="message.in, message.out" bind:value=events
+                aria-invalid=invalid_in(err, "events")/> <FieldErrorIn err name="events"/></label>
             <button type="submit" class="primary">{t.save}</button>
             <button type="button" on:click=move |_| on_test.run(())>{t.send_test_event}</button>
             <button type="button" class="danger" hidden=!exists on:click=move |_| if confirmed(t.confirm_remove_webhook) { on_remove.run(()) }>{t.remove}</button>
@@ -131,10 +140,10 @@ fn GlobalWebhook(current: Option<WebhookView>, changed: RwSignal<u32>) -> impl I
         <section class="card">
             <h2>{t().global_webhook}</h2>
             <p class="muted">{t().global_webhook_help}</p>
-            <EndpointForm current testid="global-webhook".to_string()
+            <EndpointForm current testid="global-webhook".to_string() err=error_of(save)
                 on_save=move |c| { save.dispatch(c); } on_test=move |_| { test.dispatch(()); }
                 on_remove=move |_| { remove.dispatch(()); }/>
-            <ActionError action=save/>
+            <ActionError action=save fields=ENDPOINT_FIELDS/>
             <ActionError action=test/>
             <ActionError action=remove/>
         </section>
@@ -164,11 +173,11 @@ fn SessionWebhook(
     view! {
         <section class="card">
             <h2>{session.name.clone()} " " <span class="muted small">{session.phone_number.clone().unwrap_or_default()}</span></h2>
-            <EndpointForm current testid=format!("webhook-{}", session.id)
+            <EndpointForm current testid=format!("webhook-{}", session.id) err=error_of(save)
                 on_save=move |c| { save.dispatch((id1.clone(), c)); }
                 on_test=move |_| { test.dispatch(id2.clone()); }
                 on_remove=move |_| { remove.dispatch(id3.clone()); }/>
-            <ActionError action=save/>
+            <ActionError action=save fields=ENDPOINT_FIELDS/>
             <ActionError action=test/>
             <ActionError action=remove/>
         </section>
