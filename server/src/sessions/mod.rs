@@ -101,6 +101,9 @@ pub struct Sessions {
     /// "Something about this session changed": its state, or (once committed) a message or a
     /// webhook outcome of it. `GET /api/sessions/events` follows it; nothing is stored.
     changes: broadcast::Sender<SessionId>,
+    /// Stops and starts one at a time, so a stop racing a start cannot leave the stored flag
+    /// saying one thing and the running handle the other.
+    lifecycle: tokio::sync::Mutex<()>,
 }
 
 /// How many changes a slow listener may fall behind before it is told "everything changed".
@@ -113,6 +116,27 @@ impl Sessions {
             handles: Default::default(),
             tasks: TaskTracker::new(),
             changes: broadcast::channel(CHANGES).0,
+            lifecycle: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// Held while a session is stopped or started (see `lifecycle`).
+    pub async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.lifecycle.lock().await
+    }
+
+    /// Puts `handle` in place of what ran as `id` and then stops that, so a call that comes in
+    /// between finds one or the other (a 409 while held), never no session (a 404). What it
+    /// replaces must not hold the engine's link: a hold, or a handle being stopped.
+    async fn put(&self, id: &SessionId, handle: SessionHandle) {
+        let old = self
+            .handles
+            .write()
+            .ok()
+            .and_then(|mut map| map.insert(id.clone(), handle));
+        if let Some(old) = old {
+            old.stop.cancel();
+            old.conn.stop().await;
         }
     }
 
@@ -173,9 +197,7 @@ impl Sessions {
             groups: Arc::default(),
             stop: stop.clone(),
         };
-        if let Ok(mut map) = self.handles.write() {
-            map.insert(id.clone(), handle.clone());
-        }
+        self.put(&id, handle.clone()).await;
         // A new status, number or push name is a change of the session (a rotated QR code is
         // not: lists do not show it, and it turns every 20 s while a session waits); the
         // forwarder ends with the session's task, which holds the sender.
@@ -205,8 +227,9 @@ impl Sessions {
 
     /// Registers a session that is not to run (its owner stopped it): nothing connects, every
     /// call on it answers "not connected", and its snapshot says `disconnected` with `reason`,
-    /// with the number and name it had, until [`pause`](Self::pause) takes it away again.
-    pub fn hold(&self, id: SessionId, owner: UserId, last: SessionSnapshot) {
+    /// with the number and name it had, until [`pause`](Self::pause) takes it away again or a
+    /// [`start`](Self::start) replaces it. A running session it replaces is stopped after.
+    pub async fn hold(&self, id: SessionId, owner: UserId, last: SessionSnapshot) {
         let (state_tx, state_rx) = watch::channel(last);
         let stop = CancellationToken::new();
         let handle = SessionHandle {
@@ -217,9 +240,7 @@ impl Sessions {
             groups: Arc::default(),
             stop: stop.clone(),
         };
-        if let Ok(mut map) = self.handles.write() {
-            map.insert(id.clone(), handle);
-        }
+        self.put(&id, handle).await;
         // Status streams follow the snapshot until the hold ends (a dropped sender would end
         // them at once, and browsers would reconnect in a loop).
         tokio::spawn(async move {

@@ -604,7 +604,7 @@ pub async fn restore_all(state: &AppState) -> anyhow::Result<usize> {
 async fn run_or_hold(state: &AppState, row: SessionRow) -> ApiResult<()> {
     let (id, owner) = (SessionId(row.id.clone()), UserId(row.owner_id.clone()));
     if row.stopped {
-        state.sessions.hold(id, owner, stopped_snapshot(&row));
+        state.sessions.hold(id, owner, stopped_snapshot(&row)).await;
         Ok(())
     } else {
         state.sessions.start(state, id, owner).await
@@ -626,31 +626,36 @@ fn stopped_snapshot(row: &SessionRow) -> SessionSnapshot {
 /// restarts too, until [`start`]ed; its device store is kept. WhatsApp keeps what arrives
 /// meanwhile for the linked device for a while (about two weeks) and delivers it on start.
 pub async fn stop(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionView> {
+    let _one = state.sessions.one_at_a_time().await;
     owned(state, caller, id).await?;
     sqlx::query("UPDATE sessions SET stopped = 1, status = 'disconnected' WHERE id = ?")
         .bind(id.as_str())
         .execute(&state.db)
         .await?;
     let row = owned(state, caller, id).await?;
-    state.sessions.pause(id).await;
-    state.sessions.hold(
-        id.clone(),
-        UserId(row.owner_id.clone()),
-        stopped_snapshot(&row),
-    );
+    // The hold takes the running session's place first, then that one stops.
+    state
+        .sessions
+        .hold(
+            id.clone(),
+            UserId(row.owner_id.clone()),
+            stopped_snapshot(&row),
+        )
+        .await;
     Ok(to_view(state, row))
 }
 
 /// Starts a stopped session again: it reconnects from its device store (no scan when it was
 /// linked). Starting a running session changes nothing.
 pub async fn start(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionView> {
+    let _one = state.sessions.one_at_a_time().await;
     let row = owned(state, caller, id).await?;
     if row.stopped {
         sqlx::query("UPDATE sessions SET stopped = 0 WHERE id = ?")
             .bind(id.as_str())
             .execute(&state.db)
             .await?;
-        state.sessions.pause(id).await;
+        // The running session replaces the hold, which ends after.
         state
             .sessions
             .start(state, id.clone(), UserId(row.owner_id.clone()))

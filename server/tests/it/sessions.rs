@@ -266,6 +266,49 @@ async fn a_stopped_session_stays_stopped_until_started_and_needs_no_scan() {
     assert_eq!((s, &v["status"]), (200, &json!("connected")), "{v}");
 }
 
+/// Stops, starts and sends at once: every send finds the session (sent, or 409 while it is
+/// stopped; never a 404 in between), and the flag stored and the running session agree after.
+#[tokio::test]
+async fn stops_and_starts_racing_sends_never_lose_the_session() {
+    let app = TestApp::start().await;
+    let (user, _) = app.register("budi").await;
+    let id = app.connected_session(&user, "6281234567802").await;
+    let act = |what: &str| call(user.post(app.url(&format!("/api/sessions/{id}/{what}"))));
+    let send = || {
+        call(
+            user.post(app.url(&format!("/send-message?session={id}")))
+                .json(&json!({"to": "6285555555555", "message": "balapan"})),
+        )
+    };
+    for round in 0..8 {
+        let (stop, start, a, b, c, d) =
+            tokio::join!(act("stop"), act("start"), send(), send(), send(), send());
+        assert_eq!(
+            (stop.0, start.0),
+            (200, 200),
+            "round {round}: {stop:?} {start:?}"
+        );
+        for (s, b) in [a, b, c, d] {
+            assert!(
+                s == 200 || (s == 409 && b["error"] == "SESSION_NOT_CONNECTED"),
+                "round {round}: a send answered {s} {b}"
+            );
+        }
+        // Whichever came last, what is stored is what runs: stopped shows disconnected,
+        // started connects.
+        let (_, v) = call(user.get(app.url(&format!("/api/sessions/{id}")))).await;
+        if v["stopped"] == true {
+            assert_eq!(v["status"], "disconnected", "round {round}: {v}");
+        } else {
+            app.wait_status(&user, &id, "connected").await;
+        }
+    }
+    act("start").await;
+    app.wait_status(&user, &id, "connected").await;
+    let (s, b) = send().await;
+    assert_eq!(s, 200, "{b}");
+}
+
 #[tokio::test]
 async fn logout_disconnect_rename_and_delete() {
     let app = TestApp::start().await;
