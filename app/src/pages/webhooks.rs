@@ -53,10 +53,10 @@ pub fn WebhooksPage() -> impl IntoView {
     }
 }
 
-/// A URL/secret/events form shared by the global and the per-session endpoints.
 /// The inputs of [`EndpointForm`] that show their own errors.
 const ENDPOINT_FIELDS: &[&str] = &["url", "secret", "events"];
 
+/// A URL/secret/events form shared by the global and the per-session endpoints.
 #[component]
 fn EndpointForm(
     current: Option<WebhookView>,

@@ -126,8 +126,10 @@ impl Sessions {
     }
 
     /// Puts `handle` in place of what ran as `id` and then stops that, so a call that comes in
-    /// between finds one or the other (a 409 while held), never no session (a 404). What it
-    /// replaces must not hold the engine's link: a hold, or a handle being stopped.
+    /// between finds one or the other (a 409 while held), never no session (a 404). At most
+    /// one of the two may hold the engine's link: a hold replaces a running session (stop),
+    /// or a running session replaces a hold (start); never running over running, which would
+    /// connect one number twice for a moment.
     async fn put(&self, id: &SessionId, handle: SessionHandle) {
         let old = self
             .handles
