@@ -62,7 +62,17 @@ test('a rule made in the dashboard answers an incoming message', async ({ page }
   await rules.getByRole('button', { name: 'Edit' }).first().click();
   const edit = rules.getByTestId('edit-rule').first();
   await expect(edit).toBeVisible();
+  // A keyword of spaces is refused beside it; the form stays open with what was typed.
+  const editKeyword = edit.locator('input[name="editKeyword"]');
+  await expect(editKeyword).toHaveAttribute('maxlength', '200');
+  await editKeyword.fill('   ');
   await edit.getByLabel('Reply', { exact: true }).fill('Harga mulai Rp 12.000');
+  await edit.getByRole('button', { name: 'Save' }).click();
+  const keywordError = edit.locator('label:has(input[name="editKeyword"]) [data-field="keyword"]');
+  await expect(keywordError).toContainText('must not be empty');
+  await expect(edit).toBeVisible();
+  await expect(edit.locator('input[name="editReply"]')).toHaveValue('Harga mulai Rp 12.000');
+  await editKeyword.fill('harga');
   await edit.getByRole('button', { name: 'Save' }).click();
   await expect(edit).toBeHidden();
   // A change saved in place says so, then the note goes away by itself.
@@ -164,6 +174,8 @@ test('rules that answer with a place or a file are made and edited in the dashbo
   await add.getByLabel('Keyword').fill('harga');
   await add.getByLabel('Reply', { exact: true }).fill('');
   await add.getByRole('button', { name: 'Add rule' }).click();
-  await expect(page.getByRole('alert')).toContainText('reply: must not be empty');
+  // Said at the reply's input, not under the form.
+  await expect(add.locator('label:has(input[name="reply"]) [data-field="reply"]')).toContainText('must not be empty');
+  await expect(add.locator('input[name="reply"]')).toHaveAttribute('aria-invalid', 'true');
   expect(await (await page.request.get('/api/auto-reply/rules')).json()).toHaveLength(2);
 });

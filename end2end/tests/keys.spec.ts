@@ -18,10 +18,20 @@ test('a user makes, uses and revokes a key of their own; nobody else\'s is shown
   const form = page.locator('form').filter({ has: page.getByRole('button', { name: 'Create key' }) });
   // No owner to pick: a user's keys are their own.
   await expect(form.getByLabel('Owner')).toBeHidden();
-  await form.getByLabel('Name').fill('kasir kios');
+  // A blank name is refused at its input, and no key is made.
+  const name = form.locator('input[name="name"]');
+  await expect(name).toHaveAttribute('maxlength', '64');
+  await name.fill('  ');
+  await form.getByRole('button', { name: 'Create key' }).click();
+  const nameError = form.locator('label:has(input[name="name"]) [data-field="name"]');
+  await expect(nameError).toContainText('1 to 64 characters');
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByTestId('new-key')).toHaveCount(0);
+  await name.fill('kasir kios');
   await form.getByLabel('Session (optional)').selectOption({ label: 'Kios Sendiri (+6281200000778)' });
   await form.getByRole('button', { name: 'Create key' }).click();
   const key = (await page.getByTestId('new-key').textContent())!.trim();
+  await expect(nameError).toHaveCount(0);
   const rows = page.getByTestId('keys').locator('tbody tr');
   // Only their own key is listed (the admin's keys from earlier tests are not).
   await expect(rows).toHaveCount(1);

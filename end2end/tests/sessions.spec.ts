@@ -5,7 +5,16 @@ import { hydrated, linkedSession, register, shot } from './helpers';
 
 test('the QR refreshes by itself and disappears once scanned', async ({ page }) => {
   await register(page, 'qr-owner');
-  await page.getByLabel('Name').fill('Toko Budi');
+  // A name of spaces passes the browser's `required`; the server's refusal shows at the input
+  // (#20: errors at the field), and the page stays on the list.
+  const name = page.locator('input[name="name"]');
+  await expect(name).toHaveAttribute('maxlength', '64');
+  await name.fill('   ');
+  await page.getByRole('button', { name: 'Add session' }).click();
+  await expect(page.locator('label:has(input[name="name"]) [data-field="name"]')).toContainText('1 to 64 characters');
+  await expect(name).toHaveAttribute('aria-invalid', 'true');
+  await expect(page).toHaveURL(/\/sessions$/);
+  await name.fill('Toko Budi');
   await page.getByRole('button', { name: 'Add session' }).click();
   await expect(page).toHaveURL(/\/sessions\/[A-Za-z0-9_-]+$/);
   await hydrated(page);
@@ -37,9 +46,16 @@ test('the QR refreshes by itself and disappears once scanned', async ({ page }) 
   expect(after?.height).toBe(box?.height); // no layout shift when the QR goes
   await shot(page, '08-session-connected');
 
-  // Rename in place; the heading and the list follow.
-  await page.getByLabel('Name', { exact: true }).fill('Toko Budi Jaya');
+  // Rename in place; the heading and the list follow. A blank name is refused at the input.
+  const rename = page.locator('input[name="sessionName"]');
+  await rename.fill(' ');
   await page.getByRole('button', { name: 'Rename' }).click();
+  const renameError = page.locator('label:has(input[name="sessionName"]) [data-field="name"]');
+  await expect(renameError).toContainText('1 to 64 characters');
+  await expect(rename).toHaveAttribute('aria-invalid', 'true');
+  await rename.fill('Toko Budi Jaya');
+  await page.getByRole('button', { name: 'Rename' }).click();
+  await expect(renameError).toHaveCount(0);
   await expect(page.getByRole('heading', { name: 'Toko Budi Jaya' })).toBeVisible();
 
   await page.getByRole('link', { name: '← Sessions' }).click();

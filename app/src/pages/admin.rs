@@ -3,8 +3,9 @@
 //! shows; the navigation merely hides what a user cannot use.
 
 use super::common::{
-    ActionError, CopyButton, ErrorBox, FieldError, Pager, Saved, confirmed, fetched_in_browser,
-    format_ms, invalid, options_html, page_at, session_label, split_page,
+    ActionError, CopyButton, ErrorBox, FieldError, FieldErrorIn, Pager, Saved, confirmed, error_of,
+    fetched_in_browser, format_ms, invalid, invalid_in, options_html, page_at, session_label,
+    split_page,
 };
 use crate::api::*;
 use crate::i18n::t;
@@ -38,6 +39,7 @@ pub fn KeysPage() -> impl IntoView {
     let sessions = fetched_in_browser(|| list_sessions(None));
     let my_id = me.map(|m| m.id.0);
     let name = RwSignal::new(String::new());
+    let err = error_of(create);
     let owner = RwSignal::new(String::new());
     let session = RwSignal::new(String::new());
     let t = t();
@@ -60,7 +62,8 @@ pub fn KeysPage() -> impl IntoView {
             ev.prevent_default();
             create.dispatch((name.get(), owner.get(), session.get()));
         }>
-            <label>{t.name} <input name="name" required placeholder=t.key_name_placeholder bind:value=name/></label>
+            <label>{t.name} <input name="name" required maxlength="64" placeholder=t.key_name_placeholder bind:value=name
+                aria-invalid=invalid_in(err, "name")/> <FieldErrorIn err name="name"/></label>
             <label hidden=!admin>{t.owner}
                 // The options go in as HTML: markers for a dynamic list inside <select> are
                 // dropped or moved by Chromium's parser, which breaks hydration.
@@ -89,7 +92,7 @@ pub fn KeysPage() -> impl IntoView {
             </label>
             <button type="submit" class="primary" disabled=move || create.pending().get()>{t.create_key}</button>
         </form>
-        <ActionError action=create/>
+        <ActionError action=create fields=&["name"]/>
         {move || create.value().get().and_then(Result::ok).map(|k| view! {
             <div class="card secret" role="status">
                 <p><strong>{t.copy_key_now}</strong></p>

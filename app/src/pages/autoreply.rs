@@ -5,7 +5,12 @@
 //! with the reply as its caption (chosen on the computer and sent as base64 to the REST route,
 //! whose body limit is the media limit; or a link the server fetches once), or be a place.
 
-use super::common::{ActionError, ErrorBox, Saved, confirmed, coordinate, on_earth};
+use super::common::{
+    ActionError, ErrorBox, FieldError, Saved, confirmed, coordinate, invalid, on_earth,
+};
+
+/// The rule inputs a refusal can name; an error about one shows beside it, not under the form.
+const RULE_FIELDS: &[&str] = &["keyword", "reply"];
 #[cfg(feature = "hydrate")]
 use super::common::{browser_failed, post};
 use crate::api::*;
@@ -40,6 +45,19 @@ pub fn AutoReplyPage() -> impl IntoView {
     let update =
         Action::new(|(id, input): &(String, RuleInput)| update_rule(id.clone(), input.clone()));
     let remove = Action::new(|id: &String| delete_rule(id.clone()));
+    // The rule being edited inline, if any. It stays open until its save succeeds, so a refused
+    // edit shows why beside what was typed: the list (which would put the stored values back)
+    // reloads after every change except such a refusal.
+    let editing = RwSignal::new(None::<String>);
+    let reload = RwSignal::new(0u32);
+    Effect::new(move |_| match update.value().get() {
+        Some(Ok(_)) => {
+            reload.update(|n| *n += 1);
+            editing.set(None);
+        }
+        Some(Err(_)) if editing.get_untracked().is_none() => reload.update(|n| *n += 1),
+        _ => {}
+    });
     let switch = Resource::new(move || toggle.version().get(), |_| get_auto_reply());
     let me = Resource::new(|| (), |_| get_me());
     let all = RwSignal::new(false);
@@ -47,7 +65,7 @@ pub fn AutoReplyPage() -> impl IntoView {
         move || {
             (
                 create.version().get(),
-                update.version().get(),
+                reload.get(),
                 remove.version().get(),
                 all.get(),
             )
@@ -68,8 +86,6 @@ pub fn AutoReplyPage() -> impl IntoView {
     let address = RwSignal::new(String::new());
     let groups = RwSignal::new(false);
     let probe = RwSignal::new(String::new());
-    // The rule being edited inline, if any.
-    let editing = RwSignal::new(None::<String>);
     // A rule added: the form empties, so the same rule is not added twice by a second click.
     Effect::new(move |_| {
         if matches!(create.value().get(), Some(Ok(_))) {
@@ -162,7 +178,8 @@ pub fn AutoReplyPage() -> impl IntoView {
             menu_error.set(String::new());
             create.dispatch(input);
         }>
-            <label>{t.keyword} <input name="keyword" required bind:value=keyword/></label>
+            <label>{t.keyword} <input name="keyword" required maxlength="200" bind:value=keyword
+                aria-invalid=invalid(create, "keyword")/> <FieldError action=create name="keyword"/></label>
             <label>{t.match_mode}
                 <select name="match" on:change:target=move |ev| {
                     mode.set(MatchMode::parse(&ev.target().value()).unwrap_or(MatchMode::Contains))
@@ -179,7 +196,8 @@ pub fn AutoReplyPage() -> impl IntoView {
                 <label class="check"><input type="radio" name="answer" value="file" on:change=move |_| answer.set("file".into())/> {t.kind_file}</label>
                 <label class="check"><input type="radio" name="answer" value="place" on:change=move |_| answer.set("place".into())/> {t.kind_place}</label>
             </fieldset>
-            <label class="has-text">{t.reply} <input name="reply" bind:value=reply/></label>
+            <label class="has-text">{t.reply} <input name="reply" maxlength="4096" bind:value=reply
+                aria-invalid=invalid(create, "reply")/> <FieldError action=create name="reply"/></label>
             <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
             <div class="wide only-file">
                 <p class="muted">{t.rule_file_hint}</p>
@@ -201,8 +219,8 @@ pub fn AutoReplyPage() -> impl IntoView {
             <button type="submit" class="primary" disabled=move || create.pending().get()>{t.add_rule}</button>
         </form>
         <p class="error" role="alert" hidden=move || menu_error.get().is_empty()>{move || menu_error.get()}</p>
-        <ActionError action=create/>
-        <ActionError action=update/>
+        <ActionError action=create fields=RULE_FIELDS/>
+        <ActionError action=update fields=RULE_FIELDS/>
         <Saved action=update/>
         <ActionError action=remove/>
         <Transition>
@@ -283,7 +301,11 @@ pub fn AutoReplyPage() -> impl IntoView {
                                                 on:click=move |_| { update.dispatch((id2.clone(), move_to(pos - 1))); }>"↑"</button>
                                             <button class="small" aria-label=t.move_down disabled={pos + 1 >= count}
                                                 on:click=move |_| { update.dispatch((id3.clone(), move_to(pos + 1))); }>"↓"</button>
-                                            <button class="small" on:click=move |_| editing.set(Some(id5.clone()))>{t.edit}</button>
+                                            <button class="small" on:click=move |_| {
+                                                // Another rule's refusal is not this one's.
+                                                update.value().set(None);
+                                                editing.set(Some(id5.clone()));
+                                            }>{t.edit}</button>
                                             <button class="small danger" on:click=move |_| if confirmed(t.confirm_delete_rule) { remove.dispatch(id4.clone()); }>{t.delete}</button>
                                         </td>
                                     </tr>
@@ -325,9 +347,9 @@ fn EditRule(
                         allow_groups: Some(groups.get()),
                         ..Default::default()
                     }));
-                    editing.set(None);
                 }>
-                    <label>{t.keyword} <input name="editKeyword" required bind:value=keyword/></label>
+                    <label>{t.keyword} <input name="editKeyword" required maxlength="200" bind:value=keyword
+                        aria-invalid=invalid(update, "keyword")/> <FieldError action=update name="keyword"/></label>
                     <label>{t.match_mode}
                         <select name="editMatch" on:change:target=move |ev| {
                             mode.set(MatchMode::parse(&ev.target().value()).unwrap_or(MatchMode::Contains))
@@ -338,7 +360,8 @@ fn EditRule(
                             <option value="word" selected=selected(MatchMode::Word)>{t.match_word}</option>
                         </select>
                     </label>
-                    <label>{t.reply} <input name="editReply" bind:value=reply/></label>
+                    <label>{t.reply} <input name="editReply" maxlength="4096" bind:value=reply
+                        aria-invalid=invalid(update, "reply")/> <FieldError action=update name="reply"/></label>
                     <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
                     <button type="submit" class="primary">{t.save}</button>
                     <button type="button" on:click=move |_| editing.set(None)>{t.cancel}</button>

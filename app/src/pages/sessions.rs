@@ -2,8 +2,8 @@
 //! the server's SSE stream (`/api/sessions/{id}/events`) and disappears once scanned.
 
 use super::common::{
-    ActionError, CopyButton, ErrorBox, Pager, confirmed, format_ms, page_at, session_status_text,
-    split_page,
+    ActionError, CopyButton, ErrorBox, FieldError, Pager, confirmed, format_ms, invalid, page_at,
+    session_status_text, split_page,
 };
 use crate::api::{
     create_session, delete_session, get_pair_code, get_session, list_sessions, logout_session,
@@ -85,10 +85,11 @@ pub fn SessionsPage() -> impl IntoView {
             ev.prevent_default();
             create.dispatch(name.get());
         }>
-            <label>{t.name} <input name="name" required placeholder=t.session_name_placeholder bind:value=name/></label>
+            <label>{t.name} <input name="name" required maxlength="64" placeholder=t.session_name_placeholder bind:value=name
+                aria-invalid=invalid(create, "name")/> <FieldError action=create name="name"/></label>
             <button type="submit" class="primary" disabled=move || create.pending().get()>{t.add_session}</button>
         </form>
-        <ActionError action=create/>
+        <ActionError action=create fields=&["name"]/>
         <Transition fallback=move || view! { <p class="loading">{t.loading_sessions}</p> }>
             {move || Suspend::new(async move {
                 match sessions.await {
@@ -322,7 +323,8 @@ pub fn SessionPage() -> impl IntoView {
                         ev.prevent_default();
                         rename.dispatch((id5.clone(), new_name.get()));
                     }>
-                        <label>{t.name} <input name="sessionName" required bind:value=new_name/></label>
+                        <label>{t.name} <input name="sessionName" required maxlength="64" bind:value=new_name
+                            aria-invalid=invalid(rename, "name")/> <FieldError action=rename name="name"/></label>
                         <button type="submit" disabled=move || rename.pending().get()>{t.rename}</button>
                     </form>
                     <div class="card session" data-testid="session">
@@ -359,7 +361,7 @@ pub fn SessionPage() -> impl IntoView {
         <ActionError action=logout/>
         <ActionError action=delete/>
         <ActionError action=set_fallback/>
-        <ActionError action=rename/>
+        <ActionError action=rename fields=&["name"]/>
     }
 }
 
