@@ -29,7 +29,12 @@ test('the QR refreshes by itself and disappears once scanned', async ({ page }) 
   await expect.poll(async () => qr.getAttribute('src'), { timeout: 10_000 }).not.toBe(first);
   const box = await page.locator('.qr-box').boundingBox();
 
-  // Linking by phone number instead: the page shows the code to type on the phone.
+  // Linking by phone number instead: the page shows the code to type on the phone. Something
+  // that is no number is refused at the input.
+  await page.getByLabel('Or link with a phone number').fill('toko budi');
+  await page.getByRole('button', { name: 'Get a code' }).click();
+  await expect(page.locator('label:has(input[name="pairPhone"]) [data-field="phoneNumber"]')).toHaveAttribute('title', 'INVALID_PHONE');
+  await expect(page.locator('input[name="pairPhone"]')).toHaveAttribute('aria-invalid', 'true');
   await page.getByLabel('Or link with a phone number').fill('+62 812-3456-7890');
   await page.getByRole('button', { name: 'Get a code' }).click();
   await expect(page.getByTestId('pair-code')).toHaveText(/^[1-9A-Z]{4}-[1-9A-Z]{4}$/);

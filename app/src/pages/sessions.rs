@@ -242,7 +242,8 @@ fn LinkBox(id: SessionId, snap: Signal<SessionSnapshot>) -> impl IntoView {
                 pair.dispatch((id.clone(), pair_phone.get()));
             }>
             <label>{t.pair_with_phone}
-                <input name="pairPhone" inputmode="tel" placeholder="6281234567890" bind:value=pair_phone/>
+                <input name="pairPhone" inputmode="tel" placeholder="6281234567890" bind:value=pair_phone
+                    aria-invalid=invalid(pair, "phoneNumber")/> <FieldError action=pair name="phoneNumber"/>
             </label>
             <button type="submit" disabled=move || pair.pending().get()>{t.get_code}</button>
         </form>
@@ -251,7 +252,7 @@ fn LinkBox(id: SessionId, snap: Signal<SessionSnapshot>) -> impl IntoView {
             <CopyButton from="[data-testid=pair-code]"/>
             <p class="muted">{t.pair_code_help}</p>
         </div>
-        <ActionError action=pair/>
+        <ActionError action=pair fields=&["phoneNumber"]/>
     }
 }
 
