@@ -101,8 +101,9 @@ pub struct Sessions {
     /// "Something about this session changed": its state, or (once committed) a message or a
     /// webhook outcome of it. `GET /api/sessions/events` follows it; nothing is stored.
     changes: broadcast::Sender<SessionId>,
-    /// Stops and starts one at a time, so a stop racing a start cannot leave the stored flag
-    /// saying one thing and the running handle the other.
+    /// Stops, starts, deletes and an owner's pause or resume one at a time, so two of them
+    /// racing cannot leave the stored row saying one thing and the running handle another (a
+    /// start racing a delete would otherwise leave a session running that no row names).
     lifecycle: tokio::sync::Mutex<()>,
 }
 
@@ -120,7 +121,8 @@ impl Sessions {
         }
     }
 
-    /// Held while a session is stopped or started (see `lifecycle`).
+    /// Held while a session is stopped, started or deleted, or an owner's paused or resumed
+    /// (see `lifecycle`).
     pub async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.lifecycle.lock().await
     }

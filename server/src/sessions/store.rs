@@ -561,6 +561,9 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<()> {
+    // Not while it is being started: a start that read the row before it went would put a
+    // running session back for an id that no longer exists.
+    let _one = state.sessions.one_at_a_time().await;
     owned(state, caller, id).await?;
     state.sessions.remove(id).await?;
     sqlx::query("DELETE FROM sessions WHERE id = ?")
@@ -676,6 +679,7 @@ pub async fn of_owner(state: &AppState, owner: &UserId) -> ApiResult<Vec<Session
 /// An account was disabled: its sessions stop (device stores kept), so nothing of theirs
 /// runs — no messages acked, no webhooks, no auto-replies — until [`resume_owner`].
 pub async fn pause_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
+    let _one = state.sessions.one_at_a_time().await;
     for id in of_owner(state, owner).await? {
         state.sessions.pause(&id).await;
         save_status(state, &id, SessionStatus::Disconnected).await?;
@@ -686,6 +690,7 @@ pub async fn pause_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
 /// An account was enabled again: its sessions reconnect from their device stores (those it
 /// stopped stay stopped).
 pub async fn resume_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
+    let _one = state.sessions.one_at_a_time().await;
     let rows: Vec<SessionRow> =
         sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE owner_id = ?")))
             .bind(owner.as_str())
@@ -701,6 +706,7 @@ pub async fn resume_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
 
 /// An account is being deleted: each session is logged out and its device store removed.
 pub async fn remove_owner(state: &AppState, sessions: &[SessionId]) -> ApiResult<()> {
+    let _one = state.sessions.one_at_a_time().await;
     for id in sessions {
         state.sessions.remove(id).await?;
     }

@@ -309,6 +309,55 @@ async fn stops_and_starts_racing_sends_never_lose_the_session() {
     assert_eq!(s, 200, "{b}");
 }
 
+/// A start that read a stopped session's row just before a delete removed it would put a
+/// running session back for an id no row names (nothing could stop or delete it again). The
+/// metrics count what runs: after each start racing a delete, nothing does.
+#[tokio::test]
+async fn a_start_racing_a_delete_leaves_nothing_running() {
+    let app = TestApp::start().await;
+    let (admin, _) = app.register("admin").await;
+    let running = || async {
+        let text = admin
+            .get(app.url("/metrics"))
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .filter(|l| l.starts_with("kabar_sessions{"))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum::<f64>()
+    };
+    for round in 0..12 {
+        let (s, v) = call(
+            admin
+                .post(app.url("/api/sessions"))
+                .json(&json!({"name": format!("balapan {round}")})),
+        )
+        .await;
+        assert_eq!(s, 200, "{v}");
+        let id = v["id"].as_str().expect("id").to_string();
+        let (s, _) = call(admin.post(app.url(&format!("/api/sessions/{id}/stop")))).await;
+        assert_eq!(s, 200);
+        let (start, delete) = tokio::join!(
+            call(admin.post(app.url(&format!("/api/sessions/{id}/start")))),
+            call(admin.delete(app.url(&format!("/api/sessions/{id}")))),
+        );
+        assert!(delete.0 < 300, "round {round}: {delete:?}");
+        assert!(
+            start.0 == 200 || (start.0 == 404 && start.1["error"] == "SESSION_NOT_FOUND"),
+            "round {round}: {start:?}"
+        );
+        assert_eq!(
+            running().await,
+            0.0,
+            "round {round}: a deleted session runs"
+        );
+    }
+}
+
 #[tokio::test]
 async fn logout_disconnect_rename_and_delete() {
     let app = TestApp::start().await;
