@@ -38,6 +38,26 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     }
 }
 
+/// [`Json`] for a body that may carry a file as base64 (`/send-media`, a rule answering with a
+/// file): over the limit is the contract's `413 MEDIA_TOO_LARGE`, as for a multipart upload,
+/// not the generic `PAYLOAD_TOO_LARGE`.
+pub struct MediaJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for MediaJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(MediaJson(v)),
+            Err(e) if e.body().error == ErrorCode::PayloadTooLarge => Err(ApiError::new(
+                ErrorCode::MediaTooLarge,
+                "The request is larger than this server takes for a file (--max-media-bytes, as base64).",
+            )),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// `application/json` or `application/<anything>+json`, as `axum::Json` requires.
 fn json_content_type(headers: &HeaderMap) -> bool {
     let Some(value) = headers

@@ -15,7 +15,7 @@ use crate::{
     db::{begin_write, new_id, now_ms},
     engine::{Inbound, MessageKind, Quoted},
     error::{ApiError, ApiResult},
-    json::{Json, Query},
+    json::{Json, MediaJson, Query},
     messages::Source,
     openapi::{
         BadGateway, BadRequest, Forbidden, InternalError, NotFound, PayloadTooLarge, Unauthorized,
@@ -857,7 +857,7 @@ async fn take_media(
 pub(crate) async fn create_handler(
     State(s): State<AppState>,
     caller: Caller,
-    Json(input): Json<RuleInput>,
+    MediaJson(input): MediaJson<RuleInput>,
 ) -> ApiResult<Json<RuleView>> {
     Ok(Json(create(&s, &caller, input).await?))
 }
@@ -1021,7 +1021,7 @@ pub(crate) async fn update_handler(
     State(s): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    Json(input): Json<RuleInput>,
+    MediaJson(input): MediaJson<RuleInput>,
 ) -> ApiResult<Json<RuleView>> {
     Ok(Json(update(&s, &caller, &id, input).await?))
 }

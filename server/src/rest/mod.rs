@@ -4,7 +4,7 @@
 
 use crate::{
     error::{ApiError, ApiResult},
-    json::Json,
+    json::{Json, MediaJson},
     openapi::{
         BadGateway, BadRequest, Conflict, Forbidden, InternalError, NotFound, PayloadTooLarge,
         RateLimited, Unauthorized, Unavailable,
@@ -16,7 +16,7 @@ use crate::{
 pub mod rich;
 
 use app::model::{
-    ErrorCode, SendInteractive, SendInteractiveResponse, SendMedia, SendMediaResponse, SendMessage,
+    SendInteractive, SendInteractiveResponse, SendMedia, SendMediaResponse, SendMessage,
     SendMessageResponse, SessionStatus, StatusResponse,
 };
 use axum::{
@@ -260,15 +260,7 @@ async fn send_media_request(
             .map_err(|e| ApiError::invalid(format!("Invalid multipart body: {}", e.body_text())))?;
         crate::media::from_multipart(state, upload).await?
     } else {
-        let Json(body) = Json::<SendMedia>::from_request(req, state)
-            .await
-            .map_err(|e| match e.body().error {
-                ErrorCode::PayloadTooLarge => ApiError::new(
-                    ErrorCode::MediaTooLarge,
-                    "The request is larger than this server takes for a file (--max-media-bytes, as base64).",
-                ),
-                _ => e,
-            })?;
+        let MediaJson(body) = MediaJson::<SendMedia>::from_request(req, state).await?;
         // Cheap checks first: no file is fetched for a message that cannot go.
         crate::outbound::check_recipient(state, session, &body.to)?;
         let file = crate::media::from_json(state, session.id.as_str(), &body).await?;

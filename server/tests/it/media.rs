@@ -325,6 +325,28 @@ async fn bad_files_are_refused_and_leave_nothing_behind() {
         .part("file", Part::bytes(big).file_name("big.bin"));
     let (s, b) = call(budi.post(app.url("/send-media")).multipart(form)).await;
     assert_error(s, &b, 413, "MEDIA_TOO_LARGE");
+    // A rule answering with such a file says the same, made or changed, and nothing is stored:
+    // just over the file limit, and a body over what the route reads at all.
+    let (s, text_rule) = call(
+        budi.post(app.url("/api/auto-reply/rules"))
+            .json(&json!({"keyword": "halo", "match": "word", "reply": "Halo juga"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{text_rule}");
+    let rule_url = app.url(&format!(
+        "/api/auto-reply/rules/{}",
+        text_rule["id"].as_str().expect("rule id")
+    ));
+    for size in [64 * 1024 + 1, 1024 * 1024] {
+        let rule = json!({"keyword": "katalog", "match": "word", "reply": "Katalog",
+                          "media": {"base64": b64(&vec![0u8; size]), "filename": "k.pdf"}});
+        let (s, b) = call(budi.post(app.url("/api/auto-reply/rules")).json(&rule)).await;
+        assert_error(s, &b, 413, "MEDIA_TOO_LARGE");
+        let (s, b) = call(budi.put(&rule_url).json(&rule)).await;
+        assert_error(s, &b, 413, "MEDIA_TOO_LARGE");
+    }
+    let (s, rules) = call(budi.get(app.url("/api/auto-reply/rules"))).await;
+    assert_eq!((s, rules), (200, json!([text_rule])));
     // A bad number or a stopped session: nothing is fetched or kept.
     let (s, b) = send(json!({"to": "not a number", "base64": b64(PNG)})).await;
     assert_error(s, &b, 400, "INVALID_PHONE");
