@@ -120,6 +120,10 @@ async fn a_disabled_account_pauses_its_sessions_and_a_deleted_one_removes_them()
     let (admin, user, u) = app.admin_and_user().await;
     let uid = u["id"].as_str().expect("id").to_string();
     let session = app.connected_session(&user, "628111000001").await;
+    // One the owner stopped before: enabling the account again leaves it stopped.
+    let stopped = app.connected_session(&user, "628111000003").await;
+    let (s, _) = call(user.post(app.url(&format!("/api/sessions/{stopped}/stop")))).await;
+    assert_eq!(s, 200);
     let receiver = Receiver::start().await;
     app.set_webhook(&user, &session, &receiver.url, "s").await;
 
@@ -152,6 +156,22 @@ async fn a_disabled_account_pauses_its_sessions_and_a_deleted_one_removes_them()
     app.incoming(&admin, &session, "628222000002", "halo lagi")
         .await;
     receiver.wait_event("message.in").await;
+    let (s, v) = call(admin.get(app.url(&format!("/api/sessions/{stopped}")))).await;
+    assert_eq!(
+        (s, &v["stopped"], &v["status"]),
+        (200, &json!(true), &json!("disconnected")),
+        "{v}"
+    );
+    let (s, _) = call(
+        admin
+            .post(app.url(&format!("/simulator/sessions/{stopped}/incoming")))
+            .json(&json!({"from": "628222000002", "message": "buka?"})),
+    )
+    .await;
+    assert_ne!(
+        s, 200,
+        "a stopped session stays stopped when its owner is enabled"
+    );
 
     let device = app
         .dir
