@@ -192,6 +192,62 @@ mod tests {
 
     /// A burst of writes grows the `-wal` file past the limit; once checkpointed, the next write
     /// cuts it back instead of keeping the burst's size on disk for good.
+    /// Events kept from before migration 0017 learn the message they are about from their
+    /// body, so `GET /api/messages/{id}/events` still finds them.
+    #[tokio::test]
+    async fn events_stored_before_the_message_column_are_given_theirs() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let old = SqlitePoolOptions::new()
+            .connect_with(
+                SqliteConnectOptions::from_str(&url)
+                    .expect("url")
+                    .create_if_missing(true),
+            )
+            .await
+            .expect("open");
+        let mut before = sqlx::migrate!("../migrations");
+        before.migrations = before
+            .migrations
+            .iter()
+            .filter(|m| m.version < 17)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into();
+        before.run(&old).await.expect("migrations up to 0016");
+        for (id, body) in [
+            (
+                "e1",
+                r#"{"event":"message.in","data":{"sessionId":"s","messageId":"M1"},"timestamp":1}"#,
+            ),
+            (
+                "e2",
+                r#"{"event":"connection.update","data":{"sessionId":"s","status":"connected"},"timestamp":1}"#,
+            ),
+        ] {
+            sqlx::query("INSERT INTO webhook_events (id, session_id, event, body, created_at) VALUES (?, 's', 'x', ?, 1)")
+                .bind(id)
+                .bind(body)
+                .execute(&old)
+                .await
+                .expect("old event");
+        }
+        old.close().await;
+        let db = connect(&url).await.expect("migrated");
+        let rows: Vec<(String, Option<String>)> =
+            sqlx::query_as("SELECT id, message_id FROM webhook_events ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .expect("events");
+        assert_eq!(
+            rows,
+            vec![
+                ("e1".to_string(), Some("M1".to_string())),
+                ("e2".to_string(), None)
+            ]
+        );
+    }
+
     #[tokio::test]
     async fn the_wal_file_shrinks_back_after_a_burst() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -34,33 +34,41 @@ pub trait Event: Serialize + Sync {
     const NAME: &'static str;
     /// The session it happened in (`None`: server-wide, such as a global test event).
     fn session(&self) -> Option<&SessionId>;
+    /// The message it is about (its data's `messageId`), stored beside it so that a message's
+    /// events are found by index (`GET /api/messages/{id}/events`).
+    fn message_id(&self) -> Option<&str> {
+        None
+    }
 }
 
 macro_rules! session_events {
-    ($($ty:ty => $name:expr),+ $(,)?) => {$(
+    ($($ty:ty => $name:expr $(, about $field:ident)?;)+) => {$(
         impl Event for $ty {
             const NAME: &'static str = $name;
             fn session(&self) -> Option<&SessionId> {
                 Some(&self.session_id)
             }
+            $(fn message_id(&self) -> Option<&str> {
+                Some(&self.$field)
+            })?
         }
     )+};
 }
 
 session_events! {
-    MessageInData => event::MESSAGE_IN,
-    MessageOutData => event::MESSAGE_OUT,
-    InteractionButtonData => event::INTERACTION_BUTTON,
-    InteractionListData => event::INTERACTION_LIST,
-    InteractionTimeoutData => event::INTERACTION_TIMEOUT,
-    ConnectionUpdateData => event::CONNECTION_UPDATE,
-    MessageReactionData => event::MESSAGE_REACTION,
-    MessageEditedData => event::MESSAGE_EDITED,
-    MessageRevokedData => event::MESSAGE_REVOKED,
-    MessageStatusData => event::MESSAGE_STATUS,
-    PollVoteData => event::POLL_VOTE,
-    GroupParticipantsData => event::GROUP_PARTICIPANTS,
-    GroupUpdateData => event::GROUP_UPDATE,
+    MessageInData => event::MESSAGE_IN, about message_id;
+    MessageOutData => event::MESSAGE_OUT, about message_id;
+    InteractionButtonData => event::INTERACTION_BUTTON, about message_id;
+    InteractionListData => event::INTERACTION_LIST, about message_id;
+    InteractionTimeoutData => event::INTERACTION_TIMEOUT, about message_id;
+    ConnectionUpdateData => event::CONNECTION_UPDATE;
+    MessageReactionData => event::MESSAGE_REACTION, about message_id;
+    MessageEditedData => event::MESSAGE_EDITED, about message_id;
+    MessageRevokedData => event::MESSAGE_REVOKED, about message_id;
+    MessageStatusData => event::MESSAGE_STATUS, about message_id;
+    PollVoteData => event::POLL_VOTE, about message_id;
+    GroupParticipantsData => event::GROUP_PARTICIPANTS;
+    GroupUpdateData => event::GROUP_UPDATE;
 }
 
 /// What a job sees: the batch's connection, and a count of the deliveries it queued.
@@ -88,8 +96,11 @@ impl Write {
         self.deliveries += webhooks::enqueue(
             &mut self.conn,
             &mut self.targets,
-            data.session(),
-            E::NAME,
+            webhooks::About {
+                session: data.session(),
+                message: data.message_id(),
+                event: E::NAME,
+            },
             data,
         )
         .await?;
@@ -107,8 +118,12 @@ impl Write {
             self.touch(s);
         }
         let endpoint = [(endpoint_id, session.map(SessionId::as_str))];
-        let event_id =
-            webhooks::insert_event(&mut self.conn, session, E::NAME, data, &endpoint).await?;
+        let about = webhooks::About {
+            session,
+            message: data.message_id(),
+            event: E::NAME,
+        };
+        let event_id = webhooks::insert_event(&mut self.conn, about, data, &endpoint).await?;
         self.deliveries += 1;
         Ok(event_id)
     }
@@ -594,8 +609,12 @@ mod tests {
         |w| {
             Box::pin(async move {
                 let data = serde_json::json!({});
-                let n = webhooks::enqueue(&mut w.conn, &mut w.targets, None, "message.in", &data)
-                    .await?;
+                let about = webhooks::About {
+                    session: None,
+                    message: None,
+                    event: "message.in",
+                };
+                let n = webhooks::enqueue(&mut w.conn, &mut w.targets, about, &data).await?;
                 Ok(n as i64)
             })
         }

@@ -98,6 +98,12 @@ pub async fn session_of(
     }
 }
 
+/// A message's webhook events, through `webhook_events_message` (the message id is stored
+/// beside each event that has one).
+const EVENTS_OF_MESSAGE: &str = "SELECT id, event, created_at, body FROM webhook_events
+     WHERE session_id = ? AND message_id = ?
+     ORDER BY created_at, id LIMIT 50";
+
 /// The webhook events about message `id` (see [`events_handler`]).
 pub async fn events(
     state: &AppState,
@@ -106,21 +112,11 @@ pub async fn events(
     session: Option<&str>,
 ) -> ApiResult<Vec<MessageEvent>> {
     let session = session_of(state, caller, id, session).await?;
-    // The events name the message in their body (`"messageId":"…"`); a message's events are
-    // few and the session's are bounded by the retention window.
-    let escaped = id
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let rows: Vec<(String, String, i64, String)> = sqlx::query_as(
-        "SELECT id, event, created_at, body FROM webhook_events
-         WHERE session_id = ? AND body LIKE ? ESCAPE '\\'
-         ORDER BY created_at, id LIMIT 50",
-    )
-    .bind(&session)
-    .bind(format!("%\"messageId\":\"{escaped}\"%"))
-    .fetch_all(&state.db)
-    .await?;
+    let rows: Vec<(String, String, i64, String)> = sqlx::query_as(EVENTS_OF_MESSAGE)
+        .bind(&session)
+        .bind(id)
+        .fetch_all(&state.db)
+        .await?;
     Ok(rows
         .into_iter()
         .map(|(id, event, created_at, body)| MessageEvent {
@@ -798,4 +794,36 @@ pub async fn apply_revoke(
     .execute(db)
     .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EVENTS_OF_MESSAGE;
+
+    /// A message's events are found through the index on (session, message), never by
+    /// reading the session's event bodies (a busy session keeps millions of them).
+    #[tokio::test]
+    async fn a_messages_events_are_read_by_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let db = crate::db::connect(&url).await.expect("open");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "EXPLAIN QUERY PLAN {EVENTS_OF_MESSAGE}"
+        )))
+        .bind("s")
+        .bind("m")
+        .fetch_all(&db)
+        .await
+        .expect("plan");
+        let plan: Vec<String> = rows
+            .iter()
+            .map(|r| sqlx::Row::get::<String, _>(r, "detail"))
+            .collect();
+        assert!(
+            plan.iter().any(|d| d.starts_with(
+                "SEARCH webhook_events USING INDEX webhook_events_message (session_id=? AND message_id=?)"
+            )),
+            "{plan:?}"
+        );
+    }
 }

@@ -147,23 +147,30 @@ impl Targets {
 pub(crate) async fn enqueue<T: Serialize>(
     conn: &mut sqlx::SqliteConnection,
     targets: &mut Targets,
-    session: Option<&SessionId>,
-    event: &str,
+    about: About<'_>,
     data: &T,
 ) -> Result<usize, sqlx::Error> {
     let wanted: Vec<Target> = targets
-        .for_session(&mut *conn, session)
+        .for_session(&mut *conn, about.session)
         .await?
         .iter()
-        .filter(|t| t.wants(event))
+        .filter(|t| t.wants(about.event))
         .cloned()
         .collect();
     let endpoints: Vec<(&str, Option<&str>)> = wanted
         .iter()
         .map(|t| (t.id.as_str(), t.session.as_deref()))
         .collect();
-    insert_event(conn, session, event, data, &endpoints).await?;
+    insert_event(conn, about, data, &endpoints).await?;
     Ok(endpoints.len())
+}
+
+/// What an event is, beside its data: its name, and the session and message it is about.
+#[derive(Clone, Copy)]
+pub(crate) struct About<'a> {
+    pub session: Option<&'a SessionId>,
+    pub message: Option<&'a str>,
+    pub event: &'a str,
 }
 
 /// The event and one delivery per endpoint in one round trip to SQLite (a session's event goes
@@ -171,7 +178,7 @@ pub(crate) async fn enqueue<T: Serialize>(
 /// across the statements, and SQLite would give a `?` after a `?NNN` a number of its own.
 macro_rules! event_sql {
     () => {
-        "INSERT INTO webhook_events (id, session_id, event, body, created_at) VALUES (?, ?, ?, ?, ?)"
+        "INSERT INTO webhook_events (id, session_id, event, body, created_at, message_id) VALUES (?, ?, ?, ?, ?, ?)"
     };
 }
 macro_rules! delivery_sql {
@@ -215,11 +222,15 @@ fn bind_delivery<'q>(
 /// the event's id. Nothing is written when no endpoint wants it.
 pub(crate) async fn insert_event<T: Serialize>(
     conn: &mut sqlx::SqliteConnection,
-    session: Option<&SessionId>,
-    event: &str,
+    about: About<'_>,
     data: &T,
     endpoints: &[(&str, Option<&str>)],
 ) -> Result<String, sqlx::Error> {
+    let About {
+        session,
+        message,
+        event,
+    } = about;
     let id = format!("msg_{}", new_id());
     if endpoints.is_empty() {
         return Ok(id);
@@ -241,7 +252,8 @@ pub(crate) async fn insert_event<T: Serialize>(
         .bind(session.map(SessionId::as_str))
         .bind(event)
         .bind(&body)
-        .bind(now);
+        .bind(now)
+        .bind(message);
     let (together, apart) = endpoints.split_at(together);
     for (endpoint, owner) in together {
         query = bind_delivery(query, &id, endpoint, *owner, now);
