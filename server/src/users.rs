@@ -356,10 +356,8 @@ pub async fn update(
     }
     tx.commit().await?;
     state.key_cache.changed();
-    match patch.disabled {
-        Some(true) => crate::sessions::store::pause_owner(state, id).await?,
-        Some(false) => crate::sessions::store::resume_owner(state, id).await?,
-        None => {}
+    if patch.disabled.is_some() {
+        crate::sessions::store::follow_owner(state, id).await?;
     }
     Ok(fetch(state, id).await?.view())
 }
@@ -383,7 +381,7 @@ pub async fn delete(state: &AppState, caller: &Caller, id: &UserId) -> ApiResult
         fetch(state, id).await?;
         return Err(last_admin());
     }
-    crate::sessions::store::remove_owner(state, &sessions).await
+    crate::sessions::store::remove_owner(state, id, &sessions).await
 }
 
 fn last_admin() -> ApiError {

@@ -37,6 +37,29 @@ pub struct SessionHandle {
     stop: CancellationToken,
 }
 
+/// A session taken out of the registry, whose engine side is still to be removed.
+pub struct Removed {
+    id: SessionId,
+    handle: Option<SessionHandle>,
+}
+
+impl Removed {
+    /// Stops its task and forgets its device store. The engine first: it marks the device
+    /// store for deletion before anything stops. Slow with the real engine (it logs out, up
+    /// to a few seconds), which is why it runs outside the lifecycle lock.
+    pub async fn finish(self, engine: &dyn Engine) -> ApiResult<()> {
+        let removed = engine
+            .remove(&self.id)
+            .await
+            .map_err(|e| ApiError::Internal(e.into()));
+        if let Some(h) = self.handle {
+            h.stop.cancel();
+            h.conn.stop().await;
+        }
+        removed
+    }
+}
+
 /// A group chat's JID and its name (subject).
 pub type GroupName = (String, String);
 
@@ -101,9 +124,11 @@ pub struct Sessions {
     /// "Something about this session changed": its state, or (once committed) a message or a
     /// webhook outcome of it. `GET /api/sessions/events` follows it; nothing is stored.
     changes: broadcast::Sender<SessionId>,
-    /// Stops, starts, deletes and an owner's pause or resume one at a time, so two of them
-    /// racing cannot leave the stored row saying one thing and the running handle another (a
-    /// start racing a delete would otherwise leave a session running that no row names).
+    /// Creates, stops, starts and deletes, and an owner's pause, resume or removal, one at a
+    /// time, so two of them racing cannot leave the stored rows saying one thing and the
+    /// registry another (a start racing a delete would otherwise leave a session running that
+    /// no row names). Held for the row and registry changes only; an engine's slow removal
+    /// runs after ([`Removed::finish`]).
     lifecycle: tokio::sync::Mutex<()>,
 }
 
@@ -121,8 +146,8 @@ impl Sessions {
         }
     }
 
-    /// Held while a session is stopped, started or deleted, or an owner's paused or resumed
-    /// (see `lifecycle`).
+    /// Held while a session is created, stopped, started or deleted, or an owner's sessions
+    /// paused, resumed or removed (see `lifecycle`).
     pub async fn one_at_a_time(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.lifecycle.lock().await
     }
@@ -254,20 +279,33 @@ impl Sessions {
         let _ = self.changes.send(id);
     }
 
-    /// Stops a session's task and forgets its device store (the session is being deleted).
-    pub async fn remove(&self, id: &SessionId) -> ApiResult<()> {
+    /// Takes session `id` out of the registry (it is being deleted): quick, so it is done under
+    /// the lifecycle lock; [`Removed::finish`] does the slow part after it is released.
+    pub fn take(&self, id: &SessionId) -> Removed {
         let handle = self.handles.write().ok().and_then(|mut m| m.remove(id));
-        // The engine first: it marks the device store for deletion before anything stops.
-        let removed = self
-            .engine
-            .remove(id)
-            .await
-            .map_err(|e| ApiError::Internal(e.into()));
-        if let Some(h) = handle {
-            h.stop.cancel();
-            h.conn.stop().await;
+        Removed {
+            id: id.clone(),
+            handle,
         }
-        removed
+    }
+
+    /// [`take`](Self::take) for every session of `owner` that runs (its account is being
+    /// deleted), whether or not it was among the ids read before.
+    pub fn take_owned_by(&self, owner: &UserId) -> Vec<Removed> {
+        let Ok(mut map) = self.handles.write() else {
+            return Vec::new();
+        };
+        let ids: Vec<SessionId> = map
+            .values()
+            .filter(|h| &h.owner == owner)
+            .map(|h| h.id.clone())
+            .collect();
+        ids.into_iter()
+            .map(|id| {
+                let handle = map.remove(&id);
+                Removed { id, handle }
+            })
+            .collect()
     }
 
     /// Stops a session's task and connection, keeping its device store, so that a later

@@ -500,6 +500,8 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewSession) -> ApiRe
         _ => caller.id.clone(),
     };
     let id = SessionId(new_id());
+    // Row and running session appear together (see `delete`).
+    let one = state.sessions.one_at_a_time().await;
     // The quota is checked inside the INSERT, so racing creations cannot pass it together.
     // Sessions owned by an admin are not limited.
     let max = crate::settings::max_sessions_per_user(state).await?;
@@ -526,6 +528,7 @@ pub async fn create(state: &AppState, caller: &Caller, new: NewSession) -> ApiRe
         ));
     }
     state.sessions.start(state, id.clone(), owner).await?;
+    drop(one);
     view(state, caller, &id).await
 }
 
@@ -561,18 +564,21 @@ pub async fn update(
 }
 
 pub async fn delete(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<()> {
-    // Not while it is being started: a start that read the row before it went would put a
-    // running session back for an id that no longer exists.
-    let _one = state.sessions.one_at_a_time().await;
-    owned(state, caller, id).await?;
-    state.sessions.remove(id).await?;
-    sqlx::query("DELETE FROM sessions WHERE id = ?")
-        .bind(id.as_str())
-        .execute(&state.db)
-        .await?;
+    // The row and the registry change together, under the lifecycle lock: a start that read
+    // the row before it went would otherwise put a running session back for an id no row
+    // names. The engine's slow part (logging out) follows once the lock is released.
+    let removed = {
+        let _one = state.sessions.one_at_a_time().await;
+        owned(state, caller, id).await?;
+        sqlx::query("DELETE FROM sessions WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&state.db)
+            .await?;
+        state.sessions.take(id)
+    };
     // Its scoped API keys went with it (cascade).
     state.key_cache.changed();
-    Ok(())
+    removed.finish(state.sessions.engine.as_ref()).await
 }
 
 pub async fn logout(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<()> {
@@ -676,41 +682,64 @@ pub async fn of_owner(state: &AppState, owner: &UserId) -> ApiResult<Vec<Session
     Ok(rows.into_iter().map(|(id,)| SessionId(id)).collect())
 }
 
-/// An account was disabled: its sessions stop (device stores kept), so nothing of theirs
-/// runs — no messages acked, no webhooks, no auto-replies — until [`resume_owner`].
-pub async fn pause_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
+/// An account was disabled or enabled: its sessions follow what the account row says once
+/// the lifecycle lock is held (read again there, so a disable and an enable in quick
+/// succession end as the last one committed, whichever call runs last). Disabled: they stop,
+/// device stores kept, so nothing of theirs runs — no messages acked, no webhooks, no
+/// auto-replies. Enabled: they reconnect from their device stores (those stopped by their
+/// owner stay stopped).
+pub async fn follow_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
     let _one = state.sessions.one_at_a_time().await;
-    for id in of_owner(state, owner).await? {
-        state.sessions.pause(&id).await;
-        save_status(state, &id, SessionStatus::Disconnected).await?;
-    }
-    Ok(())
-}
-
-/// An account was enabled again: its sessions reconnect from their device stores (those it
-/// stopped stay stopped).
-pub async fn resume_owner(state: &AppState, owner: &UserId) -> ApiResult<()> {
-    let _one = state.sessions.one_at_a_time().await;
-    let rows: Vec<SessionRow> =
-        sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE owner_id = ?")))
-            .bind(owner.as_str())
-            .fetch_all(&state.db)
-            .await?;
-    for row in rows {
-        if state.sessions.get(&SessionId(row.id.clone())).is_none() {
-            run_or_hold(state, row).await?;
+    let disabled: Option<(bool,)> = sqlx::query_as("SELECT disabled FROM users WHERE id = ?")
+        .bind(owner.as_str())
+        .fetch_optional(&state.db)
+        .await?;
+    match disabled {
+        None => Ok(()),
+        Some((true,)) => {
+            for id in of_owner(state, owner).await? {
+                state.sessions.pause(&id).await;
+                save_status(state, &id, SessionStatus::Disconnected).await?;
+            }
+            Ok(())
+        }
+        Some((false,)) => {
+            let rows: Vec<SessionRow> =
+                sqlx::query_as(sqlx::AssertSqlSafe(format!("{SELECT} WHERE owner_id = ?")))
+                    .bind(owner.as_str())
+                    .fetch_all(&state.db)
+                    .await?;
+            for row in rows {
+                if state.sessions.get(&SessionId(row.id.clone())).is_none() {
+                    run_or_hold(state, row).await?;
+                }
+            }
+            Ok(())
         }
     }
-    Ok(())
 }
 
-/// An account is being deleted: each session is logged out and its device store removed.
-pub async fn remove_owner(state: &AppState, sessions: &[SessionId]) -> ApiResult<()> {
-    let _one = state.sessions.one_at_a_time().await;
-    for id in sessions {
-        state.sessions.remove(id).await?;
+/// An account was deleted (its session rows went with it): each of `sessions` (read before)
+/// and whatever else of the owner's still runs is logged out and its device store removed.
+pub async fn remove_owner(
+    state: &AppState,
+    owner: &UserId,
+    sessions: &[SessionId],
+) -> ApiResult<()> {
+    let removed = {
+        let _one = state.sessions.one_at_a_time().await;
+        let mut removed: Vec<_> = sessions.iter().map(|id| state.sessions.take(id)).collect();
+        removed.extend(state.sessions.take_owned_by(owner));
+        removed
+    };
+    let engine = state.sessions.engine.as_ref();
+    let mut result = Ok(());
+    for r in removed {
+        if let Err(e) = r.finish(engine).await {
+            result = Err(e);
+        }
     }
-    Ok(())
+    result
 }
 
 pub async fn save_status(

@@ -317,14 +317,9 @@ async fn a_start_racing_a_delete_leaves_nothing_running() {
     let app = TestApp::start().await;
     let (admin, _) = app.register("admin").await;
     let running = || async {
-        let text = admin
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .expect("scrape")
-            .text()
-            .await
-            .expect("text");
+        let r = admin.get(app.url("/metrics")).send().await.expect("scrape");
+        assert_eq!(r.status(), 200);
+        let text = r.text().await.expect("text");
         text.lines()
             .filter(|l| l.starts_with("kabar_sessions{"))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
@@ -341,6 +336,8 @@ async fn a_start_racing_a_delete_leaves_nothing_running() {
         let id = v["id"].as_str().expect("id").to_string();
         let (s, _) = call(admin.post(app.url(&format!("/api/sessions/{id}/stop")))).await;
         assert_eq!(s, 200);
+        // The count sees a held (stopped) session.
+        assert_eq!(running().await, 1.0, "round {round}");
         let (start, delete) = tokio::join!(
             call(admin.post(app.url(&format!("/api/sessions/{id}/start")))),
             call(admin.delete(app.url(&format!("/api/sessions/{id}")))),
@@ -355,6 +352,56 @@ async fn a_start_racing_a_delete_leaves_nothing_running() {
             0.0,
             "round {round}: a deleted session runs"
         );
+    }
+}
+
+/// A disable and an enable of one account at once: however they interleave, its session ends
+/// as the account row says — running when enabled, not when disabled.
+#[tokio::test]
+async fn an_accounts_sessions_follow_its_last_disable_or_enable() {
+    let app = TestApp::start().await;
+    let (admin, user, u) = app.admin_and_user().await;
+    let uid = u["id"].as_str().expect("id").to_string();
+    let id = app.connected_session(&user, "6281234567803").await;
+    let patch = |disabled: bool| {
+        call(
+            admin
+                .patch(app.url(&format!("/api/users/{uid}")))
+                .json(&json!({ "disabled": disabled })),
+        )
+    };
+    let takes_messages = || async {
+        call(
+            admin
+                .post(app.url(&format!("/simulator/sessions/{id}/incoming")))
+                .json(&json!({"from": "628222000009", "message": "halo"})),
+        )
+        .await
+        .0 == 200
+    };
+    for round in 0..8 {
+        let (a, b) = tokio::join!(patch(round % 2 == 0), patch(round % 2 == 1));
+        assert_eq!((a.0, b.0), (200, 200), "round {round}: {a:?} {b:?}");
+        let (_, users) = call(admin.get(app.url("/api/users"))).await;
+        let disabled = users
+            .as_array()
+            .expect("users")
+            .iter()
+            .find(|x| x["id"] == uid.as_str())
+            .expect("the user")["disabled"]
+            == true;
+        if disabled {
+            assert!(
+                !takes_messages().await,
+                "round {round}: disabled, yet it runs"
+            );
+        } else {
+            app.wait_status(&admin, &id, "connected").await;
+            assert!(
+                takes_messages().await,
+                "round {round}: enabled, yet stopped"
+            );
+        }
     }
 }
 
