@@ -3,6 +3,6 @@
 -- reading every body the session's events kept.
 ALTER TABLE webhook_events ADD COLUMN message_id TEXT;
 UPDATE webhook_events SET message_id = json_extract(body, '$.data.messageId')
-    WHERE json_valid(body);
+    WHERE json_valid(body) AND json_extract(body, '$.data.messageId') IS NOT NULL;
 CREATE INDEX webhook_events_message ON webhook_events (session_id, message_id)
     WHERE message_id IS NOT NULL;

@@ -190,8 +190,6 @@ mod tests {
             .expect("second open runs no migration twice");
     }
 
-    /// A burst of writes grows the `-wal` file past the limit; once checkpointed, the next write
-    /// cuts it back instead of keeping the burst's size on disk for good.
     /// Events kept from before migration 0017 learn the message they are about from their
     /// body, so `GET /api/messages/{id}/events` still finds them.
     #[tokio::test]
@@ -248,6 +246,8 @@ mod tests {
         );
     }
 
+    /// A burst of writes grows the `-wal` file past the limit; once checkpointed, the next write
+    /// cuts it back instead of keeping the burst's size on disk for good.
     #[tokio::test]
     async fn the_wal_file_shrinks_back_after_a_burst() {
         let dir = tempfile::tempdir().expect("tempdir");

@@ -49,14 +49,25 @@ pub fn AutoReplyPage() -> impl IntoView {
     // edit shows why beside what was typed: the list (which would put the stored values back)
     // reloads after every change except such a refusal.
     let editing = RwSignal::new(None::<String>);
+    // Whether the update that last ended was the edit form's save (not a switch or a move).
+    let edit_save = RwSignal::new(false);
     let reload = RwSignal::new(0u32);
-    Effect::new(move |_| match update.value().get() {
-        Some(Ok(_)) => {
-            reload.update(|n| *n += 1);
-            editing.set(None);
+    Effect::new(move |_| {
+        let Some(result) = update.value().get() else {
+            return;
+        };
+        let from_edit = edit_save.get_untracked();
+        edit_save.set(false);
+        match result {
+            Ok(rule) => {
+                reload.update(|n| *n += 1);
+                if from_edit && editing.get_untracked().as_deref() == Some(rule.id.as_str()) {
+                    editing.set(None);
+                }
+            }
+            Err(_) if from_edit => {}
+            Err(_) => reload.update(|n| *n += 1),
         }
-        Some(Err(_)) if editing.get_untracked().is_none() => reload.update(|n| *n += 1),
-        _ => {}
     });
     let switch = Resource::new(move || toggle.version().get(), |_| get_auto_reply());
     let me = Resource::new(|| (), |_| get_me());
@@ -196,7 +207,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                 <label class="check"><input type="radio" name="answer" value="file" on:change=move |_| answer.set("file".into())/> {t.kind_file}</label>
                 <label class="check"><input type="radio" name="answer" value="place" on:change=move |_| answer.set("place".into())/> {t.kind_place}</label>
             </fieldset>
-            <label class="has-text">{t.reply} <input name="reply" maxlength="4096" bind:value=reply
+            <label class="has-text">{t.reply} <input name="reply" bind:value=reply
                 aria-invalid=invalid(create, "reply")/> <FieldError action=create name="reply"/></label>
             <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
             <div class="wide only-file">
@@ -274,7 +285,7 @@ pub fn AutoReplyPage() -> impl IntoView {
                             {list.into_iter().map(|r| {
                                 let (id1, id2, id3, id4) = (r.id.clone(), r.id.clone(), r.id.clone(), r.id.clone());
                                 let id5 = r.id.clone();
-                                let edit_row = view! { <EditRule rule=r.clone() editing update/> };
+                                let edit_row = view! { <EditRule rule=r.clone() editing edit_save update/> };
                                 let (pos, enabled) = (r.position, r.enabled);
                                 let count = count_of.get(&r.username).copied().unwrap_or_default();
                                 let menu = menu_summary(r.interactive.as_ref());
@@ -326,6 +337,7 @@ pub fn AutoReplyPage() -> impl IntoView {
 fn EditRule(
     rule: RuleView,
     editing: RwSignal<Option<String>>,
+    edit_save: RwSignal<bool>,
     update: Action<(String, RuleInput), Result<RuleView, ErrorBody>>,
 ) -> impl IntoView {
     let t = t();
@@ -340,6 +352,7 @@ fn EditRule(
             <td colspan="9">
                 <form method="post" class="row-form" data-testid="edit-rule" on:submit=move |ev| {
                     ev.prevent_default();
+                    edit_save.set(true);
                     update.dispatch((id.clone(), RuleInput {
                         keyword: Some(keyword.get()),
                         match_mode: Some(mode.get()),
@@ -360,7 +373,7 @@ fn EditRule(
                             <option value="word" selected=selected(MatchMode::Word)>{t.match_word}</option>
                         </select>
                     </label>
-                    <label>{t.reply} <input name="editReply" maxlength="4096" bind:value=reply
+                    <label>{t.reply} <input name="editReply" bind:value=reply
                         aria-invalid=invalid(update, "reply")/> <FieldError action=update name="reply"/></label>
                     <label class="check"><input type="checkbox" bind:checked=groups/> {t.also_groups}</label>
                     <button type="submit" class="primary">{t.save}</button>

@@ -225,18 +225,23 @@ fn at_field(err: Option<ErrorBody>, name: &'static str) -> Option<impl IntoView>
 /// `to`'s, a taken name `username`'s) or by the field the server's message starts with, in
 /// either of its two styles (`` `to` is not a phone number``, `password: use at least 8 …`).
 pub fn field_of(err: &ErrorBody) -> Option<String> {
-    match err.error {
-        ErrorCode::InvalidPhone if !err.message.starts_with('`') => return Some("to".into()),
-        ErrorCode::UsernameTaken => return Some("username".into()),
-        _ => {}
+    if err.error == ErrorCode::UsernameTaken {
+        return Some("username".into());
     }
     let m = err.message.as_str();
     if let Some(rest) = m.strip_prefix('`') {
         return rest.split_once('`').map(|(f, _)| f.to_string());
     }
-    let (head, _) = m.split_once(':')?;
-    let plain = !head.is_empty() && head.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    plain.then(|| head.to_string())
+    let head = m
+        .split_once(':')
+        .map(|(h, _)| h)
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    match head {
+        Some(h) => Some(h.to_string()),
+        // A number refused without naming its field is the recipient's.
+        None if err.error == ErrorCode::InvalidPhone => Some("to".into()),
+        None => None,
+    }
 }
 
 /// A "Copy" button for `text`, or for the text of the element `from` (a CSS selector) at the
@@ -612,6 +617,18 @@ mod tests {
         assert_eq!(
             field(err(ErrorCode::UsernameTaken, "That username is taken.")),
             Some("username".into())
+        );
+        // A number refused in the `field:` style names its field; without one, the recipient.
+        assert_eq!(
+            field(err(
+                ErrorCode::InvalidPhone,
+                "phoneNumber: a phone number, not a group."
+            )),
+            Some("phoneNumber".into())
+        );
+        assert_eq!(
+            field(err(ErrorCode::InvalidPhone, "Not a phone number.")),
+            Some("to".into())
         );
         // Prose with a colon, or a path, names no input.
         assert_eq!(
