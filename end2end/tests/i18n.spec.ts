@@ -59,6 +59,8 @@ test('errors speak the reader language, keep the API code on hover, and offer a 
   await expect(taken).toHaveAttribute('title', 'USERNAME_TAKEN');
   // At the field it is about: under the username, which is marked.
   await expect(page.locator('label:has(input[name="username"]) [role="alert"]')).toHaveText(/Nama pengguna itu sudah dipakai/);
+  // The server's detail after the words is English, and marked so for screen readers.
+  await expect(page.locator('label:has(input[name="username"]) [role="alert"] .detail')).toHaveAttribute('lang', 'en');
   await expect(page.locator('input[name="username"]')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.locator('input[name="password"]')).toHaveAttribute('aria-invalid', 'false');
 

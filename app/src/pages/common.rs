@@ -25,7 +25,9 @@ pub fn ErrorBox(err: ErrorBody) -> impl IntoView {
         <div class="error" role="alert" title=err.error.as_str() data-code=err.error.as_str()>
             <strong>{(t.error_text)(err.error)}</strong>
             " "
-            <span class="detail">{err.message}</span>
+            // The server words its details in English: marked so, a screen reader on the
+            // Indonesian pages reads them as English.
+            <span class="detail" lang="en">{err.message}</span>
             {back}
         </div>
     }
@@ -68,7 +70,7 @@ pub fn form_error() -> impl IntoView {
     let hidden = message.is_none();
     view! {
         <div class="error" role="alert" hidden=hidden title=code data-testid="form-error">
-            <strong>{words}</strong>" "<span class="detail">{message}</span>
+            <strong>{words}</strong>" "<span class="detail" lang="en">{message}</span>
         </div>
     }
 }
@@ -216,7 +218,7 @@ fn at_field(err: Option<ErrorBody>, name: &'static str) -> Option<impl IntoView>
     let t = t();
     Some(view! {
         <span class="error field-error" role="alert" title=err.error.as_str() data-field=name>
-            <strong>{(t.error_text)(err.error)}</strong> " " <span class="detail">{err.message}</span>
+            <strong>{(t.error_text)(err.error)}</strong> " " <span class="detail" lang="en">{err.message}</span>
         </span>
     })
 }

@@ -309,6 +309,35 @@ async fn stops_and_starts_racing_sends_never_lose_the_session() {
     assert_eq!(s, 200, "{b}");
 }
 
+/// A stopped session's status stream says so (disconnected, "stopped", its number kept), and
+/// shows it connected once started.
+#[tokio::test]
+async fn a_stopped_sessions_stream_shows_it_stopped_then_started() {
+    let app = TestApp::start().await;
+    let (user, _) = app.register("budi").await;
+    let id = app.connected_session(&user, "6281234567804").await;
+    let (s, _) = call(user.post(app.url(&format!("/api/sessions/{id}/stop")))).await;
+    assert_eq!(s, 200);
+    let url = app.url(&format!("/api/sessions/{id}/events"));
+    let first = sse_until(&user, url.clone(), |_| true).await;
+    let e = &first[0];
+    assert_eq!(
+        (&e["status"], &e["reason"], &e["phoneNumber"]),
+        (
+            &json!("disconnected"),
+            &json!("stopped"),
+            &json!("6281234567804")
+        ),
+        "{e}"
+    );
+    // Started, it runs under a new handle: a stream opened while it was stopped ends then (an
+    // EventSource opens it again by itself), and the stream shows it connected.
+    let (s, _) = call(user.post(app.url(&format!("/api/sessions/{id}/start")))).await;
+    assert_eq!(s, 200);
+    let seen = sse_until(&user, url, |e| e["status"] == "connected").await;
+    assert_eq!(seen.last().expect("event")["phoneNumber"], "6281234567804");
+}
+
 /// A start that read a stopped session's row just before a delete removed it would put a
 /// running session back for an id no row names (nothing could stop or delete it again). The
 /// metrics count what runs: after each start racing a delete, nothing does.
