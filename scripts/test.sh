@@ -2,7 +2,8 @@
 # Runs every test Kabar has, on a fresh Debian 12 machine with only the Rust toolchain:
 # formatting, clippy (host and wasm32), the browser tests in Debian's Chromium, the API fuzz
 # pass (schemathesis against /openapi.json), the docs test, the generated clients' tests, then
-# the unit and integration tests with nextest, whose summary line ends the output.
+# the unit and integration tests with nextest (those that run on PostgreSQL too on a throwaway
+# cluster of Debian's server), whose summary line ends the output.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/tools.sh
@@ -19,6 +20,7 @@ ensure_wasm_bindgen
 ensure_npm_packages
 ensure_python
 ensure_chromium
+ensure_postgres
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 
 step "cargo fmt --check"
@@ -47,7 +49,7 @@ cargo build -p server --bin kabar
 # The binary cargo just built, also when CARGO_TARGET_DIR points elsewhere.
 export KABAR_BIN=${KABAR_BIN:-$(realpath "${CARGO_TARGET_DIR:-target}")/debug/kabar}
 e2e_data=$(mktemp -d)
-trap 'rm -rf "$e2e_data"' EXIT
+trap 'rm -rf "$e2e_data"; stop_test_postgres' EXIT
 export KABAR_E2E_DATA="$e2e_data"
 export KABAR_E2E_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (cd end2end && npx playwright test)
@@ -61,5 +63,6 @@ python3 scripts/docs-test.py
 step "generated clients (TypeScript and Python, from /openapi.json)"
 bash scripts/clients-test.sh
 
-step "unit and integration tests (nextest)"
+step "unit and integration tests (nextest; the PostgreSQL ones on a throwaway cluster)"
+start_test_postgres
 cargo nextest run --workspace --no-fail-fast

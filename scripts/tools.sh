@@ -92,3 +92,51 @@ ensure_chromium() {
     apt_install chromium
   fi
 }
+
+# PostgreSQL for the tests that run on it (`KABAR_TEST_POSTGRES_URL`): Debian's server when
+# missing, and a throwaway cluster of its own on a free loopback port, run as the `postgres`
+# user (initdb refuses root) under target/, stopped by `stop_test_postgres`. fsync is off: the
+# cluster holds nothing worth a crash's care, and the tests should not wait on the disk.
+pg_bin() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+}
+
+ensure_postgres() {
+  if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
+    echo "==> installing Debian's postgresql for the PostgreSQL tests"
+    apt_install postgresql
+  fi
+}
+
+start_test_postgres() {
+  local bin port dir run
+  bin=$(pg_bin)
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  dir="$(realpath "${CARGO_TARGET_DIR:-target}")/postgres-test"
+  mkdir -p "$(dirname "$dir")"
+  # The postgres user must reach the directory: a clone under /root does not let it in.
+  as_root rm -rf "$dir"
+  if ! as_root install -d -o postgres -m 700 "$dir" ||
+    ! as_root runuser -u postgres -- test -w "$dir"; then
+    as_root rm -rf "$dir"
+    dir=$(mktemp -d /tmp/kabar-postgres.XXXXXX)
+    as_root chown postgres "$dir"
+    chmod 700 "$dir"
+  fi
+  run() { as_root runuser -u postgres -- "$@"; }
+  run "$bin/initdb" -D "$dir/data" -U kabar -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
+  run "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
+    "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null
+  KABAR_TEST_POSTGRES_DIR="$dir"
+  export KABAR_TEST_POSTGRES_URL="postgres://kabar@127.0.0.1:$port/postgres"
+  echo "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for the tests at $KABAR_TEST_POSTGRES_URL"
+}
+
+stop_test_postgres() {
+  if [ -n "${KABAR_TEST_POSTGRES_DIR:-}" ]; then
+    as_root runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$KABAR_TEST_POSTGRES_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    as_root rm -rf "$KABAR_TEST_POSTGRES_DIR"
+    KABAR_TEST_POSTGRES_DIR=
+  fi
+}

@@ -140,6 +140,13 @@ pub struct Config {
     #[arg(long, env = "KABAR_WHATSAPP_MEDIA_URL")]
     pub whatsapp_media_url: Option<String>,
 
+    /// WhatsApp engine: keep the sessions' device stores (their keys) in PostgreSQL at this
+    /// URL (`postgres://user:password@host/db`) instead of `whatsapp/devices.db` in the data
+    /// dir: backed up, replicated and shared with the database server's tools. Only the device
+    /// stores move; accounts, messages and the outbox stay in `--database-url`.
+    #[arg(long, env = "KABAR_WHATSAPP_STORE_URL", hide_env_values = true)]
+    pub whatsapp_store_url: Option<String>,
+
     /// WhatsApp engine: the WhatsApp Web version to announce, e.g. `2.3000.1042742319`.
     /// Unset, the client fetches the current one from web.whatsapp.com at start.
     #[arg(long, env = "KABAR_WHATSAPP_VERSION")]
@@ -251,6 +258,9 @@ pub enum ConfigError {
         "--whatsapp-media-url must be an http:// or https:// address like http://127.0.0.1:4000, not {0:?}"
     )]
     WhatsappMediaUrl(String),
+    /// Not shown: a URL can hold a password.
+    #[error("--whatsapp-store-url must be a postgres:// or postgresql:// URL")]
+    WhatsappStoreUrl,
     #[error("{0}")]
     MediaS3(String),
 }
@@ -352,6 +362,12 @@ impl Config {
             });
             base.ok_or_else(|| ConfigError::WhatsappMediaUrl(u.clone()))?;
         }
+        if let Some(u) = &self.whatsapp_store_url
+            && (!(u.starts_with("postgres://") || u.starts_with("postgresql://"))
+                || u.parse::<sqlx::postgres::PgConnectOptions>().is_err())
+        {
+            return Err(ConfigError::WhatsappStoreUrl);
+        }
         if !(1..=8760).contains(&self.session_hours) {
             return Err(ConfigError::SessionHours);
         }
@@ -425,6 +441,21 @@ mod tests {
                 matches!(media(bad), Err(ConfigError::WhatsappMediaUrl(_))),
                 "{bad}"
             );
+        }
+        let store = |u: &str| {
+            Config::try_parse_from(["kabar", "--whatsapp-store-url", u])
+                .expect("parse")
+                .validate()
+        };
+        store("postgres://kabar:pw@db.internal:5432/kabar").expect("a PostgreSQL URL");
+        for bad in [
+            "sqlite://devices.db",
+            "db.internal:5432",
+            "postgres://h:notaport/db",
+        ] {
+            let refused = store(bad).expect_err(bad);
+            assert!(matches!(refused, ConfigError::WhatsappStoreUrl), "{bad}");
+            assert!(!refused.to_string().contains(bad), "no password shown");
         }
         let bucket = |args: &[&str]| {
             let mut all = vec!["kabar", "--media-s3-bucket"];

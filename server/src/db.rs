@@ -170,6 +170,42 @@ pub fn new_id() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
 }
 
+/// Tests only: a new, empty database on the PostgreSQL cluster that `scripts/test.sh` starts
+/// (`KABAR_TEST_POSTGRES_URL`), answered as its URL. `None` without a cluster (a plain
+/// `cargo test`), except under `CI`, where the PostgreSQL tests must run and this fails them.
+#[doc(hidden)]
+pub async fn test_postgres_database(prefix: &str) -> Option<String> {
+    use sqlx::Connection;
+    let Ok(url) = std::env::var("KABAR_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "KABAR_TEST_POSTGRES_URL is not set: CI runs the PostgreSQL tests"
+        );
+        eprintln!(
+            "not run on PostgreSQL: KABAR_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)"
+        );
+        return None;
+    };
+    let name = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .expect("clock")
+            .as_nanos()
+    );
+    let mut admin = sqlx::PgConnection::connect(&url)
+        .await
+        .expect("the test PostgreSQL cluster");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut admin)
+        .await
+        .expect("create database");
+    let _ = admin.close().await;
+    let (base, _) = url.rsplit_once('/').expect("a database in the URL");
+    Some(format!("{base}/{name}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

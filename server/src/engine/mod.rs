@@ -608,6 +608,7 @@ pub fn for_config(config: &crate::Config) -> (Arc<dyn Engine>, Option<simulator:
                 url: config.whatsapp_url.clone(),
                 media_url: config.whatsapp_media_url.clone(),
                 version: config.parsed_whatsapp_version(),
+                store_url: config.whatsapp_store_url.clone(),
             };
             (
                 Arc::new(whatsapp::WhatsApp::new(&config.data_dir, options)),

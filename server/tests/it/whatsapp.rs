@@ -15,6 +15,11 @@ use whatsapp_rust::{
 };
 
 async fn real_engine(fake: &FakeWhatsApp) -> TestApp {
+    real_engine_on(fake, None).await
+}
+
+/// The real engine, with its device stores in PostgreSQL at `store` when given.
+async fn real_engine_on(fake: &FakeWhatsApp, store: Option<String>) -> TestApp {
     // RUST_LOG=whatsapp_rust=debug shows the client's side when a test fails.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -27,13 +32,22 @@ async fn real_engine(fake: &FakeWhatsApp) -> TestApp {
         c.whatsapp_media_url = Some(media_url.clone());
         // Pinned, so the client does not ask web.whatsapp.com for the current version.
         c.whatsapp_version = Some("2.3000.1042742319".into());
+        c.whatsapp_store_url = store.clone();
     })
     .await
 }
 
 /// A server on the real engine with an admin and a session that shows its first QR code.
 async fn waiting_for_a_scan(fake: &FakeWhatsApp) -> (TestApp, reqwest::Client, String) {
-    let app = real_engine(fake).await;
+    waiting_for_a_scan_on(fake, None).await
+}
+
+/// [`waiting_for_a_scan`], with the device stores in PostgreSQL at `store` when given.
+async fn waiting_for_a_scan_on(
+    fake: &FakeWhatsApp,
+    store: Option<String>,
+) -> (TestApp, reqwest::Client, String) {
+    let app = real_engine_on(fake, store).await;
     let (admin, _) = app.register("admin").await;
     let id = app.create_session(&admin, "Toko").await;
     wait_session(&app, &admin, &id, "a QR code", |b| {
@@ -134,9 +148,23 @@ fn b64(s: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn pairs_by_qr_logs_in_reconnects_and_logs_out_through_the_real_client() {
+    pairs_logs_in_reconnects_and_logs_out(None).await;
+}
+
+/// The same, with the device stores in PostgreSQL (`--whatsapp-store-url`): the keys the
+/// restart reconnects with come from there.
+#[tokio::test]
+async fn pairs_logs_in_reconnects_and_logs_out_with_the_device_store_in_postgresql() {
+    if let Some(url) = server::db::test_postgres_database("protocol").await {
+        pairs_logs_in_reconnects_and_logs_out(Some(url)).await;
+    }
+}
+
+async fn pairs_logs_in_reconnects_and_logs_out(store: Option<String>) {
+    let on_postgres = store.clone();
     // 1. A new device registers (Noise XX); WhatsApp's pair-device refs become our QR code.
     let fake = FakeWhatsApp::start().await;
-    let (app, admin, id) = waiting_for_a_scan(&fake).await;
+    let (app, admin, id) = waiting_for_a_scan_on(&fake, store).await;
     let (s, status) = call(admin.get(app.url("/status"))).await;
     assert_eq!(
         (s, &status["status"]),
@@ -393,6 +421,13 @@ async fn pairs_by_qr_logs_in_reconnects_and_logs_out_through_the_real_client() {
     assert!(seen.handshakes[before..].iter().all(|h| h.pattern == "IK"));
     assert_eq!(again.payload.username, Some(6281234567890));
     assert_eq!(again.client_static, first.client_static);
+    if let Some(url) = &on_postgres {
+        // The keys came from PostgreSQL: no device store file was made.
+        let whatsapp = app.dir.path().join("whatsapp");
+        assert!(!whatsapp.join("devices.db").exists());
+        let rows = device_rows(url, &id).await;
+        assert!(rows > 10, "the session's keys in PostgreSQL: {rows} rows");
+    }
 
     // 6. Logout tells WhatsApp (remove-companion-device), wipes the device store and pairs
     //    again from scratch: a new registration with new keys, a new QR code.
@@ -1264,4 +1299,15 @@ async fn reacts_edits_deletes_and_polls_both_ways_over_the_wire() {
         (&json!("3EB0B0C0000003"), &json!(CONTACT)),
         "{data}"
     );
+}
+
+/// How many rows session `id` has in the PostgreSQL device store at `url`.
+async fn device_rows(url: &str, id: &str) -> i64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query_scalar("SELECT count(*) FROM device_store WHERE session = $1")
+        .bind(id)
+        .fetch_one(&mut conn)
+        .await
+        .expect("count")
 }

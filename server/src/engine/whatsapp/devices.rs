@@ -25,7 +25,8 @@ use std::{path::Path, sync::Arc, time::Duration};
 use bytes::Bytes;
 use serde::{Serialize, de::DeserializeOwned};
 use sqlx::{
-    ConnectOptions, Connection, SqlitePool,
+    ConnectOptions, Connection, PgPool, SqlitePool,
+    postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{
         SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePoolOptions,
         SqliteSynchronous,
@@ -74,10 +75,49 @@ mod kind {
     pub const SECRET: &str = "msg_secret";
 }
 
+/// Where the device stores live: a SQLite file of their own (the default), or PostgreSQL, where
+/// several nodes share them (a session moves to another node without a new scan).
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to whichever pool it is: the same query text serves both
+/// (`$N` placeholders, which sqlx's SQLite driver reads as numbered parameters too).
+macro_rules! on_pool {
+    ($pool:expr, $p:ident => $body:expr) => {
+        match $pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+/// The upsert of one row, bound as [`bind_row!`] does.
+const PUT: &str = "INSERT INTO device_store (session, kind, k1, k2, k3, value, n, ts) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+     ON CONFLICT (session, kind, k1, k2, k3) \
+     DO UPDATE SET value = excluded.value, n = excluded.n, ts = excluded.ts";
+/// The removal of one row, bound with its session and key.
+const DELETE: &str = "DELETE FROM device_store \
+     WHERE session = $1 AND kind = $2 AND k1 = $3 AND k2 = $4 AND k3 = $5";
+
+/// Binds a session and a [`Key`] (`$1`–`$5`), then what follows.
+macro_rules! bind_key {
+    ($q:expr, $session:expr, $k:expr) => {
+        $q.bind($session)
+            .bind($k.kind)
+            .bind($k.k1)
+            .bind($k.k2)
+            .bind($k.k3)
+    };
+}
+
 /// The shared database; [`Devices::of`] gives one session's view of it.
 #[derive(Clone)]
 pub struct Devices {
-    pool: SqlitePool,
+    pool: Pool,
 }
 
 impl Devices {
@@ -103,7 +143,27 @@ impl Devices {
             .connect_with(options)
             .await?;
         sqlx::migrate!("../migrations/devices").run(&pool).await?;
-        Ok(Devices { pool })
+        Ok(Devices {
+            pool: Pool::Sqlite(pool),
+        })
+    }
+
+    /// Connects to PostgreSQL at `url` and creates or migrates the device store's table there
+    /// (`device_store`, with its own migrations table, `_sqlx_migrations_devices`, beside
+    /// Kabar's others in the same database).
+    pub async fn connect_postgres(url: &str) -> anyhow::Result<Devices> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(120))
+            .connect_with(options.application_name("kabar-devices"))
+            .await?;
+        let mut migrator = sqlx::migrate!("../migrations/devices-postgres");
+        migrator.dangerous_set_table_name("_sqlx_migrations_devices");
+        migrator.run(&pool).await?;
+        Ok(Devices {
+            pool: Pool::Postgres(pool),
+        })
     }
 
     /// One session's device store.
@@ -122,10 +182,12 @@ impl Devices {
 
     /// The sessions with a device in the store.
     pub async fn sessions(&self) -> std::result::Result<Vec<String>, sqlx::Error> {
-        sqlx::query_scalar("SELECT session FROM device_store WHERE kind = ? ORDER BY session")
-            .bind(kind::DEVICE)
-            .fetch_all(&self.pool)
-            .await
+        on_pool!(&self.pool, p => {
+            sqlx::query_scalar("SELECT session FROM device_store WHERE kind = $1 ORDER BY session")
+                .bind(kind::DEVICE)
+                .fetch_all(p)
+                .await
+        })
     }
 
     /// Imports a session's device store from the file of its own that versions before the shared
@@ -159,18 +221,36 @@ impl Devices {
         }
         // A file without a device (a start that failed before pairing) has nothing to import.
         drop(source);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut from = file.as_os_str().to_owned();
-            from.push(suffix);
-            let mut to = file.as_os_str().to_owned();
-            to.push(".imported");
-            to.push(suffix);
-            match std::fs::rename(&from, &to) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-                _ => {}
-            }
-        }
+        set_aside(file)?;
         Ok(true)
+    }
+
+    /// Copies into this (PostgreSQL) store every session that the SQLite store in `dir`
+    /// (`devices.db`) holds, then renames that file (and its `-wal`, `-shm`) to
+    /// `devices.db.imported`: a server moved to `--whatsapp-store-url` keeps its paired
+    /// sessions without a new scan. As [`Devices::import_legacy`], a file still there is the
+    /// store (an import cut short is done again, a restored file wins over what PostgreSQL
+    /// held for its sessions). Answers how many sessions were copied.
+    pub async fn import_sqlite(&self, dir: &Path) -> anyhow::Result<usize> {
+        let file = dir.join(FILE);
+        if !file.exists() {
+            return Ok(0);
+        }
+        let from = Devices::open(dir).await?;
+        let mut copied = 0;
+        for session in from.sessions().await? {
+            self.wipe(&session).await?;
+            let target = self.of(&session);
+            let source = from.of(&session);
+            let listing = Listing::shared(&from.pool, &session).await?;
+            copy(&listing, &*source, &*target).await?;
+            copied += 1;
+        }
+        if let Pool::Sqlite(pool) = &from.pool {
+            pool.close().await;
+        }
+        set_aside(&file)?;
+        Ok(copied)
     }
 
     /// Writes a session's device store as a file of its own in the format of versions before
@@ -191,6 +271,22 @@ fn db(e: sqlx::Error) -> StoreError {
 
 fn ser(e: serde_json::Error) -> StoreError {
     StoreError::Serialization(Box::new(e))
+}
+
+/// Renames a store file that was imported (with its `-wal` and `-shm`) to `….imported`.
+fn set_aside(file: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut from = file.as_os_str().to_owned();
+        from.push(suffix);
+        let mut to = file.as_os_str().to_owned();
+        to.push(".imported");
+        to.push(suffix);
+        match std::fs::rename(&from, &to) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A row's key within a session.
@@ -224,57 +320,9 @@ fn key3<'a>(kind: &'static str, k1: &'a str, k2: &'a str, k3: &'a str) -> Key<'a
     Key { kind, k1, k2, k3 }
 }
 
-async fn put_on<'e, E: sqlx::SqliteExecutor<'e>>(
-    e: E,
-    session: &str,
-    k: Key<'_>,
-    value: &[u8],
-    n: i64,
-    ts: Option<i64>,
-) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO device_store (session, kind, k1, k2, k3, value, n, ts) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-         ON CONFLICT (session, kind, k1, k2, k3) \
-         DO UPDATE SET value = excluded.value, n = excluded.n, ts = excluded.ts",
-    )
-    .bind(session)
-    .bind(k.kind)
-    .bind(k.k1)
-    .bind(k.k2)
-    .bind(k.k3)
-    .bind(value)
-    .bind(n)
-    .bind(ts)
-    .execute(e)
-    .await
-    .map_err(db)?;
-    Ok(())
-}
-
-async fn delete_on<'e, E: sqlx::SqliteExecutor<'e>>(
-    e: E,
-    session: &str,
-    k: Key<'_>,
-) -> Result<u64> {
-    let done = sqlx::query(
-        "DELETE FROM device_store \
-         WHERE session = ? AND kind = ? AND k1 = ? AND k2 = ? AND k3 = ?",
-    )
-    .bind(session)
-    .bind(k.kind)
-    .bind(k.k1)
-    .bind(k.k2)
-    .bind(k.k3)
-    .execute(e)
-    .await
-    .map_err(db)?;
-    Ok(done.rows_affected())
-}
-
 /// One session's device store: what whatsapp-rust's client is given as its backend.
 pub struct SessionStore {
-    pool: SqlitePool,
+    pool: Pool,
     session: Arc<str>,
     /// Set before the session's rows are wiped: a client still shutting down (its last device
     /// flush, a detached sweep) must not write rows back after the wipe.
@@ -299,66 +347,70 @@ impl SessionStore {
 
     /// Forgets everything this session's device knew (logged out or deleted).
     pub async fn wipe(&self) -> std::result::Result<(), sqlx::Error> {
-        sqlx::query("DELETE FROM device_store WHERE session = ?")
-            .bind(&*self.session)
-            .execute(&self.pool)
-            .await?;
+        on_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM device_store WHERE session = $1")
+                .bind(&*self.session)
+                .execute(p)
+                .await.map(|d| d.rows_affected())
+        })?;
         Ok(())
     }
 
     async fn get(&self, k: Key<'_>) -> Result<Option<Vec<u8>>> {
-        sqlx::query_scalar(
-            "SELECT value FROM device_store \
-             WHERE session = ? AND kind = ? AND k1 = ? AND k2 = ? AND k3 = ?",
-        )
-        .bind(&*self.session)
-        .bind(k.kind)
-        .bind(k.k1)
-        .bind(k.k2)
-        .bind(k.k3)
-        .fetch_optional(&self.pool)
-        .await
+        on_pool!(&self.pool, p => {
+            bind_key!(
+                sqlx::query_scalar(
+                    "SELECT value FROM device_store \
+                     WHERE session = $1 AND kind = $2 AND k1 = $3 AND k2 = $4 AND k3 = $5",
+                ),
+                &*self.session,
+                k
+            )
+            .fetch_optional(p)
+            .await
+        })
         .map_err(db)
     }
 
     async fn put(&self, k: Key<'_>, value: &[u8], n: i64, ts: Option<i64>) -> Result<()> {
-        self.writable()?;
-        put_on(&self.pool, &self.session, k, value, n, ts).await
+        self.put_many(vec![(k, value, n, ts)]).await
     }
 
     async fn delete(&self, k: Key<'_>) -> Result<()> {
-        self.writable()?;
-        delete_on(&self.pool, &self.session, k).await.map(|_| ())
+        self.delete_many(vec![k]).await
     }
 
     /// Deletes every row of a kind, or of a kind and first key part.
     async fn delete_all(&self, kind: &'static str, k1: Option<&str>) -> Result<u64> {
         self.writable()?;
-        let done = sqlx::query(
-            "DELETE FROM device_store WHERE session = ? AND kind = ? AND (? IS NULL OR k1 = ?)",
-        )
-        .bind(&*self.session)
-        .bind(kind)
-        .bind(k1)
-        .bind(k1)
-        .execute(&self.pool)
-        .await
-        .map_err(db)?;
-        Ok(done.rows_affected())
+        let done = on_pool!(&self.pool, p => {
+            sqlx::query(
+                "DELETE FROM device_store WHERE session = $1 AND kind = $2 AND ($3 IS NULL OR k1 = $4)",
+            )
+            .bind(&*self.session)
+            .bind(kind)
+            .bind(k1)
+            .bind(k1)
+            .execute(p)
+            .await
+            .map(|d| d.rows_affected())
+        });
+        done.map_err(db)
     }
 
     /// Deletes the rows of a kind stored before `cutoff` (`ts`).
     async fn delete_older(&self, kind: &'static str, cutoff: i64) -> Result<u32> {
         self.writable()?;
-        let done =
-            sqlx::query("DELETE FROM device_store WHERE session = ? AND kind = ? AND ts < ?")
+        let done = on_pool!(&self.pool, p => {
+            sqlx::query("DELETE FROM device_store WHERE session = $1 AND kind = $2 AND ts < $3")
                 .bind(&*self.session)
                 .bind(kind)
                 .bind(cutoff)
-                .execute(&self.pool)
+                .execute(p)
                 .await
-                .map_err(db)?;
-        Ok(u32::try_from(done.rows_affected()).unwrap_or(u32::MAX))
+                .map(|d| d.rows_affected())
+        });
+        Ok(u32::try_from(done.map_err(db)?).unwrap_or(u32::MAX))
     }
 
     async fn get_json<T: DeserializeOwned>(&self, k: Key<'_>) -> Result<Option<T>> {
@@ -373,23 +425,56 @@ impl SessionStore {
         self.put(k, &bytes, 0, None).await
     }
 
-    /// Puts many rows of one kind in one transaction.
+    /// Puts rows in one transaction (one statement when there is one row).
     async fn put_many(&self, rows: Vec<(Key<'_>, &[u8], i64, Option<i64>)>) -> Result<()> {
         self.writable()?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        for (k, value, n, ts) in rows {
-            put_on(&mut *tx, &self.session, k, value, n, ts).await?;
-        }
-        tx.commit().await.map_err(db)
+        let session = &*self.session;
+        on_pool!(&self.pool, p => {
+            if let [(k, value, n, ts)] = rows.as_slice() {
+                bind_key!(sqlx::query(PUT), session, k)
+                    .bind(*value)
+                    .bind(*n)
+                    .bind(*ts)
+                    .execute(p)
+                    .await
+                    .map_err(db)?;
+                return Ok(());
+            }
+            let mut tx = p.begin().await.map_err(db)?;
+            for (k, value, n, ts) in rows {
+                bind_key!(sqlx::query(PUT), session, k)
+                    .bind(value)
+                    .bind(n)
+                    .bind(ts)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+            tx.commit().await.map_err(db)
+        })
     }
 
+    /// Deletes rows in one transaction (one statement when there is one).
     async fn delete_many(&self, keys: Vec<Key<'_>>) -> Result<()> {
         self.writable()?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        for k in keys {
-            delete_on(&mut *tx, &self.session, k).await?;
-        }
-        tx.commit().await.map_err(db)
+        let session = &*self.session;
+        on_pool!(&self.pool, p => {
+            if let [k] = keys.as_slice() {
+                bind_key!(sqlx::query(DELETE), session, k)
+                    .execute(p)
+                    .await
+                    .map_err(db)?;
+                return Ok(());
+            }
+            let mut tx = p.begin().await.map_err(db)?;
+            for k in keys {
+                bind_key!(sqlx::query(DELETE), session, k)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+            tx.commit().await.map_err(db)
+        })
     }
 
     /// The values of every row of a kind (with `k1` when given), with their numbers.
@@ -398,16 +483,18 @@ impl SessionStore {
         kind: &'static str,
         k1: Option<&str>,
     ) -> Result<Vec<(String, String, Vec<u8>, i64)>> {
-        sqlx::query_as(
-            "SELECT k1, k2, value, n FROM device_store \
-             WHERE session = ? AND kind = ? AND (? IS NULL OR k1 = ?) ORDER BY k1, k2, k3",
-        )
-        .bind(&*self.session)
-        .bind(kind)
-        .bind(k1)
-        .bind(k1)
-        .fetch_all(&self.pool)
-        .await
+        on_pool!(&self.pool, p => {
+            sqlx::query_as(
+                "SELECT k1, k2, value, n FROM device_store \
+                 WHERE session = $1 AND kind = $2 AND ($3 IS NULL OR k1 = $4) ORDER BY k1, k2, k3",
+            )
+            .bind(&*self.session)
+            .bind(kind)
+            .bind(k1)
+            .bind(k1)
+            .fetch_all(p)
+            .await
+        })
         .map_err(db)
     }
 }
@@ -477,9 +564,10 @@ impl SignalStore for SessionStore {
 
     async fn has_signal_state_for_user(&self, user: &str) -> Result<bool> {
         // Addresses of the user start with "user:" (a device) or "user@": two key ranges.
-        sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM device_store WHERE session = ? AND kind IN (?, ?) \
-             AND ((k1 >= ? AND k1 < ?) OR (k1 >= ? AND k1 < ?)))",
+        on_pool!(&self.pool, p => {
+sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM device_store WHERE session = $1 AND kind IN ($2, $3) \
+             AND ((k1 >= $4 AND k1 < $5) OR (k1 >= $6 AND k1 < $7)))",
         )
         .bind(&*self.session)
         .bind(kind::SESSION)
@@ -488,8 +576,9 @@ impl SignalStore for SessionStore {
         .bind(format!("{user};"))
         .bind(format!("{user}@"))
         .bind(format!("{user}A"))
-        .fetch_one(&self.pool)
+        .fetch_one(p)
         .await
+})
         .map_err(db)
     }
 
@@ -539,20 +628,22 @@ impl SignalStore for SessionStore {
 
     async fn mark_prekeys_uploaded(&self, ids: &[u32]) -> Result<()> {
         self.writable()?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        for id in ids {
-            sqlx::query(
-                "UPDATE device_store SET ts = 1 WHERE session = ? AND kind = ? AND k1 = ? \
-                 AND k2 = '' AND k3 = ''",
-            )
-            .bind(&*self.session)
-            .bind(kind::PREKEY)
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
+        on_pool!(&self.pool, p => {
+        let mut tx = p.begin().await.map_err(db)?;
+                for id in ids {
+                    sqlx::query(
+                        "UPDATE device_store SET ts = 1 WHERE session = $1 AND kind = $2 AND k1 = $3 \
+                         AND k2 = '' AND k3 = ''",
+                    )
+                    .bind(&*self.session)
+                    .bind(kind::PREKEY)
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                }
+                tx.commit().await.map_err(db)
+        })
     }
 
     async fn remove_prekey(&self, id: u32) -> Result<()> {
@@ -560,13 +651,15 @@ impl SignalStore for SessionStore {
     }
 
     async fn get_max_prekey_id(&self) -> Result<u32> {
-        let max: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(n), 0) FROM device_store WHERE session = ? AND kind = ?",
-        )
-        .bind(&*self.session)
-        .bind(kind::PREKEY)
-        .fetch_one(&self.pool)
-        .await
+        let max: i64 = on_pool!(&self.pool, p => {
+        sqlx::query_scalar(
+                    "SELECT COALESCE(MAX(n), 0) FROM device_store WHERE session = $1 AND kind = $2",
+                )
+                .bind(&*self.session)
+                .bind(kind::PREKEY)
+                .fetch_one(p)
+                .await
+        })
         .map_err(db)?;
         Ok(u32::try_from(max).unwrap_or(0))
     }
@@ -684,13 +777,15 @@ impl AppSyncStore for SessionStore {
     async fn get_latest_sync_key_id(&self) -> Result<Option<Vec<u8>>> {
         // The highest key id, as whatsapp-rust's bundled store answers (WhatsApp's key ids
         // grow); hex keeps the byte order.
-        let latest: Option<String> = sqlx::query_scalar(
-            "SELECT k1 FROM device_store WHERE session = ? AND kind = ? ORDER BY k1 DESC LIMIT 1",
+        let latest: Option<String> = on_pool!(&self.pool, p => {
+sqlx::query_scalar(
+            "SELECT k1 FROM device_store WHERE session = $1 AND kind = $2 ORDER BY k1 DESC LIMIT 1",
         )
         .bind(&*self.session)
         .bind(kind::SYNC_KEY)
-        .fetch_optional(&self.pool)
+        .fetch_optional(p)
         .await
+})
         .map_err(db)?;
         latest
             .map(|k| hex::decode(k).map_err(|e| StoreError::Serialization(Box::new(e))))
@@ -733,17 +828,19 @@ impl ProtocolStore for SessionStore {
 
     async fn delete_sender_key_device_rows(&self, device_jids: &[&str]) -> Result<()> {
         self.writable()?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        for device in device_jids {
-            sqlx::query("DELETE FROM device_store WHERE session = ? AND kind = ? AND k2 = ?")
-                .bind(&*self.session)
-                .bind(kind::SENDER_KEY_DEVICE)
-                .bind(*device)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)
+        on_pool!(&self.pool, p => {
+        let mut tx = p.begin().await.map_err(db)?;
+                for device in device_jids {
+                    sqlx::query("DELETE FROM device_store WHERE session = $1 AND kind = $2 AND k2 = $3")
+                        .bind(&*self.session)
+                        .bind(kind::SENDER_KEY_DEVICE)
+                        .bind(*device)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                }
+                tx.commit().await.map_err(db)
+        })
     }
 
     async fn clear_all_sender_key_devices(&self) -> Result<()> {
@@ -761,15 +858,17 @@ impl ProtocolStore for SessionStore {
 
     async fn get_pn_mapping(&self, phone: &str) -> Result<Option<LidPnMappingEntry>> {
         // The LID a phone number was mapped to last.
-        let v: Option<Vec<u8>> = sqlx::query_scalar(
-            "SELECT value FROM device_store WHERE session = ? AND kind = ? AND k2 = ? \
-             ORDER BY ts DESC LIMIT 1",
-        )
-        .bind(&*self.session)
-        .bind(kind::LID)
-        .bind(phone)
-        .fetch_optional(&self.pool)
-        .await
+        let v: Option<Vec<u8>> = on_pool!(&self.pool, p => {
+        sqlx::query_scalar(
+                    "SELECT value FROM device_store WHERE session = $1 AND kind = $2 AND k2 = $3 \
+                     ORDER BY ts DESC NULLS LAST LIMIT 1",
+                )
+                .bind(&*self.session)
+                .bind(kind::LID)
+                .bind(phone)
+                .fetch_optional(p)
+                .await
+        })
         .map_err(db)?;
         v.map(|v| serde_json::from_slice(&v).map_err(ser))
             .transpose()
@@ -779,31 +878,32 @@ impl ProtocolStore for SessionStore {
         self.writable()?;
         // The phone number is part of the key: an entry whose number changed is replaced, and
         // keeps when it was first learnt (as the bundled store does).
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        let old: Option<Vec<u8>> = sqlx::query_scalar(
-            "DELETE FROM device_store WHERE session = ? AND kind = ? AND k1 = ? RETURNING value",
-        )
-        .bind(&*self.session)
-        .bind(kind::LID)
-        .bind(&entry.lid)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?;
-        let mut entry = entry.clone();
-        if let Some(old) = old.and_then(|v| serde_json::from_slice::<LidPnMappingEntry>(&v).ok()) {
-            entry.created_at = old.created_at;
-        }
-        let value = serde_json::to_vec(&entry).map_err(ser)?;
-        put_on(
-            &mut *tx,
-            &self.session,
-            key2(kind::LID, &entry.lid, &entry.phone_number),
-            &value,
-            0,
-            Some(entry.updated_at),
-        )
-        .await?;
-        tx.commit().await.map_err(db)
+        on_pool!(&self.pool, p => {
+        let mut tx = p.begin().await.map_err(db)?;
+                let old: Option<Vec<u8>> = sqlx::query_scalar(
+                    "DELETE FROM device_store WHERE session = $1 AND kind = $2 AND k1 = $3 RETURNING value",
+                )
+                .bind(&*self.session)
+                .bind(kind::LID)
+                .bind(&entry.lid)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+                let mut entry = entry.clone();
+                if let Some(old) = old.and_then(|v| serde_json::from_slice::<LidPnMappingEntry>(&v).ok()) {
+                    entry.created_at = old.created_at;
+                }
+                let value = serde_json::to_vec(&entry).map_err(ser)?;
+                let k = key2(kind::LID, &entry.lid, &entry.phone_number);
+                bind_key!(sqlx::query(PUT), &*self.session, k)
+                    .bind(&value[..])
+                    .bind(0i64)
+                    .bind(Some(entry.updated_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx.commit().await.map_err(db)
+        })
     }
 
     async fn get_all_lid_mappings(&self) -> Result<Vec<LidPnMappingEntry>> {
@@ -867,15 +967,17 @@ impl ProtocolStore for SessionStore {
     }
 
     async fn get_tc_token(&self, jid: &str) -> Result<Option<TcTokenEntry>> {
-        let row: Option<(Vec<u8>, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT value, n, ts FROM device_store \
-             WHERE session = ? AND kind = ? AND k1 = ? AND k2 = '' AND k3 = ''",
-        )
-        .bind(&*self.session)
-        .bind(kind::TC_TOKEN)
-        .bind(jid)
-        .fetch_optional(&self.pool)
-        .await
+        let row: Option<(Vec<u8>, i64, Option<i64>)> = on_pool!(&self.pool, p => {
+        sqlx::query_as(
+                    "SELECT value, n, ts FROM device_store \
+                     WHERE session = $1 AND kind = $2 AND k1 = $3 AND k2 = '' AND k3 = ''",
+                )
+                .bind(&*self.session)
+                .bind(kind::TC_TOKEN)
+                .bind(jid)
+                .fetch_optional(p)
+                .await
+        })
         .map_err(db)?;
         Ok(
             row.map(|(token, token_timestamp, sender_timestamp)| TcTokenEntry {
@@ -911,18 +1013,20 @@ impl ProtocolStore for SessionStore {
 
     async fn delete_expired_tc_tokens(&self, token_cutoff: i64, sender_cutoff: i64) -> Result<u32> {
         // Kept while either the received token or the sender bucket is live.
-        let done = sqlx::query(
-            "DELETE FROM device_store WHERE session = ? AND kind = ? \
-             AND NOT ((length(value) > 0 AND n >= ?) OR (ts IS NOT NULL AND ts >= ?))",
-        )
-        .bind(&*self.session)
-        .bind(kind::TC_TOKEN)
-        .bind(token_cutoff)
-        .bind(sender_cutoff)
-        .execute(&self.pool)
-        .await
+        let done = on_pool!(&self.pool, p => {
+        sqlx::query(
+                    "DELETE FROM device_store WHERE session = $1 AND kind = $2 \
+                     AND NOT ((length(value) > 0 AND n >= $3) OR (ts IS NOT NULL AND ts >= $4))",
+                )
+                .bind(&*self.session)
+                .bind(kind::TC_TOKEN)
+                .bind(token_cutoff)
+                .bind(sender_cutoff)
+                .execute(p)
+                .await.map(|d| d.rows_affected())
+        })
         .map_err(db)?;
-        Ok(u32::try_from(done.rows_affected()).unwrap_or(u32::MAX))
+        Ok(u32::try_from(done).unwrap_or(u32::MAX))
     }
 
     async fn touch_tc_token_sender_timestamp(
@@ -932,8 +1036,9 @@ impl ProtocolStore for SessionStore {
     ) -> Result<()> {
         self.writable()?;
         // One upsert: the sender time only moves forward, a token already there stays.
-        sqlx::query(
-            "INSERT INTO device_store (session, kind, k1, value, n, ts) VALUES (?, ?, ?, x'', ?, ?) \
+        on_pool!(&self.pool, p => {
+sqlx::query(
+            "INSERT INTO device_store (session, kind, k1, value, n, ts) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (session, kind, k1, k2, k3) DO UPDATE SET ts = CASE \
              WHEN device_store.ts IS NULL OR device_store.ts < excluded.ts THEN excluded.ts \
              ELSE device_store.ts END",
@@ -941,10 +1046,12 @@ impl ProtocolStore for SessionStore {
         .bind(&*self.session)
         .bind(kind::TC_TOKEN)
         .bind(jid)
+        .bind(&b""[..])
         .bind(sender_timestamp)
         .bind(sender_timestamp)
-        .execute(&self.pool)
-        .await
+        .execute(p)
+        .await.map(|d| d.rows_affected())
+})
         .map_err(db)?;
         Ok(())
     }
@@ -957,8 +1064,9 @@ impl ProtocolStore for SessionStore {
     ) -> Result<()> {
         self.writable()?;
         // Newer wins (or any real token over a placeholder); the sender time is kept.
-        sqlx::query(
-            "INSERT INTO device_store (session, kind, k1, value, n, ts) VALUES (?, ?, ?, ?, ?, NULL) \
+        on_pool!(&self.pool, p => {
+sqlx::query(
+            "INSERT INTO device_store (session, kind, k1, value, n, ts) VALUES ($1, $2, $3, $4, $5, NULL) \
              ON CONFLICT (session, kind, k1, k2, k3) DO UPDATE \
              SET value = excluded.value, n = excluded.n \
              WHERE length(device_store.value) = 0 OR excluded.n >= device_store.n",
@@ -968,8 +1076,9 @@ impl ProtocolStore for SessionStore {
         .bind(jid)
         .bind(token)
         .bind(token_timestamp)
-        .execute(&self.pool)
-        .await
+        .execute(p)
+        .await.map(|d| d.rows_affected())
+})
         .map_err(db)?;
         Ok(())
     }
@@ -991,16 +1100,18 @@ impl ProtocolStore for SessionStore {
 
     async fn take_sent_message(&self, chat_jid: &str, message_id: &str) -> Result<Option<Vec<u8>>> {
         self.writable()?;
-        sqlx::query_scalar(
+        on_pool!(&self.pool, p => {
+sqlx::query_scalar(
             "DELETE FROM device_store \
-             WHERE session = ? AND kind = ? AND k1 = ? AND k2 = ? AND k3 = '' RETURNING value",
+             WHERE session = $1 AND kind = $2 AND k1 = $3 AND k2 = $4 AND k3 = '' RETURNING value",
         )
         .bind(&*self.session)
         .bind(kind::SENT)
         .bind(chat_jid)
         .bind(message_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(p)
         .await
+})
         .map_err(db)
     }
 
@@ -1072,31 +1183,33 @@ impl ProtocolStore for SessionStore {
 impl MsgSecretStore for SessionStore {
     async fn put_msg_secrets(&self, entries: Vec<MsgSecretEntry>) -> Result<usize> {
         self.writable()?;
-        let mut tx = self.pool.begin().await.map_err(db)?;
-        for e in &entries {
-            // Merged as wacore's merge_msg_secret_expiry/_message_ts do: 0 (never) wins, else
-            // the later expiry; the later message time.
-            sqlx::query(
-                "INSERT INTO device_store (session, kind, k1, k2, k3, value, n, ts) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-                 ON CONFLICT (session, kind, k1, k2, k3) DO UPDATE SET value = excluded.value, \
-                 ts = CASE WHEN device_store.ts = 0 OR excluded.ts = 0 THEN 0 \
-                      WHEN excluded.ts > device_store.ts THEN excluded.ts ELSE device_store.ts END, \
-                 n = CASE WHEN excluded.n > device_store.n THEN excluded.n ELSE device_store.n END",
-            )
-            .bind(&*self.session)
-            .bind(kind::SECRET)
-            .bind(&*e.chat)
-            .bind(&*e.sender)
-            .bind(&*e.msg_id)
-            .bind(&e.secret[..])
-            .bind(e.message_ts)
-            .bind(e.expires_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
-        }
-        tx.commit().await.map_err(db)?;
+        on_pool!(&self.pool, p => {
+        let mut tx = p.begin().await.map_err(db)?;
+                for e in &entries {
+                    // Merged as wacore's merge_msg_secret_expiry/_message_ts do: 0 (never) wins, else
+                    // the later expiry; the later message time.
+                    sqlx::query(
+                        "INSERT INTO device_store (session, kind, k1, k2, k3, value, n, ts) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                         ON CONFLICT (session, kind, k1, k2, k3) DO UPDATE SET value = excluded.value, \
+                         ts = CASE WHEN device_store.ts = 0 OR excluded.ts = 0 THEN 0 \
+                              WHEN excluded.ts > device_store.ts THEN excluded.ts ELSE device_store.ts END, \
+                         n = CASE WHEN excluded.n > device_store.n THEN excluded.n ELSE device_store.n END",
+                    )
+                    .bind(&*self.session)
+                    .bind(kind::SECRET)
+                    .bind(&*e.chat)
+                    .bind(&*e.sender)
+                    .bind(&*e.msg_id)
+                    .bind(&e.secret[..])
+                    .bind(e.message_ts)
+                    .bind(e.expires_at)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                }
+                tx.commit().await.map_err(db)
+        })?;
         Ok(entries.len())
     }
 
@@ -1115,31 +1228,35 @@ impl MsgSecretStore for SessionStore {
         sender: &str,
         msg_id: &str,
     ) -> Result<Option<(Vec<u8>, i64)>> {
+        on_pool!(&self.pool, p => {
         sqlx::query_as(
-            "SELECT value, n FROM device_store \
-             WHERE session = ? AND kind = ? AND k1 = ? AND k2 = ? AND k3 = ?",
-        )
-        .bind(&*self.session)
-        .bind(kind::SECRET)
-        .bind(chat)
-        .bind(sender)
-        .bind(msg_id)
-        .fetch_optional(&self.pool)
-        .await
+                    "SELECT value, n FROM device_store \
+                     WHERE session = $1 AND kind = $2 AND k1 = $3 AND k2 = $4 AND k3 = $5",
+                )
+                .bind(&*self.session)
+                .bind(kind::SECRET)
+                .bind(chat)
+                .bind(sender)
+                .bind(msg_id)
+                .fetch_optional(p)
+                .await
+        })
         .map_err(db)
     }
 
     async fn delete_expired_msg_secrets(&self, cutoff_timestamp: i64) -> Result<u32> {
-        let done = sqlx::query(
-            "DELETE FROM device_store WHERE session = ? AND kind = ? AND ts <> 0 AND ts <= ?",
+        let done = on_pool!(&self.pool, p => {
+sqlx::query(
+            "DELETE FROM device_store WHERE session = $1 AND kind = $2 AND ts <> 0 AND ts <= $3",
         )
         .bind(&*self.session)
         .bind(kind::SECRET)
         .bind(cutoff_timestamp)
-        .execute(&self.pool)
-        .await
+        .execute(p)
+        .await.map(|d| d.rows_affected())
+})
         .map_err(db)?;
-        Ok(u32::try_from(done.rows_affected()).unwrap_or(u32::MAX))
+        Ok(u32::try_from(done).unwrap_or(u32::MAX))
     }
 }
 
@@ -1283,14 +1400,16 @@ impl Listing {
     }
 
     /// From the shared store.
-    async fn shared(pool: &SqlitePool, session: &str) -> std::result::Result<Listing, sqlx::Error> {
-        let rows: Vec<StoredRow> = sqlx::query_as(
-            "SELECT kind, k1, k2, k3, value, n, ts FROM device_store WHERE session = ? \
+    async fn shared(pool: &Pool, session: &str) -> std::result::Result<Listing, sqlx::Error> {
+        let rows: Vec<StoredRow> = on_pool!(pool, p => {
+        sqlx::query_as(
+            "SELECT kind, k1, k2, k3, value, n, ts FROM device_store WHERE session = $1 \
                  ORDER BY kind, k1, k2, k3",
         )
         .bind(session)
-        .fetch_all(pool)
-        .await?;
+        .fetch_all(p)
+        .await
+        })?;
         let mut l = Listing::default();
         for (kind, k1, k2, k3, value, n, ts) in rows {
             match kind.as_str() {
@@ -1429,6 +1548,89 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let devices = Devices::open(dir.path()).await.expect("open");
         (dir, devices)
+    }
+
+    /// A database of its own on the test cluster, when there is one.
+    async fn open_postgres() -> Option<Devices> {
+        let url = crate::db::test_postgres_database("devices").await?;
+        Some(Devices::connect_postgres(&url).await.expect("connect"))
+    }
+
+    /// Each store test, once on SQLite and once on PostgreSQL.
+    macro_rules! on_both_stores {
+        ($($name:ident),+ $(,)?) => {
+            mod sqlite {
+                $(#[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    let (_dir, devices) = super::open().await;
+                    super::$name(&devices).await
+                })+
+            }
+            mod postgres {
+                $(#[tokio::test]
+                async fn $name() -> anyhow::Result<()> {
+                    match super::open_postgres().await {
+                        Some(devices) => super::$name(&devices).await,
+                        None => Ok(()),
+                    }
+                })+
+            }
+        };
+    }
+
+    on_both_stores!(
+        answers_like_wacores_reference_backend,
+        sessions_do_not_see_each_other_and_a_wipe_takes_one,
+        a_loaded_device_announces_itself_and_a_closed_store_takes_no_writes,
+    );
+
+    #[tokio::test]
+    async fn a_sqlite_store_moves_into_postgresql_whole_and_once() -> anyhow::Result<()> {
+        let Some(url) = crate::db::test_postgres_database("devices_import").await else {
+            return Ok(());
+        };
+        let (dir, sqlite) = open().await;
+        script(&*sqlite.of("s1")).await?;
+        sqlite.of("s2").create().await?;
+        let before = sqlite.of("s1");
+        let device = before.load().await?.ok_or(StoreError::DeviceNotFound(1))?;
+        let identity = before.load_identity("62811:3@s.whatsapp.net").await?;
+        let listing = Listing::shared(&sqlite.pool, "s1").await?;
+        assert!(
+            identity.is_some() && !listing.sessions.is_empty(),
+            "the script wrote"
+        );
+        if let Pool::Sqlite(pool) = &sqlite.pool {
+            pool.close().await;
+        }
+        let pg = Devices::connect_postgres(&url).await?;
+        // s2 is in PostgreSQL already, from an import cut short: the file's is the store.
+        pg.of("s2").create().await?;
+        pg.of("s2")
+            .put_identity("half@s.whatsapp.net", [3; 32])
+            .await?;
+        assert_eq!(pg.import_sqlite(dir.path()).await?, 2);
+        assert!(!dir.path().join(FILE).exists());
+        assert!(dir.path().join("devices.db.imported").exists());
+        assert_eq!(pg.sessions().await?, ["s1", "s2"]);
+        let after = pg.of("s1");
+        let moved = after.load().await?.ok_or(StoreError::DeviceNotFound(1))?;
+        assert_eq!(moved.noise_key.public_key, device.noise_key.public_key);
+        assert_eq!(
+            after.load_identity("62811:3@s.whatsapp.net").await?,
+            identity
+        );
+        assert_eq!(
+            Listing::shared(&pg.pool, "s1").await?.sessions,
+            listing.sessions
+        );
+        assert_eq!(
+            pg.of("s2").load_identity("half@s.whatsapp.net").await?,
+            None
+        );
+        assert!(pg.of("s2").exists().await?);
+        assert_eq!(pg.import_sqlite(dir.path()).await?, 0, "once");
+        Ok(())
     }
 
     fn lid(lid: &str, phone: &str, at: i64) -> LidPnMappingEntry {
@@ -1785,9 +1987,7 @@ mod tests {
         Ok(seen)
     }
 
-    #[tokio::test]
-    async fn answers_like_wacores_reference_backend() -> anyhow::Result<()> {
-        let (_dir, devices) = open().await;
+    async fn answers_like_wacores_reference_backend(devices: &Devices) -> anyhow::Result<()> {
         let ours = script(&*devices.of("s1")).await?;
         let reference = script(&InMemoryBackend::new()).await?;
         assert_eq!(ours, reference);
@@ -1796,9 +1996,9 @@ mod tests {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn sessions_do_not_see_each_other_and_a_wipe_takes_one() -> anyhow::Result<()> {
-        let (_dir, devices) = open().await;
+    async fn sessions_do_not_see_each_other_and_a_wipe_takes_one(
+        devices: &Devices,
+    ) -> anyhow::Result<()> {
         let (a, b) = (devices.of("a"), devices.of("b"));
         a.create().await?;
         a.put_identity("x@s.whatsapp.net", [1; 32]).await?;
@@ -1812,10 +2012,9 @@ mod tests {
         Ok(())
     }
 
-    #[tokio::test]
-    async fn a_loaded_device_announces_itself_and_a_closed_store_takes_no_writes()
-    -> anyhow::Result<()> {
-        let (_dir, devices) = open().await;
+    async fn a_loaded_device_announces_itself_and_a_closed_store_takes_no_writes(
+        devices: &Devices,
+    ) -> anyhow::Result<()> {
         let store = devices.of("s1");
         store.create().await?;
         let device = store.load().await?.ok_or(StoreError::DeviceNotFound(1))?;

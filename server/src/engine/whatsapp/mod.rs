@@ -55,6 +55,8 @@ pub struct Options {
     pub url: Option<String>,
     pub media_url: Option<String>,
     pub version: Option<(u32, u32, u32)>,
+    /// PostgreSQL for the device stores (`--whatsapp-store-url`); unset, `whatsapp/devices.db`.
+    pub store_url: Option<String>,
 }
 
 impl WhatsApp {
@@ -76,12 +78,32 @@ impl WhatsApp {
     async fn devices(&self) -> Result<&devices::Devices, EngineError> {
         self.devices
             .get_or_try_init(|| async {
-                // 0700: the device store in it holds the sessions' keys.
+                // 0700: the device store in it holds the sessions' keys (and the directory
+                // holds received files and stores of earlier versions either way).
                 crate::db::secure_dir(&self.dir)
                     .map_err(|e| anyhow::anyhow!("creating {:?}: {e}", self.dir))?;
-                devices::Devices::open(&self.dir)
-                    .await
-                    .map_err(|e| anyhow::anyhow!("opening the device store: {e:#}"))
+                match &self.options.store_url {
+                    Some(url) => {
+                        let devices =
+                            devices::Devices::connect_postgres(url).await.map_err(|e| {
+                                anyhow::anyhow!("opening the device store in PostgreSQL: {e:#}")
+                            })?;
+                        // A server moved onto PostgreSQL keeps the sessions it had paired.
+                        let moved = devices.import_sqlite(&self.dir).await.map_err(|e| {
+                            anyhow::anyhow!("moving devices.db into PostgreSQL: {e:#}")
+                        })?;
+                        if moved > 0 {
+                            tracing::info!(
+                                sessions = moved,
+                                "device stores moved from devices.db into PostgreSQL"
+                            );
+                        }
+                        Ok(devices)
+                    }
+                    None => devices::Devices::open(&self.dir)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("opening the device store: {e:#}")),
+                }
             })
             .await
             .map_err(EngineError::Other)
