@@ -529,7 +529,15 @@ async fn links_by_phone_number_through_the_real_client() {
 
 /// A server on the real engine whose session is paired (as 6281234567890) and connected.
 async fn paired(fake: &FakeWhatsApp) -> (TestApp, reqwest::Client, String) {
-    let (app, admin, id) = waiting_for_a_scan(fake).await;
+    paired_on(fake, None).await
+}
+
+/// [`paired`], with the device stores in PostgreSQL at `store` when given.
+async fn paired_on(
+    fake: &FakeWhatsApp,
+    store: Option<String>,
+) -> (TestApp, reqwest::Client, String) {
+    let (app, admin, id) = waiting_for_a_scan_on(fake, store).await;
     let (_, status) = call(admin.get(app.url("/status"))).await;
     let qr = decode_qr(status["qr"].as_str().expect("qr"));
     fake.wait_for("the client's acknowledgement of pair-device", |s| {
@@ -621,8 +629,21 @@ async fn a_session_paired_before_the_shared_device_store_reconnects_without_a_sc
 
 #[tokio::test]
 async fn a_message_whose_commit_failed_is_redelivered_and_reaches_the_webhook_once() {
+    redelivered_once(None).await;
+}
+
+/// The same with the device stores in PostgreSQL: the client's pending-inbound buffer (what
+/// the durability hook keeps until the commit) lives there.
+#[tokio::test]
+async fn a_message_whose_commit_failed_is_redelivered_once_with_the_device_store_in_postgresql() {
+    if let Some(url) = server::db::test_postgres_database("redelivery").await {
+        redelivered_once(Some(url)).await;
+    }
+}
+
+async fn redelivered_once(store: Option<String>) {
     let fake = FakeWhatsApp::start().await;
-    let (app, admin, id) = paired(&fake).await;
+    let (app, admin, id) = paired_on(&fake, store).await;
     let rx = Receiver::start().await;
     app.set_webhook(&admin, &id, &rx.url, "s3cret").await;
 
