@@ -12,9 +12,15 @@
 //! that each open their own write transaction queue on its lock, and SQLite's busy handler
 //! makes them sleep and retry (the p99 of a send was 117 ms, almost all of it that sleep).
 //! Here they queue in a bounded channel instead, and one `BEGIN … COMMIT` carries as many jobs
-//! as arrived while the last one ran, each inside its own savepoint, so one job's failure
-//! undoes only its own statements. A full channel makes callers wait: intake slows down rather
-//! than memory growing.
+//! as arrived while the last one ran. A full channel makes callers wait: intake slows down
+//! rather than memory growing.
+//!
+//! Why jobs may run twice: every statement is a round trip to the SQLite connection's own
+//! thread, and on two cores those hand-overs, not SQLite, are what a write costs. A batch first
+//! runs with no savepoint between its jobs (one round trip fewer per job); only when a job in
+//! it fails is it rolled back and run again with each job inside its own savepoint, so that the
+//! failure undoes only that job's statements. Jobs therefore do database work only, through
+//! their [`Write`], and are cloned for the second run.
 
 use crate::{state::AppState, webhooks};
 use app::model::{
@@ -149,9 +155,10 @@ const QUEUE: usize = 4096;
 /// The most jobs one transaction carries (a bound on how long the write lock is held).
 const BATCH: usize = 512;
 
-/// A job's work: runs on the batch's [`Write`]; answers whether it succeeded and what to tell
-/// its caller once the batch's fate is known.
-type Job = Box<dyn for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, (bool, Finish)> + Send>;
+/// A job's work: runs on the batch's [`Write`] (once, or again when its batch is run with
+/// savepoints); answers whether it succeeded and what to tell its caller once the batch's fate
+/// is known (only the last run's is called).
+type Job = Box<dyn for<'w> FnMut(&'w mut Write) -> BoxFuture<'w, (bool, Finish)> + Send>;
 /// Told the commit's outcome (`Err`: nothing of the batch was stored).
 type Finish = Box<dyn FnOnce(Result<(), String>) + Send>;
 
@@ -187,7 +194,10 @@ impl Writer {
 pub async fn write<T, F>(state: &AppState, job: F) -> Result<T, sqlx::Error>
 where
     T: Send + 'static,
-    F: for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<T, sqlx::Error>> + Send + 'static,
+    F: for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<T, sqlx::Error>>
+        + Clone
+        + Send
+        + 'static,
 {
     submit(state, job).await?.committed().await
 }
@@ -219,7 +229,10 @@ where
 pub async fn submit<T, F>(state: &AppState, job: F) -> Result<Submitted<T>, sqlx::Error>
 where
     T: Send + 'static,
-    F: for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<T, sqlx::Error>> + Send + 'static,
+    F: for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<T, sqlx::Error>>
+        + Clone
+        + Send
+        + 'static,
 {
     let (run, answer) = make_job(job);
     state
@@ -270,10 +283,16 @@ type Answer<T> = oneshot::Receiver<Result<(T, usize, Vec<SessionId>), sqlx::Erro
 fn make_job<T, F>(job: F) -> (Job, Answer<T>)
 where
     T: Send + 'static,
-    F: for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<T, sqlx::Error>> + Send + 'static,
+    F: for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<T, sqlx::Error>>
+        + Clone
+        + Send
+        + 'static,
 {
     let (answer, answered) = oneshot::channel();
+    // Taken by the finish of the run that counts.
+    let answer = std::sync::Arc::new(std::sync::Mutex::new(Some(answer)));
     let run: Job = Box::new(move |w: &mut Write| {
+        let (job, answer) = (job.clone(), answer.clone());
         Box::pin(async move {
             let before = w.deliveries;
             let result = job(w).await;
@@ -286,7 +305,13 @@ where
                     (Ok(_), Err(e)) => Err(sqlx::Error::Io(std::io::Error::other(e))),
                     (Ok(v), Ok(())) => Ok((v, queued, touched)),
                 };
-                let _ = answer.send(outcome);
+                let taken = answer
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .take();
+                if let Some(answer) = taken {
+                    let _ = answer.send(outcome);
+                }
             });
             (ok, finish)
         })
@@ -396,29 +421,102 @@ impl Kept {
     }
 }
 
-/// One transaction for `jobs`: each in a savepoint, one commit, then every caller is told.
-async fn run_batch(db: &crate::db::Db, jobs: Vec<Job>, kept: &mut Kept) {
-    let mut conn = match kept.conn(db).await {
+/// One transaction for `jobs`, one commit, then every caller is told: first with no savepoint
+/// between the jobs; when one fails, rolled back and run again with a savepoint per job.
+async fn run_batch(db: &crate::db::Db, mut jobs: Vec<Job>, kept: &mut Kept) {
+    let conn = match kept.conn(db).await {
         Ok(c) => c,
         Err(e) => return refuse(jobs, &e),
     };
-    // One round trip per job boundary: the statements that close a job's savepoint and open
-    // the next one's (or commit) go together. `data_version` changes when another connection
-    // has committed since this one last looked: read while the write lock is held, it says
-    // whether the endpoint cache still holds.
-    let begun = sqlx::raw_sql("BEGIN IMMEDIATE; PRAGMA data_version; SAVEPOINT job")
+    if let Some(conn) = all_or_nothing(conn, &mut jobs, kept).await {
+        with_savepoints(conn, jobs, kept).await;
+    }
+}
+
+/// Begins the batch's transaction (`then` opens the first job's savepoint when given); on
+/// failure the jobs are refused and the connection handed back.
+async fn begin(mut conn: Conn, then: &str, jobs: &mut Vec<Job>, kept: &mut Kept) -> Option<Conn> {
+    // `data_version` changes when another connection has committed since this one last
+    // looked: read while the write lock is held, it says whether the endpoint cache still
+    // holds.
+    let sql = format!("BEGIN IMMEDIATE; PRAGMA data_version{then}");
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
         .fetch_all(&mut *conn)
-        .await;
-    match begun {
-        Ok(rows) => kept
-            .targets
-            .begin(rows.first().and_then(|r| r.try_get(0).ok())),
+        .await
+    {
+        Ok(rows) => {
+            kept.targets
+                .begin(rows.first().and_then(|r| r.try_get(0).ok()));
+            Some(conn)
+        }
         Err(e) => {
             let rolled_back = sqlx::query("ROLLBACK").execute(&mut *conn).await.is_ok();
             kept.keep(conn, rolled_back).await;
-            return refuse(jobs, &e);
+            refuse(std::mem::take(jobs), &e);
+            None
         }
     }
+}
+
+/// Runs every job in one transaction with no savepoint between them and commits when all
+/// succeeded (answering `None`: done). When one fails (or panics) the transaction is rolled
+/// back and the connection answered, for [`with_savepoints`] to run the batch again.
+async fn all_or_nothing(conn: Conn, jobs: &mut Vec<Job>, kept: &mut Kept) -> Option<Conn> {
+    let conn = begin(conn, "", jobs, kept).await?;
+    let mut w = Write {
+        conn,
+        deliveries: 0,
+        touched: Vec::new(),
+        targets: std::mem::take(&mut kept.targets),
+    };
+    let mut finished: Vec<Finish> = Vec::with_capacity(jobs.len());
+    for job in jobs.iter_mut() {
+        match AssertUnwindSafe(job(&mut w)).catch_unwind().await {
+            Ok((true, finish)) => finished.push(finish),
+            _ => {
+                // Undone whole: the jobs run again, each in its own savepoint.
+                drop(finished);
+                let rolled_back = sqlx::query("ROLLBACK").execute(w.conn()).await.is_ok();
+                if !rolled_back {
+                    kept.keep(w.conn, false).await;
+                    let dropped = std::mem::take(jobs);
+                    tracing::error!(
+                        jobs = dropped.len(),
+                        "a write batch could not be rolled back"
+                    );
+                    return None;
+                }
+                return Some(w.conn);
+            }
+        }
+    }
+    let committed = sqlx::query("COMMIT")
+        .execute(w.conn())
+        .await
+        .map(drop)
+        .map_err(|e| e.to_string());
+    let mut healthy = true;
+    if let Err(e) = &committed {
+        tracing::error!(error = %e, jobs = finished.len(), "a write batch was not stored");
+        healthy = sqlx::query("ROLLBACK").execute(w.conn()).await.is_ok();
+        w.targets.clear();
+    }
+    kept.targets = w.targets;
+    kept.keep(w.conn, healthy).await;
+    for finish in finished {
+        finish(committed.clone());
+    }
+    None
+}
+
+/// Runs the jobs again in one transaction, each in its own savepoint, so that a failing job
+/// undoes only itself, and commits the others.
+async fn with_savepoints(conn: Conn, mut jobs: Vec<Job>, kept: &mut Kept) {
+    // What the rolled-back run read into the cache may be undone.
+    kept.targets.clear();
+    let Some(conn) = begin(conn, "; SAVEPOINT job", &mut jobs, kept).await else {
+        return;
+    };
     let mut w = Write {
         conn,
         deliveries: 0,
@@ -429,7 +527,7 @@ async fn run_batch(db: &crate::db::Db, jobs: Vec<Job>, kept: &mut Kept) {
     let mut finished: Vec<Finish> = Vec::with_capacity(total);
     let mut jobs = jobs.into_iter().enumerate();
     let mut committed = Err("the batch ended early".to_string());
-    for (i, job) in jobs.by_ref() {
+    for (i, mut job) in jobs.by_ref() {
         // A panicking job is a failed job, not a dead writer.
         let (ok, finish) = match AssertUnwindSafe(job(&mut w)).catch_unwind().await {
             Ok((ok, finish)) => (ok, Some(finish)),
@@ -501,7 +599,7 @@ mod tests {
 
     fn insert(
         x: i64,
-    ) -> impl for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<i64, sqlx::Error>> {
+    ) -> impl for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<i64, sqlx::Error>> + Clone {
         move |w| {
             Box::pin(async move {
                 sqlx::query("INSERT INTO t (x) VALUES (?)")
@@ -551,6 +649,50 @@ mod tests {
         );
         assert_eq!(d_rx.await.expect("answer").expect("d").0, 4);
         assert_eq!(stored(&db).await, vec![1, 4]);
+    }
+
+    /// A job that counts its runs, inserting `x`; `fail` makes it fail after its insert.
+    fn counted(
+        x: i64,
+        fail: bool,
+        runs: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> impl for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<i64, sqlx::Error>> + Clone {
+        move |w| {
+            Box::pin(async move {
+                runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                insert(x)(w).await?;
+                if fail {
+                    return Err(sqlx::Error::Protocol("refused".into()));
+                }
+                Ok(x)
+            })
+        }
+    }
+
+    /// A batch whose jobs all succeed runs each once, with no savepoint; one that fails sends
+    /// the batch round again with savepoints: the others run twice and are stored once.
+    #[tokio::test]
+    async fn jobs_run_once_unless_a_sibling_fails_and_are_stored_once_either_way() {
+        use std::sync::{Arc, atomic::AtomicUsize, atomic::Ordering::SeqCst};
+        let (_dir, db) = db().await;
+        let mut kept = Kept::default();
+        let runs: Vec<Arc<AtomicUsize>> = (0..5).map(|_| Arc::default()).collect();
+        let (a, a_rx) = make_job(counted(1, false, runs[0].clone()));
+        let (b, b_rx) = make_job(counted(2, false, runs[1].clone()));
+        run_batch(&db, vec![a, b], &mut kept).await;
+        assert_eq!(a_rx.await.expect("answer").expect("a").0, 1);
+        assert_eq!(b_rx.await.expect("answer").expect("b").0, 2);
+        let (c, c_rx) = make_job(counted(3, false, runs[2].clone()));
+        let (d, d_rx) = make_job(counted(4, true, runs[3].clone()));
+        let (e, e_rx) = make_job(counted(5, false, runs[4].clone()));
+        run_batch(&db, vec![c, d, e], &mut kept).await;
+        assert_eq!(c_rx.await.expect("answer").expect("c").0, 3);
+        assert!(d_rx.await.expect("answer").is_err());
+        assert_eq!(e_rx.await.expect("answer").expect("e").0, 5);
+        let counts: Vec<usize> = runs.iter().map(|r| r.load(SeqCst)).collect();
+        // e never ran in the first round: d's failure ended it.
+        assert_eq!(counts, [1, 1, 2, 2, 1]);
+        assert_eq!(stored(&db).await, vec![1, 2, 3, 5]);
     }
 
     /// Jobs sent while a batch runs share the next commit; every caller gets its own answer.
@@ -605,7 +747,8 @@ mod tests {
         assert_eq!(stored(&db).await, vec![8]);
     }
 
-    fn emit_any() -> impl for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<i64, sqlx::Error>> {
+    fn emit_any()
+    -> impl for<'w> FnOnce(&'w mut Write) -> BoxFuture<'w, Result<i64, sqlx::Error>> + Clone {
         |w| {
             Box::pin(async move {
                 let data = serde_json::json!({});

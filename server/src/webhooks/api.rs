@@ -542,7 +542,7 @@ pub(crate) struct TestRequest {
     session_id: Option<SessionId>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 #[serde(rename_all = "camelCase")]
 struct TestData {
     session_id: Option<SessionId>,

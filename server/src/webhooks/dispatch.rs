@@ -558,6 +558,7 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// A delivery's state after an attempt (or after finding its endpoint gone).
+#[derive(Clone)]
 struct Settled {
     delivery_id: String,
     status: &'static str,
