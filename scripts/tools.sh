@@ -97,6 +97,10 @@ ensure_chromium() {
 # missing, and a throwaway cluster of its own on a free loopback port, run as the `postgres`
 # user (initdb refuses root) under target/, stopped by `stop_test_postgres`. fsync is off: the
 # cluster holds nothing worth a crash's care, and the tests should not wait on the disk.
+as_postgres() {
+  as_root runuser -u postgres -- "$@"
+}
+
 pg_bin() {
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
 }
@@ -109,7 +113,7 @@ ensure_postgres() {
 }
 
 start_test_postgres() {
-  local bin port dir run
+  local bin port dir
   bin=$(pg_bin)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   dir="$(realpath "${CARGO_TARGET_DIR:-target}")/postgres-test"
@@ -117,15 +121,14 @@ start_test_postgres() {
   # The postgres user must reach the directory: a clone under /root does not let it in.
   as_root rm -rf "$dir"
   if ! as_root install -d -o postgres -m 700 "$dir" ||
-    ! as_root runuser -u postgres -- test -w "$dir"; then
+    ! as_postgres test -w "$dir"; then
     as_root rm -rf "$dir"
     dir=$(mktemp -d /tmp/kabar-postgres.XXXXXX)
     as_root chown postgres "$dir"
     chmod 700 "$dir"
   fi
-  run() { as_root runuser -u postgres -- "$@"; }
-  run "$bin/initdb" -D "$dir/data" -U kabar -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
-  run "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
+  as_postgres "$bin/initdb" -D "$dir/data" -U kabar -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
+  as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \
     "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     start >/dev/null
   KABAR_TEST_POSTGRES_DIR="$dir"
@@ -135,7 +138,7 @@ start_test_postgres() {
 
 stop_test_postgres() {
   if [ -n "${KABAR_TEST_POSTGRES_DIR:-}" ]; then
-    as_root runuser -u postgres -- "$(pg_bin)/pg_ctl" -D "$KABAR_TEST_POSTGRES_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+    as_postgres "$(pg_bin)/pg_ctl" -D "$KABAR_TEST_POSTGRES_DIR/data" -m immediate stop >/dev/null 2>&1 || true
     as_root rm -rf "$KABAR_TEST_POSTGRES_DIR"
     KABAR_TEST_POSTGRES_DIR=
   fi
