@@ -98,7 +98,9 @@ ensure_chromium() {
 # user (initdb refuses root) under target/, stopped by `stop_test_postgres`. fsync is off: the
 # cluster holds nothing worth a crash's care, and the tests should not wait on the disk.
 as_postgres() {
-  as_root runuser -u postgres -- "$@"
+  # From /: PostgreSQL's programs look for each other through the working directory, which
+  # the postgres user may not be allowed into (a clone under /root).
+  as_root runuser -u postgres -- env -C / "$@"
 }
 
 pg_bin() {
@@ -123,9 +125,8 @@ start_test_postgres() {
   if ! as_root install -d -o postgres -m 700 "$dir" ||
     ! as_postgres test -w "$dir"; then
     as_root rm -rf "$dir"
-    dir=$(mktemp -d /tmp/kabar-postgres.XXXXXX)
+    dir=$(mktemp -d /tmp/kabar-postgres.XXXXXX) # 0700
     as_root chown postgres "$dir"
-    chmod 700 "$dir"
   fi
   as_postgres "$bin/initdb" -D "$dir/data" -U kabar -A trust --no-sync -E UTF8 --locale=C.UTF-8 >/dev/null
   as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -o \

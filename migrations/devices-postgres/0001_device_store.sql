@@ -1,6 +1,6 @@
--- The WhatsApp device stores of every session on PostgreSQL (`DATABASE_URL=postgres://…`): the
--- same one table as SQLite's `devices.db` (see migrations/devices), so a session's keys are
--- where every node can read them and a session moves between nodes without a new scan.
+-- The WhatsApp device stores of every session on PostgreSQL (`--whatsapp-store-url`): the same
+-- one table as SQLite's `devices.db` (see migrations/devices), where the database's backups and
+-- replication cover the keys, and a node taking a session over finds them without a new scan.
 -- Keys compare byte by byte (COLLATE "C"), as SQLite's do: a user's addresses are found as a
 -- key range, and the latest app-state key is the greatest hex id.
 CREATE TABLE device_store (

@@ -19,6 +19,11 @@
 //! Signal's ratchet writes for every message should not queue behind the message log's group
 //! commits. Sessions paired by an earlier version (`whatsapp/<session>.db`) are imported when
 //! they start ([`Devices::import_legacy`]).
+//!
+//! With `--whatsapp-store-url` the same table lives in PostgreSQL instead
+//! ([`Devices::connect_postgres`]): the same query text runs on either pool (`$N` placeholders,
+//! which sqlx's SQLite driver reads as numbered parameters too), and an existing `devices.db`
+//! is moved there once ([`Devices::import_sqlite`]).
 
 use std::{path::Path, sync::Arc, time::Duration};
 
@@ -149,8 +154,8 @@ impl Devices {
     }
 
     /// Connects to PostgreSQL at `url` and creates or migrates the device store's table there
-    /// (`device_store`, with its own migrations table, `_sqlx_migrations_devices`, beside
-    /// Kabar's others in the same database).
+    /// (`device_store`, with a migrations table of its own, `_sqlx_migrations_devices`, so that
+    /// Kabar's other tables can share the database when they move there too).
     pub async fn connect_postgres(url: &str) -> anyhow::Result<Devices> {
         let options: PgConnectOptions = url.parse()?;
         let pool = PgPoolOptions::new()
@@ -172,6 +177,7 @@ impl Devices {
             pool: self.pool.clone(),
             session: Arc::from(session),
             closed: Default::default(),
+            lids: Default::default(),
         })
     }
 
@@ -212,7 +218,7 @@ impl Devices {
                 .await?;
             let listing = Listing::legacy(&mut conn).await;
             conn.close().await?;
-            copy(&listing?, &source, &*target).await?;
+            copy(&listing?, &source, &*target, true).await?;
             anyhow::ensure!(
                 target.exists().await?,
                 "the device store {} was not copied",
@@ -225,31 +231,47 @@ impl Devices {
         Ok(true)
     }
 
-    /// Copies into this (PostgreSQL) store every session that the SQLite store in `dir`
+    /// Copies into this (PostgreSQL) store the sessions that the SQLite store in `dir`
     /// (`devices.db`) holds, then renames that file (and its `-wal`, `-shm`) to
     /// `devices.db.imported`: a server moved to `--whatsapp-store-url` keeps its paired
-    /// sessions without a new scan. As [`Devices::import_legacy`], a file still there is the
-    /// store (an import cut short is done again, a restored file wins over what PostgreSQL
-    /// held for its sessions). Answers how many sessions were copied.
+    /// sessions without a new scan. A session that already has a device here is left as it is
+    /// (its keys here are the live ones: another node may run it; the file's are older), with a
+    /// warning. A copy cut short has no device row yet (written last) and is done again; the
+    /// file is renamed only once every session is in. Answers how many sessions were copied.
     pub async fn import_sqlite(&self, dir: &Path) -> anyhow::Result<usize> {
         let file = dir.join(FILE);
         if !file.exists() {
             return Ok(0);
         }
         let from = Devices::open(dir).await?;
-        let mut copied = 0;
+        let (mut copied, mut failed) = (0, 0);
         for session in from.sessions().await? {
-            self.wipe(&session).await?;
             let target = self.of(&session);
-            let source = from.of(&session);
-            let listing = Listing::shared(&from.pool, &session).await?;
-            copy(&listing, &*source, &*target).await?;
-            copied += 1;
+            if target.exists().await? {
+                tracing::warn!(session = %session, "devices.db holds a session PostgreSQL already has: PostgreSQL's keys are kept");
+                continue;
+            }
+            let moved = async {
+                // What an import cut short left, before its device row.
+                self.wipe(&session).await?;
+                let listing = Listing::shared(&from.pool, &session).await?;
+                copy(&listing, &*from.of(&session), &*target, false).await?;
+                anyhow::Ok(())
+            };
+            match moved.await {
+                Ok(()) => copied += 1,
+                Err(e) => {
+                    failed += 1;
+                    tracing::error!(session = %session, error = %format!("{e:#}"), "a session's keys could not be moved into PostgreSQL; tried again at the next start");
+                }
+            }
         }
         if let Pool::Sqlite(pool) = &from.pool {
             pool.close().await;
         }
-        set_aside(&file)?;
+        if failed == 0 {
+            set_aside(&file)?;
+        }
         Ok(copied)
     }
 
@@ -260,7 +282,7 @@ impl Devices {
         let source = self.of(session);
         let target = SqliteStore::new(&file.to_string_lossy()).await?;
         let listing = Listing::shared(&self.pool, session).await?;
-        copy(&listing, &*source, &target).await?;
+        copy(&listing, &*source, &target, true).await?;
         Ok(())
     }
 }
@@ -289,8 +311,9 @@ fn set_aside(file: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A row's key within a session.
-#[derive(Clone, Copy)]
+/// A row's key within a session (ordered: batches take PostgreSQL's row locks in key order, so
+/// two of them cannot deadlock).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct Key<'a> {
     kind: &'static str,
     k1: &'a str,
@@ -327,6 +350,8 @@ pub struct SessionStore {
     /// Set before the session's rows are wiped: a client still shutting down (its last device
     /// flush, a detached sweep) must not write rows back after the wipe.
     closed: std::sync::atomic::AtomicBool,
+    /// Held while a LID mapping is replaced (a delete, then an insert).
+    lids: tokio::sync::Mutex<()>,
 }
 
 impl SessionStore {
@@ -426,8 +451,9 @@ impl SessionStore {
     }
 
     /// Puts rows in one transaction (one statement when there is one row).
-    async fn put_many(&self, rows: Vec<(Key<'_>, &[u8], i64, Option<i64>)>) -> Result<()> {
+    async fn put_many(&self, mut rows: Vec<(Key<'_>, &[u8], i64, Option<i64>)>) -> Result<()> {
         self.writable()?;
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
         let session = &*self.session;
         on_pool!(&self.pool, p => {
             if let [(k, value, n, ts)] = rows.as_slice() {
@@ -455,8 +481,9 @@ impl SessionStore {
     }
 
     /// Deletes rows in one transaction (one statement when there is one).
-    async fn delete_many(&self, keys: Vec<Key<'_>>) -> Result<()> {
+    async fn delete_many(&self, mut keys: Vec<Key<'_>>) -> Result<()> {
         self.writable()?;
+        keys.sort();
         let session = &*self.session;
         on_pool!(&self.pool, p => {
             if let [k] = keys.as_slice() {
@@ -828,9 +855,11 @@ impl ProtocolStore for SessionStore {
 
     async fn delete_sender_key_device_rows(&self, device_jids: &[&str]) -> Result<()> {
         self.writable()?;
+        let mut device_jids = device_jids.to_vec();
+        device_jids.sort_unstable();
         on_pool!(&self.pool, p => {
         let mut tx = p.begin().await.map_err(db)?;
-                for device in device_jids {
+                for device in &device_jids {
                     sqlx::query("DELETE FROM device_store WHERE session = $1 AND kind = $2 AND k2 = $3")
                         .bind(&*self.session)
                         .bind(kind::SENDER_KEY_DEVICE)
@@ -877,7 +906,9 @@ impl ProtocolStore for SessionStore {
     async fn put_lid_mapping(&self, entry: &LidPnMappingEntry) -> Result<()> {
         self.writable()?;
         // The phone number is part of the key: an entry whose number changed is replaced, and
-        // keeps when it was first learnt (as the bundled store does).
+        // keeps when it was first learnt (as the bundled store does). One at a time: on
+        // PostgreSQL two at once could each delete nothing the other wrote and leave two rows.
+        let _one = self.lids.lock().await;
         on_pool!(&self.pool, p => {
         let mut tx = p.begin().await.map_err(db)?;
                 let old: Option<Vec<u8>> = sqlx::query_scalar(
@@ -1458,10 +1489,12 @@ fn secret(
 }
 
 /// Copies a device store through the storage traits.
-async fn copy(l: &Listing, from: &dyn Backend, to: &dyn Backend) -> Result<()> {
+/// Copies one device store into another through the traits; the device row itself is written
+/// last, so a copy cut short leaves a store without a device (`exists` false) — unless
+/// `device_first`: whatsapp-rust's bundled store keys its rows to an existing device row.
+async fn copy(l: &Listing, from: &dyn Backend, to: &dyn Backend, device_first: bool) -> Result<()> {
     let device = from.load().await?;
-    // whatsapp-rust's bundled store keys its rows to an existing device row.
-    if device.is_some() && !to.exists().await? {
+    if device_first && device.is_some() && !to.exists().await? {
         to.create().await?;
     }
     for a in &l.identities {
@@ -1592,6 +1625,7 @@ mod tests {
         let (dir, sqlite) = open().await;
         script(&*sqlite.of("s1")).await?;
         sqlite.of("s2").create().await?;
+        sqlite.of("s3").create().await?;
         let before = sqlite.of("s1");
         let device = before.load().await?.ok_or(StoreError::DeviceNotFound(1))?;
         let identity = before.load_identity("62811:3@s.whatsapp.net").await?;
@@ -1604,15 +1638,19 @@ mod tests {
             pool.close().await;
         }
         let pg = Devices::connect_postgres(&url).await?;
-        // s2 is in PostgreSQL already, from an import cut short: the file's is the store.
+        // s2 runs from PostgreSQL already: its keys there are the live ones. s3 was cut short
+        // by an earlier import (rows, no device yet): it is copied again, whole.
         pg.of("s2").create().await?;
         pg.of("s2")
-            .put_identity("half@s.whatsapp.net", [3; 32])
+            .put_identity("live@s.whatsapp.net", [3; 32])
+            .await?;
+        pg.of("s3")
+            .put_identity("half@s.whatsapp.net", [4; 32])
             .await?;
         assert_eq!(pg.import_sqlite(dir.path()).await?, 2);
         assert!(!dir.path().join(FILE).exists());
         assert!(dir.path().join("devices.db.imported").exists());
-        assert_eq!(pg.sessions().await?, ["s1", "s2"]);
+        assert_eq!(pg.sessions().await?, ["s1", "s2", "s3"]);
         let after = pg.of("s1");
         let moved = after.load().await?.ok_or(StoreError::DeviceNotFound(1))?;
         assert_eq!(moved.noise_key.public_key, device.noise_key.public_key);
@@ -1624,11 +1662,17 @@ mod tests {
             Listing::shared(&pg.pool, "s1").await?.sessions,
             listing.sessions
         );
+        assert!(
+            pg.of("s2")
+                .load_identity("live@s.whatsapp.net")
+                .await?
+                .is_some()
+        );
         assert_eq!(
-            pg.of("s2").load_identity("half@s.whatsapp.net").await?,
+            pg.of("s3").load_identity("half@s.whatsapp.net").await?,
             None
         );
-        assert!(pg.of("s2").exists().await?);
+        assert!(pg.of("s3").exists().await?);
         assert_eq!(pg.import_sqlite(dir.path()).await?, 0, "once");
         Ok(())
     }

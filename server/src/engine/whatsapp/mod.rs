@@ -1,7 +1,8 @@
 //! The real engine (the default, contract §8): WhatsApp Web's multi-device protocol through
 //! `whatsapp-rust`. One `Bot` per session; the device stores of all sessions share one database,
-//! `<data dir>/whatsapp/devices.db` ([`devices`]), so a paired session reconnects after a restart
-//! without a new scan; deleting the session deletes its rows.
+//! `<data dir>/whatsapp/devices.db` or PostgreSQL (`--whatsapp-store-url`) ([`devices`]), so a
+//! paired session reconnects after a restart without a new scan; deleting the session deletes
+//! its rows.
 //!
 //! A runner task per session owns the bot: it builds and spawns it, forwards its events in
 //! order (a channel fed by an inline handler) through [`on_event`], and when the bot's run
