@@ -495,9 +495,24 @@ async fn all_or_nothing(conn: Conn, jobs: &mut Vec<Job>, kept: &mut Kept) -> Opt
         .await
         .map(drop)
         .map_err(|e| e.to_string());
+    let jobs = finished.len();
+    settle(w, kept, committed, finished, jobs).await;
+    None
+}
+
+/// Ends a batch: after a failed commit, rolls back (a connection that cannot is closed) and
+/// forgets the endpoint cache; hands the connection and cache back; tells every finished job
+/// the outcome. `jobs` counts those the batch held, for the log.
+async fn settle(
+    mut w: Write,
+    kept: &mut Kept,
+    committed: Result<(), String>,
+    finished: Vec<Finish>,
+    jobs: usize,
+) {
     let mut healthy = true;
     if let Err(e) = &committed {
-        tracing::error!(error = %e, jobs = finished.len(), "a write batch was not stored");
+        tracing::error!(error = %e, jobs, "a write batch was not stored");
         healthy = sqlx::query("ROLLBACK").execute(w.conn()).await.is_ok();
         w.targets.clear();
     }
@@ -506,7 +521,6 @@ async fn all_or_nothing(conn: Conn, jobs: &mut Vec<Job>, kept: &mut Kept) -> Opt
     for finish in finished {
         finish(committed.clone());
     }
-    None
 }
 
 /// Runs the jobs again in one transaction, each in its own savepoint, so that a failing job
@@ -563,17 +577,8 @@ async fn with_savepoints(conn: Conn, mut jobs: Vec<Job>, kept: &mut Kept) {
     // them tells their callers nothing was written.
     let unrun = jobs.len();
     drop(jobs);
-    let mut healthy = true;
-    if let Err(e) = &committed {
-        tracing::error!(error = %e, jobs = finished.len() + unrun, "a write batch was not stored");
-        healthy = sqlx::query("ROLLBACK").execute(w.conn()).await.is_ok();
-        w.targets.clear();
-    }
-    kept.targets = w.targets;
-    kept.keep(w.conn, healthy).await;
-    for finish in finished {
-        finish(committed.clone());
-    }
+    let held = finished.len() + unrun;
+    settle(w, kept, committed, finished, held).await;
 }
 
 /// Drops every job of a batch that could not begin (their callers hear that nothing was
