@@ -18,6 +18,10 @@ use std::{io, path::Path, str::FromStr, time::Duration};
 
 pub type Db = SqlitePool;
 
+/// A statement being bound, for helpers that add their values to a statement list shared with
+/// others (one round trip to SQLite for several statements).
+pub type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
 /// What a database's `-wal` file is cut back to after a checkpoint, in bytes. SQLite reuses the
 /// file and never shrinks it otherwise: with a thousand sessions starting, the device store's
 /// grew to 52 MB (ten times the database) and stayed there (the footprint bench's disk by file).
@@ -49,6 +53,11 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
     let pool = SqlitePoolOptions::new()
         // An in-memory database exists once per connection: it must be exactly one.
         .max_connections(if in_memory { 1 } else { 8 })
+        // No ping before each use: a SQLite connection is a file this process holds open, it
+        // cannot have been hung up on, and each ping is a round trip to the connection's own
+        // thread — on two cores that hand-over, not SQLite, is most of what a short read costs
+        // (sqlx still pings on release, which also rolls back what a cancelled caller left).
+        .test_before_acquire(false)
         .connect_with(options)
         .await
         .with_context(|| format!("cannot open the database {url:?}"))?;

@@ -96,10 +96,50 @@ impl Write {
 
     /// Queues `data` for every endpoint that wants it (the global one and its session's).
     pub async fn emit<E: Event>(&mut self, data: &E) -> Result<(), sqlx::Error> {
-        if let Some(session) = data.session() {
-            self.touch(session);
-        }
-        self.deliveries += webhooks::enqueue(
+        self.emit_after(data, None).await.map(|_| ())
+    }
+
+    /// Records the message `m` and, only if it is new, queues `data` (its event) — in one round
+    /// trip to SQLite. Answers whether it was new: a redelivery (same session and id) writes
+    /// neither again.
+    pub async fn record_and_emit<E: Event>(
+        &mut self,
+        m: crate::messages::NewMessage<'_>,
+        data: &E,
+    ) -> Result<bool, sqlx::Error> {
+        let status = crate::messages::received_status(m.direction);
+        let ahead = webhooks::Ahead {
+            sql: crate::messages::INSERT,
+            bind: Box::new(move |q| crate::messages::bind_insert(q, m, status)),
+            chained: true,
+        };
+        Ok(self.emit_after(data, Some(ahead)).await? > 0)
+    }
+
+    /// Settles the sent message `planned` of `session` as `actual` (`messages::settle_sent`)
+    /// and queues `data` (its `message.out`), in one round trip to SQLite.
+    pub async fn settle_and_emit<E: Event>(
+        &mut self,
+        session: &SessionId,
+        planned: &str,
+        actual: &str,
+        data: &E,
+    ) -> Result<(), sqlx::Error> {
+        let ahead = webhooks::Ahead {
+            sql: crate::messages::SETTLE,
+            bind: Box::new(move |q| crate::messages::bind_settle(q, session, planned, actual)),
+            chained: false,
+        };
+        self.emit_after(data, Some(ahead)).await.map(|_| ())
+    }
+
+    /// Queues `data` after `ahead`; answers the rows `ahead` changed.
+    async fn emit_after<E: Event>(
+        &mut self,
+        data: &E,
+        ahead: Option<webhooks::Ahead<'_>>,
+    ) -> Result<u64, sqlx::Error> {
+        let written = webhooks::enqueue(
             &mut self.conn,
             &mut self.targets,
             webhooks::About {
@@ -108,9 +148,14 @@ impl Write {
                 event: E::NAME,
             },
             data,
+            ahead,
         )
         .await?;
-        Ok(())
+        if let Some(session) = data.session() {
+            self.touch(session);
+        }
+        self.deliveries += written.deliveries;
+        Ok(written.ahead_changed)
     }
 
     /// Queues `data` for one endpoint only (a test event); answers the event's id.
@@ -762,7 +807,9 @@ mod tests {
                     message: None,
                     event: "message.in",
                 };
-                let n = webhooks::enqueue(&mut w.conn, &mut w.targets, about, &data).await?;
+                let n = webhooks::enqueue(&mut w.conn, &mut w.targets, about, &data, None)
+                    .await?
+                    .deliveries;
                 Ok(n as i64)
             })
         }
@@ -812,5 +859,133 @@ mod tests {
             .await
             .expect("count");
         assert_eq!(deliveries, 1);
+    }
+
+    fn out_data(session: &SessionId, id: &str) -> MessageOutData {
+        MessageOutData {
+            session_id: session.clone(),
+            message_id: id.into(),
+            to: "6281234567890".into(),
+            kind: "text".into(),
+            message: "halo".into(),
+            source: "api".into(),
+            timestamp: 1,
+            media: None,
+            details: Default::default(),
+        }
+    }
+
+    /// A message and its event in one statement list: stored once with one delivery per
+    /// endpoint that wants it (none, the global one, and the session's own too); the same message
+    /// again writes neither and says so; a settle and its event both land.
+    #[tokio::test]
+    async fn a_message_and_its_event_are_written_together_and_once() {
+        let (_dir, db) = db().await;
+        sqlx::raw_sql(
+            "INSERT INTO users (id, username, username_key, password_hash, role, disabled, created_at)
+             VALUES ('u', 'u', 'u', '', 'user', 0, 0);
+             INSERT INTO sessions (id, name, owner_id, status, created_at) VALUES ('s', 's', 'u', 'connected', 0);",
+        )
+        .execute(&db)
+        .await
+        .expect("session");
+        let session = SessionId("s".into());
+        let count = |sql: &'static str| {
+            let db = db.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>(sql)
+                    .fetch_one(&db)
+                    .await
+                    .expect("count")
+            }
+        };
+        let mut kept = Kept::default();
+        // A session's event goes to the global endpoint and the session's own, at most.
+        for endpoints in 0..=2i64 {
+            if endpoints > 0 {
+                sqlx::query(
+                    "INSERT INTO webhook_endpoints (id, session_id, url, secret, events, enabled, created_at, updated_at)
+                     VALUES (?, ?, 'http://127.0.0.1:9/', '', '[]', 1, 0, 0)",
+                )
+                .bind(format!("e{endpoints}"))
+                .bind((endpoints == 2).then_some("s"))
+                .execute(&db)
+                .await
+                .expect("endpoint");
+            }
+            let id = format!("m{endpoints}");
+            for attempt in 0..2 {
+                let (id, session) = (id.clone(), session.clone());
+                let (job, answer) = make_job(
+                    move |w: &mut Write| -> BoxFuture<'_, Result<bool, sqlx::Error>> {
+                        Box::pin(async move {
+                            let chat = crate::phone::Chat::from_display("6281234567890");
+                            let m = crate::messages::NewMessage {
+                                id: &id,
+                                session: &session,
+                                direction: crate::messages::Direction::In,
+                                chat: &chat,
+                                sender: Some("6281234567890"),
+                                kind: "text",
+                                body: "halo",
+                                source: None,
+                                quoted_id: None,
+                                timestamp_ms: 1,
+                                media: None,
+                                details: None,
+                                push_name: None,
+                            };
+                            let data = out_data(&session, &id);
+                            w.record_and_emit(m, &data).await
+                        })
+                    },
+                );
+                run_batch(&db, vec![job], &mut kept).await;
+                let new = answer.await.expect("answer").expect("stored").0;
+                assert_eq!(
+                    new,
+                    attempt == 0,
+                    "{endpoints} endpoints, attempt {attempt}"
+                );
+            }
+            assert_eq!(count("SELECT COUNT(*) FROM messages").await, endpoints + 1);
+            assert_eq!(
+                count("SELECT COUNT(*) FROM webhook_events").await,
+                endpoints,
+                "{endpoints} endpoints: an event only when someone wants it"
+            );
+        }
+        // Events for 1 and 2 endpoints; deliveries 1 + 2, each event's to every endpoint.
+        assert_eq!(count("SELECT COUNT(*) FROM webhook_events").await, 2);
+        assert_eq!(count("SELECT COUNT(*) FROM webhook_deliveries").await, 3);
+        assert_eq!(
+            count(
+                "SELECT COUNT(*) FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id
+                 WHERE e.message_id = 'm2'"
+            )
+            .await,
+            2
+        );
+        sqlx::query("UPDATE messages SET direction = 'out', status = 'pending' WHERE id = 'm2'")
+            .execute(&db)
+            .await
+            .expect("pending");
+        let (job, answer) = make_job({
+            let session = session.clone();
+            move |w: &mut Write| -> BoxFuture<'_, Result<(), sqlx::Error>> {
+                Box::pin(async move {
+                    let data = out_data(&session, "m2-sent");
+                    w.settle_and_emit(&session, "m2", "m2-sent", &data).await
+                })
+            }
+        });
+        run_batch(&db, vec![job], &mut kept).await;
+        answer.await.expect("answer").expect("stored");
+        assert_eq!(
+            count("SELECT COUNT(*) FROM messages WHERE id = 'm2-sent' AND status = 'sent'").await,
+            1
+        );
+        assert_eq!(count("SELECT COUNT(*) FROM webhook_events").await, 3);
+        assert_eq!(count("SELECT COUNT(*) FROM webhook_deliveries").await, 5);
     }
 }

@@ -534,16 +534,13 @@ pub async fn record(
     db: impl sqlx::SqliteExecutor<'_>,
     m: NewMessage<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let status = match m.direction {
-        Direction::In => "received",
-        Direction::Out => "sent",
-    };
+    let status = received_status(m.direction);
     insert(db, m, status).await
 }
 
 /// Records an outgoing message as `pending` before the engine sends it, so that a message
 /// that leaves is always in the record (and a database that refuses writes stops the send).
-/// [`settle_sent`] marks it sent; [`forget_pending`] drops it when the engine refused.
+/// [`SETTLE`] marks it sent; [`forget_pending`] drops it when the engine refused.
 pub async fn record_pending(
     db: impl sqlx::SqliteExecutor<'_>,
     m: NewMessage<'_>,
@@ -554,24 +551,26 @@ pub async fn record_pending(
 /// The engine sent the pending message `planned`, as `actual` (engines that choose their own
 /// id, a poll's, answer another): the record takes that id and `sent` — unless a receipt
 /// already moved it further.
-pub async fn settle_sent(
-    db: impl sqlx::SqliteExecutor<'_>,
-    session: &SessionId,
-    planned: &str,
-    actual: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE messages SET id = ?, status = CASE status WHEN 'pending' THEN 'sent' ELSE status END,
-                             updated_at = ?
-         WHERE session_id = ? AND id = ? AND direction = 'out'",
-    )
-    .bind(actual)
-    .bind(crate::db::now_ms())
-    .bind(session.as_str())
-    .bind(planned)
-    .execute(db)
-    .await?;
-    Ok(())
+///
+/// Sent in one statement list with the `message.out` event
+/// (`crate::events::Write::settle_and_emit`).
+pub(crate) const SETTLE: &str =
+    "UPDATE messages SET id = ?, status = CASE status WHEN 'pending' THEN 'sent' ELSE status END,
+                         updated_at = ?
+     WHERE session_id = ? AND id = ? AND direction = 'out'";
+
+/// Binds [`SETTLE`]'s values.
+pub(crate) fn bind_settle<'q>(
+    query: crate::db::Query<'q>,
+    session: &'q SessionId,
+    planned: &'q str,
+    actual: &'q str,
+) -> crate::db::Query<'q> {
+    query
+        .bind(actual)
+        .bind(crate::db::now_ms())
+        .bind(session.as_str())
+        .bind(planned)
 }
 
 /// The engine did not send the pending message: it leaves the record.
@@ -593,42 +592,63 @@ async fn insert(
     m: NewMessage<'_>,
     status: &str,
 ) -> Result<bool, sqlx::Error> {
+    let done = bind_insert(sqlx::query(INSERT), m, status)
+        .execute(db)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The statement that records a message: it changes one row, or none for a repeat of an id
+/// already recorded. Public to the crate for a statement list that carries the message's
+/// event with it (`crate::events::Write::record_and_emit`).
+pub(crate) const INSERT: &str =
+    "INSERT INTO messages (id, session_id, direction, chat, sender, type, body, source,
+                           quoted_id, status, created_at, updated_at, media_mimetype,
+                           media_size, media_filename, media_sha256, details, push_name)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (session_id, id) DO NOTHING";
+
+/// Binds [`INSERT`]'s values: `m` with `status` (`received`, `sent` or `pending`).
+pub(crate) fn bind_insert<'q>(
+    query: crate::db::Query<'q>,
+    m: NewMessage<'q>,
+    status: &'q str,
+) -> crate::db::Query<'q> {
     let direction = match m.direction {
         Direction::In => "in",
         Direction::Out => "out",
     };
-    let done = sqlx::query(
-        "INSERT INTO messages (id, session_id, direction, chat, sender, type, body, source,
-                               quoted_id, status, created_at, updated_at, media_mimetype,
-                               media_size, media_filename, media_sha256, details, push_name)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (session_id, id) DO NOTHING",
-    )
-    .bind(m.id)
-    .bind(m.session.as_str())
-    .bind(direction)
-    .bind(m.chat.display())
-    .bind(m.sender)
-    .bind(m.kind)
-    .bind(m.body)
-    .bind(m.source.map(Source::as_str))
-    .bind(m.quoted_id)
-    .bind(status)
-    .bind(m.timestamp_ms)
-    .bind(m.timestamp_ms)
-    .bind(m.media.map(|x| x.mimetype.as_str()))
-    .bind(m.media.map(|x| x.size as i64))
-    .bind(m.media.and_then(|x| x.filename.as_deref()))
-    .bind(m.media.map(|x| x.sha256.as_str()))
-    .bind(
-        m.details
-            .filter(|d| !d.is_empty())
-            .and_then(|d| serde_json::to_string(d).ok()),
-    )
-    .bind(m.push_name)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    query
+        .bind(m.id)
+        .bind(m.session.as_str())
+        .bind(direction)
+        .bind(m.chat.display())
+        .bind(m.sender)
+        .bind(m.kind)
+        .bind(m.body)
+        .bind(m.source.map(Source::as_str))
+        .bind(m.quoted_id)
+        .bind(status)
+        .bind(m.timestamp_ms)
+        .bind(m.timestamp_ms)
+        .bind(m.media.map(|x| x.mimetype.as_str()))
+        .bind(m.media.map(|x| x.size as i64))
+        .bind(m.media.and_then(|x| x.filename.as_deref()))
+        .bind(m.media.map(|x| x.sha256.as_str()))
+        .bind(
+            m.details
+                .filter(|d| !d.is_empty())
+                .and_then(|d| serde_json::to_string(d).ok()),
+        )
+        .bind(m.push_name)
+}
+
+/// The status a message is recorded with by [`record`].
+pub(crate) fn received_status(direction: Direction) -> &'static str {
+    match direction {
+        Direction::In => "received",
+        Direction::Out => "sent",
+    }
 }
 
 /// What a reply needs about the message `id` of this session, if it is in the record.

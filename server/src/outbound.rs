@@ -640,8 +640,22 @@ impl Settle {
         let this = self.clone();
         crate::events::write(state, move |write| {
             Box::pin(async move {
-                let conn = write.conn();
-                messages::settle_sent(conn, &this.session, &this.planned, &this.sent.id).await?;
+                // The record settled and its message.out in one round trip; the choices after
+                // it (they refer to the record by the id it settled with).
+                let data = MessageOutData {
+                    session_id: this.session.clone(),
+                    message_id: this.sent.id.clone(),
+                    to: this.to.display().to_string(),
+                    kind: this.kind.into(),
+                    message: this.text.clone(),
+                    source: this.source.as_str().into(),
+                    timestamp: this.sent.timestamp_ms,
+                    media: this.media.as_ref().map(|m| m.info(&this.sent.id)),
+                    details: this.details.clone().unwrap_or_default(),
+                };
+                write
+                    .settle_and_emit(&this.session, &this.planned, &this.sent.id, &data)
+                    .await?;
                 if let Some((message, fallback, expires_in)) = &this.menu {
                     let menu = Menu {
                         message,
@@ -657,19 +671,7 @@ impl Settle {
                     )
                     .await?;
                 }
-                write
-                    .emit(&MessageOutData {
-                        session_id: this.session.clone(),
-                        message_id: this.sent.id.clone(),
-                        to: this.to.display().to_string(),
-                        kind: this.kind.into(),
-                        message: this.text.clone(),
-                        source: this.source.as_str().into(),
-                        timestamp: this.sent.timestamp_ms,
-                        media: this.media.as_ref().map(|m| m.info(&this.sent.id)),
-                        details: this.details.clone().unwrap_or_default(),
-                    })
-                    .await
+                Ok(())
             })
         })
         .await?;

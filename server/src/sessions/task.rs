@@ -274,12 +274,9 @@ async fn record_inbound(
             let m = &m2;
             let record = as_record(&session, m);
             let source = record.source;
-            let new = messages::record(write.conn(), record).await?;
-            if !new {
-                return Ok((false, source));
-            }
             let details = m.details.as_deref().cloned().unwrap_or_default();
-            if m.from_me {
+            // The message and its event in one round trip; a redelivery writes neither.
+            let new = if m.from_me {
                 let data = MessageOutData {
                     session_id: session.clone(),
                     message_id: m.id.clone(),
@@ -291,7 +288,7 @@ async fn record_inbound(
                     media: m.media.as_ref().map(|f| f.info(&m.id)),
                     details,
                 };
-                write.emit(&data).await?;
+                write.record_and_emit(record, &data).await?
             } else {
                 let author = m.author();
                 let data = MessageInData {
@@ -308,7 +305,10 @@ async fn record_inbound(
                     media: m.media.as_ref().map(|f| f.info(&m.id)),
                     details,
                 };
-                write.emit(&data).await?;
+                write.record_and_emit(record, &data).await?
+            };
+            if !new {
+                return Ok((false, source));
             }
             if let Some(reply) = &reply {
                 reply.insert(write.conn()).await?;
@@ -460,9 +460,6 @@ async fn record_vote(
     m.quoted_id = Some(poll_id.clone());
     crate::events::write(state, move |write| {
         Box::pin(async move {
-            if !messages::record(write.conn(), as_record(&session, &m)).await? {
-                return Ok(());
-            }
             let author = m.author();
             let data = PollVoteData {
                 session_id: session.clone(),
@@ -473,7 +470,10 @@ async fn record_vote(
                 timestamp: m.timestamp_ms,
                 participant: author.participant,
             };
-            write.emit(&data).await
+            write
+                .record_and_emit(as_record(&session, &m), &data)
+                .await
+                .map(|_| ())
         })
     })
     .await

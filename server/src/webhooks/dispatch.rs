@@ -74,70 +74,77 @@ pub async fn dispatch_loop(state: AppState) {
         while tasks.try_join_next().is_some() {}
         let mut picked = 0;
         let room = permits.available_permits().min(running.available_permits());
-        match due(&state, &in_flight, &held, room).await {
-            Ok(due) => {
-                for (id, endpoint, delivery) in due {
-                    let (Ok(permit), Ok(run)) = (
-                        permits.clone().acquire_owned().await,
-                        running.clone().acquire_owned().await,
-                    ) else {
-                        break;
-                    };
-                    picked += 1;
-                    if let Ok(mut map) = in_flight.lock() {
-                        map.insert(id.clone(), Some(endpoint));
-                    }
-                    let (state, in_flight, held) = (state.clone(), in_flight.clone(), held.clone());
-                    tasks.spawn(async move {
-                        let answered = {
-                            let (id, in_flight, state) = (id.clone(), in_flight.clone(), state.clone());
-                            move || {
-                                if let Ok(mut map) = in_flight.lock() {
-                                    map.insert(id, None);
-                                }
-                                drop(permit);
-                                state.webhooks.wake.notify_one();
-                            }
-                        };
-                        let result = attempt(&state, delivery, answered).await;
-                        if let Ok(mut held) = held.lock() {
-                            match &result {
-                                Ok(()) => {
-                                    held.remove(&id);
-                                }
-                                Err(_) => {
-                                    let next = held.get(&id).map_or(HOLD_FIRST, |h| {
-                                        (h.wait * 2).min(HOLD_MAX)
-                                    });
-                                    held.insert(
-                                        id.clone(),
-                                        Hold {
-                                            until: Instant::now() + next,
-                                            wait: next,
-                                        },
-                                    );
-                                }
-                            }
-                        }
-                        if let Err(e) = result {
-                            tracing::error!(delivery = %id, error = format!("{e:#}"), "webhook attempt failed to run; held back");
-                        }
-                        if let Ok(mut map) = in_flight.lock() {
-                            map.remove(&id);
-                        }
-                        drop(run);
-                    });
-                }
+        // One connection for the whole look (picking, loading, the next due time): every use of
+        // the pool costs hand-overs to SQLite's connection thread.
+        let looked = match state.db.acquire().await {
+            Ok(mut conn) => due(&mut conn, &in_flight, &held, room)
+                .await
+                .map(|due| (due, Some(conn))),
+            Err(e) => Err(e),
+        };
+        let (due, mut conn) = looked.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "reading due webhook deliveries");
+            (vec![], None)
+        });
+        for (id, endpoint, delivery) in due {
+            let (Ok(permit), Ok(run)) = (
+                permits.clone().acquire_owned().await,
+                running.clone().acquire_owned().await,
+            ) else {
+                break;
+            };
+            picked += 1;
+            if let Ok(mut map) = in_flight.lock() {
+                map.insert(id.clone(), Some(endpoint));
             }
-            Err(e) => tracing::error!(error = %e, "reading due webhook deliveries"),
+            let (state, in_flight, held) = (state.clone(), in_flight.clone(), held.clone());
+            tasks.spawn(async move {
+                let answered = {
+                    let (id, in_flight, state) = (id.clone(), in_flight.clone(), state.clone());
+                    move || {
+                        if let Ok(mut map) = in_flight.lock() {
+                            map.insert(id, None);
+                        }
+                        drop(permit);
+                        state.webhooks.wake.notify_one();
+                    }
+                };
+                let result = attempt(&state, delivery, answered).await;
+                if let Ok(mut held) = held.lock() {
+                    match &result {
+                        Ok(()) => {
+                            held.remove(&id);
+                        }
+                        Err(_) => {
+                            let next = held.get(&id).map_or(HOLD_FIRST, |h| {
+                                (h.wait * 2).min(HOLD_MAX)
+                            });
+                            held.insert(
+                                id.clone(),
+                                Hold {
+                                    until: Instant::now() + next,
+                                    wait: next,
+                                },
+                            );
+                        }
+                    }
+                }
+                if let Err(e) = result {
+                    tracing::error!(delivery = %id, error = format!("{e:#}"), "webhook attempt failed to run; held back");
+                }
+                if let Ok(mut map) = in_flight.lock() {
+                    map.remove(&id);
+                }
+                drop(run);
+            });
         }
         // Nothing startable although deliveries may be due (their endpoints are at their cap):
         // wait for an attempt to end rather than look again at once.
-        let wait = if picked == 0 {
-            POLL
-        } else {
-            next_due_in(&state).await.unwrap_or(POLL).min(POLL)
+        let wait = match conn.as_deref_mut() {
+            Some(conn) if picked > 0 => next_due_in(conn).await.unwrap_or(POLL).min(POLL),
+            _ => POLL,
         };
+        drop(conn);
         tokio::select! {
             _ = state.shutdown.cancelled() => break,
             _ = state.webhooks.wake.notified() => {}
@@ -155,7 +162,7 @@ pub async fn dispatch_loop(state: AppState) {
 /// backlog on one endpoint from filling the batch, so another endpoint's delivery is found at
 /// once. Deliveries to the endpoints of a disabled account wait until it is enabled again.
 async fn due(
-    state: &AppState,
+    conn: &mut sqlx::SqliteConnection,
     in_flight: &Mutex<HashMap<String, Option<String>>>,
     held: &Mutex<HashMap<String, Hold>>,
     room: usize,
@@ -195,7 +202,7 @@ async fn due(
     .bind(now_ms())
     .bind(window(busy.len() + held.len()) as i64)
     .bind((room + busy.len() + held.len()) as i64)
-    .fetch_all(&state.db)
+    .fetch_all(&mut *conn)
     .await?;
     let rows = rows
         .into_iter()
@@ -212,7 +219,7 @@ async fn due(
         .unwrap_or_default();
     let mut loaded: HashMap<String, Due> = sqlx::query_as::<_, Due>(DUE_BY_ID)
         .bind(ids)
-        .fetch_all(&state.db)
+        .fetch_all(&mut *conn)
         .await?
         .into_iter()
         .map(|d| (d.id.clone(), d))
@@ -258,11 +265,11 @@ fn pick(
         .collect()
 }
 
-async fn next_due_in(state: &AppState) -> Option<Duration> {
+async fn next_due_in(conn: &mut sqlx::SqliteConnection) -> Option<Duration> {
     let (next,): (Option<i64>,) = sqlx::query_as(
         "SELECT MIN(next_attempt_at) FROM webhook_deliveries WHERE status = 'pending'",
     )
-    .fetch_one(&state.db)
+    .fetch_one(conn)
     .await
     .ok()?;
     let ms = next? - now_ms();

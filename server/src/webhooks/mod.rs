@@ -16,7 +16,7 @@ pub mod schema;
 pub mod sign;
 pub mod ssrf;
 
-use crate::db::{new_id, now_ms};
+use crate::db::{Query, new_id, now_ms};
 use app::model::SessionId;
 use serde::Serialize;
 use std::{collections::HashMap, time::Duration};
@@ -142,14 +142,16 @@ impl Targets {
 }
 
 /// Writes `event` with `data` and a pending delivery for every enabled endpoint that wants it:
-/// the global one and the session's own. Answers how many deliveries were created. Only
-/// `crate::events::Write::emit` calls it (typed; `events::write` wakes the dispatcher after the commit).
-pub(crate) async fn enqueue<T: Serialize>(
+/// the global one and the session's own, after `ahead` (in the same round trip) when given.
+/// Answers the rows the statements changed (`ahead`'s included). Only `crate::events::Write`
+/// calls it (typed; `events::write` wakes the dispatcher after the commit).
+pub(crate) async fn enqueue<'q, T: Serialize>(
     conn: &mut sqlx::SqliteConnection,
     targets: &mut Targets,
     about: About<'_>,
     data: &T,
-) -> Result<usize, sqlx::Error> {
+    ahead: Option<Ahead<'q>>,
+) -> Result<Written, sqlx::Error> {
     let wanted: Vec<Target> = targets
         .for_session(&mut *conn, about.session)
         .await?
@@ -161,8 +163,7 @@ pub(crate) async fn enqueue<T: Serialize>(
         .iter()
         .map(|t| (t.id.as_str(), t.session.as_deref()))
         .collect();
-    insert_event(conn, about, data, &endpoints).await?;
-    Ok(endpoints.len())
+    write_event(conn, about, data, &endpoints, ahead).await
 }
 
 /// What an event is, beside its data: its name, and the session and message it is about.
@@ -171,6 +172,29 @@ pub(crate) struct About<'a> {
     pub session: Option<&'a SessionId>,
     pub message: Option<&'a str>,
     pub event: &'a str,
+}
+
+/// A statement sent ahead of an event in the same round trip: the record the event is about
+/// (every statement is a hand-over to SQLite's connection thread, and those hand-overs are
+/// what a write costs).
+pub(crate) struct Ahead<'q> {
+    /// Its text, with plain `?` only (see [`event_sql`]).
+    pub sql: &'static str,
+    /// Binds its values onto the statement list, ahead of the event's.
+    pub bind: Box<dyn FnOnce(Query<'q>) -> Query<'q> + Send + 'q>,
+    /// The event is written only when this statement changed a row: a message recorded for the
+    /// first time (a redelivery writes neither the message nor its event again).
+    pub chained: bool,
+}
+
+/// What [`enqueue`] wrote.
+pub(crate) struct Written {
+    /// The event's id (made even when no endpoint wanted it, and then not stored).
+    pub event_id: String,
+    /// The deliveries created.
+    pub deliveries: usize,
+    /// The rows the statement ahead changed: `0` for a message already recorded.
+    pub ahead_changed: u64,
 }
 
 /// The event and one delivery per endpoint in one round trip to SQLite (a session's event goes
@@ -188,17 +212,44 @@ macro_rules! delivery_sql {
          VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
     };
 }
-const EVENT: &str = event_sql!();
+/// The same, written only when the statement before changed a row. `changes()` is the count of
+/// the last statement that has completed, so each link sees the one before it: the message
+/// (new or not), then the event (written or not).
+macro_rules! event_if_sql {
+    () => {
+        "INSERT INTO webhook_events (id, session_id, event, body, created_at, message_id)
+         SELECT ?, ?, ?, ?, ?, ? WHERE changes() = 1"
+    };
+}
+macro_rules! delivery_if_sql {
+    () => {
+        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, owner_session, status, attempts,
+                                         next_attempt_at, created_at, updated_at)
+         SELECT ?, ?, ?, ?, 'pending', 0, ?, ?, ? WHERE changes() = 1"
+    };
+}
 const DELIVERY: &str = delivery_sql!();
-const EVENT_ONE: &str = concat!(event_sql!(), ";\n", delivery_sql!());
-const EVENT_TWO: &str = concat!(
+/// Per number of endpoints carried in the event's statement list: none, one, two.
+const EVENT_WITH: [&str; 3] = [
     event_sql!(),
-    ";\n",
-    delivery_sql!(),
-    ", (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
-);
-
-type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+    concat!(event_sql!(), ";\n", delivery_sql!()),
+    concat!(
+        event_sql!(),
+        ";\n",
+        delivery_sql!(),
+        ", (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+    ),
+];
+const EVENT_IF_WITH: [&str; 3] = [
+    event_if_sql!(),
+    concat!(event_if_sql!(), ";\n", delivery_if_sql!()),
+    concat!(
+        event_if_sql!(),
+        ";\n",
+        delivery_if_sql!(),
+        "\n UNION ALL SELECT ?, ?, ?, ?, 'pending', 0, ?, ?, ? WHERE changes() = 1"
+    ),
+];
 
 /// Binds one delivery's values, in [`DELIVERY`]'s order.
 fn bind_delivery<'q>(
@@ -226,14 +277,37 @@ pub(crate) async fn insert_event<T: Serialize>(
     data: &T,
     endpoints: &[(&str, Option<&str>)],
 ) -> Result<String, sqlx::Error> {
+    Ok(write_event(conn, about, data, endpoints, None)
+        .await?
+        .event_id)
+}
+
+/// [`insert_event`] after `ahead`, in one statement list.
+async fn write_event<'q, T: Serialize>(
+    conn: &mut sqlx::SqliteConnection,
+    about: About<'_>,
+    data: &T,
+    endpoints: &[(&str, Option<&str>)],
+    ahead: Option<Ahead<'q>>,
+) -> Result<Written, sqlx::Error> {
     let About {
         session,
         message,
         event,
     } = about;
-    let id = format!("msg_{}", new_id());
+    let event_id = format!("msg_{}", new_id());
+    let mut written = Written {
+        event_id,
+        deliveries: 0,
+        ahead_changed: 0,
+    };
+    let id = written.event_id.as_str();
     if endpoints.is_empty() {
-        return Ok(id);
+        if let Some(ahead) = ahead {
+            let query = (ahead.bind)(sqlx::query(ahead.sql));
+            written.ahead_changed = query.execute(&mut *conn).await?.rows_affected();
+        }
+        return Ok(written);
     }
     let now = now_ms();
     let body = serde_json::to_string(&Envelope {
@@ -242,29 +316,45 @@ pub(crate) async fn insert_event<T: Serialize>(
         timestamp: now,
     })
     .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let (sql, together) = match endpoints.len() {
-        1 => (EVENT_ONE, 1),
-        2 => (EVENT_TWO, 2),
-        _ => (EVENT, 0),
+    let together = endpoints.len().min(2);
+    let (query, chained) = match ahead {
+        None => (sqlx::query(EVENT_WITH[together]), false),
+        Some(ahead) => {
+            let list = if ahead.chained {
+                EVENT_IF_WITH[together]
+            } else {
+                EVENT_WITH[together]
+            };
+            let sql = sqlx::AssertSqlSafe(format!("{};\n{list}", ahead.sql));
+            ((ahead.bind)(sqlx::query(sql)), ahead.chained)
+        }
     };
-    let mut query = sqlx::query(sql)
-        .bind(&id)
-        .bind(session.map(SessionId::as_str))
-        .bind(event)
-        .bind(&body)
+    let mut query = query
+        .bind(id.to_string())
+        .bind(session.map(|s| s.as_str().to_string()))
+        .bind(event.to_string())
+        .bind(body)
         .bind(now)
-        .bind(message);
+        .bind(message.map(str::to_string));
     let (together, apart) = endpoints.split_at(together);
     for (endpoint, owner) in together {
-        query = bind_delivery(query, &id, endpoint, *owner, now);
+        query = bind_delivery(query, id, endpoint, *owner, now);
     }
-    query.execute(&mut *conn).await?;
+    let changed = query.execute(&mut *conn).await?.rows_affected();
+    // The rows of the event and its deliveries, when they were written: a chained list that
+    // changed nothing (a message already recorded) wrote none.
+    let ours = 1 + together.len() as u64;
+    written.ahead_changed = changed.saturating_sub(ours);
+    if chained && changed < ours {
+        return Ok(written);
+    }
     for (endpoint, owner) in apart {
-        bind_delivery(sqlx::query(DELIVERY), &id, endpoint, *owner, now)
+        bind_delivery(sqlx::query(DELIVERY), id, endpoint, *owner, now)
             .execute(&mut *conn)
             .await?;
     }
-    Ok(id)
+    written.deliveries = endpoints.len();
+    Ok(written)
 }
 
 #[cfg(test)]
