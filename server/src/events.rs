@@ -116,7 +116,7 @@ impl Write {
         Ok(self.emit_after(data, Some(ahead)).await? > 0)
     }
 
-    /// Settles the sent message `planned` of `session` as `actual` (`messages::settle_sent`)
+    /// Settles the sent message `planned` of `session` as `actual` (`messages::SETTLE`)
     /// and queues `data` (its `message.out`), in one round trip to SQLite.
     pub async fn settle_and_emit<E: Event>(
         &mut self,
@@ -139,6 +139,7 @@ impl Write {
         data: &E,
         ahead: Option<webhooks::Ahead<'_>>,
     ) -> Result<u64, sqlx::Error> {
+        let chained = ahead.as_ref().is_some_and(|a| a.chained);
         let written = webhooks::enqueue(
             &mut self.conn,
             &mut self.targets,
@@ -151,7 +152,10 @@ impl Write {
             ahead,
         )
         .await?;
-        if let Some(session) = data.session() {
+        // A chained event whose record was a repeat wrote nothing: nobody is told of a change.
+        if let Some(session) = data.session()
+            && (!chained || written.ahead_changed > 0)
+        {
             self.touch(session);
         }
         self.deliveries += written.deliveries;
@@ -941,7 +945,16 @@ mod tests {
                     },
                 );
                 run_batch(&db, vec![job], &mut kept).await;
-                let new = answer.await.expect("answer").expect("stored").0;
+                let (new, _, touched) = answer.await.expect("answer").expect("stored");
+                assert_eq!(
+                    touched,
+                    if new {
+                        vec![SessionId("s".into())]
+                    } else {
+                        vec![]
+                    },
+                    "only a new message tells the session's followers"
+                );
                 assert_eq!(
                     new,
                     attempt == 0,

@@ -76,11 +76,15 @@ pub async fn dispatch_loop(state: AppState) {
         let room = permits.available_permits().min(running.available_permits());
         // One connection for the whole look (picking, loading, the next due time): every use of
         // the pool costs hand-overs to SQLite's connection thread.
-        let looked = match state.db.acquire().await {
-            Ok(mut conn) => due(&mut conn, &in_flight, &held, room)
-                .await
-                .map(|due| (due, Some(conn))),
-            Err(e) => Err(e),
+        let looked = match room {
+            // Every request slot busy: nothing to pick, no connection taken.
+            0 => Ok((vec![], None)),
+            _ => match state.db.acquire().await {
+                Ok(mut conn) => due(&mut conn, &in_flight, &held, room)
+                    .await
+                    .map(|due| (due, Some(conn))),
+                Err(e) => Err(e),
+            },
         };
         let (due, mut conn) = looked.unwrap_or_else(|e| {
             tracing::error!(error = %e, "reading due webhook deliveries");
