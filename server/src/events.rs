@@ -107,7 +107,7 @@ impl Write {
         m: crate::messages::NewMessage<'_>,
         data: &E,
     ) -> Result<bool, sqlx::Error> {
-        let status = crate::messages::received_status(m.direction);
+        let status = crate::messages::recorded_status(m.direction);
         let ahead = webhooks::Ahead {
             sql: crate::messages::INSERT,
             bind: Box::new(move |q| crate::messages::bind_insert(q, m, status)),
@@ -884,15 +884,7 @@ mod tests {
     /// again writes neither and says so; a settle and its event both land.
     #[tokio::test]
     async fn a_message_and_its_event_are_written_together_and_once() {
-        let (_dir, db) = db().await;
-        sqlx::raw_sql(
-            "INSERT INTO users (id, username, username_key, password_hash, role, disabled, created_at)
-             VALUES ('u', 'u', 'u', '', 'user', 0, 0);
-             INSERT INTO sessions (id, name, owner_id, status, created_at) VALUES ('s', 's', 'u', 'connected', 0);",
-        )
-        .execute(&db)
-        .await
-        .expect("session");
+        let (_dir, db) = crate::db::testing::with_session().await;
         let session = SessionId("s".into());
         let count = |sql: &'static str| {
             let db = db.clone();

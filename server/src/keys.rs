@@ -327,14 +327,16 @@ pub async fn authenticate(state: &AppState, key: &str) -> ApiResult<Caller> {
     Ok(caller)
 }
 
-/// Keys checked lately, by their SHA-256, with who they let in: a busy integration's requests
-/// skip the key-and-owner query (one database round trip of a send's few). Exact within this
-/// process: every write that could change an answer — a key revoked, an account changed,
-/// disabled or deleted, a session deleted (its scoped keys go with it) — calls
+/// Keys checked lately, by their SHA-256, and sign-ins (dashboard cookies, by login id), with
+/// who they let in: a busy integration's requests skip the key-and-owner query (one database
+/// round trip of a send's few), a dashboard's server calls the login query. Exact within this
+/// process: every write that could change an answer — a key revoked, a sign-out, an account
+/// changed, disabled or deleted, a session deleted (its scoped keys go with it) — calls
 /// [`KeyCache::changed`] after it commits, which empties the cache and makes any answer read
 /// before it unusable. A change this process did not make (another node, a `kabar restore`
 /// under a running server) is seen within [`KEY_CACHE_TTL`]. Only successes are kept: a wrong
-/// or refused key always asks the database.
+/// or refused key always asks the database; a sign-in only while it has longer to live than
+/// the cache keeps it ([`KeyCache::put_login`]).
 #[derive(Default)]
 pub struct KeyCache {
     generation: AtomicU64,
@@ -350,8 +352,28 @@ impl KeyCache {
         }
     }
 
-    fn generation(&self) -> u64 {
+    pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
+    }
+
+    /// A sign-in believed without a query: `login` is the login's id and account (its row's
+    /// key); a key hash never contains a space.
+    pub(crate) fn get_login(&self, login: &str, user: &str) -> Option<Caller> {
+        self.get(&format!("login {login} {user}"))
+    }
+
+    /// Keeps a sign-in read at `generation`, unless it expires (`expires_at`, ms) before the
+    /// cache would forget it.
+    pub(crate) fn put_login(
+        &self,
+        (login, user): (&str, &str),
+        expires_at: i64,
+        generation: u64,
+        caller: Caller,
+    ) {
+        if expires_at > crate::db::now_ms() + KEY_CACHE_TTL.as_millis() as i64 {
+            self.put(format!("login {login} {user}"), generation, caller);
+        }
     }
 
     fn get(&self, hash: &str) -> Option<Caller> {

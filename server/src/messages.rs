@@ -534,7 +534,7 @@ pub async fn record(
     db: impl sqlx::SqliteExecutor<'_>,
     m: NewMessage<'_>,
 ) -> Result<bool, sqlx::Error> {
-    let status = received_status(m.direction);
+    let status = recorded_status(m.direction);
     insert(db, m, status).await
 }
 
@@ -644,7 +644,7 @@ pub(crate) fn bind_insert<'q>(
 }
 
 /// The status a message is recorded with by [`record`].
-pub(crate) fn received_status(direction: Direction) -> &'static str {
+pub(crate) fn recorded_status(direction: Direction) -> &'static str {
     match direction {
         Direction::In => "received",
         Direction::Out => "sent",

@@ -637,6 +637,9 @@ struct Settle {
 
 impl Settle {
     async fn write(&self, state: &AppState) -> Result<(), sqlx::Error> {
+        if let Some((_, Fallback::Text, _)) = &self.menu {
+            state.text_menus.sent(&self.session, self.sent.timestamp_ms);
+        }
         let this = self.clone();
         crate::events::write(state, move |write| {
             Box::pin(async move {

@@ -181,7 +181,7 @@ async fn target(
         .clone()
         .ok_or_else(|| ApiError::not_found("The simulator is not running."))?;
     let id = SessionId(id);
-    store::owned(state, caller, &id).await?;
+    store::may_use(state, caller, &id).await?;
     Ok((sim, id))
 }
 

@@ -37,7 +37,8 @@ pub struct App {
     pub login_limits: AuthLimits,
     /// Throttles the `last_used_at` writes of API keys to one per key per minute.
     pub key_usage: KeyUsage,
-    /// API keys checked lately, emptied by every change to keys, accounts and sessions.
+    /// API keys and sign-ins checked lately, emptied by every change to keys, sign-ins,
+    /// accounts and sessions.
     pub key_cache: crate::keys::KeyCache,
     /// The running WhatsApp sessions and the engine they run on.
     pub sessions: Sessions,
@@ -55,6 +56,9 @@ pub struct App {
     pub metrics: crate::metrics::Metrics,
     /// Wakes the `interaction.timeout` loop when a message with `expiresIn` is sent.
     pub interactive_wake: tokio::sync::Notify,
+    /// Which sessions may have an open text-fallback menu (a typed text is matched without a
+    /// read when none may).
+    pub text_menus: crate::interactive::TextMenus,
     /// Auto-reply rules per user (cached) and their cooldowns.
     pub auto_reply: AutoReply,
     /// Where the dashboard's bundle is and what it is called.

@@ -1,6 +1,6 @@
 //! The `Caller` extractor: an API key (`X-API-KEY` header or `?api_key=`) or the `auth-token`
 //! cookie, checked against the database so that a revoked key, a signed-out cookie or a
-//! disabled account stops working at once (keys through `keys::KeyCache`, which every such
+//! disabled account stops working at once (both through `keys::KeyCache`, which every such
 //! change empties).
 
 use super::COOKIE_NAME;
@@ -62,8 +62,14 @@ async fn authenticate_token(state: &AppState, token: &str) -> ApiResult<Caller> 
     let claims = state.tokens.verify(token).map_err(|_| {
         ApiError::unauthorized("Your sign-in is invalid or has expired. Sign in again.")
     })?;
-    let row: Option<(String, String, String, bool)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.role, u.disabled FROM logins l JOIN users u ON u.id = l.user_id
+    if let Some(caller) = state.key_cache.get_login(&claims.jti, &claims.sub) {
+        return Ok(caller);
+    }
+    // Read before the query: a change committed meanwhile makes this answer stale at once.
+    let generation = state.key_cache.generation();
+    let row: Option<(String, String, String, bool, i64)> = sqlx::query_as(
+        "SELECT u.id, u.username, u.role, u.disabled, l.expires_at
+         FROM logins l JOIN users u ON u.id = l.user_id
          WHERE l.id = ? AND l.user_id = ? AND l.expires_at > ?",
     )
     .bind(&claims.jti)
@@ -71,7 +77,7 @@ async fn authenticate_token(state: &AppState, token: &str) -> ApiResult<Caller> 
     .bind(crate::db::now_ms())
     .fetch_optional(&state.db)
     .await?;
-    let Some((id, username, role, disabled)) = row else {
+    let Some((id, username, role, disabled, expires_at)) = row else {
         return Err(ApiError::unauthorized(
             "You have been signed out. Sign in again.",
         ));
@@ -79,14 +85,21 @@ async fn authenticate_token(state: &AppState, token: &str) -> ApiResult<Caller> 
     if disabled {
         return Err(ApiError::unauthorized("This account is disabled."));
     }
-    Ok(Caller {
+    let caller = Caller {
         id: UserId(id),
         username,
         role: Role::parse(&role).unwrap_or(Role::User),
         via: Via::Login {
-            login_id: claims.jti,
+            login_id: claims.jti.clone(),
         },
-    })
+    };
+    state.key_cache.put_login(
+        (&claims.jti, &claims.sub),
+        expires_at,
+        generation,
+        caller.clone(),
+    );
+    Ok(caller)
 }
 
 pub(crate) fn header_key(headers: &HeaderMap) -> Option<String> {

@@ -224,6 +224,7 @@ pub async fn logout(state: &AppState, parts: &Parts) -> ApiResult<String> {
             .bind(&claims.jti)
             .execute(&state.db)
             .await?;
+        state.key_cache.changed();
     }
     Ok(cleared_cookie(state))
 }

@@ -29,6 +29,44 @@ use sha2::{Digest, Sha256};
 /// How long a text-fallback menu answers a typed reply that does not quote it.
 const TEXT_MENU_OPEN_MS: i64 = 24 * 3600 * 1000;
 
+/// Until when each session's latest text-fallback menu may still be open (its send time plus
+/// [`TEXT_MENU_OPEN_MS`]), so that a typed text in a session with no open menu — nearly every
+/// text a gateway receives — is matched without a database read. Only an upper bound: a
+/// session under it still reads its chat's menu (answered, timed out, another chat's). A
+/// session not known yet (since the start, or since its task last started) is read once.
+#[derive(Default)]
+pub struct TextMenus(std::sync::Mutex<std::collections::HashMap<SessionId, i64>>);
+
+impl TextMenus {
+    /// Notes a text menu sent at `at`; called before its record is written, so that a reply
+    /// racing the write is looked up rather than skipped.
+    pub fn sent(&self, session: &SessionId, at: i64) {
+        self.raise(session, at.saturating_add(TEXT_MENU_OPEN_MS));
+    }
+
+    /// Forgets `session` (its task starts: another node may have sent menus meanwhile, and a
+    /// deleted session's id may come back); its next text reads the database again.
+    pub fn forget(&self, session: &SessionId) {
+        self.map().remove(session);
+    }
+
+    fn raise(&self, session: &SessionId, until: i64) {
+        let mut map = self.map();
+        let known = map.entry(session.clone()).or_insert(until);
+        *known = (*known).max(until);
+    }
+
+    fn until(&self, session: &SessionId) -> Option<i64> {
+        self.map().get(session).copied()
+    }
+
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<SessionId, i64>> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The session's default fallback (`PATCH /api/sessions/{id}` `fallback`).
 pub async fn session_fallback(state: &AppState, session: &SessionId) -> ApiResult<Fallback> {
     let f: Option<(String,)> =
@@ -126,6 +164,7 @@ pub struct Resolved {
 /// an id the message did not offer, a typed text that is not a choice.
 pub async fn resolve(
     db: &Db,
+    menus: &TextMenus,
     session: &SessionId,
     m: &Inbound,
 ) -> anyhow::Result<Option<Resolved>> {
@@ -169,7 +208,7 @@ pub async fn resolve(
         None if m.kind == crate::engine::MessageKind::Text => {
             let stored = match &m.quoted_id {
                 Some(q) => load(db, session, q, chat).await?,
-                None => open_text_menu(db, session, chat).await?,
+                None => open_text_menu(db, menus, session, chat).await?,
             };
             Ok(stored.and_then(|s| pick(&s, |opts| pick_from_text(opts, &m.text))))
         }
@@ -245,9 +284,28 @@ async fn load(
 /// than a day old. Older menus answer only replies that quote them.
 async fn open_text_menu(
     db: &Db,
+    menus: &TextMenus,
     session: &SessionId,
     chat: &str,
 ) -> anyhow::Result<Option<Stored>> {
+    let until = match menus.until(session) {
+        Some(until) => until,
+        None => {
+            let (latest,): (Option<i64>,) = sqlx::query_as(
+                "SELECT MAX(created_at) FROM interactive_messages
+                 WHERE session_id = ? AND fallback = 'text'",
+            )
+            .bind(session.as_str())
+            .fetch_one(db)
+            .await?;
+            let until = latest.map_or(i64::MIN, |t| t.saturating_add(TEXT_MENU_OPEN_MS));
+            menus.raise(session, until);
+            menus.until(session).unwrap_or(until)
+        }
+    };
+    if until <= now_ms() {
+        return Ok(None);
+    }
     #[derive(sqlx::FromRow)]
     struct Latest {
         message_id: String,
@@ -385,5 +443,60 @@ mod tests {
             hex::encode(option_hash("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    /// A typed text reads a chat's menu only while the session may have one open: a session
+    /// read once and found without one is answered from memory until a text menu is sent
+    /// (`TextMenus::sent`) or its task starts again (`forget`); a menu past its day is closed.
+    #[tokio::test]
+    async fn a_text_reads_the_menu_only_while_one_may_be_open() {
+        let (_dir, db) = crate::db::testing::with_session().await;
+        let session = SessionId("s".into());
+        let menus = TextMenus::default();
+        let chat = "628111";
+        let menu = |id: &'static str, at: i64| {
+            let db = db.clone();
+            async move {
+                let content = serde_json::json!({"text": "Pilih", "body": {"type": "button",
+                    "buttons": [{"kind": "quick_reply", "id": "a", "text": "A"}]}})
+                .to_string();
+                sqlx::query(
+                    "INSERT INTO messages (id, session_id, direction, chat, type, body, status, created_at, updated_at)
+                     VALUES (?1, 's', 'out', ?2, 'text', '', 'sent', ?3, ?3);
+                     INSERT INTO interactive_messages (session_id, message_id, chat, kind, content, fallback, created_at)
+                     VALUES ('s', ?1, ?2, 'button', ?4, 'text', ?3)",
+                )
+                .bind(id)
+                .bind(chat)
+                .bind(at)
+                .bind(content)
+                .execute(&db)
+                .await
+                .expect("menu");
+            }
+        };
+        let found = async |menus: &TextMenus| {
+            open_text_menu(&db, menus, &session, chat)
+                .await
+                .expect("read")
+                .map(|s| s.message_id)
+        };
+
+        // A day-old menu: read once, closed.
+        menu("old", now_ms() - TEXT_MENU_OPEN_MS - 1000).await;
+        assert_eq!(found(&menus).await, None);
+        assert!(menus.until(&session).is_some_and(|u| u <= now_ms()));
+        // A menu written behind the memory's back is not seen: the read is skipped.
+        menu("unseen", now_ms()).await;
+        assert_eq!(found(&menus).await, None);
+        // Once its task starts again, the session is read again and finds it.
+        menus.forget(&session);
+        assert_eq!(found(&menus).await.as_deref(), Some("unseen"));
+        // A sent menu raises the bound before its record lands.
+        let later = TextMenus::default();
+        later.raise(&session, i64::MIN);
+        assert_eq!(found(&later).await, None);
+        later.sent(&session, now_ms());
+        assert_eq!(found(&later).await.as_deref(), Some("unseen"));
     }
 }

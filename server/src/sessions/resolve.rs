@@ -81,11 +81,6 @@ pub async fn resolve(
             }
         }
     };
-    // A session the registry holds carries its owner (who never changes): no read.
-    if let Some(handle) = state.sessions.get(&id) {
-        caller.may_use_session(&id, handle.owner.as_str())?;
-        return Ok(id);
-    }
-    store::owned(state, caller, &id).await?;
+    store::may_use(state, caller, &id).await?;
     Ok(id)
 }

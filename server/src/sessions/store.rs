@@ -420,6 +420,15 @@ pub async fn row(state: &AppState, id: &SessionId) -> ApiResult<SessionRow> {
         .ok_or_else(not_found)
 }
 
+/// [`owned`] when only the answer counts: a session the registry holds carries its owner (who
+/// never changes), so a running one costs no read.
+pub async fn may_use(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<()> {
+    match state.sessions.get(id) {
+        Some(handle) => caller.may_use_session(id, handle.owner.as_str()),
+        None => owned(state, caller, id).await.map(|_| ()),
+    }
+}
+
 /// The session `id` if `caller` may use it (a 404 otherwise, also for another's session).
 pub async fn owned(state: &AppState, caller: &Caller, id: &SessionId) -> ApiResult<SessionRow> {
     caller.check_scope(id)?;

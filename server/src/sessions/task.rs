@@ -28,6 +28,7 @@ pub async fn session_loop(
     snapshot: watch::Sender<SessionSnapshot>,
     stop: CancellationToken,
 ) {
+    state.text_menus.forget(&handle.id);
     loop {
         // `_room`: a message's place in the engine's window, given back once it is committed.
         let (event, _room): (_, Room) = tokio::select! {
@@ -192,7 +193,7 @@ async fn on_message(
         return stored.map_err(Into::into);
     }
     // A failed lookup must not lose the message: it is then a plain message.in.
-    match crate::interactive::resolve(&state.db, id, &m).await {
+    match crate::interactive::resolve(&state.db, &state.text_menus, id, &m).await {
         Ok(Some(answer)) => {
             let stored = crate::interactive::record_answer(state, handle, &m, &answer).await;
             ack.done(stored.is_ok());

@@ -54,15 +54,22 @@ type InFlight = Arc<Mutex<HashMap<String, Option<String>>>>;
 /// At most this many requests are out at once to one endpoint, so a slow or dead receiver
 /// holds only its own share of the global `--webhook-concurrency` and delays only itself.
 /// (Attempts whose answer is being written down no longer count here; all attempts together
-/// are bounded by twice `--webhook-concurrency`.)
+/// are bounded by [`RUNNING`] times `--webhook-concurrency`.)
 pub const PER_ENDPOINT: usize = 4;
+
+/// All attempts at once, requests out and outcomes being written down, per request slot. An
+/// outcome waits for a group commit, behind whatever the writer has queued (under a flood of
+/// inbound messages, tens of milliseconds): with only twice the request slots, attempts waiting
+/// for their commit held every slot and the deliveries ran at a third of the intake while the
+/// receivers sat idle. An attempt waiting to be written down holds only its outcome.
+const RUNNING: usize = 8;
 
 pub async fn dispatch_loop(state: AppState) {
     // Attempts whose request is out (`--webhook-concurrency`), and attempts at all: an attempt
     // gives its request slot back as soon as the receiver has answered, and writing its outcome
     // down (which waits for a group commit) takes only the second kind, bounded too.
     let permits = Arc::new(Semaphore::new(state.webhooks.concurrency));
-    let running = Arc::new(Semaphore::new(2 * state.webhooks.concurrency));
+    let running = Arc::new(Semaphore::new(RUNNING * state.webhooks.concurrency));
     // Delivery id → its endpoint while its request is out (`None`: answered, being written
     // down), for every attempt running.
     let in_flight: InFlight = Default::default();
@@ -70,15 +77,26 @@ pub async fn dispatch_loop(state: AppState) {
     // a database that refuses writes is not answered by re-sending in a tight loop.
     let held: Arc<Mutex<HashMap<String, Hold>>> = Default::default();
     let mut tasks = JoinSet::new();
+    // Where attempts hand their outcomes to be written together.
+    let (outcomes, written) = tokio::sync::mpsc::channel(RUNNING * state.webhooks.concurrency);
+    let outcome_writer = tokio::spawn(write_outcomes(state.clone(), written));
+    // Whether the last look filled every free slot: more is due than can go out.
+    let mut backlog = false;
+    // Under a backlog every answer wakes the loop, and a look per freed slot costs three
+    // statements per delivery; the loop then looks once this many slots are free. Waiting
+    // cannot stall: fewer free slots than this means attempts are running, and each one that
+    // ends wakes the loop.
+    let batch = (state.webhooks.concurrency / 4).max(1);
     loop {
         while tasks.try_join_next().is_some() {}
         let mut picked = 0;
         let room = permits.available_permits().min(running.available_permits());
+        let wanted = if backlog { batch } else { 1 };
         // One connection for the whole look (picking, loading, the next due time): every use of
         // the pool costs hand-overs to SQLite's connection thread.
         let looked = match room {
-            // Every request slot busy: nothing to pick, no connection taken.
-            0 => Ok((vec![], None)),
+            // Too few request slots free: nothing picked, no connection taken.
+            room if room < wanted => Ok((vec![], None)),
             _ => match state.db.acquire().await {
                 Ok(mut conn) => due(&mut conn, &in_flight, &held, room)
                     .await
@@ -101,7 +119,12 @@ pub async fn dispatch_loop(state: AppState) {
             if let Ok(mut map) = in_flight.lock() {
                 map.insert(id.clone(), Some(endpoint));
             }
-            let (state, in_flight, held) = (state.clone(), in_flight.clone(), held.clone());
+            let (state, in_flight, held, outcomes) = (
+                state.clone(),
+                in_flight.clone(),
+                held.clone(),
+                outcomes.clone(),
+            );
             tasks.spawn(async move {
                 let answered = {
                     let (id, in_flight, state) = (id.clone(), in_flight.clone(), state.clone());
@@ -113,7 +136,7 @@ pub async fn dispatch_loop(state: AppState) {
                         state.webhooks.wake.notify_one();
                     }
                 };
-                let result = attempt(&state, delivery, answered).await;
+                let result = attempt(&state, delivery, answered, &outcomes).await;
                 if let Ok(mut held) = held.lock() {
                     match &result {
                         Ok(()) => {
@@ -142,10 +165,16 @@ pub async fn dispatch_loop(state: AppState) {
                 drop(run);
             });
         }
-        // Nothing startable although deliveries may be due (their endpoints are at their cap):
-        // wait for an attempt to end rather than look again at once.
+        if conn.is_some() {
+            backlog = picked == room;
+        }
+        // Every free slot filled: an answer wakes the loop. Nothing startable although
+        // deliveries may be due (their endpoints are at their cap): wait for an attempt to end
+        // rather than look again at once.
         let wait = match conn.as_deref_mut() {
-            Some(conn) if picked > 0 => next_due_in(conn).await.unwrap_or(POLL).min(POLL),
+            Some(conn) if picked > 0 && !backlog => {
+                next_due_in(conn).await.unwrap_or(POLL).min(POLL)
+            }
             _ => POLL,
         };
         drop(conn);
@@ -156,8 +185,11 @@ pub async fn dispatch_loop(state: AppState) {
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
         }
     }
-    // Graceful shutdown: finish the attempts in flight; the rest stays pending in the table.
+    // Graceful shutdown: finish the attempts in flight (and write their outcomes); the rest
+    // stays pending in the table.
     while tasks.join_next().await.is_some() {}
+    drop(outcomes);
+    let _ = outcome_writer.await;
     tracing::info!("webhook dispatcher stopped");
 }
 
@@ -171,9 +203,6 @@ async fn due(
     held: &Mutex<HashMap<String, Hold>>,
     room: usize,
 ) -> Result<Vec<(String, String, Due)>, sqlx::Error> {
-    if room == 0 {
-        return Ok(vec![]);
-    }
     let busy = in_flight.lock().map(|m| m.clone()).unwrap_or_default();
     let now = Instant::now();
     let held: std::collections::HashSet<String> = held
@@ -320,7 +349,12 @@ struct Answer {
 /// Sends one delivery once and records the attempt and what comes next.
 /// `answered` runs once the receiver has answered (or could not be reached): the request's
 /// slot is free again while the outcome is written down.
-async fn attempt(state: &AppState, d: Due, answered: impl FnOnce()) -> anyhow::Result<()> {
+async fn attempt(
+    state: &AppState,
+    d: Due,
+    answered: impl FnOnce(),
+    outcomes: &Outcomes,
+) -> anyhow::Result<()> {
     let delivery_id = d.id.as_str();
     let (Some(url), Some(true)) = (d.url.clone(), d.enabled) else {
         let why = match (&d.endpoint_id, d.disabled_reason) {
@@ -395,45 +429,41 @@ async fn attempt(state: &AppState, d: Due, answered: impl FnOnce()) -> anyhow::R
     };
     // The attempt, the delivery's new state and (after a 410) the endpoint's, in one write: a
     // crash cannot keep an attempt without its outcome.
-    let at = now_ms();
-    let latency_ms = answer.latency.as_millis() as i64;
-    let (excerpt, error) = (answer.excerpt.clone(), answer.error.clone());
+    let tried = Attempt {
+        at: now_ms(),
+        trigger,
+        status_code: status,
+        latency_ms: answer.latency.as_millis() as i64,
+        excerpt: answer.excerpt.clone(),
+        error: answer.error.clone(),
+    };
     let disabled = disable.is_some();
     let delivered = matches!(outcome, Outcome::Delivered);
     // The session's figures (its webhook's backlog) change with the outcome.
     let session = d.session_id.clone().map(SessionId);
-    crate::events::write(state, move |w| {
-        Box::pin(async move {
-            if let Some(s) = &session {
-                w.touch(s);
-            }
-            if let Some(endpoint) = &disable {
-                sqlx::query(
-                    "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
-                )
-                .bind(GONE)
-                .bind(at)
-                .bind(endpoint)
-                .execute(w.conn())
-                .await?;
-                w.endpoints_changed();
-            }
-            settle
-                .write_with_attempt(
-                    w.conn(),
-                    Attempt {
-                        at,
-                        trigger,
-                        status_code: status,
-                        latency_ms,
-                        excerpt,
-                        error,
-                    },
-                )
-                .await
-        })
-    })
-    .await?;
+    match disable {
+        None => note(outcomes, settle, tried, session).await?,
+        Some(endpoint) => {
+            crate::events::write(state, move |w| {
+                Box::pin(async move {
+                    if let Some(s) = &session {
+                        w.touch(s);
+                    }
+                    sqlx::query(
+                        "UPDATE webhook_endpoints SET enabled = 0, disabled_reason = ?, updated_at = ? WHERE id = ?",
+                    )
+                    .bind(GONE)
+                    .bind(tried.at)
+                    .bind(&endpoint)
+                    .execute(w.conn())
+                    .await?;
+                    w.endpoints_changed();
+                    settle.write_with_attempt(w.conn(), tried).await
+                })
+            })
+            .await?
+        }
+    }
     if disabled {
         tracing::warn!(endpoint = ?d.endpoint_id, "webhook endpoint disabled after 410 Gone");
     }
@@ -580,6 +610,7 @@ struct Settled {
 }
 
 /// One attempt's row in the delivery log.
+#[derive(Clone)]
 struct Attempt {
     at: i64,
     trigger: &'static str,
@@ -641,6 +672,138 @@ impl Settled {
     }
 }
 
+/// An attempt's outcome on its way to the outcome writer, and who waits for it.
+struct Noted {
+    settle: Settled,
+    attempt: Attempt,
+    session: Option<SessionId>,
+    done: tokio::sync::oneshot::Sender<Result<(), String>>,
+}
+
+/// Where attempts hand their outcomes ([`write_outcomes`]).
+type Outcomes = tokio::sync::mpsc::Sender<Noted>;
+
+/// Writes `settle` and `attempt` with every other outcome that arrived meanwhile; answers once
+/// they are committed.
+async fn note(
+    outcomes: &Outcomes,
+    settle: Settled,
+    attempt: Attempt,
+    session: Option<SessionId>,
+) -> anyhow::Result<()> {
+    let (done, written) = tokio::sync::oneshot::channel();
+    let noted = Noted {
+        settle,
+        attempt,
+        session,
+        done,
+    };
+    let not_written = || anyhow::anyhow!("the outcome writer stopped");
+    outcomes.send(noted).await.map_err(|_| not_written())?;
+    written
+        .await
+        .map_err(|_| not_written())?
+        .map_err(anyhow::Error::msg)
+}
+
+/// The most outcomes in one statement list (each a row of two `VALUES` lists, 14 values).
+const OUTCOMES_MAX: usize = 64;
+
+/// The outcome writer: every outcome that arrived while the last write ran, in one writer job
+/// and a few statements — one per power of two in their count, so that SQLite prepares at most
+/// seven shapes. One job per delivery cost a turn of the writer (a round trip to SQLite's
+/// thread) per delivered event, which at full speed is what bounds the deliveries. A failed
+/// write fails every outcome in it: each delivery is held back and sent again (at least once).
+async fn write_outcomes(state: AppState, mut rx: tokio::sync::mpsc::Receiver<Noted>) {
+    let mut batch = Vec::with_capacity(OUTCOMES_MAX);
+    while rx.recv_many(&mut batch, 8 * OUTCOMES_MAX).await > 0 {
+        let noted = std::mem::take(&mut batch);
+        let rows: std::sync::Arc<Vec<(Settled, Attempt)>> = std::sync::Arc::new(
+            noted
+                .iter()
+                .map(|n| (n.settle.clone(), n.attempt.clone()))
+                .collect(),
+        );
+        let mut sessions: Vec<SessionId> = Vec::new();
+        for s in noted.iter().filter_map(|n| n.session.as_ref()) {
+            if !sessions.contains(s) {
+                sessions.push(s.clone());
+            }
+        }
+        let result = crate::events::write(&state, move |w| {
+            Box::pin(async move {
+                for s in &sessions {
+                    w.touch(s);
+                }
+                let mut rest = rows.as_slice();
+                while !rest.is_empty() {
+                    let n = chunk(rest.len());
+                    let (now, later) = rest.split_at(n);
+                    outcomes_query(now).execute(w.conn()).await?;
+                    rest = later;
+                }
+                Ok(())
+            })
+        })
+        .await
+        .map_err(|e| e.to_string());
+        for n in noted {
+            let _ = n.done.send(result.clone());
+        }
+    }
+}
+
+/// How many of `left` outcomes the next statement list carries: the largest power of two not
+/// above it, at most [`OUTCOMES_MAX`].
+fn chunk(left: usize) -> usize {
+    let n = left.min(OUTCOMES_MAX);
+    1 << (usize::BITS - 1 - n.leading_zeros())
+}
+
+/// The attempts of `rows` and their deliveries' new states: two statements whatever the count.
+/// An attempt whose delivery is gone (its endpoint deleted meanwhile) is not written.
+fn outcomes_query(rows: &[(Settled, Attempt)]) -> crate::db::Query<'static> {
+    let values = |row: &str| vec![row; rows.len()].join(", ");
+    let sql = format!(
+        "WITH v (delivery_id, at, trigger, status_code, latency_ms, response_excerpt, error)
+             AS (VALUES {})
+         INSERT INTO webhook_attempts (delivery_id, at, trigger, status_code, latency_ms,
+                                       response_excerpt, error)
+         SELECT * FROM v WHERE EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.id = v.delivery_id);
+         WITH v (id, status, attempts, next_attempt_at, last_status, last_error, updated_at)
+             AS (VALUES {})
+         UPDATE webhook_deliveries SET status = v.status, attempts = v.attempts,
+                next_attempt_at = v.next_attempt_at, last_status = v.last_status,
+                last_error = v.last_error, manual = 0, updated_at = v.updated_at
+         FROM v WHERE webhook_deliveries.id = v.id",
+        values("(?, ?, ?, ?, ?, ?, ?)"),
+        values("(?, ?, ?, ?, ?, ?, ?)"),
+    );
+    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (settle, a) in rows {
+        query = query
+            .bind(settle.delivery_id.clone())
+            .bind(a.at)
+            .bind(a.trigger)
+            .bind(a.status_code)
+            .bind(a.latency_ms)
+            .bind(a.excerpt.clone())
+            .bind(a.error.clone());
+    }
+    let now = now_ms();
+    for (settle, _) in rows {
+        query = query
+            .bind(settle.delivery_id.clone())
+            .bind(settle.status)
+            .bind(settle.attempts)
+            .bind(settle.next)
+            .bind(settle.last_status)
+            .bind(settle.error.clone())
+            .bind(now);
+    }
+    query
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -672,6 +835,90 @@ mod tests {
         assert!(
             !plan.iter().any(|d| d.contains("webhook_deliveries_due")),
             "{plan:?}"
+        );
+    }
+
+    /// Outcomes written together land as each would alone: one attempt row each, in order,
+    /// and each delivery's own new state; a delivery removed meanwhile gets no attempt and
+    /// fails nothing. Chunks are powers of two up to the cap.
+    #[tokio::test]
+    async fn outcomes_written_together_each_land_on_their_own_delivery() {
+        assert_eq!(
+            [1, 2, 3, 5, 63, 64, 65, 1000].map(chunk),
+            [1, 2, 2, 4, 32, 64, 64, 64]
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let db = crate::db::connect(&url).await.expect("open");
+        sqlx::raw_sql(
+            "INSERT INTO webhook_endpoints (id, session_id, url, secret, events, enabled, created_at, updated_at)
+             VALUES ('e', NULL, 'http://127.0.0.1:9/', '', '[]', 1, 0, 0);
+             INSERT INTO webhook_events (id, session_id, event, body, created_at) VALUES ('ev', NULL, 'x', '{}', 0);
+             INSERT INTO webhook_deliveries (id, event_id, endpoint_id, status, attempts, next_attempt_at, created_at, updated_at)
+             VALUES ('d1', 'ev', 'e', 'pending', 0, 0, 0, 0), ('d2', 'ev', 'e', 'pending', 2, 0, 0, 0),
+                    ('d3', 'ev', 'e', 'pending', 0, 0, 0, 0);",
+        )
+        .execute(&db)
+        .await
+        .expect("deliveries");
+        let outcome = |id: &str, status: &'static str, attempts: i64, code: Option<i64>| {
+            let settle = Settled {
+                delivery_id: id.into(),
+                status,
+                attempts,
+                next: (status == "pending").then_some(5_000),
+                last_status: code,
+                error: code.filter(|c| *c >= 500).map(|c| format!("HTTP {c}")),
+            };
+            let attempt = Attempt {
+                at: 7,
+                trigger: "scheduled",
+                status_code: code,
+                latency_ms: 3,
+                excerpt: None,
+                error: None,
+            };
+            (settle, attempt)
+        };
+        // d3 went with its endpoint while its request was out.
+        sqlx::query("DELETE FROM webhook_deliveries WHERE id = 'd3'")
+            .execute(&db)
+            .await
+            .expect("delete");
+        let rows = [
+            outcome("d1", "delivered", 1, Some(200)),
+            outcome("d2", "pending", 3, Some(503)),
+            outcome("d3", "delivered", 1, Some(200)),
+        ];
+        outcomes_query(&rows).execute(&db).await.expect("written");
+        let attempts: Vec<(String, Option<i64>)> =
+            sqlx::query_as("SELECT delivery_id, status_code FROM webhook_attempts ORDER BY id")
+                .fetch_all(&db)
+                .await
+                .expect("attempts");
+        assert_eq!(
+            attempts,
+            [("d1".to_string(), Some(200)), ("d2".to_string(), Some(503))]
+        );
+        type Row = (String, String, i64, Option<i64>, Option<String>);
+        let deliveries: Vec<Row> = sqlx::query_as(
+            "SELECT id, status, attempts, next_attempt_at, last_error FROM webhook_deliveries ORDER BY id",
+        )
+        .fetch_all(&db)
+        .await
+        .expect("deliveries");
+        assert_eq!(
+            deliveries,
+            [
+                ("d1".to_string(), "delivered".to_string(), 1, None, None),
+                (
+                    "d2".to_string(),
+                    "pending".to_string(),
+                    3,
+                    Some(5_000),
+                    Some("HTTP 503".to_string())
+                ),
+            ]
         );
     }
 

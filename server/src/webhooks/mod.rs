@@ -200,54 +200,73 @@ pub(crate) struct Written {
 /// The event and one delivery per endpoint in one round trip to SQLite (a session's event goes
 /// to at most two endpoints: the global one and its own). Plain `?` only: sqlx numbers them
 /// across the statements, and SQLite would give a `?` after a `?NNN` a number of its own.
-macro_rules! event_sql {
-    () => {
-        "INSERT INTO webhook_events (id, session_id, event, body, created_at, message_id) VALUES (?, ?, ?, ?, ?, ?)"
+macro_rules! insert_event {
+    ($($rows:expr),+) => {
+        concat!(
+            "INSERT INTO webhook_events (id, session_id, event, body, created_at, message_id) ",
+            $($rows),+
+        )
     };
 }
-macro_rules! delivery_sql {
-    () => {
-        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, owner_session, status, attempts,
-                                         next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+macro_rules! insert_delivery {
+    ($($rows:expr),+) => {
+        concat!(
+            "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, owner_session, status,
+                                             attempts, next_attempt_at, created_at, updated_at) ",
+            $($rows),+
+        )
     };
 }
-/// The same, written only when the statement before changed a row. `changes()` is the count of
-/// the last statement that has completed, so each link sees the one before it: the message
-/// (new or not), then the event (written or not).
-macro_rules! event_if_sql {
+macro_rules! event_row {
     () => {
-        "INSERT INTO webhook_events (id, session_id, event, body, created_at, message_id)
-         SELECT ?, ?, ?, ?, ?, ? WHERE changes() = 1"
+        "?, ?, ?, ?, ?, ?"
     };
 }
-macro_rules! delivery_if_sql {
+macro_rules! delivery_row {
     () => {
-        "INSERT INTO webhook_deliveries (id, event_id, endpoint_id, owner_session, status, attempts,
-                                         next_attempt_at, created_at, updated_at)
-         SELECT ?, ?, ?, ?, 'pending', 0, ?, ?, ? WHERE changes() = 1"
+        "?, ?, ?, ?, 'pending', 0, ?, ?, ?"
     };
 }
-const DELIVERY: &str = delivery_sql!();
-/// Per number of endpoints carried in the event's statement list: none, one, two.
-const EVENT_WITH: [&str; 3] = [
-    event_sql!(),
-    concat!(event_sql!(), ";\n", delivery_sql!()),
+/// Written only when the statement before changed a row. `changes()` is the count of the last
+/// statement that has completed, so each link sees the one before it: the message (new or
+/// not), then the event (written or not).
+macro_rules! if_changed {
+    () => {
+        " WHERE changes() = 1"
+    };
+}
+const DELIVERY: &str = insert_delivery!("VALUES (", delivery_row!(), ")");
+/// The event with its deliveries, for one endpoint and for two.
+const EVENT_WITH: [&str; 2] = [
     concat!(
-        event_sql!(),
+        insert_event!("VALUES (", event_row!(), ")"),
         ";\n",
-        delivery_sql!(),
-        ", (?, ?, ?, ?, 'pending', 0, ?, ?, ?)"
+        insert_delivery!("VALUES (", delivery_row!(), ")")
+    ),
+    concat!(
+        insert_event!("VALUES (", event_row!(), ")"),
+        ";\n",
+        insert_delivery!("VALUES (", delivery_row!(), "), (", delivery_row!(), ")")
     ),
 ];
-const EVENT_IF_WITH: [&str; 3] = [
-    event_if_sql!(),
-    concat!(event_if_sql!(), ";\n", delivery_if_sql!()),
+/// The same, chained on the statement ahead.
+const EVENT_IF_WITH: [&str; 2] = [
     concat!(
-        event_if_sql!(),
+        insert_event!("SELECT ", event_row!(), if_changed!()),
         ";\n",
-        delivery_if_sql!(),
-        "\n UNION ALL SELECT ?, ?, ?, ?, 'pending', 0, ?, ?, ? WHERE changes() = 1"
+        insert_delivery!("SELECT ", delivery_row!(), if_changed!())
+    ),
+    concat!(
+        insert_event!("SELECT ", event_row!(), if_changed!()),
+        ";\n",
+        insert_delivery!(
+            "SELECT ",
+            delivery_row!(),
+            if_changed!(),
+            " UNION ALL SELECT ",
+            delivery_row!(),
+            if_changed!()
+        )
     ),
 ];
 
@@ -316,14 +335,15 @@ async fn write_event<'q, T: Serialize>(
         timestamp: now,
     })
     .map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    // One or two endpoints (never none here) in the event's own statement list.
     let together = endpoints.len().min(2);
     let (query, chained) = match ahead {
-        None => (sqlx::query(EVENT_WITH[together]), false),
+        None => (sqlx::query(EVENT_WITH[together - 1]), false),
         Some(ahead) => {
             let list = if ahead.chained {
-                EVENT_IF_WITH[together]
+                EVENT_IF_WITH[together - 1]
             } else {
-                EVENT_WITH[together]
+                EVENT_WITH[together - 1]
             };
             let sql = sqlx::AssertSqlSafe(format!("{};\n{list}", ahead.sql));
             ((ahead.bind)(sqlx::query(sql)), ahead.chained)
