@@ -25,8 +25,7 @@ pub type Query<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteAr
 /// What a database's `-wal` file is cut back to after a checkpoint, in bytes. SQLite reuses the
 /// file and never shrinks it otherwise: with a thousand sessions starting, the device store's
 /// grew to 52 MB (ten times the database) and stayed there (the footprint bench's disk by file).
-/// 4 MiB is about 1,000 pages, what SQLite's automatic checkpoint let it reach; [`checkpoint_loop`]
-/// keeps it near that under a flood of writes.
+/// 4 MiB is about what SQLite's automatic checkpoint lets it reach (1,000 pages).
 pub const WAL_SIZE_LIMIT: &str = "4194304";
 
 /// Opens (creating when missing) and migrates the database at `url`.
@@ -50,11 +49,6 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .pragma("journal_size_limit", WAL_SIZE_LIMIT)
-        // No checkpoint inside a commit: SQLite's automatic one runs in the connection that
-        // commits — the writer, whose every job waits behind it while the database file is
-        // written and synced (the inbound bench's intake went from about 2,900 to 4,100
-        // messages/s without it). [`checkpoint_loop`] runs them beside the writer instead.
-        .pragma("wal_autocheckpoint", "0")
         .busy_timeout(Duration::from_secs(10));
     let pool = SqlitePoolOptions::new()
         // An in-memory database exists once per connection: it must be exactly one.
@@ -78,28 +72,6 @@ pub async fn connect(url: &str) -> anyhow::Result<Db> {
         .await
         .context("cannot migrate the database")?;
     Ok(pool)
-}
-
-/// How often [`checkpoint_loop`] copies the `-wal` file's committed pages into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
-
-/// Checkpoints the database every [`CHECKPOINT_EVERY`] until `stop`, on a connection of its
-/// own from the pool (`PASSIVE`: it never waits for the writer nor makes it wait), so that the
-/// `-wal` file stays small and reads stay fast (automatic checkpoints are off, see
-/// [`connect`]). The last connection to close checkpoints once more, as SQLite always does.
-pub async fn checkpoint_loop(db: Db, stop: tokio_util::sync::CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = tokio::time::sleep(CHECKPOINT_EVERY) => {}
-        }
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-            .execute(&db)
-            .await
-        {
-            tracing::warn!(error = %e, "checkpointing the database");
-        }
-    }
 }
 
 /// Begins a transaction that holds SQLite's write lock from its first statement.

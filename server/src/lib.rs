@@ -306,7 +306,6 @@ pub async fn run(
     let expiry = tokio::spawn(interactive::expiry::expiry_loop(state.clone()));
     let retention = tokio::spawn(retention::retention_loop(state.clone()));
     let offload = tokio::spawn(media_store::offload_loop(state.clone()));
-    let checkpoints = tokio::spawn(db::checkpoint_loop(state.db.clone(), shutdown.clone()));
     let restored = sessions::store::restore_all(&state).await?;
     if !openapi::docs_assets_present() {
         tracing::error!("/docs will not work: {}", openapi::MISSING);
@@ -331,9 +330,6 @@ pub async fn run(
     }
     if let Err(e) = offload.await {
         tracing::error!(error = %e, "media offload task failed");
-    }
-    if let Err(e) = checkpoints.await {
-        tracing::error!(error = %e, "checkpoint task failed");
     }
     state.writer.close().await;
     state.db.close().await;

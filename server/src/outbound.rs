@@ -579,6 +579,13 @@ async fn hand_over(
     let kind = d.kind();
     let media = d.content.media().map(|m| m.file.meta.clone());
     let details = d.details();
+    // A reply may arrive before the menu's record is written: its session must look it up.
+    if d.menu
+        .as_ref()
+        .is_some_and(|m| m.fallback == Fallback::Text)
+    {
+        state.text_menus.sent(&session.id, crate::db::now_ms());
+    }
     let sent = match session
         .conn
         .send(Outgoing {

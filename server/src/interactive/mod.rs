@@ -33,34 +33,46 @@ const TEXT_MENU_OPEN_MS: i64 = 24 * 3600 * 1000;
 /// [`TEXT_MENU_OPEN_MS`]), so that a typed text in a session with no open menu — nearly every
 /// text a gateway receives — is matched without a database read. Only an upper bound: a
 /// session under it still reads its chat's menu (answered, timed out, another chat's). A
-/// session not known yet (since the start, or since its task last started) is read once.
+/// session is read once when first seen and again after its task starts; a bound is only ever
+/// raised, never lowered, so a menu whose record is still being written is not skipped.
 #[derive(Default)]
-pub struct TextMenus(std::sync::Mutex<std::collections::HashMap<SessionId, i64>>);
+pub struct TextMenus(std::sync::Mutex<std::collections::HashMap<SessionId, Bound>>);
+
+/// A session's bound, and whether it has been read from the database since its task started.
+#[derive(Clone, Copy)]
+struct Bound {
+    until: i64,
+    read: bool,
+}
 
 impl TextMenus {
     /// Notes a text menu sent at `at`; called before its record is written, so that a reply
     /// racing the write is looked up rather than skipped.
     pub fn sent(&self, session: &SessionId, at: i64) {
-        self.raise(session, at.saturating_add(TEXT_MENU_OPEN_MS));
+        self.raise(session, at.saturating_add(TEXT_MENU_OPEN_MS), false);
     }
 
-    /// Forgets `session` (its task starts: another node may have sent menus meanwhile, and a
-    /// deleted session's id may come back); its next text reads the database again.
+    /// Has `session` read again at its next text (its task starts: another node may have sent
+    /// menus meanwhile, and a deleted session's id may come back); its bound stays.
     pub fn forget(&self, session: &SessionId) {
-        self.map().remove(session);
+        if let Some(b) = self.map().get_mut(session) {
+            b.read = false;
+        }
     }
 
-    fn raise(&self, session: &SessionId, until: i64) {
+    /// Raises the bound of `session` to `until`; `read`: what the database said.
+    fn raise(&self, session: &SessionId, until: i64, read: bool) {
         let mut map = self.map();
-        let known = map.entry(session.clone()).or_insert(until);
-        *known = (*known).max(until);
+        let b = map.entry(session.clone()).or_insert(Bound { until, read });
+        b.until = b.until.max(until);
+        b.read |= read;
     }
 
-    fn until(&self, session: &SessionId) -> Option<i64> {
+    fn bound(&self, session: &SessionId) -> Option<Bound> {
         self.map().get(session).copied()
     }
 
-    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<SessionId, i64>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<SessionId, Bound>> {
         self.0
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -288,9 +300,9 @@ async fn open_text_menu(
     session: &SessionId,
     chat: &str,
 ) -> anyhow::Result<Option<Stored>> {
-    let until = match menus.until(session) {
-        Some(until) => until,
-        None => {
+    let until = match menus.bound(session) {
+        Some(b) if b.read => b.until,
+        _ => {
             let (latest,): (Option<i64>,) = sqlx::query_as(
                 "SELECT MAX(created_at) FROM interactive_messages
                  WHERE session_id = ? AND fallback = 'text'",
@@ -299,8 +311,8 @@ async fn open_text_menu(
             .fetch_one(db)
             .await?;
             let until = latest.map_or(i64::MIN, |t| t.saturating_add(TEXT_MENU_OPEN_MS));
-            menus.raise(session, until);
-            menus.until(session).unwrap_or(until)
+            menus.raise(session, until, true);
+            menus.bound(session).map_or(until, |b| b.until)
         }
     };
     if until <= now_ms() {
@@ -485,7 +497,11 @@ mod tests {
         // A day-old menu: read once, closed.
         menu("old", now_ms() - TEXT_MENU_OPEN_MS - 1000).await;
         assert_eq!(found(&menus).await, None);
-        assert!(menus.until(&session).is_some_and(|u| u <= now_ms()));
+        assert!(
+            menus
+                .bound(&session)
+                .is_some_and(|b| b.read && b.until <= now_ms())
+        );
         // A menu written behind the memory's back is not seen: the read is skipped.
         menu("unseen", now_ms()).await;
         assert_eq!(found(&menus).await, None);
@@ -494,9 +510,20 @@ mod tests {
         assert_eq!(found(&menus).await.as_deref(), Some("unseen"));
         // A sent menu raises the bound before its record lands.
         let later = TextMenus::default();
-        later.raise(&session, i64::MIN);
+        later.raise(&session, i64::MIN, true);
         assert_eq!(found(&later).await, None);
         later.sent(&session, now_ms());
         assert_eq!(found(&later).await.as_deref(), Some("unseen"));
+        // A task that starts again keeps the bound a sent menu raised (its record may not be
+        // written yet) and only reads the database again.
+        let far = now_ms() + 10 * TEXT_MENU_OPEN_MS;
+        later.sent(&session, far);
+        later.forget(&session);
+        found(&later).await;
+        assert!(
+            later
+                .bound(&session)
+                .is_some_and(|b| b.read && b.until == far + TEXT_MENU_OPEN_MS)
+        );
     }
 }

@@ -78,27 +78,39 @@ pub async fn dispatch_loop(state: AppState) {
     let held: Arc<Mutex<HashMap<String, Hold>>> = Default::default();
     let mut tasks = JoinSet::new();
     // Where attempts hand their outcomes to be written together.
-    let (outcomes, written) = tokio::sync::mpsc::channel(RUNNING * state.webhooks.concurrency);
-    let outcome_writer = tokio::spawn(write_outcomes(state.clone(), written));
+    let (mut outcomes, mut outcome_writer) = start_outcome_writer(&state);
     // Whether the last look filled every free slot: more is due than can go out.
     let mut backlog = false;
     // Under a backlog every answer wakes the loop, and a look per freed slot costs three
-    // statements per delivery; the loop then looks once this many slots are free. Waiting
-    // cannot stall: fewer free slots than this means attempts are running, and each one that
-    // ends wakes the loop.
+    // statements per delivery; the loop then looks once this many slots are free, or once
+    // [`LOOK_GAP`] has passed since the last look (slow receivers may hold most slots for as
+    // long as their timeout, and the others' deliveries must not wait for them).
     let batch = (state.webhooks.concurrency / 4).max(1);
+    let mut last_look = Instant::now();
+    let window_max = PER_ENDPOINT + RUNNING * state.webhooks.concurrency;
     loop {
         while tasks.try_join_next().is_some() {}
+        if outcome_writer.is_finished() {
+            // It ends only with its channel, which this loop holds; a panic must not leave
+            // every later attempt unrecorded.
+            tracing::error!("the webhook outcome writer stopped; starting it again");
+            (outcomes, outcome_writer) = start_outcome_writer(&state);
+        }
         let mut picked = 0;
         let room = permits.available_permits().min(running.available_permits());
-        let wanted = if backlog { batch } else { 1 };
+        let gap_left = LOOK_GAP.saturating_sub(last_look.elapsed());
+        let wanted = if backlog && !gap_left.is_zero() {
+            batch
+        } else {
+            1
+        };
         // One connection for the whole look (picking, loading, the next due time): every use of
         // the pool costs hand-overs to SQLite's connection thread.
         let looked = match room {
             // Too few request slots free: nothing picked, no connection taken.
             room if room < wanted => Ok((vec![], None)),
             _ => match state.db.acquire().await {
-                Ok(mut conn) => due(&mut conn, &in_flight, &held, room)
+                Ok(mut conn) => due(&mut conn, &in_flight, &held, room, window_max)
                     .await
                     .map(|due| (due, Some(conn))),
                 Err(e) => Err(e),
@@ -167,14 +179,17 @@ pub async fn dispatch_loop(state: AppState) {
         }
         if conn.is_some() {
             backlog = picked == room;
+            last_look = Instant::now();
         }
         // Every free slot filled: an answer wakes the loop. Nothing startable although
         // deliveries may be due (their endpoints are at their cap): wait for an attempt to end
-        // rather than look again at once.
+        // rather than look again at once. Too few slots free to look: at most until the gap
+        // has passed.
         let wait = match conn.as_deref_mut() {
             Some(conn) if picked > 0 && !backlog => {
                 next_due_in(conn).await.unwrap_or(POLL).min(POLL)
             }
+            None if room > 0 && room < wanted => gap_left.max(Duration::from_millis(1)),
             _ => POLL,
         };
         drop(conn);
@@ -202,6 +217,7 @@ async fn due(
     in_flight: &Mutex<HashMap<String, Option<String>>>,
     held: &Mutex<HashMap<String, Hold>>,
     room: usize,
+    window_max: usize,
 ) -> Result<Vec<(String, String, Due)>, sqlx::Error> {
     let busy = in_flight.lock().map(|m| m.clone()).unwrap_or_default();
     let now = Instant::now();
@@ -233,7 +249,7 @@ async fn due(
          ORDER BY 3, 1 LIMIT ?3",
     )
     .bind(now_ms())
-    .bind(window(busy.len() + held.len()) as i64)
+    .bind(window(busy.len() + held.len(), window_max) as i64)
     .bind((room + busy.len() + held.len()) as i64)
     .fetch_all(&mut *conn)
     .await?;
@@ -268,12 +284,12 @@ async fn due(
 
 /// How many of each endpoint's oldest due deliveries to read: its share, plus room past
 /// those that are running or held back (they are among the oldest and are skipped), at most
-/// [`WINDOW_MAX`]. With a fixed window, deliveries answered but not yet written down filled it
-/// and nothing was started although request slots were free.
-fn window(skipped: usize) -> usize {
-    (PER_ENDPOINT + skipped).min(WINDOW_MAX)
+/// `max` (every attempt that may be running, and a share). With a fixed window, deliveries
+/// answered but not yet written down filled it and nothing was started although request slots
+/// were free.
+fn window(skipped: usize, max: usize) -> usize {
+    (PER_ENDPOINT + skipped).min(max)
 }
-const WINDOW_MAX: usize = 64;
 
 /// The rows to start now: not in flight, and no endpoint past [`PER_ENDPOINT`].
 fn pick(
@@ -670,6 +686,18 @@ impl Settled {
             .bind(now_ms())
             .bind(self.delivery_id.clone())
     }
+}
+
+/// Under a backlog, how long the loop may leave free slots unused while it waits for more to
+/// free up (see `batch` in [`dispatch_loop`]).
+const LOOK_GAP: Duration = Duration::from_millis(5);
+
+fn start_outcome_writer(state: &AppState) -> (Outcomes, tokio::task::JoinHandle<()>) {
+    let (outcomes, written) = tokio::sync::mpsc::channel(RUNNING * state.webhooks.concurrency);
+    (
+        outcomes,
+        tokio::spawn(write_outcomes(state.clone(), written)),
+    )
 }
 
 /// An attempt's outcome on its way to the outcome writer, and who waits for it.
